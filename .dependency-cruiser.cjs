@@ -1,0 +1,54 @@
+// One-way flow (DESIGN.md): a stage imports only earlier stages and core/. Nothing imports
+// cli/. The order below is the pipeline order; each rule forbids importing a later stage.
+const stages = ['source', 'policy', 'plan', 'apply', 'admission', 'observe', 'analytics', 'quarantine', 'audit', 'dashboard'];
+
+const laterThan = (i) => stages.slice(i + 1);
+const stageRules = stages.map((stage, i) => ({
+  name: `${stage}-imports-only-earlier-stages`,
+  comment: `${stage}/ may import core/ and earlier stages, never ${laterThan(i).join(', ') || '(none later)'} or cli/`,
+  severity: 'error',
+  from: { path: `^engine/src/${stage}/` },
+  to: { path: `^engine/src/(${[...laterThan(i), 'cli', 'local-cluster'].join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    ...stageRules,
+    {
+      name: 'core-imports-nothing-of-the-stages',
+      comment: 'core/ is the bottom layer',
+      severity: 'error',
+      from: { path: '^engine/src/core/' },
+      to: { path: `^engine/src/(${[...stages, 'cli', 'local-cluster'].join('|')})/` },
+    },
+    {
+      name: 'nothing-imports-cli',
+      comment: 'cli/ wires stages together; nothing depends on it',
+      severity: 'error',
+      from: { path: '^engine/src/', pathNot: '^engine/src/(cli/|main\\.ts)' },
+      to: { path: '^engine/src/cli/' },
+    },
+    {
+      name: 'local-cluster-is-a-tool',
+      comment: 'the local control plane is for tests and the demo; engine stages never start one',
+      severity: 'error',
+      from: { path: '^engine/src/(?!cli/|local-cluster/)' },
+      to: { path: '^engine/src/local-cluster/' },
+    },
+    {
+      name: 'sidecar-is-standalone',
+      comment: 'the sidecar ships as one small bundle: node built-ins only, nothing from the engine',
+      severity: 'error',
+      from: { path: '^sidecar/src/' },
+      to: { pathNot: '^(sidecar/src/|node:)', dependencyTypesNot: ['core'] },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    exclude: { path: 'node_modules' },
+  },
+};

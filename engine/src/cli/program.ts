@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { isBulkheadError } from '../core/errors.js';
+import { EXIT, type CommandRegistrar } from './command.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerLocalClusterCommand } from './local-cluster-command.js';
+
+const registrars: CommandRegistrar[] = [registerLocalClusterCommand, registerDemoCommand];
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('bulkhead')
+    .description('GitOps policy engine that quarantines failing or compromised pods')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of registrars) register(program, setExit);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    // Known errors print their message, never a stack trace.
+    if (isBulkheadError(err)) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      return err.kind === 'Stalled' ? EXIT.invalid : EXIT.usage;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.usage;
+  }
+}

@@ -1,0 +1,280 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BulkheadError } from '../core/errors.js';
+import type { KeyPair } from '../core/pki.js';
+import { ensureBinaries, type Component } from './binaries.js';
+import { createClusterPki } from './cluster-pki.js';
+import { createFakeNodes, waitForNodesReady } from './fake-nodes.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { signalGroup, startProcess, type ManagedProcess } from './managed-process.js';
+import { freePorts } from './ports.js';
+
+export interface LocalClusterOptions {
+  /** Also start kube-controller-manager, kube-scheduler and kwok, so workloads get Running pods. */
+  workloads?: boolean;
+  /** kwok fake nodes to create when `workloads` is on (default 2). */
+  nodes?: number;
+  /** A folder holding ready binaries (BULKHEAD_BIN_DIR); otherwise they are built or taken from the cache. */
+  binDir?: string;
+  /** Parent of the run folder (default: the OS temp folder). */
+  baseDir?: string;
+  /**
+   * Leave the cluster running after this process exits (`bulkhead local-cluster up`). Otherwise
+   * a reaper process kills the components and removes the run folder when this process dies,
+   * however it dies.
+   */
+  detached?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+/** What `bulkhead local-cluster down` and the reaper read to find the processes. */
+export interface ClusterState {
+  runDir: string;
+  kubeconfig: string;
+  server: string;
+  processes: { name: Component; pid: number; binary: string }[];
+}
+
+export interface LocalCluster {
+  readonly runDir: string;
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly ca: KeyPair;
+  readonly admin: KeyPair;
+  readonly processes: readonly ManagedProcess[];
+  readonly startupMs: number;
+  /** A fresh admin KubeConfig (cluster-admin through O=system:masters). */
+  kubeConfig(): KubeConfig;
+  stop(): Promise<void>;
+}
+
+const reaperScript = fileURLToPath(new URL('./reaper.mjs', import.meta.url));
+
+export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const t0 = performance.now();
+  const progress = opts.onProgress ?? (() => {});
+  const bins = await ensureBinaries({ ...(opts.binDir ? { explicitDir: opts.binDir } : {}), onProgress: progress });
+  const runDir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'bulkhead-cluster-'));
+  const procs: ManagedProcess[] = [];
+  const stateFile = join(runDir, 'state.json');
+  let stopped = false;
+
+  const writeState = async (server: string, kubeconfig: string): Promise<void> => {
+    const state: ClusterState = {
+      runDir,
+      kubeconfig,
+      server,
+      processes: procs.map((p) => ({ name: p.name as Component, pid: p.pid, binary: bins.path(p.name as Component) })),
+    };
+    await writeFile(stateFile, JSON.stringify(state, null, 2));
+  };
+
+  // Last resort for a process that exits without awaiting stop(): synchronous kills only.
+  const onExit = (): void => {
+    if (stopped || opts.detached) return;
+    for (const p of [...procs].reverse()) signalGroup(p.pid, 'SIGKILL');
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onExit);
+    // Reverse start order: clients of the apiserver first, etcd last.
+    for (const p of [...procs].reverse()) await p.stop();
+    await rm(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    if (!opts.detached) {
+      // Written before any component starts, so the reaper never misses one.
+      await writeState('', '');
+      spawn(process.execPath, [reaperScript, String(process.pid), stateFile], { detached: true, stdio: 'ignore' }).unref();
+    }
+    const logs = join(runDir, 'logs');
+    await mkdir(logs);
+    const pki = await createClusterPki();
+    const pkiDir = join(runDir, 'pki');
+    await mkdir(pkiDir, { mode: 0o700 });
+    const files = {
+      ca: join(pkiDir, 'ca.crt'),
+      apiCert: join(pkiDir, 'apiserver.crt'),
+      apiKey: join(pkiDir, 'apiserver.key'),
+      saKey: join(pkiDir, 'sa.key'),
+      saPub: join(pkiDir, 'sa.pub'),
+    };
+    await Promise.all([
+      writeFile(files.ca, pki.ca.cert),
+      writeFile(files.apiCert, pki.apiserver.cert),
+      writeFile(files.apiKey, pki.apiserver.key, { mode: 0o600 }),
+      writeFile(files.saKey, pki.serviceAccount.privateKey, { mode: 0o600 }),
+      writeFile(files.saPub, pki.serviceAccount.publicKey),
+    ]);
+
+    const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
+    const server = `https://127.0.0.1:${apiPort}`;
+    const kubeconfigPath = join(runDir, 'admin.kubeconfig');
+    await writeFile(
+      kubeconfigPath,
+      renderKubeconfig({ server, caCert: pki.ca.cert, userName: 'admin', user: { clientCert: pki.admin.cert, clientKey: pki.admin.key } }),
+      { mode: 0o600 },
+    );
+
+    const start = async (name: Component, args: string[]): Promise<ManagedProcess> => {
+      const p = await startProcess(name, bins.path(name), args, join(logs, `${name}.log`));
+      procs.push(p);
+      await writeState(server, kubeconfigPath);
+      return p;
+    };
+
+    progress(`starting etcd on 127.0.0.1:${etcdPort}`);
+    const etcd = await start('etcd', [
+      '--name=default',
+      `--data-dir=${join(runDir, 'etcd')}`,
+      '--log-level=warn',
+      // Test data is disposable: skipping fsync makes etcd (and so every write) much faster.
+      '--unsafe-no-fsync=true',
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+    ]);
+    await waitFor('etcd', etcd, () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
+
+    progress(`starting kube-apiserver on ${server}`);
+    const apiserver = await start('kube-apiserver', [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      // Without an explicit address a machine with no default route refuses to start.
+      '--advertise-address=127.0.0.1',
+      // Loopback is not a valid endpoint for the `kubernetes` Service; nothing here needs it.
+      '--endpoint-reconciler-type=none',
+      `--tls-cert-file=${files.apiCert}`,
+      `--tls-private-key-file=${files.apiKey}`,
+      `--cert-dir=${join(runDir, 'certs')}`,
+      `--client-ca-file=${files.ca}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${files.saPub}`,
+      `--service-account-signing-key-file=${files.saKey}`,
+      '--service-cluster-ip-range=10.96.0.0/12',
+      '--allow-privileged=true',
+      // As envtest: the ServiceAccount admission plugin would reject pods in a namespace until
+      // the controller-manager has created its `default` ServiceAccount.
+      '--disable-admission-plugins=ServiceAccount',
+      '--profiling=false',
+    ]);
+    await waitFor('kube-apiserver', apiserver, () => httpOk(`${server}/readyz`, pki), 90_000);
+
+    const kubeConfig = (): KubeConfig => {
+      const kc = new KubeConfig();
+      kc.loadFromString(
+        renderKubeconfig({ server, caCert: pki.ca.cert, userName: 'admin', user: { clientCert: pki.admin.cert, clientKey: pki.admin.key } }),
+      );
+      return kc;
+    };
+    const core = kubeConfig().makeApiClient(CoreV1Api);
+    await waitFor('namespace default', apiserver, async () => {
+      try {
+        await core.readNamespace({ name: 'default' });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000);
+
+    if (opts.workloads) {
+      progress('starting kube-controller-manager, kube-scheduler and kwok');
+      const kcm = await start('kube-controller-manager', [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        `--root-ca-file=${files.ca}`,
+        `--service-account-private-key-file=${files.saKey}`,
+        '--use-service-account-credentials=false',
+        // Fake nodes have no cloud and no real network: no node IPAM, no cloud routes.
+        '--controllers=*,-nodeipam,-cloud-node-lifecycle,-route,-service-lb-controller',
+      ]);
+      const scheduler = await start('kube-scheduler', [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0']);
+      const kwok = await start('kwok', [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--config=${bins.kwokStages}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        '--cidr=10.244.0.0/16',
+        '--node-ip=10.250.0.1',
+        '--node-lease-duration-seconds=40',
+      ]);
+      const nodeNames = await createFakeNodes(core, opts.nodes ?? 2);
+      for (const p of [kcm, scheduler, kwok]) if (!p.isRunning()) throw await exitedEarly(p);
+      await waitFor('kwok nodes Ready', kwok, () => waitForNodesReady(core, nodeNames), 60_000);
+    }
+
+    const startupMs = Math.round(performance.now() - t0);
+    progress(`control plane ready in ${(startupMs / 1000).toFixed(1)}s`);
+    return {
+      runDir,
+      server,
+      kubeconfigPath,
+      ca: pki.ca,
+      admin: pki.admin,
+      processes: procs,
+      startupMs,
+      kubeConfig,
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
+async function exitedEarly(p: ManagedProcess): Promise<BulkheadError> {
+  return new BulkheadError({
+    kind: 'Transient',
+    code: 'BH_LOCAL_CLUSTER_START',
+    reason: 'ComponentExited',
+    message: `${p.name} exited during start-up; last log lines:\n${await p.logTail(30)}`,
+  });
+}
+
+async function waitFor(what: string, proc: ManagedProcess, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!proc.isRunning()) throw await exitedEarly(proc);
+    if (await check()) return;
+    if (Date.now() > deadline) {
+      throw new BulkheadError({
+        kind: 'Transient',
+        code: 'BH_LOCAL_CLUSTER_START',
+        reason: 'StartTimeout',
+        message: `${what} not ready after ${timeoutMs / 1000}s; ${proc.name} log:\n${await proc.logTail(30)}`,
+      });
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
+/** GET that succeeds on a 200; with `tls`, authenticates with the admin client cert. */
+function httpOk(url: string, tls?: { ca: KeyPair; admin: KeyPair }): Promise<boolean> {
+  return new Promise((ok) => {
+    const opts = { method: 'GET', timeout: 2000, ...(tls ? { ca: tls.ca.cert, cert: tls.admin.cert, key: tls.admin.key } : {}) };
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, opts, (res) => {
+      res.resume();
+      ok(res.statusCode === 200);
+    });
+    req.on('error', () => ok(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}

@@ -1,0 +1,66 @@
+// The reaper: a tiny detached process that outlives whatever started a local cluster. It
+// polls its parent; when the parent is gone (crashed, SIGKILLed, interrupted before its own
+// cleanup ran) it kills every recorded control-plane process and removes the run folder.
+// It exits quietly as soon as the state file disappears, which is what a clean stop does.
+// Plain JavaScript on purpose: it must start fast and depend on nothing.
+import { readFileSync, rmSync } from 'node:fs';
+
+const [parentPid, stateFile] = [Number(process.argv[2]), process.argv[3]];
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+function readState() {
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+// Only kill a pid whose command line still is the binary we started: pids get reused.
+function ours(pid, binary) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === binary;
+  } catch {
+    return false;
+  }
+}
+
+function kill(pid, signal) {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, signal);
+      return;
+    } catch {
+      /* try the next form */
+    }
+  }
+}
+
+const timer = setInterval(() => {
+  const state = readState();
+  if (state === null) {
+    clearInterval(timer);
+    return;
+  }
+  if (alive(parentPid)) return;
+  clearInterval(timer);
+  const procs = (state.processes ?? []).filter((p) => ours(p.pid, p.binary));
+  for (const p of procs) kill(p.pid, 'SIGTERM');
+  setTimeout(() => {
+    for (const p of procs) if (alive(p.pid)) kill(p.pid, 'SIGKILL');
+    try {
+      rmSync(state.runDir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+    process.exit(0);
+  }, 3000);
+}, 250);
