@@ -1,0 +1,48 @@
+// Mocha global fixture and root hooks for the integration tier: one real control plane per
+// run (etcd, kube-apiserver, controller-manager, scheduler, kwok), shared by every test file.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Context } from 'mocha';
+import { startLocalCluster } from '../../engine/src/local-cluster/index.js';
+import { installCrds } from './crds.js';
+import { dumpOnFailure } from './failure-dump.js';
+import { getCluster, setCluster } from './state.js';
+
+export async function mochaGlobalSetup(): Promise<void> {
+  const cluster = await startLocalCluster({
+    workloads: true,
+    nodes: 3,
+    ...(process.env.BULKHEAD_BIN_DIR ? { binDir: process.env.BULKHEAD_BIN_DIR } : {}),
+    onProgress: (l) => process.stderr.write(`  [control plane] ${l}\n`),
+  });
+  setCluster(cluster);
+  // Child processes of the tests (engines, sidecars, CLIs) find the cluster through this.
+  process.env.BULKHEAD_TEST_KUBECONFIG = cluster.kubeconfigPath;
+  const crds = await installCrds(cluster.kubeConfig(), resolve('deploy/crds'));
+  if (crds.length > 0) process.stderr.write(`  [control plane] installed CRDs: ${crds.join(', ')}\n`);
+  // Lets a test that runs this fixture in a child process find what it started.
+  if (process.env.BULKHEAD_TEST_STATE_OUT) {
+    await writeFile(process.env.BULKHEAD_TEST_STATE_OUT, JSON.stringify({ runDir: cluster.runDir, pids: cluster.processes.map((p) => p.pid) }));
+  }
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  try {
+    await getCluster().stop();
+  } finally {
+    setCluster(undefined);
+  }
+}
+
+export const mochaHooks = {
+  async afterEach(this: Context): Promise<void> {
+    const test = this.currentTest;
+    if (test?.state !== 'failed') return;
+    try {
+      const path = await dumpOnFailure(getCluster(), test.fullTitle());
+      process.stderr.write(`    failure dump: ${path}\n`);
+    } catch (err) {
+      process.stderr.write(`    failure dump failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  },
+};
