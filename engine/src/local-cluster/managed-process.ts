@@ -53,11 +53,18 @@ export async function startProcess(name: string, binary: string, args: string[],
     async stop(graceMs = 5000) {
       if (!running) return;
       signalGroup(pid, 'SIGTERM');
-      const timer = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), graceMs).unref());
-      if ((await Promise.race([exited, timer])) === 'timeout') {
+      // A ref'd timer on purpose: the child is unref'd, so without it nothing would keep the
+      // event loop alive while we wait for the exit and the process would quit mid-stop.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((ok) => (timer = setTimeout(() => ok('timeout'), graceMs)));
+      const outcome = await Promise.race([exited, timeout]);
+      if (outcome === 'timeout') {
         signalGroup(pid, 'SIGKILL');
+        const keepAlive = setInterval(() => {}, 1000);
         await exited;
+        clearInterval(keepAlive);
       }
+      clearTimeout(timer);
     },
   };
 }
