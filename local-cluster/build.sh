@@ -50,6 +50,9 @@ build etcd etcd-bin "" go.etcd.io/etcd/server/v3
 build kube-apiserver k8s-bins "$k8s_ldflags" k8s.io/kubernetes/cmd/kube-apiserver
 build kube-controller-manager k8s-bins "$k8s_ldflags" k8s.io/kubernetes/cmd/kube-controller-manager
 build kube-scheduler k8s-bins "$k8s_ldflags" k8s.io/kubernetes/cmd/kube-scheduler
+# kubectl is not part of the control plane; it is there so the demo and README can say
+# "kubectl get quarantines" on a machine that has no kubectl of its own.
+build kubectl k8s-bins "$k8s_ldflags" k8s.io/kubernetes/cmd/kubectl
 build kwok kwok-bin "-X sigs.k8s.io/kwok/pkg/consts.Version=v$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 
 # kwok needs Stage objects; the default ones ship in its module zip.

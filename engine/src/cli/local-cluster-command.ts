@@ -62,6 +62,7 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
       process.stdout.write(
         `cluster "${name}" is up at ${cluster.server} (${(cluster.startupMs / 1000).toFixed(1)}s)\n` +
           `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +
+          `  export PATH=${cluster.binDir}:$PATH   # kubectl\n` +
           `  stop it with: bulkhead local-cluster down --name ${name}\n`,
       );
     });

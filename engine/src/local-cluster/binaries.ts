@@ -9,6 +9,8 @@ export type Component = (typeof COMPONENTS)[number];
 
 export interface BinaryDir {
   dir: string;
+  /** kubectl (with built-in kustomize), built beside the control plane for users and tests. */
+  kubectl: string;
   path(component: Component): string;
   /** The kwok Stage objects extracted from kwok's module at build time. */
   kwokStages: string;
@@ -17,12 +19,12 @@ export interface BinaryDir {
 const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 
 function binaryDir(dir: string): BinaryDir {
-  return { dir, path: (c) => join(dir, c), kwokStages: join(dir, 'kwok-stages.yaml') };
+  return { dir, kubectl: join(dir, 'kubectl'), path: (c) => join(dir, c), kwokStages: join(dir, 'kwok-stages.yaml') };
 }
 
 async function complete(dir: string): Promise<boolean> {
   try {
-    for (const c of COMPONENTS) await access(join(dir, c), constants.X_OK);
+    for (const c of [...COMPONENTS, 'kubectl']) await access(join(dir, c), constants.X_OK);
     await access(join(dir, 'kwok-stages.yaml'), constants.R_OK);
     return true;
   } catch {
@@ -42,7 +44,7 @@ export async function ensureBinaries(opts: { explicitDir?: string; onProgress?: 
       kind: 'Stalled',
       code: 'BH_LOCAL_CLUSTER_BINARIES',
       reason: 'BinariesMissing',
-      message: `BULKHEAD_BIN_DIR=${opts.explicitDir} does not hold ${COMPONENTS.join(', ')} and kwok-stages.yaml; unset it to build them`,
+      message: `BULKHEAD_BIN_DIR=${opts.explicitDir} does not hold ${COMPONENTS.join(', ')}, kubectl and kwok-stages.yaml; unset it to build them`,
     });
   }
   const script = join(repoRoot, 'local-cluster', 'build.sh');

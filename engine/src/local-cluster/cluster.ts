@@ -44,6 +44,8 @@ export interface ClusterState {
 
 export interface LocalCluster {
   readonly runDir: string;
+  /** The folder of the control-plane binaries, kubectl included. */
+  readonly binDir: string;
   readonly server: string;
   readonly kubeconfigPath: string;
   readonly ca: KeyPair;
@@ -224,6 +226,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     progress(`control plane ready in ${(startupMs / 1000).toFixed(1)}s`);
     return {
       runDir,
+      binDir: bins.dir,
       server,
       kubeconfigPath,
       ca: pki.ca,
