@@ -1,0 +1,20 @@
+// The Bulkhead API: names every stage uses, and the types generated from schemas/ (the
+// single source of truth; `npm run gen` regenerates them).
+export type { HealthPolicy } from './generated/healthpolicy.js';
+export type { Quarantine } from './generated/quarantine.js';
+export type { PolicySource } from './generated/policysource.js';
+export type { RepoSettings } from './generated/repo-settings.js';
+export type {
+  HealthPolicySpec,
+  HealthPolicyStatus,
+  PodMatch,
+  LabelSelector,
+  LabelSelectorRequirement,
+  Probe,
+  DetectRule,
+  Action,
+  Budget,
+  ForwardTarget,
+  Condition,
+} from './generated/healthpolicy.js';
+export { GROUP, VERSION, API_VERSION, KIND, PLURAL, LABEL, ANNOTATION, MANAGED_BY } from './names.js';
