@@ -1,0 +1,146 @@
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type Outcome } from './metrics.js';
+import { deny, allow, parseAdmissionReview, reviewResponse, ReviewError, type AdmissionRequest, type AdmissionResponse } from './review.js';
+
+/** A pure-ish processor: AdmissionRequest in, AdmissionResponse out (plus the outcome label). */
+export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
+export interface Processed {
+  response: AdmissionResponse;
+  outcome: Outcome;
+  /** Short text for the log line: why patched, why unchanged, why denied. */
+  note?: string;
+}
+
+export interface AdmissionAppDeps {
+  logger: Logger;
+  registry: Registry;
+  mutate: Processor;
+  validate: Processor;
+  /** Largest accepted body; the apiserver's own limit for an object is ~1.5 MiB, a review holds two. */
+  maxBodyBytes?: number;
+  /** Serve the registry at GET /metrics (the standalone server does; the engine mounts its own). */
+  exposeMetrics?: boolean;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The admission app: POST /mutate and POST /validate, AdmissionReview v1 in and out.
+ * Per request: timer → parse → processor → envelope → log + metric. Malformed input is a
+ * 400 (413 when too big) with a plain message; an internal error allows the pod unchanged on
+ * /mutate (fail open, counted) and denies on /validate (fail closed).
+ */
+export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
+  const metrics = createAdmissionMetrics(deps.registry);
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const app = new Koa();
+  app.silent = true;
+  const routes: Record<string, { endpoint: Endpoint; processor: Processor }> = {
+    '/mutate': { endpoint: 'mutate', processor: deps.mutate },
+    '/validate': { endpoint: 'validate', processor: deps.validate },
+  };
+
+  app.use(async (ctx) => {
+    const route = routes[ctx.path];
+    if (!route) {
+      if (ctx.method === 'GET' && ctx.path === '/healthz') {
+        ctx.body = 'ok';
+        return;
+      }
+      if (ctx.method === 'GET' && ctx.path === '/metrics' && deps.exposeMetrics) {
+        ctx.type = deps.registry.contentType;
+        ctx.body = await deps.registry.metrics();
+        return;
+      }
+      ctx.status = 404;
+      ctx.body = { error: `no route ${ctx.method} ${ctx.path}` };
+      return;
+    }
+    if (ctx.method !== 'POST') {
+      ctx.status = 405;
+      ctx.set('Allow', 'POST');
+      ctx.body = { error: `${ctx.path} takes POST` };
+      return;
+    }
+    const start = process.hrtime.bigint();
+    const { endpoint, processor } = route;
+    let outcome: Outcome = 'bad_request';
+    let request: AdmissionRequest | undefined;
+    let note: string | undefined;
+    try {
+      request = parseAdmissionReview(await readBody(ctx.req, ctx.get('content-length'), maxBody));
+      const processed = await runProcessor(processor, request, endpoint, metrics, deps.logger);
+      outcome = processed.outcome;
+      note = processed.note;
+      ctx.body = reviewResponse(processed.response);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : err instanceof ReviewError ? 400 : 500;
+      ctx.status = status;
+      if (status === 413) ctx.set('Connection', 'close');
+      ctx.body = { error: err instanceof Error ? err.message : String(err) };
+      note = ctx.body.error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.duration.observe({ endpoint, outcome }, seconds);
+      log(deps.logger, endpoint, outcome, request, seconds, note);
+    }
+  });
+  return app;
+}
+
+async function runProcessor(processor: Processor, request: AdmissionRequest, endpoint: Endpoint, metrics: AdmissionMetrics, logger: Logger): Promise<Processed> {
+  try {
+    return await processor(request);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.error({ err, uid: request.uid, endpoint }, 'admission processor failed');
+    if (endpoint === 'mutate') {
+      metrics.mutateErrors.inc();
+      // Fail open: a pod without a monitor is better than no pod.
+      return { outcome: 'error', response: allow(request.uid, { warnings: [`bulkhead: sidecar not injected (internal error: ${message})`] }), note: message };
+    }
+    // Fail closed: the guard never lets a write through because it broke.
+    return { outcome: 'error', response: deny(request.uid, 500, 'InternalError', `bulkhead guard failed, write denied: ${message}`), note: message };
+  }
+}
+
+async function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
+  if (contentLength !== '' && Number(contentLength) > max) throw new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) throw new HttpError(413, `body exceeds the limit of ${max} bytes`);
+    chunks.push(b);
+  }
+  if (size === 0) throw new ReviewError('empty body: POST an AdmissionReview');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function log(logger: Logger, endpoint: Endpoint, outcome: Outcome, req: AdmissionRequest | undefined, seconds: number, note: string | undefined): void {
+  const level = outcome === 'error' ? 'warn' : outcome === 'patched' || outcome === 'denied' || outcome === 'bad_request' ? 'info' : 'debug';
+  if (!logger.isLevelEnabled(level)) return;
+  const name = req ? (req.name ?? (req.object as { metadata?: { name?: string; generateName?: string } } | undefined)?.metadata?.generateName) : undefined;
+  logger[level](
+    {
+      endpoint,
+      outcome,
+      ms: Math.round(seconds * 1e5) / 100,
+      ...(req ? { uid: req.uid, namespace: req.namespace, name, kind: req.kind.kind, operation: req.operation, user: req.userInfo.username } : {}),
+      ...(note ? { note } : {}),
+    },
+    'admission',
+  );
+}

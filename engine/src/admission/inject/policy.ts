@@ -1,0 +1,21 @@
+import type { LabelSelector } from './selector.js';
+
+/**
+ * The part of a HealthPolicy the injector reads (schemas/healthpolicy.schema.json). Kept
+ * structural and narrow so the injector stays independent of the rest of the spec.
+ */
+export interface InjectablePolicy {
+  metadata: { name: string; generation?: number };
+  spec: {
+    match?: { namespaces?: string[]; namespaceSelector?: LabelSelector; selector?: LabelSelector };
+    probe: {
+      http?: { path: string; port: number | string };
+      tcp?: { port: number | string };
+      fromPod?: boolean;
+      container?: string;
+      interval?: string;
+      timeout?: string;
+      expectStatus?: number[];
+    };
+  };
+}

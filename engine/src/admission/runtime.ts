@@ -1,0 +1,128 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import {
+  buildMutatingWebhookConfiguration,
+  buildValidatingWebhookConfiguration,
+  excludedNamespaces,
+  WEBHOOK_NAMES,
+  type WebhookConfigOptions,
+} from '../plan/webhook-config.js';
+import { createAdmissionApp } from './app.js';
+import { breakGlassReader } from './break-glass.js';
+import { watchHealthPolicies, watchNamespaceLabels } from './cluster-views.js';
+import type { GuardConfig } from './guard/guard.js';
+import type { SidecarSettings } from './inject/patch.js';
+import { PolicyIndex } from './inject/policy-index.js';
+import type { InjectablePolicy } from './inject/policy.js';
+import { createMutateProcessor, createValidateProcessor } from './processors.js';
+import { registerWebhooks } from './register.js';
+import { startAdmissionServer, type AdmissionServer } from './server.js';
+import { patchCaBundles } from './tls/ca-bundle.js';
+import { TlsManager } from './tls/manager.js';
+import type { TlsSettings } from './tls/material.js';
+import { kubeSecretStore } from './tls/secret-store.js';
+
+export interface AdmissionRuntimeOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  registry: Registry;
+  engineNamespace: string;
+  /** Usernames the guard treats as the engine. */
+  engineUsernames: string[];
+  breakGlassGroups: string[];
+  sidecar: SidecarSettings;
+  tls: { secretName: string; settings: TlsSettings; intervalMs?: number; clock?: () => Date };
+  listen: { host?: string; port?: number };
+  /** How the apiserver reaches us: a URL (local runs) or the engine's Service. Default: the listen URL. */
+  endpoint?: WebhookConfigOptions['endpoint'];
+  names?: { mutating: string; validating: string };
+  /** Where HealthPolicies come from (default: watched in the cluster). */
+  policies?: { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> };
+  /** Register the webhook configurations once policies are loaded (default true). */
+  register?: boolean;
+  maxBodyBytes?: number;
+  exposeMetrics?: boolean;
+}
+
+export interface AdmissionRuntime {
+  url: string;
+  port: number;
+  server: AdmissionServer;
+  tls: TlsManager;
+  index(): PolicyIndex;
+  /** Re-generate and apply the webhook configurations from the current policies. */
+  register(): Promise<void>;
+  /** Stops serving. Never deletes the webhook configurations. */
+  close(): Promise<void>;
+}
+
+/**
+ * The admission side of the engine, wired: TLS from the shared Secret (hot reload), the
+ * HTTPS app, the policy index kept current from the cluster, and webhook registration after
+ * the policies are loaded. The engine process mounts this; `bulkhead admission serve` runs it
+ * alone.
+ */
+export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<AdmissionRuntime> {
+  const { kubeConfig: kc, logger } = opts;
+  const names = opts.names ?? { mutating: WEBHOOK_NAMES.mutating, validating: WEBHOOK_NAMES.validating };
+  // The TLS manager starts before the server exists; reloads reach it through this holder.
+  const live: { server?: AdmissionServer } = {};
+  const tls = new TlsManager({
+    store: kubeSecretStore(kc, opts.engineNamespace, opts.tls.secretName),
+    settings: opts.tls.settings,
+    logger,
+    onMaterial: (m) => live.server?.reload(m.serving),
+    publishBundle: (bundle) => patchCaBundles(kc, { mutating: [names.mutating], validating: [names.validating] }, bundle),
+    ...(opts.tls.intervalMs ? { intervalMs: opts.tls.intervalMs } : {}),
+    ...(opts.tls.clock ? { clock: opts.tls.clock } : {}),
+  });
+  const material = await tls.start();
+
+  const excluded = excludedNamespaces(opts.engineNamespace);
+  const namespaces = await watchNamespaceLabels(kc, logger);
+  const policies = opts.policies ?? (await watchHealthPolicies(kc, logger));
+  let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
+
+  const guard: GuardConfig = { engineUsernames: opts.engineUsernames, breakGlassGroups: opts.breakGlassGroups };
+  const app = createAdmissionApp({
+    logger,
+    registry: opts.registry,
+    mutate: createMutateProcessor({ policies: () => index, namespaceLabels: (ns) => namespaces.labels(ns), sidecar: opts.sidecar }),
+    validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
+    ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
+  });
+  const server = await startAdmissionServer(app, tls.material?.serving ?? material.serving, opts.listen);
+  live.server = server;
+  const endpoint = opts.endpoint ?? { url: server.url };
+
+  const register = async (): Promise<void> => {
+    const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
+    const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
+    const list = policies.list();
+    await registerWebhooks(kc, [buildMutatingWebhookConfiguration(list, base), buildValidatingWebhookConfiguration(base)]);
+    logger.info({ policies: list.length }, 'webhook configurations registered');
+  };
+  policies.onChange(() => {
+    index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
+    if (opts.register !== false) register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
+  });
+  // Registered only now that the policies are loaded: never a webhook without its rules.
+  if (opts.register !== false) await register();
+
+  return {
+    url: server.url,
+    port: server.port,
+    server,
+    tls,
+    index: () => index,
+    register,
+    async close() {
+      tls.stop();
+      await server.close();
+      await namespaces.stop();
+      await policies.stop();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import { X509Certificate } from 'node:crypto';
+import { createMaterial, notAfter, rotate, splitPem, type TlsSettings } from './material.js';
+import { fromSecretData, toSecretData } from './secret-store.js';
+
+const MIN = 60_000;
+const settings: TlsSettings = {
+  dnsNames: ['bulkhead.bulkhead-system.svc'],
+  ipAddresses: ['127.0.0.1'],
+  caValidityMs: 60 * MIN,
+  servingValidityMs: 15 * MIN,
+  caOverlapMs: 2 * MIN,
+};
+const at = (t0: Date, minutes: number): Date => new Date(t0.getTime() + minutes * MIN);
+const verifies = (cert: string, ca: string): boolean => new X509Certificate(cert).verify(new X509Certificate(ca).publicKey);
+
+describe('webhook TLS material', () => {
+  it('creates a CA and a serving cert with the Service names and 127.0.0.1', async () => {
+    const m = await createMaterial(settings, new Date());
+    const san = new X509Certificate(m.serving.cert).subjectAltName ?? '';
+    assert.match(san, /DNS:bulkhead\.bulkhead-system\.svc/);
+    assert.match(san, /IP Address:127\.0\.0\.1/);
+    assert.ok(verifies(m.serving.cert, m.ca.cert));
+    assert.deepEqual(splitPem(m.bundle), [m.ca.cert.endsWith('\n') ? m.ca.cert : `${m.ca.cert}\n`]);
+  });
+
+  it('does nothing while nothing is due', async () => {
+    const t0 = new Date();
+    const m = await createMaterial(settings, t0);
+    const r = await rotate(m, settings, at(t0, 1));
+    assert.deepEqual(r.steps, []);
+    assert.equal(r.material, m);
+  });
+
+  it('re-issues the serving cert from the same CA before it expires (caBundle unchanged)', async () => {
+    const t0 = new Date();
+    const m = await createMaterial(settings, t0);
+    const r = await rotate(m, settings, at(t0, 11));
+    assert.deepEqual(r.steps, ['serving-reissued']);
+    assert.equal(r.material.bundle, m.bundle);
+    assert.notEqual(r.material.serving.cert, m.serving.cert);
+    assert.ok(verifies(r.material.serving.cert, m.ca.cert));
+    assert.ok(notAfter(r.material.serving.cert) > notAfter(m.serving.cert));
+  });
+
+  it('rotates the CA in two steps: trust the new one first, sign with it only after the overlap', async () => {
+    const t0 = new Date();
+    const m = await createMaterial(settings, t0);
+    const staged = await rotate(m, settings, at(t0, 41));
+    assert.deepEqual(staged.steps, ['ca-staged']);
+    const next = staged.material.next!.ca;
+    assert.equal(splitPem(staged.material.bundle).length, 2, 'bundle trusts old and new CA');
+    assert.equal(staged.material.serving.cert, m.serving.cert, 'still serving the old cert');
+
+    const early = await rotate(staged.material, settings, at(t0, 42));
+    assert.ok(!early.steps.includes('ca-promoted'), 'not before the overlap');
+
+    const promoted = await rotate(staged.material, settings, at(t0, 43.5));
+    assert.deepEqual(promoted.steps, ['ca-promoted']);
+    assert.equal(promoted.material.ca.cert, next.cert);
+    assert.ok(verifies(promoted.material.serving.cert, next.cert));
+    assert.equal(promoted.material.next, undefined);
+    assert.equal(splitPem(promoted.material.bundle).length, 2, 'old CA stays trusted until it expires');
+    // Past the old CA's expiry it drops out of the bundle at the next promotion.
+  });
+
+  it('re-issues when the SANs change', async () => {
+    const t0 = new Date();
+    const m = await createMaterial(settings, t0);
+    const r = await rotate(m, { ...settings, ipAddresses: ['127.0.0.1', '10.0.0.5'] }, at(t0, 1));
+    assert.deepEqual(r.steps, ['sans-changed']);
+  });
+
+  it('round-trips through Secret data, including a staged CA', async () => {
+    const t0 = new Date();
+    const staged = (await rotate(await createMaterial(settings, t0), settings, t0, { ca: true })).material;
+    assert.deepEqual(fromSecretData(toSecretData(staged)), staged);
+    assert.equal(fromSecretData({}), undefined);
+  });
+});
