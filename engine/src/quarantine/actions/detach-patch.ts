@@ -35,7 +35,7 @@ export function planDetach(podLabels: Readonly<Record<string, string>>, ownerSel
 export function planReattach(annotations: Readonly<Record<string, string>>): {
   metadata: { labels: Record<string, string | null>; annotations: Record<string, string | null> };
 } {
-  let original: Record<string, string> = {};
+  let original: Record<string, string>;
   try {
     original = JSON.parse(annotations[ORIGINAL_LABELS_ANNOTATION] ?? '{}') as Record<string, string>;
   } catch {

@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
+import { serverSideApply } from '../core/kube/apply.js';
+import { isConflict, isNotFound, KubeApiError, type KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import { collectionPath, objectPath, type ResourceResolver } from '../core/kube/resources.js';
+import type { Logger } from '../core/logger.js';
+import type { PlannedAction, Verdict } from '../analytics/index.js';
+import { planDetach } from './actions/detach-patch.js';
+import { isolationNetworkPolicy } from './actions/isolation-policy.js';
+import { applyBudget, type BudgetDecision } from './budget.js';
+import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
+import { ACTION_LABEL, buildQuarantine, quarantineName } from './quarantine-object.js';
+
+export interface QuarantineDeps {
+  client: KubeClient;
+  resolver: ResourceResolver;
+  events: EventRecorder;
+  logger: Logger;
+  now: () => Date;
+  /** This engine's cluster name: records go under records/<cluster>/. */
+  cluster: string;
+  /** Never acted on: the engine's own namespace (kube-system and friends always). */
+  protectedNamespaces: ReadonlySet<string>;
+}
+
+export type Outcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
+
+export interface TakenAction {
+  pod: string;
+  namespace: string;
+  action: PlannedAction['action'];
+  role: PlannedAction['role'];
+  outcome: Outcome;
+  quarantine?: string;
+  detail?: string;
+}
+
+export interface QuarantineResult {
+  policy: string;
+  incident: string;
+  budget: BudgetDecision;
+  taken: TakenAction[];
+}
+
+/** Label values are short: a stable hash of the incident key. */
+export const incidentId = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
+
+const podPath = (ns: string, name: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+
+/**
+ * Carries out one verdict: budget first, then per allowed action, in an order chosen so a
+ * crash at any point leaves a state the restart can finish (see `resumePending`):
+ *   1. create the Quarantine CR (the intent, and the audit outbox entry; 409 = done before),
+ *   2. ensure the namespace's deny-all NetworkPolicy,
+ *   3. ONE pod patch: label quarantined (isolated) + owner labels removed (detached),
+ *   4. CR status: phase Isolated, audit Pending, actions taken.
+ * DryRun creates only the CR (mode DryRun) and an Event: the "would quarantine" record.
+ */
+export async function executeVerdict(deps: QuarantineDeps, verdict: Verdict, releaseAfter?: string): Promise<QuarantineResult> {
+  const now = deps.now();
+  const incident = incidentId(verdict.incident.key);
+  const facts = await gatherBudgetFacts(deps.client, deps.resolver, verdict.actions, now);
+  const taken: TakenAction[] = [];
+  // A pod Bulkhead already holds is not decided again and costs no budget (a retried or
+  // repeated verdict); its existing Quarantine stands.
+  const fresh = verdict.actions.filter((a) => {
+    const q = a.action === 'Alert' ? undefined : facts.held.get(a.pod.uid);
+    if (q) taken.push({ pod: a.pod.name, namespace: a.pod.namespace, action: a.action, role: a.role, outcome: 'already', quarantine: q.metadata.name! });
+    return !q;
+  });
+  const budget = applyBudget({ actions: fresh, workloads: facts.workloads, namespaceActionsLastHour: facts.namespaceActionsLastHour, protectedNamespaces: deps.protectedNamespaces });
+  for (const action of budget.allowed) {
+    const base = { pod: action.pod.name, namespace: action.pod.namespace, action: action.action, role: action.role };
+    try {
+      taken.push({ ...base, ...(await carryOut(deps, verdict, action, incident, now, releaseAfter)) });
+    } catch (err) {
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err), pod: action.pod.name, namespace: action.pod.namespace }, 'quarantine action failed');
+      taken.push({ ...base, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  await reportToPolicy(deps, verdict, budget, taken, now);
+  return { policy: verdict.policy, incident, budget, taken };
+}
+
+async function carryOut(
+  deps: QuarantineDeps,
+  verdict: Verdict,
+  action: PlannedAction,
+  incident: string,
+  now: Date,
+  releaseAfter?: string,
+): Promise<Pick<TakenAction, 'outcome' | 'quarantine' | 'detail'>> {
+  const podRef = { apiVersion: 'v1', kind: 'Pod', name: action.pod.name, namespace: action.pod.namespace, uid: action.pod.uid };
+  switch (action.action) {
+    case 'Alert':
+      await deps.events.emit(podRef, 'Warning', action.reason, `${verdict.policy}: ${action.message}`);
+      return { outcome: 'done' };
+    case 'Restart':
+      if (verdict.mode === 'DryRun') {
+        await deps.events.emit(podRef, 'Normal', 'WouldRestart', `${verdict.policy} (DryRun): ${action.message}`);
+        return { outcome: 'dry-run' };
+      }
+      return evict(deps, action, verdict.policy);
+    case 'Quarantine':
+    case 'Isolate': {
+      const q = buildQuarantine({ action, kind: action.action, policy: verdict.policy, mode: verdict.mode, incident, cluster: deps.cluster, now, ...(releaseAfter ? { releaseAfter } : {}) });
+      const created = await createQuarantine(deps, q);
+      if (verdict.mode === 'DryRun') {
+        await deps.events.emit(podRef, 'Normal', `Would${action.action}`, `${verdict.policy} (DryRun) would ${action.action.toLowerCase()} this pod: ${action.message}`);
+        return { outcome: created ? 'dry-run' : 'already', quarantine: q.metadata.name! };
+      }
+      const outcome = await enforce(deps, q, action.action);
+      if (outcome === 'done') {
+        await deps.events.emit(podRef, 'Warning', action.action === 'Quarantine' ? 'Quarantined' : 'Isolated', `${verdict.policy}: ${action.message}`);
+      }
+      return { outcome: created ? outcome : outcome === 'done' ? 'already' : outcome, quarantine: q.metadata.name! };
+    }
+  }
+}
+
+async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<boolean> {
+  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
+  try {
+    await deps.client.request({ method: 'POST', path: collectionPath(res, q.metadata.namespace), body: q });
+    return true;
+  } catch (err) {
+    if (isConflict(err)) return false; // created before a crash or by a concurrent decision
+    throw err;
+  }
+}
+
+/** Steps 2–4 for a Quarantine CR; idempotent, so `resumePending` can run it again. */
+export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quarantine' | 'Isolate'): Promise<Outcome> {
+  const ns = q.metadata.namespace!;
+  const name = q.metadata.name!;
+  const time = deps.now().toISOString();
+  await serverSideApply(deps.client, deps.resolver, isolationNetworkPolicy(ns) as never);
+  const keys = action === 'Quarantine' ? await ownerSelectorKeys(deps.client, deps.resolver, ns, q.spec.owner) : [];
+  const pod = await deps.client.request<{ metadata: { labels?: Record<string, string>; uid: string } }>({ method: 'GET', path: podPath(ns, q.spec.pod.name) }).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+  if (!pod || pod.metadata.uid !== q.spec.pod.uid) {
+    await patchQuarantineStatus(deps, q, { phase: 'Released', releasedAt: time, audit: { state: 'Pending', path: q.spec.recordPath ?? '' } }, 'PodGone', 'the pod no longer exists');
+    return 'gone';
+  }
+  const plan = planDetach(pod.metadata.labels ?? {}, keys, name);
+  // The uid in the patch is a precondition: a same-named pod recreated meanwhile is not touched.
+  await deps.client.request({
+    method: 'PATCH',
+    path: podPath(ns, q.spec.pod.name),
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { ...plan.patch.metadata, uid: q.spec.pod.uid } },
+  });
+  const actions: NonNullable<Quarantine['spec']['actions']> = [
+    { type: 'Isolate', time, detail: `NetworkPolicy ${isolationNetworkPolicy(ns).metadata.name}` },
+    ...(action === 'Quarantine' ? [{ type: 'Detach' as const, time, detail: `removed labels ${Object.keys(plan.removed).join(', ') || '(none)'}` }] : []),
+  ];
+  await patchSpecRecord(deps, q, { actions, originalLabels: plan.removed });
+  await patchQuarantineStatus(deps, q, { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } }, 'Isolated', `${action} enforced`);
+  return 'done';
+}
+
+async function patchSpecRecord(deps: QuarantineDeps, q: Quarantine, spec: Partial<Quarantine['spec']>): Promise<void> {
+  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
+  await deps.client.request({ method: 'PATCH', path: objectPath(res, q.metadata.name!, q.metadata.namespace), contentType: 'application/merge-patch+json', body: { spec } });
+}
+
+export async function patchQuarantineStatus(
+  deps: Pick<QuarantineDeps, 'client' | 'resolver' | 'now'>,
+  q: Quarantine,
+  status: Partial<NonNullable<Quarantine['status']>>,
+  reason: string,
+  message: string,
+): Promise<void> {
+  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
+  const condition = { type: 'Ready', status: 'True' as const, reason, message, lastTransitionTime: deps.now().toISOString() };
+  await deps.client.request({
+    method: 'PATCH',
+    path: `${objectPath(res, q.metadata.name!, q.metadata.namespace)}/status`,
+    contentType: 'application/merge-patch+json',
+    body: { status: { ...status, conditions: [condition] } },
+  });
+}
+
+async function evict(deps: QuarantineDeps, action: PlannedAction, policy: string): Promise<Pick<TakenAction, 'outcome' | 'detail'>> {
+  try {
+    await deps.client.request({
+      method: 'POST',
+      path: `${podPath(action.pod.namespace, action.pod.name)}/eviction`,
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: action.pod.name, namespace: action.pod.namespace }, deleteOptions: { preconditions: { uid: action.pod.uid } } },
+    });
+  } catch (err) {
+    // 429: a PodDisruptionBudget forbids it right now. That is the budget working, not a failure.
+    if (err instanceof KubeApiError && err.code === 429) return { outcome: 'blocked', detail: 'PodDisruptionBudget' };
+    if (isNotFound(err)) return { outcome: 'gone' };
+    throw err;
+  }
+  await deps.events.emit({ apiVersion: 'v1', kind: 'Pod', name: action.pod.name, namespace: action.pod.namespace, uid: action.pod.uid }, 'Warning', 'Restarted', `${policy}: ${action.message}`);
+  return { outcome: 'done' };
+}
+
+/** The policy's status says what was last done and whether the budget stopped anything. */
+async function reportToPolicy(deps: QuarantineDeps, verdict: Verdict, budget: BudgetDecision, taken: TakenAction[], now: Date): Promise<void> {
+  const primary = taken.find((t) => t.role === 'primary' && t.action !== 'Alert') ?? taken[0];
+  const policyRef = { apiVersion: API_VERSION, kind: KIND.HealthPolicy, name: verdict.policy };
+  if (budget.exhausted) {
+    const why = [...new Set(budget.downgraded.map((d) => d.why))].join(', ');
+    await deps.events.emit(policyRef, 'Warning', 'BudgetExhausted', `held back ${budget.downgraded.length} action(s) (${why}); alerted instead`);
+  }
+  if (!primary) return;
+  const res = await deps.resolver.resolve(API_VERSION, KIND.HealthPolicy).catch(() => undefined);
+  if (!res) return;
+  const body = {
+    status: {
+      lastAction: {
+        time: now.toISOString(),
+        type: primary.action,
+        mode: verdict.mode,
+        namespace: primary.namespace,
+        pod: primary.pod,
+        ...(primary.quarantine ? { quarantine: primary.quarantine } : {}),
+      },
+      budget: { exhausted: budget.exhausted },
+    },
+  };
+  try {
+    // A merge patch of only these fields: the sync's summarizer owns the conditions.
+    await deps.client.request({ method: 'PATCH', path: `${objectPath(res, verdict.policy)}/status`, contentType: 'application/merge-patch+json', body });
+  } catch (err) {
+    if (!isNotFound(err)) deps.logger.warn({ err: err instanceof Error ? err.message : String(err), policy: verdict.policy }, 'could not update policy status');
+  }
+}
+
+/**
+ * After a restart: every Enforce Quarantine CR without phase Isolated/Released was created but
+ * not (fully) enforced before the crash. Enforcing is idempotent, so finishing is safe, and
+ * no pod stays half-quarantined.
+ */
+export async function resumePending(deps: QuarantineDeps, quarantines: readonly Quarantine[]): Promise<number> {
+  let n = 0;
+  for (const q of quarantines) {
+    if (q.spec.mode !== 'Enforce' || q.status?.phase === 'Isolated' || q.status?.phase === 'Released') continue;
+    const action = q.metadata.labels?.[ACTION_LABEL] === 'Isolate' ? 'Isolate' : 'Quarantine';
+    await enforce(deps, q, action);
+    n++;
+  }
+  return n;
+}
+
+export { quarantineName };
