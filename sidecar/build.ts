@@ -18,7 +18,13 @@ export async function buildSidecar(outfile = fileURLToPath(new URL('../dist/side
   return outfile;
 }
 
+// No top-level await: tests import this module, and mocha loads them through require().
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const out = await buildSidecar();
-  process.stdout.write(`${out}\n`);
+  buildSidecar().then(
+    (out) => process.stdout.write(`${out}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

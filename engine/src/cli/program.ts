@@ -3,8 +3,9 @@ import { isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLocalClusterCommand } from './local-cluster-command.js';
+import { registerObserveCommand } from './observe-command.js';
 
-const registrars: CommandRegistrar[] = [registerLocalClusterCommand, registerDemoCommand];
+const registrars: CommandRegistrar[] = [registerLocalClusterCommand, registerDemoCommand, registerObserveCommand];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')

@@ -1,0 +1,231 @@
+import { PROBE_ERROR_CLASSES, type HealthSample, type PodEvent, type PodRef, type ProcessStats } from './report.js';
+
+/**
+ * Per-pod bounded time windows: the recent health of every reporting pod, in memory.
+ *
+ * Memory bound (the issue asks to state it). Samples are packed in typed arrays, not objects:
+ * 8 (time) + 8 (seq) + 4 (latency) + 2 (status) + 1 (ok/type/error bits) = 23 bytes each.
+ * With the defaults (maxPods 10,000, samplesPerPod 120, eventsPerPod 16):
+ *   samples  10,000 × 120 × 23 B            ≈ 27.6 MB
+ *   events   10,000 × 16 × ~200 B (worst)    ≈ 32 MB, allocated only when a pod has events
+ *   per pod  ~1 KB of strings, maps, latest process stats ≈ 10 MB
+ * so ≤ ~70 MB worst case, typically ~40 MB. Beyond maxPods the least recently updated pod is
+ * evicted (Map insertion order, refreshed on update: LRU in O(1)). Samples older than maxAge
+ * are invisible to reads and overwritten as the ring turns.
+ */
+export interface HealthStoreOptions {
+  maxPods?: number;
+  samplesPerPod?: number;
+  eventsPerPod?: number;
+  /** Samples older than this are not returned (ms). */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+export interface IngestResult {
+  added: number;
+  duplicates: number;
+  droppedDelta: number;
+  gapsDelta: number;
+}
+
+export interface PodHealth {
+  namespace: string;
+  pod: string;
+  uid: string;
+  policy?: string;
+  sidecar?: { version: string; instance: string };
+  /** Cumulative samples the pod's sidecar said it dropped (buffer overflow while we were unreachable). */
+  droppedBySidecar: number;
+  /** Samples missing between received sequence numbers (lost without the sidecar knowing). */
+  gaps: number;
+  lastReportAt?: string;
+  process?: ProcessStats;
+  samples: HealthSample[];
+  events: PodEvent[];
+}
+
+const OK = 1;
+const TCP = 2;
+const ERR_SHIFT = 2; // 3 bits of error class (0 = none)
+
+class PodWindow {
+  readonly time: Float64Array;
+  readonly seq: Float64Array;
+  readonly latency: Float32Array;
+  readonly status: Uint16Array;
+  readonly bits: Uint8Array;
+  head = 0;
+  count = 0;
+  events: PodEvent[] | undefined;
+  eventHead = 0;
+  policy: string | undefined;
+  instance: string | undefined;
+  version: string | undefined;
+  lastSeq = 0;
+  droppedBySidecar = 0;
+  gaps = 0;
+  lastReportAt = 0;
+  process: ProcessStats | undefined;
+
+  constructor(
+    readonly ref: PodRef,
+    cap: number,
+  ) {
+    this.time = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
+    this.latency = new Float32Array(cap);
+    this.status = new Uint16Array(cap);
+    this.bits = new Uint8Array(cap);
+  }
+}
+
+export class HealthStore {
+  private readonly pods = new Map<string, PodWindow>();
+  private readonly maxPods: number;
+  private readonly cap: number;
+  private readonly eventCap: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  evictions = 0;
+
+  constructor(opts: HealthStoreOptions = {}) {
+    this.maxPods = opts.maxPods ?? 10_000;
+    this.cap = opts.samplesPerPod ?? 120;
+    this.eventCap = opts.eventsPerPod ?? 16;
+    this.maxAgeMs = opts.maxAgeMs ?? 30 * 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.pods.size;
+  }
+
+  /**
+   * Adds a report's samples. Returns how many were new (a retried batch may repeat some), and
+   * how many more samples the sidecar says it dropped and how many went missing in transit
+   * since the previous report.
+   */
+  addReport(r: { pod: PodRef; policy?: string; sidecar: { version: string; instance: string }; dropped: number; samples: HealthSample[] }): IngestResult {
+    const w = this.window(r.pod);
+    if (r.policy) w.policy = r.policy;
+    if (w.instance !== r.sidecar.instance) {
+      // A new sidecar process: its sequence numbers start again.
+      w.instance = r.sidecar.instance;
+      w.version = r.sidecar.version;
+      w.lastSeq = 0;
+      w.droppedBySidecar = 0;
+    }
+    const droppedDelta = Math.max(0, r.dropped - w.droppedBySidecar);
+    w.droppedBySidecar = Math.max(w.droppedBySidecar, r.dropped);
+    w.lastReportAt = this.now();
+    const gapsBefore = w.gaps;
+    let added = 0;
+    for (const s of r.samples) {
+      if (s.seq <= w.lastSeq) continue; // duplicate of a batch whose ack was lost
+      if (w.lastSeq > 0 && s.seq > w.lastSeq + 1) w.gaps += s.seq - w.lastSeq - 1;
+      w.lastSeq = s.seq;
+      const i = (w.head + w.count) % this.cap;
+      if (w.count === this.cap) w.head = (w.head + 1) % this.cap;
+      else w.count++;
+      w.time[i] = Date.parse(s.time);
+      w.seq[i] = s.seq;
+      w.latency[i] = s.probe.latencyMs;
+      w.status[i] = s.probe.status ?? 0;
+      const err = s.probe.error ? PROBE_ERROR_CLASSES.indexOf(s.probe.error) + 1 : 0;
+      w.bits[i] = (s.probe.ok ? OK : 0) | (s.probe.type === 'tcp' ? TCP : 0) | (err << ERR_SHIFT);
+      if (s.process) w.process = s.process;
+      added++;
+    }
+    return { added, duplicates: r.samples.length - added, droppedDelta, gapsDelta: w.gaps - gapsBefore };
+  }
+
+  addEvent(pod: PodRef, event: PodEvent): void {
+    const w = this.window(pod);
+    w.events ??= [];
+    if (w.events.length < this.eventCap) w.events.push(event);
+    else {
+      w.events[w.eventHead] = event;
+      w.eventHead = (w.eventHead + 1) % this.eventCap;
+    }
+  }
+
+  /** A deleted pod's window goes at once (its uid never reports again). */
+  remove(uid: string): void {
+    this.pods.delete(uid);
+  }
+
+  get(uid: string, sinceMs = 0): PodHealth | undefined {
+    const w = this.pods.get(uid);
+    return w ? this.view(w, sinceMs) : undefined;
+  }
+
+  /** Pods matching namespace (and name), oldest sample first within each pod. */
+  query(q: { namespace?: string; pod?: string; sinceMs?: number }): PodHealth[] {
+    const out: PodHealth[] = [];
+    for (const w of this.pods.values()) {
+      if (q.namespace !== undefined && w.ref.namespace !== q.namespace) continue;
+      if (q.pod !== undefined && w.ref.name !== q.pod) continue;
+      out.push(this.view(w, q.sinceMs ?? 0));
+    }
+    return out.sort((a, b) => (a.namespace === b.namespace ? a.pod.localeCompare(b.pod) : a.namespace.localeCompare(b.namespace)));
+  }
+
+  private window(pod: PodRef): PodWindow {
+    let w = this.pods.get(pod.uid);
+    if (w) {
+      // Refresh recency: Map iteration order is insertion order, so the first key is the LRU.
+      this.pods.delete(pod.uid);
+      this.pods.set(pod.uid, w);
+      return w;
+    }
+    if (this.pods.size >= this.maxPods) {
+      const lru = this.pods.keys().next().value;
+      if (lru !== undefined) {
+        this.pods.delete(lru);
+        this.evictions++;
+      }
+    }
+    w = new PodWindow(pod, this.cap);
+    this.pods.set(pod.uid, w);
+    return w;
+  }
+
+  private view(w: PodWindow, sinceMs: number): PodHealth {
+    const floor = Math.max(sinceMs, this.now() - this.maxAgeMs);
+    const samples: HealthSample[] = [];
+    for (let k = 0; k < w.count; k++) {
+      const i = (w.head + k) % this.cap;
+      const t = w.time[i]!;
+      if (t < floor) continue;
+      const bits = w.bits[i]!;
+      const err = bits >> ERR_SHIFT;
+      const status = w.status[i]!;
+      samples.push({
+        seq: w.seq[i]!,
+        time: new Date(t).toISOString(),
+        probe: {
+          type: bits & TCP ? 'tcp' : 'http',
+          ok: (bits & OK) === OK,
+          latencyMs: Math.round(w.latency[i]! * 1000) / 1000,
+          ...(status ? { status } : {}),
+          ...(err ? { error: PROBE_ERROR_CLASSES[err - 1]! } : {}),
+        },
+      });
+    }
+    const events = w.events ? [...w.events.slice(w.eventHead), ...w.events.slice(0, w.eventHead)].filter((e) => Date.parse(e.time) >= floor) : [];
+    return {
+      namespace: w.ref.namespace,
+      pod: w.ref.name,
+      uid: w.ref.uid,
+      ...(w.policy ? { policy: w.policy } : {}),
+      ...(w.instance ? { sidecar: { version: w.version ?? '', instance: w.instance } } : {}),
+      droppedBySidecar: w.droppedBySidecar,
+      gaps: w.gaps,
+      ...(w.lastReportAt ? { lastReportAt: new Date(w.lastReportAt).toISOString() } : {}),
+      ...(w.process ? { process: w.process } : {}),
+      samples,
+      events,
+    };
+  }
+}

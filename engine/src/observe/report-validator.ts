@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { HealthReport } from './report.js';
+
+export interface ValidationProblem {
+  /** JSON pointer into the request body, e.g. /samples/3/probe/latencyMs */
+  pointer: string;
+  message: string;
+}
+
+export type Validate = (body: unknown) => { ok: true; report: HealthReport } | { ok: false; problems: ValidationProblem[] };
+
+export const REPORT_SCHEMA_PATH = fileURLToPath(new URL('../../../schemas/healthreport.schema.json', import.meta.url));
+
+const pointerOf = (e: ErrorObject): string => {
+  // Name the missing or unexpected property itself, not its parent object.
+  if (e.keyword === 'required') return `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
+  if (e.keyword === 'additionalProperties') return `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
+  return e.instancePath || '/';
+};
+
+/** Compiles the report schema once (ajv, JSON Schema 2020-12). */
+export function createReportValidator(schema: Record<string, unknown> = JSON.parse(readFileSync(REPORT_SCHEMA_PATH, 'utf8')) as Record<string, unknown>): Validate {
+  const ajv = new Ajv2020({ allErrors: false, strict: true });
+  addFormats.default(ajv);
+  const check = ajv.compile<HealthReport>(schema);
+  return (body) => {
+    if (check(body)) {
+      // Sequence numbers must increase within a batch: the engine relies on it to spot gaps.
+      const s = body.samples;
+      for (let i = 1; i < s.length; i++) {
+        if (s[i]!.seq <= s[i - 1]!.seq) return { ok: false, problems: [{ pointer: `/samples/${i}/seq`, message: 'must be greater than the previous sample seq' }] };
+      }
+      return { ok: true, report: body };
+    }
+    return { ok: false, problems: (check.errors ?? []).slice(0, 20).map((e) => ({ pointer: pointerOf(e), message: e.message ?? e.keyword })) };
+  };
+}

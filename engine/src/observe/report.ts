@@ -1,0 +1,50 @@
+/**
+ * The report wire format (schemas/healthreport.schema.json is the source of truth; the
+ * engine validates every body against it before this type applies).
+ */
+export type ProbeErrorClass = 'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
+export const PROBE_ERROR_CLASSES: readonly ProbeErrorClass[] = ['Timeout', 'ConnectionRefused', 'ConnectionReset', 'DnsFailure', 'UnexpectedStatus', 'Other'];
+
+export interface ProcessStats {
+  count: number;
+  cpuSeconds: number;
+  rssBytes: number;
+  openFds: number;
+  threads: number;
+}
+
+export interface HealthSample {
+  seq: number;
+  time: string;
+  probe: { type: 'http' | 'tcp'; ok: boolean; latencyMs: number; status?: number; error?: ProbeErrorClass };
+  process?: ProcessStats;
+}
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface HealthReport {
+  apiVersion: 'bulkhead.dev/v1alpha1';
+  kind: 'HealthReport';
+  pod: PodRef;
+  policy?: string;
+  sidecar: { version: string; instance: string; startedAt: string };
+  dropped: number;
+  samples: HealthSample[];
+}
+
+/** What the pod watch adds to a pod's window beside the sidecar's samples. */
+export type PodEventType = 'Restarted' | 'OOMKilled' | 'CrashLoopBackOff' | 'Ready' | 'NotReady';
+
+export interface PodEvent {
+  time: string;
+  type: PodEventType;
+  container?: string;
+  /** restartCount after a restart; the termination reason or exit code when known. */
+  restartCount?: number;
+  reason?: string;
+  exitCode?: number;
+}
