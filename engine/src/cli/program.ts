@@ -3,9 +3,11 @@ import { isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLocalClusterCommand } from './local-cluster-command.js';
+import { registerRenderCommand } from './render-command.js';
+import { registerValidateCommand } from './validate-command.js';
 import { registerObserveCommand } from './observe-command.js';
 
-const registrars: CommandRegistrar[] = [registerLocalClusterCommand, registerDemoCommand, registerObserveCommand];
+const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerObserveCommand];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')
