@@ -4,3 +4,4 @@ export { buildQuarantine, quarantineName, recordPath, INCIDENT_LABEL, POLICY_LAB
 export { listQuarantines } from './cluster-facts.js';
 export { planDetach, planReattach, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_ANNOTATION } from './actions/detach-patch.js';
 export { isolationNetworkPolicy, ISOLATION_POLICY_NAME } from './actions/isolation-policy.js';
+export { releaseQuarantine, type ReleaseDeps } from './release.js';

@@ -1,0 +1,108 @@
+import type { Quarantine } from '../core/api/index.js';
+import { parseDuration } from '../core/duration.js';
+import type { KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import type { ResourceResolver } from '../core/kube/resources.js';
+import type { Logger } from '../core/logger.js';
+import { listQuarantines, patchQuarantineStatus } from '../quarantine/index.js';
+import { releaseQuarantine } from '../quarantine/release.js';
+import { commitMessage, releaseMessage } from './commit-message.js';
+import { recordDocument, recordUid } from './record-document.js';
+import type { RecordsRepo } from './records-repo.js';
+
+export interface OutboxDeps {
+  client: KubeClient;
+  resolver: ResourceResolver;
+  events: EventRecorder;
+  repo: RecordsRepo;
+  logger: Logger;
+  cluster: string;
+  now: () => Date;
+}
+
+export interface FlushResult {
+  /** Records written by this flush's commit. */
+  committed: number;
+  /** Records found already in git (pushed before a crash): marked Committed, not written again. */
+  recovered: number;
+  commit?: string;
+  /** Still waiting (beyond this batch, or not ready). */
+  waiting: number;
+}
+
+/** A record is ready to write once enforcement finished (or it only says "would"). */
+const ready = (q: Quarantine): boolean =>
+  Boolean(q.spec.recordPath) && q.status?.audit?.state !== 'Committed' && (q.spec.mode === 'DryRun' || q.status?.phase === 'Isolated' || q.status?.phase === 'Released');
+
+/**
+ * The audit outbox, drained: the Quarantine CRs themselves are the durable queue (they survive
+ * an engine crash). A flush takes up to `maxBatch` ready records, oldest first, and writes
+ * them as ONE commit. Exactly once: a record whose file already sits in git naming the same
+ * Quarantine uid (pushed just before a crash) is marked Committed with that commit, not
+ * written again; a commit that never reached the remote is discarded by the next sync and
+ * its records, still Pending, are written again.
+ */
+export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<FlushResult> {
+  // Only this engine's records: each cluster writes under its own records/<cluster>/.
+  const all = (await listQuarantines(deps.client, deps.resolver))
+    .filter((q) => ready(q) && q.spec.cluster === deps.cluster)
+    .sort((a, b) => a.spec.time.localeCompare(b.spec.time));
+  const batch = all.slice(0, maxBatch);
+  if (batch.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
+  await deps.repo.sync();
+  const toWrite: Quarantine[] = [];
+  let recovered = 0;
+  for (const q of batch) {
+    const existing = await deps.repo.read(q.spec.recordPath!);
+    if (existing !== undefined && recordUid(existing) === q.metadata.uid) {
+      const sha = await deps.repo.lastCommitOf(q.spec.recordPath!);
+      await markCommitted(deps, q, sha ?? 'unknown');
+      recovered++;
+    } else {
+      toWrite.push(q);
+    }
+  }
+  let commit: string | undefined;
+  if (toWrite.length > 0) {
+    commit = await deps.repo.commitAndPush(
+      toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
+      commitMessage(toWrite, deps.cluster),
+    );
+    for (const q of toWrite) await markCommitted(deps, q, commit);
+  }
+  return { committed: toWrite.length, recovered, ...(commit ? { commit } : {}), waiting: all.length - batch.length };
+}
+
+async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Promise<void> {
+  await patchQuarantineStatus(deps, q, { audit: { state: 'Committed', commit: sha, path: q.spec.recordPath! } }, 'Recorded', `audit record committed as ${sha.slice(0, 12)}`);
+}
+
+/**
+ * Releases, from git's point of view (run after a sync): an enforced quarantine whose record
+ * was committed but is no longer in the repository was released by a human (deleted or
+ * reverted in a reviewed change); one past its `releaseAfter` is released by committing the
+ * record's removal first, so a crash in between is finished by the first rule.
+ */
+export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: string[] }> {
+  const held = (await listQuarantines(deps.client, deps.resolver)).filter(
+    (q) => q.spec.mode === 'Enforce' && q.status?.phase === 'Isolated' && q.status.audit?.state === 'Committed' && q.spec.cluster === deps.cluster,
+  );
+  if (held.length === 0) return { released: [] };
+  await deps.repo.sync();
+  const released: string[] = [];
+  for (const q of held) {
+    const id = `${q.metadata.namespace}/${q.metadata.name}`;
+    const content = await deps.repo.read(q.spec.recordPath!);
+    if (content === undefined || recordUid(content) !== q.metadata.uid) {
+      await releaseQuarantine(deps, q, 'audit record removed from git');
+      released.push(id);
+      continue;
+    }
+    if (q.spec.releaseAfter && deps.now().getTime() >= Date.parse(q.spec.time) + parseDuration(q.spec.releaseAfter)) {
+      await deps.repo.commitAndPush([{ path: q.spec.recordPath!, content: null }], releaseMessage(q, `releaseAfter ${q.spec.releaseAfter} elapsed`));
+      await releaseQuarantine(deps, q, `releaseAfter ${q.spec.releaseAfter} elapsed`);
+      released.push(id);
+    }
+  }
+  return { released };
+}

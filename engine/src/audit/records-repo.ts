@@ -1,0 +1,172 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { simpleGit, GitError, type SimpleGit } from 'simple-git';
+import { BulkheadError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { scrub, secretValues, NO_CREDENTIALS, type GitCredentials } from '../source/credentials.js';
+import { buildGitEnv, GIT_ENV_NAMES } from '../source/git-env.js';
+
+export interface RecordsRepoOptions {
+  url: string;
+  /** The branch records are committed to: the synced branch, or a dedicated records branch. */
+  branch: string;
+  /** A folder owned by this writer (its own clone; never shared with the policy sync). */
+  cacheDir: string;
+  credentials?: GitCredentials;
+  env: { path: string; home: string };
+  author: { name: string; email: string };
+  /** An SSH private key file: commits are then signed (gpg.format=ssh). */
+  signingKey?: string;
+  logger: Logger;
+  /** Push attempts before giving up on this batch (it stays Pending and is retried later). */
+  maxPushAttempts?: number;
+  timeoutMs?: number;
+}
+
+export interface FileChange {
+  path: string;
+  /** New content, or null to delete. */
+  content: string | null;
+}
+
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|stale info/i;
+
+/**
+ * The engine's own clone of the policy repository, used only to write records. Every write
+ * starts from the remote's tip (fetch + hard reset: anything local and unpushed from before a
+ * crash is discarded, and its records are still Pending, so they are written again exactly
+ * once). Pushes never force: a rejected push is fetched, rebased and retried, so a human's
+ * concurrent commit is kept.
+ */
+export class RecordsRepo {
+  private readonly workDir: string;
+  private readonly secrets: string[];
+  private gitPromise: Promise<SimpleGit> | undefined;
+
+  constructor(private readonly opts: RecordsRepoOptions) {
+    this.workDir = join(opts.cacheDir, 'work');
+    this.secrets = secretValues(opts.credentials ?? NO_CREDENTIALS);
+  }
+
+  /** Fetches the branch and resets the work tree to it; returns the tip sha. */
+  async sync(): Promise<string> {
+    return this.guard('sync', async (git) => {
+      await git.raw(['fetch', '--no-tags', '--prune', 'origin', `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`]);
+      await git.raw(['checkout', '--force', '-B', this.opts.branch, `refs/remotes/origin/${this.opts.branch}`]);
+      await git.raw(['clean', '-ffdxq']);
+      return (await git.raw(['rev-parse', 'HEAD'])).trim();
+    });
+  }
+
+  /** Content of a file at the local HEAD (after `sync`), or undefined. */
+  async read(path: string): Promise<string | undefined> {
+    return this.guard('read', async (git) => git.raw(['show', `HEAD:${path}`]).catch(() => undefined));
+  }
+
+  /** The newest commit that touched `path`. */
+  async lastCommitOf(path: string): Promise<string | undefined> {
+    return this.guard('log', async (git) => (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', path])).trim() || undefined);
+  }
+
+  /** Files under a folder at HEAD. */
+  async list(prefix: string): Promise<string[]> {
+    return this.guard('ls-tree', async (git) =>
+      (await git.raw(['ls-tree', '-r', '--name-only', 'HEAD', '--', prefix])).split('\n').filter((l) => l.length > 0),
+    );
+  }
+
+  /**
+   * Writes the changes as ONE commit on top of the remote tip and pushes it, retrying a
+   * rejected push after fetch + rebase. Returns the sha that reached the remote.
+   */
+  async commitAndPush(changes: readonly FileChange[], message: string): Promise<string> {
+    if (changes.length === 0) throw new RangeError('nothing to commit');
+    return this.guard('commit', async (git) => {
+      await this.sync();
+      await this.apply(git, changes);
+      await this.commit(git, message);
+      const attempts = this.opts.maxPushAttempts ?? 5;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await git.raw(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.opts.branch}`]);
+          return (await git.raw(['rev-parse', 'HEAD'])).trim();
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          if (!REJECTED.test(text) || attempt >= attempts) throw err;
+          this.opts.logger.info({ attempt }, 'records push rejected (the branch moved); rebasing and retrying');
+          await git.raw(['fetch', '--no-tags', 'origin', `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`]);
+          try {
+            await git.raw(['rebase', `refs/remotes/origin/${this.opts.branch}`]);
+          } catch {
+            // Someone edited one of our record files meanwhile: start again from their tip,
+            // with our changes written anew (they are ours to write, under records/<cluster>/).
+            await git.raw(['rebase', '--abort']).catch(() => {});
+            await this.sync();
+            await this.apply(git, changes);
+            await this.commit(git, message);
+          }
+        }
+      }
+    });
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.opts.cacheDir, { recursive: true, force: true });
+  }
+
+  private async apply(git: SimpleGit, changes: readonly FileChange[]): Promise<void> {
+    for (const c of changes) {
+      if (c.path.split('/').includes('..') || c.path.startsWith('/')) throw new RangeError(`record path leaves the repository: ${c.path}`);
+      const abs = join(this.workDir, c.path);
+      if (c.content === null) {
+        await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', c.path]);
+      } else {
+        await mkdir(dirname(abs), { recursive: true });
+        await writeFile(abs, c.content);
+        await git.raw(['add', '--', c.path]);
+      }
+    }
+  }
+
+  private async commit(git: SimpleGit, message: string): Promise<void> {
+    const sign = this.opts.signingKey ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${this.opts.signingKey}`] : [];
+    // -F - would need stdin; the message is passed as one argv element, never through a shell.
+    await git.raw([...sign, 'commit', '--quiet', '--no-verify', ...(this.opts.signingKey ? ['-S'] : []), '-m', message]);
+  }
+
+  private async open(): Promise<SimpleGit> {
+    await mkdir(this.workDir, { recursive: true });
+    const env = await buildGitEnv(this.opts.credentials ?? NO_CREDENTIALS, { ...this.opts.env, secretsDir: join(this.opts.cacheDir, 'secrets') });
+    const git = simpleGit({
+      baseDir: this.workDir,
+      allowEnvironment: [...GIT_ENV_NAMES],
+      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: true, allowUnsafeConfigPaths: true },
+      config: [`user.name=${this.opts.author.name}`, `user.email=${this.opts.author.email}`, 'commit.gpgsign=false'],
+      timeout: { block: this.opts.timeoutMs ?? 60_000 },
+    }).env(env);
+    const isRepo = await stat(join(this.workDir, '.git')).then(
+      () => true,
+      () => false,
+    );
+    if (!isRepo) {
+      await git.raw(['init', '--quiet', `--initial-branch=${this.opts.branch}`]);
+      await git.raw(['remote', 'add', 'origin', this.opts.url]);
+    }
+    return git;
+  }
+
+  private async guard<T>(op: string, fn: (git: SimpleGit) => Promise<T>): Promise<T> {
+    this.gitPromise ??= this.open().catch((e: unknown) => {
+      this.gitPromise = undefined;
+      throw e;
+    });
+    try {
+      return await fn(await this.gitPromise);
+    } catch (err) {
+      if (err instanceof BulkheadError || err instanceof RangeError) throw err;
+      const raw = err instanceof GitError || err instanceof Error ? err.message : String(err);
+      const text = scrub(raw, this.secrets).trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+      throw new BulkheadError({ kind: 'Transient', code: 'BH_AUDIT_GIT', reason: 'AuditPushFailed', message: `records ${op} on ${scrub(this.opts.url, this.secrets)}: ${text}` });
+    }
+  }
+}
