@@ -126,6 +126,7 @@ export class Reporter {
       const token = (await readFile(this.cfg.tokenPath, 'utf8')).trim();
       status = await this.post(JSON.stringify(report), token, timeoutMs);
     } catch (err) {
+      this.buffer.release();
       return this.failed(`${(err as { code?: string }).code ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (status >= 200 && status < 300) {
@@ -144,6 +145,7 @@ export class Reporter {
       return 'rejected';
     }
     // 401 (token not yet valid or rotated), 403, 429, 5xx: retry later.
+    this.buffer.release();
     return this.failed(`HTTP ${status}`);
   }
 

@@ -82,12 +82,14 @@ export class Sidecar {
         const stats = await readProcessStats(this.cfg.procStats.match ? { match: this.cfg.procStats.match } : {});
         if (stats) sample.process = stats;
       }
-      // A change of state (first sample, healthy → failing, failing → healthy) is sent at
-      // once instead of at the next report tick: detection speed is the point of the sidecar.
-      const changed = this.last === undefined || this.last.ok !== result.ok;
+      // A change of state (first sample, healthy → failing, failing → healthy, or another
+      // kind of failure, e.g. 500s turning into timeouts) is sent at once instead of at the
+      // next report tick: detection speed is the point of the sidecar.
+      const changed = this.last === undefined || this.last.ok !== result.ok || this.last.error !== result.error;
       this.last = { ...result, time: sample.time };
       this.reporter.add(sample, changed);
       if (changed && !result.ok) this.log.warn('probe failing', { error: result.error, status: result.status });
+      if (changed && result.ok && this.seq > 1) this.log.info('probe healthy again');
       next += this.cfg.probeIntervalMs;
       const now = performance.now();
       if (next < now) next = now; // fell behind (a long timeout): don't burst to catch up

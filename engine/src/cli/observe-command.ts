@@ -26,6 +26,8 @@ interface ServeOptions {
   bodyLimit: number;
   watchNamespace?: string;
   watchSelector?: string;
+  windowSamples: number;
+  maxPods: number;
   logLevel: string;
 }
 
@@ -55,6 +57,8 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
     .option('--body-limit <bytes>', 'largest report body', (v) => Number.parseInt(v, 10), 256 * 1024)
     .option('--watch-namespace <ns>', 'watch pods of this namespace for restarts, OOM kills, crash loops, readiness')
     .option('--watch-selector <selector>', 'label selector for the pod watch')
+    .option('--window-samples <n>', 'samples kept per pod', (v) => Number.parseInt(v, 10), 120)
+    .option('--max-pods <n>', 'pods kept in memory (least recently reporting evicted first)', (v) => Number.parseInt(v, 10), 10_000)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-observe' });
@@ -82,6 +86,7 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
         registry,
         logger,
         rate: { perSecond: o.rate, burst: o.burst },
+        store: { samplesPerPod: o.windowSamples, maxPods: o.maxPods },
         bodyLimitBytes: o.bodyLimit,
         ...(targets.length > 0
           ? {

@@ -306,7 +306,7 @@ export interface SidecarProc {
   process: ChildProcess;
   healthPort: number;
   tokenPath: string;
-  health(): Promise<{ status: string; buffered: number; dropped: number; delivered: number; seq: number; instance: string }>;
+  health(): Promise<{ status: string; buffered: number; dropped: number; delivered: number; seq: number; instance: string; lastProbe?: { ok: boolean } }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
