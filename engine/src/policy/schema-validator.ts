@@ -84,7 +84,11 @@ function toIssue(e: ErrorObject): SchemaIssue {
       if (e.schemaPath.includes('/duration/')) {
         return { code: 'BH_DURATION', message: `${path}: ${JSON.stringify(e.data)} is not a duration`, hint: 'write a number with a unit: 500ms, 10s, 5m, 1h30m', pointer: e.instancePath, at: 'value' };
       }
-      return { code: 'BH_INVALID_VALUE', message: `${path}: ${JSON.stringify(e.data)} does not match ${String(p.pattern)}`, pointer: e.instancePath, at: 'value' };
+      {
+        // The field's description says what the pattern means in words; the regex is the fallback.
+        const meaning = (e.parentSchema as { description?: string } | undefined)?.description;
+        return { code: 'BH_INVALID_VALUE', message: `${path}: ${JSON.stringify(e.data)} is not valid here`, hint: meaning ?? `must match ${String(p.pattern)}`, pointer: e.instancePath, at: 'value' };
+      }
     case 'format':
       return { code: 'BH_INVALID_VALUE', message: `${path} must be a valid ${String(p.format)}`, pointer: e.instancePath, at: 'value' };
     case 'oneOf': {

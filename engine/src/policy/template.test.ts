@@ -1,0 +1,32 @@
+// The policy-repo template is what teams copy: it must validate clean, with no warning.
+import assert from 'node:assert/strict';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAll } from 'js-yaml';
+import { loadPolicyDir, renderPolicies } from './index.js';
+
+const template = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'policy-repo-template');
+
+describe('policy-repo-template', () => {
+  it('validates clean: three policies, settings, no diagnostics', async () => {
+    const r = await loadPolicyDir(template);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.policies.map((p) => `${p.file}:${p.line} ${p.policy.metadata.name} ${p.policy.spec.action.type}`), [
+      'policies/checkout-api.yaml:6 checkout-api Quarantine',
+      'policies/queue-worker.yaml:4 queue-worker Isolate',
+      'policies/search-dryrun.yaml:4 search-error-rate Quarantine',
+    ]);
+    assert.equal(r.settings?.defaults?.mode, 'DryRun');
+  });
+
+  it('renders deterministically, with the managed-by label and the source location', async () => {
+    const r = await loadPolicyDir(template);
+    const once = renderPolicies(r.policies);
+    assert.equal(renderPolicies([...r.policies].reverse()), once, 'order-independent');
+    const docs = loadAll(once) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } }[];
+    assert.equal(docs.length, 3);
+    assert.equal(docs[0]!.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');
+    assert.equal(docs[0]!.metadata.labels.team, 'payments', 'author labels are kept');
+    assert.equal(docs[0]!.metadata.annotations['bulkhead.dev/source'], 'policies/checkout-api.yaml:6');
+  });
+});
