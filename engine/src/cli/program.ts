@@ -3,11 +3,13 @@ import { isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLocalClusterCommand } from './local-cluster-command.js';
+import { registerRunCommand } from './run-command.js';
+import { registerPlanCommand } from './plan-command.js';
 import { registerRenderCommand } from './render-command.js';
 import { registerValidateCommand } from './validate-command.js';
 import { registerObserveCommand } from './observe-command.js';
 
-const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerObserveCommand];
+const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')

@@ -51,6 +51,17 @@ describe('GitSource (real git, real repositories)', function () {
     assert.equal(a2.pathTree, a1.pathTree);
   });
 
+  it('keys the content on contentPaths only, so records/ commits are no work', async () => {
+    await repo.commit({ 'policies/a.yaml': 'a: 1\n', 'bulkhead.yaml': 'x: 1\n' });
+    const spec = { url: repo.url, ref: { branch: 'main' }, path: '.', contentPaths: ['policies', 'bulkhead.yaml'] };
+    const a1 = await src.fetch(spec);
+    await repo.commit({ 'records/c1/ns/pod-1234.yaml': 'r: 1\n' });
+    const a2 = await src.fetch(spec);
+    assert.equal(a2.pathTree, a1.pathTree);
+    await repo.commit({ 'bulkhead.yaml': 'x: 2\n' });
+    assert.notEqual((await src.fetch(spec)).pathTree, a1.pathTree);
+  });
+
   it('follows a force-push that rewrote history', async () => {
     await repo.commit({ 'policies/a.yaml': 'a: 1\n' });
     await src.fetch({ url: repo.url, ref: { branch: 'main' }, path: 'policies' });

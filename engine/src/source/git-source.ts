@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit, GitError, type SimpleGit } from 'simple-git';
@@ -13,13 +14,18 @@ export interface GitSourceSpec {
   ref: GitRef;
   /** Folder inside the repository that holds the policies ("" or "." for the root). */
   path: string;
+  /**
+   * Sub-paths of `path` whose content decides whether there is work (e.g. policies/ and
+   * bulkhead.yaml, but not records/): `pathTree` hashes only these. All of `path` by default.
+   */
+  contentPaths?: string[];
 }
 
 /** What one fetch produced: a checked-out work tree at a revision. */
 export interface Artifact {
   /** Commit sha checked out. */
   revision: string;
-  /** Tree sha of `path` at that commit: equal trees mean equal policies, whatever else changed. */
+  /** Tree sha of `path` (or a hash of its `contentPaths`): equal means equal policies, whatever else changed. */
   pathTree: string;
   /** Absolute folder of `path` in the work tree. */
   dir: string;
@@ -78,7 +84,16 @@ export class GitSource {
       if (!pathTree) {
         throw new BulkheadError({ kind: 'Stalled', code: 'BH_SOURCE_PATH_NOT_FOUND', reason: 'PathNotFound', message: `path "${spec.path}" does not exist at ${revision.slice(0, 12)}` });
       }
-      return { revision, pathTree, dir: rel === '' ? this.workDir : join(this.workDir, rel), fetchedAt: new Date() };
+      let key = pathTree;
+      if (spec.contentPaths && spec.contentPaths.length > 0) {
+        const parts: string[] = [];
+        for (const sub of spec.contentPaths) {
+          const p = [rel, normalizePath(sub)].filter(Boolean).join('/');
+          parts.push(`${sub}=${(await git.raw(['rev-parse', `HEAD:${p}`]).catch(() => '-')).trim()}`);
+        }
+        key = createHash('sha256').update(parts.join('\n')).digest('hex');
+      }
+      return { revision, pathTree: key, dir: rel === '' ? this.workDir : join(this.workDir, rel), fetchedAt: new Date() };
     } catch (err) {
       throw this.classify(err, spec, secrets);
     }

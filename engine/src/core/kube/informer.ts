@@ -6,7 +6,7 @@ import type { KubeMetrics } from './metrics.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
-export interface WatchedResource<T extends KubernetesObject> {
+export interface WatchedResource<T> {
   /** Stops watching; the cache stays readable. */
   stop(): Promise<void>;
   list(): ReadonlyArray<T>;
@@ -22,7 +22,7 @@ export interface WatchedResource<T extends KubernetesObject> {
  * `bulkhead_kube_watch_events_total{resource,event}`. The cache is bounded by what the
  * label selector admits.
  */
-export function watchResource<T extends KubernetesObject>(opts: {
+export function watchResource<T>(opts: {
   client: KubeClient;
   /** Collection path, e.g. /apis/bulkhead.dev/v1alpha1/policysources */
   path: string;
@@ -37,22 +37,22 @@ export function watchResource<T extends KubernetesObject>(opts: {
   const count = (event: string): void => metrics?.watchLifecycle.inc({ resource, event });
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((ok) => (markSynced = ok));
-  const list = async (): Promise<KubernetesListObject<T>> => {
-    const res = await client.request<KubernetesListObject<T>>({ method: 'GET', path, query: { labelSelector: opts.labelSelector } });
+  const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+    const res = await client.request<KubernetesListObject<KubernetesObject>>({ method: 'GET', path, query: { labelSelector: opts.labelSelector } });
     count('list');
     // The informer adds the listed items right after this resolves; synced follows them.
     setImmediate(markSynced);
     return res;
   };
-  const inf = makeInformer<T>(client.kubeConfig, path, list, opts.labelSelector);
+  const inf = makeInformer<KubernetesObject>(client.kubeConfig, path, list, opts.labelSelector);
   let stopped = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   for (const ev of ['add', 'update', 'delete'] as const) {
-    inf.on(ev, (obj: T) => {
+    inf.on(ev, (obj: KubernetesObject) => {
       failures = 0;
       count('event');
-      opts.onEvent(ev, obj);
+      opts.onEvent(ev, obj as unknown as T);
     });
   }
   inf.on('connect', () => count('connect'));
@@ -73,8 +73,8 @@ export function watchResource<T extends KubernetesObject>(opts: {
   });
   return {
     synced,
-    list: () => inf.list(),
-    get: (name, namespace) => inf.get(name, namespace),
+    list: () => inf.list() as unknown as ReadonlyArray<T>,
+    get: (name, namespace) => inf.get(name, namespace) as unknown as T | undefined,
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
+import { silentLogger } from '../core/logger.js';
+import { KubeClient } from '../core/kube/client.js';
+import { ResourceResolver } from '../core/kube/resources.js';
+import { desiredObjects, dryRunPlan, formatHuman, formatJson, formatMarkdown, hasChanges, listLive } from '../plan/index.js';
+import { loadPolicyDir } from '../policy/index.js';
+import { CONTENT_PATHS } from '../apply/index.js';
+import { GitSource } from '../source/index.js';
+import { EXIT, type CommandRegistrar } from './command.js';
+import { loadKubeConfig } from './run/engine.js';
+
+interface PlanFlags {
+  source: string;
+  ref: string;
+  path: string;
+  kubeconfig?: string;
+  sourceName?: string;
+  output: 'human' | 'json' | 'markdown';
+  forceConflicts: boolean;
+}
+
+const isUrl = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^[^/]+@[^:]+:/.test(s);
+
+/**
+ * `bulkhead plan`: what a commit would change in a live cluster, computed by server-side
+ * apply with dryRun=All (nothing is written). Exit 0 no changes, 3 changes, 1 invalid.
+ */
+export const registerPlanCommand: CommandRegistrar = (program: Command, setExit) => {
+  program
+    .command('plan')
+    .description('show what a policy checkout or git ref would change in a live cluster (server-side dry run)')
+    .option('--source <dir|url>', 'a local checkout, or a git URL to fetch', '.')
+    .option('--ref <branch>', 'branch to fetch when --source is a URL', 'main')
+    .option('--path <path>', 'folder of the repository holding policies/ (with a URL)', '.')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG)')
+    .option('--source-name <name>', 'the PolicySource whose inventory prunes are computed against (default: the only one in the cluster)')
+    .option('--output <format>', 'human | json | markdown (a pull-request comment)', 'human')
+    .option('--force-conflicts', 'plan as if conflicts with other field managers were forced', false)
+    .action(async (f: PlanFlags) => {
+      if (!['human', 'json', 'markdown'].includes(f.output)) {
+        process.stderr.write(`--output must be human, json or markdown\n`);
+        setExit(EXIT.usage);
+        return;
+      }
+      let dir = f.source;
+      let revision: string | undefined;
+      let cleanup: string | undefined;
+      if (isUrl(f.source)) {
+        cleanup = await mkdtemp(join(tmpdir(), 'bulkhead-plan-'));
+        const git = new GitSource({ cacheDir: cleanup, logger: silentLogger(), env: { path: process.env.PATH ?? '', home: process.env.HOME ?? homedir() } });
+        const a = await git.fetch({ url: f.source, ref: { branch: f.ref }, path: f.path, contentPaths: CONTENT_PATHS });
+        dir = a.dir;
+        revision = a.revision;
+      }
+      try {
+        const loaded = await loadPolicyDir(dir);
+        const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+        if (errors.length > 0) {
+          for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
+          setExit(EXIT.invalid);
+          return;
+        }
+        const client = new KubeClient(loadKubeConfig(f.kubeconfig ?? process.env.KUBECONFIG));
+        try {
+          const resolver = new ResourceResolver(client);
+          const sourceName = f.sourceName ?? (await onlySourceName(client)) ?? 'default';
+          const desired = desiredObjects(loaded.policies, sourceName);
+          const live = await listLive(client, resolver);
+          const plan = await dryRunPlan(client, resolver, desired, live, sourceName, { force: f.forceConflicts });
+          const fmt = f.output === 'json' ? formatJson : f.output === 'markdown' ? formatMarkdown : formatHuman;
+          process.stdout.write(fmt(plan, revision));
+          setExit(plan.rejected.length > 0 ? EXIT.invalid : hasChanges(plan) ? EXIT.changes : EXIT.ok);
+        } finally {
+          client.close();
+        }
+      } finally {
+        if (cleanup) await rm(cleanup, { recursive: true, force: true });
+      }
+    });
+};
+
+async function onlySourceName(client: KubeClient): Promise<string | undefined> {
+  try {
+    const list = await client.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}` });
+    return list.items.length === 1 ? list.items[0]!.metadata.name : undefined;
+  } catch {
+    return undefined;
+  }
+}

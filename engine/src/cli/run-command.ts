@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { hostname, homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { EngineConfig } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { createLogger } from '../core/logger.js';
+import { loadPolicyDir } from '../policy/index.js';
+import type { CommandRegistrar } from './command.js';
+import { startEngine } from './run/engine.js';
+
+interface RunFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  identity?: string;
+  listen: string;
+  apply: string;
+  forceConflicts: boolean;
+  leaderElect: string;
+  leaseName: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  cacheDir?: string;
+  webhookSecretFile?: string;
+  minInterval: string;
+  eventNamespace: string;
+  logLevel: string;
+}
+
+const bool = (name: string, v: string): boolean => {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`--${name} must be true or false, got "${v}"`);
+};
+
+/** Flags + environment → EngineConfig, once. The only place the engine's env is read. */
+export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const [host, portText] = f.listen.includes(':') ? [f.listen.slice(0, f.listen.lastIndexOf(':')), f.listen.slice(f.listen.lastIndexOf(':') + 1)] : ['0.0.0.0', f.listen];
+  const secretFile = f.webhookSecretFile ?? env.BULKHEAD_WEBHOOK_SECRET_FILE;
+  const webhookSecret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.BULKHEAD_WEBHOOK_SECRET;
+  const kubeconfig = f.kubeconfig ?? env.KUBECONFIG;
+  const namespace = f.namespace ?? env.BULKHEAD_NAMESPACE ?? env.POD_NAMESPACE ?? 'bulkhead-system';
+  return {
+    ...(kubeconfig ? { kubeconfig } : {}),
+    namespace,
+    identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    listen: { host: host || '0.0.0.0', port: Number.parseInt(portText ?? '8080', 10) },
+    apply: bool('apply', f.apply),
+    forceConflicts: f.forceConflicts,
+    leaderElection: {
+      enabled: bool('leader-elect', f.leaderElect),
+      leaseName: f.leaseName,
+      leaseDurationMs: parseDuration(f.leaseDuration),
+      renewDeadlineMs: parseDuration(f.renewDeadline),
+      retryPeriodMs: parseDuration(f.retryPeriod),
+    },
+    cacheDir: f.cacheDir ?? env.BULKHEAD_CACHE_DIR ?? join(tmpdir(), `bulkhead-git-${process.pid}`),
+    ...(webhookSecret ? { webhookSecret } : {}),
+    minIntervalMs: parseDuration(f.minInterval),
+    eventNamespace: f.eventNamespace,
+    logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? 'info',
+    gitEnv: { path: env.PATH ?? '/usr/bin:/bin', home: env.HOME ?? homedir() },
+  };
+}
+
+/**
+ * `bulkhead run`: the engine process. Syncs every PolicySource into the cluster while it holds
+ * the Lease; serves /healthz, /readyz, /metrics and push webhooks at /hooks/git/<source>.
+ */
+export const registerRunCommand: CommandRegistrar = (program: Command, setExit) => {
+  program
+    .command('run')
+    .description('run the engine: sync PolicySources from git into the cluster (leader-elected)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, else in-cluster)')
+    .option('--namespace <ns>', "the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE)")
+    .option('--identity <id>', 'this process in the Lease ($POD_NAME; default host-pid)')
+    .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', '0.0.0.0:8080')
+    .option('--apply <bool>', 'false: read-only mode, Argo CD or Flux apply `bulkhead render` output', 'true')
+    .option('--force-conflicts', 'take fields another declarative field manager owns instead of reporting the conflict', false)
+    .option('--leader-elect <bool>', 'elect a leader through a Lease (only the leader writes)', 'true')
+    .option('--lease-name <name>', 'Lease name', 'bulkhead-engine')
+    .option('--lease-duration <d>', 'how long a silent leader keeps the Lease', '10s')
+    .option('--renew-deadline <d>', 'a leader that cannot renew this long steps down', '7s')
+    .option('--retry-period <d>', 'how often to renew or try to acquire', '2s')
+    .option('--cache-dir <dir>', 'git cache folder ($BULKHEAD_CACHE_DIR)')
+    .option('--webhook-secret-file <path>', 'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET)')
+    .option('--min-interval <d>', 'floor for a PolicySource interval', '1s')
+    .option('--event-namespace <ns>', 'namespace for Events about cluster-scoped objects (the apiserver only accepts "default")', 'default')
+    .option('--log-level <level>', 'log level', 'info')
+    .action(async (flags: RunFlags) => {
+      const config = buildEngineConfig(flags);
+      const logger = createLogger({ level: config.logLevel });
+      const engine = await startEngine(config, {
+        logger,
+        loadPolicies: async (dir) => loadPolicyDir(dir),
+      });
+      await new Promise<void>((ok) => {
+        process.once('SIGINT', ok);
+        process.once('SIGTERM', ok);
+      });
+      logger.info('shutting down');
+      await engine.stop();
+      setExit(0);
+    });
+};

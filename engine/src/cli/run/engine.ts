@@ -1,0 +1,171 @@
+import type { Server } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Router } from '@koa/router';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { PolicySourceReconciler, SourceManager, createSyncMetrics, type PolicyLoader } from '../../apply/index.js';
+import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../../core/api/index.js';
+import type { EngineConfig } from '../../core/config.js';
+import { BulkheadError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { KubeClient } from '../../core/kube/client.js';
+import { EventRecorder } from '../../core/kube/events.js';
+import { watchResource } from '../../core/kube/informer.js';
+import { LeaderElector } from '../../core/kube/leader-election.js';
+import { createKubeMetrics } from '../../core/kube/metrics.js';
+import { ResourceResolver } from '../../core/kube/resources.js';
+import { gitHookRouter } from './git-hook-router.js';
+import { createEngineApp, listen } from './http-server.js';
+
+export interface EngineDeps {
+  logger: Logger;
+  loadPolicies: PolicyLoader;
+  /** More routers to mount (admission, observe, dashboard), once those stages are wired. */
+  extraRouters?: Router[];
+}
+
+export interface RunningEngine {
+  url: string;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromCluster();
+  if (!kc.getCurrentCluster()?.server) {
+    throw new BulkheadError({ kind: 'Stalled', code: 'BH_NO_KUBECONFIG', reason: 'NoCluster', message: 'no cluster: pass --kubeconfig or run in a pod' });
+  }
+  return kc;
+}
+
+/**
+ * Wires the engine process: one kube client, the HealthPolicy view every mode keeps, and in
+ * apply mode the PolicySource manager, run only while this process holds the Lease.
+ */
+export async function startEngine(config: EngineConfig, deps: EngineDeps): Promise<RunningEngine> {
+  const { logger } = deps;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bulkhead_process_' });
+  const kubeMetrics = createKubeMetrics(registry);
+  const syncMetrics = createSyncMetrics(registry);
+  const client = new KubeClient(loadKubeConfig(config.kubeconfig), { metrics: kubeMetrics });
+  const resolver = new ResourceResolver(client);
+  const root = new AbortController();
+
+  // Every mode reads HealthPolicies from the cluster: in --apply=false that is all it does.
+  const policies = watchResource<HealthPolicy>({
+    client,
+    path: `/apis/${GROUP}/${VERSION}/${PLURAL.HealthPolicy}`,
+    resource: PLURAL.HealthPolicy,
+    logger,
+    metrics: kubeMetrics,
+    onEvent: () => {},
+  });
+  let policiesSynced = false;
+  void policies.synced.then(() => {
+    policiesSynced = true;
+    logger.info({ policies: policies.list().length }, 'HealthPolicies loaded from the cluster');
+  });
+
+  let manager: SourceManager | undefined;
+  let elector: LeaderElector | undefined;
+  let leading = false;
+  const running: Promise<void>[] = [];
+  if (config.apply) {
+    const events = new EventRecorder(client, { component: 'bulkhead', instance: config.identity, clusterScopedNamespace: config.eventNamespace, logger, metrics: kubeMetrics });
+    const reconciler = new PolicySourceReconciler({
+      client,
+      resolver,
+      logger,
+      events,
+      metrics: syncMetrics,
+      loadPolicies: deps.loadPolicies,
+      fetch: (s) => manager!.fetchArtifact(s),
+      forceConflicts: config.forceConflicts,
+    });
+    const newManager = (): SourceManager =>
+      new SourceManager({
+        client,
+        reconciler,
+        logger,
+        metrics: syncMetrics,
+        kubeMetrics,
+        engineNamespace: config.namespace,
+        cacheDir: config.cacheDir,
+        gitEnv: config.gitEnv,
+        minIntervalMs: config.minIntervalMs,
+      });
+    const lead = (signal: AbortSignal): void => {
+      leading = true;
+      manager = newManager();
+      manager.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'));
+    };
+    if (config.leaderElection.enabled) {
+      elector = new LeaderElector(client, {
+        namespace: config.namespace,
+        name: config.leaderElection.leaseName,
+        identity: config.identity,
+        leaseDurationMs: config.leaderElection.leaseDurationMs,
+        renewDeadlineMs: config.leaderElection.renewDeadlineMs,
+        retryPeriodMs: config.leaderElection.retryPeriodMs,
+        logger,
+        metrics: kubeMetrics,
+      });
+      running.push(
+        elector.run(root.signal, {
+          onStartedLeading: lead,
+          onStoppedLeading: () => {
+            leading = false;
+            manager = undefined;
+          },
+        }),
+      );
+    } else {
+      lead(root.signal);
+    }
+  }
+
+  const app = createEngineApp({
+    logger,
+    registry,
+    ready: () => {
+      if (!policiesSynced) return { ready: false, reason: 'HealthPolicies not listed yet' };
+      if (leading && manager && !manager.initialSyncDone()) return { ready: false, reason: 'first sync of every PolicySource not done' };
+      return { ready: true };
+    },
+    routers: [
+      gitHookRouter({
+        secret: config.webhookSecret,
+        logger,
+        trigger: (name) => {
+          if (!manager || !leading) return 'not-leader';
+          return manager.trigger(name, 'webhook') ? 'queued' : 'unknown';
+        },
+      }),
+      ...(deps.extraRouters ?? []),
+    ],
+  });
+  const { server, url } = await listen(app, config.listen.host, config.listen.port);
+  logger.info({ url, identity: config.identity, apply: config.apply, leaderElection: config.leaderElection.enabled }, 'engine started');
+
+  return {
+    url,
+    isLeader: () => leading,
+    stop: async () => {
+      root.abort();
+      await Promise.allSettled(running);
+      await manager?.stop();
+      await policies.stop();
+      await closeServer(server);
+      client.close();
+    },
+  };
+}
+
+const closeServer = (server: Server): Promise<void> =>
+  new Promise((ok) => {
+    server.closeAllConnections();
+    server.close(() => ok());
+  });
+

@@ -1,0 +1,51 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import type { Logger } from '../../core/logger.js';
+import { verifyWebhook } from '../../source/index.js';
+
+const MAX_BODY = 1024 * 1024;
+
+async function rawBody(ctx: Context): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) ctx.throw(413, 'payload too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * `POST /hooks/git/<source>`: a push webhook from GitHub, GitLab or anything that signs with
+ * HMAC-SHA256. A bad or missing signature is 401 and triggers nothing; a good one queues a
+ * sync (coalesced with any in flight) and answers 202 at once, without waiting for it.
+ */
+export function gitHookRouter(opts: {
+  secret: string | undefined;
+  logger: Logger;
+  /** Queues a sync; false when this engine does not serve the source (or is not the leader). */
+  trigger: (source: string) => 'queued' | 'unknown' | 'not-leader';
+}): Router {
+  const r = new Router();
+  r.post('/hooks/git/:source', async (ctx) => {
+    const source = ctx.params.source ?? '';
+    const body = await rawBody(ctx);
+    const v = verifyWebhook(ctx.headers, body, opts.secret);
+    if (!v.ok) {
+      opts.logger.warn({ source, why: v.reason }, 'webhook refused');
+      ctx.status = 401;
+      ctx.body = { error: 'invalid signature' };
+      return;
+    }
+    const result = opts.trigger(source);
+    if (result === 'unknown') {
+      ctx.status = 404;
+      ctx.body = { error: `no PolicySource "${source}"` };
+      return;
+    }
+    ctx.status = 202;
+    ctx.body = { source, provider: v.provider, queued: result === 'queued', leader: result !== 'not-leader' };
+  });
+  return r;
+}

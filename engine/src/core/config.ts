@@ -1,0 +1,29 @@
+/**
+ * The engine's configuration, built once in cli/ from flags and environment and passed in.
+ * Nothing below cli/ reads process.env.
+ */
+export interface EngineConfig {
+  /** kubeconfig file; undefined → in-cluster ServiceAccount. */
+  kubeconfig?: string;
+  /** The engine's own namespace: its Lease, and the Secrets PolicySources reference. */
+  namespace: string;
+  /** This process in the Lease and in Events (pod name in a cluster). */
+  identity: string;
+  listen: { host: string; port: number };
+  /** false: read-only mode for Argo CD / Flux (they apply `bulkhead render`); nothing is written. */
+  apply: boolean;
+  /** Take fields another declarative manager owns instead of reporting the conflict. */
+  forceConflicts: boolean;
+  leaderElection: { enabled: boolean; leaseName: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** git cache folder (one subfolder per PolicySource). */
+  cacheDir: string;
+  /** Shared secret for push webhooks (HMAC / GitLab token); undefined → webhooks are refused. */
+  webhookSecret?: string;
+  /** Floor for PolicySource spec.interval. */
+  minIntervalMs: number;
+  /** Namespace for Events about cluster-scoped objects. */
+  eventNamespace: string;
+  logLevel: string;
+  /** PATH and HOME for git children. */
+  gitEnv: { path: string; home: string };
+}

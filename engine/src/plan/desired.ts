@@ -1,0 +1,32 @@
+import { ANNOTATION, API_VERSION, KIND } from '../core/api/index.js';
+import type { HealthPolicy } from '../core/api/index.js';
+import type { KubeObject } from '../core/kube/resources.js';
+import { inventoryLabels } from './inventory.js';
+
+/** One loaded policy, as the policy stage returns it. */
+export interface LoadedPolicy {
+  policy: HealthPolicy;
+  file: string;
+  line: number;
+}
+
+const defined = (m: Record<string, string | undefined> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(m ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+
+/**
+ * The objects a set of policies implies (pure): one HealthPolicy CR each, carrying the
+ * inventory labels and a `file:line` annotation saying where in git it came from. Status is
+ * never part of what is applied.
+ */
+export function desiredObjects(policies: LoadedPolicy[], sourceName: string): KubeObject[] {
+  return policies.map(({ policy, file, line }) => ({
+    apiVersion: API_VERSION,
+    kind: KIND.HealthPolicy,
+    metadata: {
+      name: policy.metadata.name,
+      labels: { ...defined(policy.metadata.labels), ...inventoryLabels(sourceName) },
+      annotations: { ...defined(policy.metadata.annotations), [ANNOTATION.source]: `${file}:${line}` },
+    },
+    spec: policy.spec as unknown as Record<string, unknown>,
+  }));
+}
