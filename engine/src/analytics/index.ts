@@ -3,3 +3,5 @@ export { detectSignals } from './detectors/index.js';
 export { stepHysteresis, HYSTERESIS_DEFAULTS, type HysteresisState, type HysteresisOptions, type Transition } from './hysteresis.js';
 export { groupIncidents, GROUPING_DEFAULTS, type Incident, type IncidentScope } from './grouping.js';
 export { decide, SEVERITY, type ActionType, type PlannedAction, type Verdict } from './decide.js';
+export { Evaluator, type EvaluatorOptions } from './evaluator.js';
+export { toAnalytics, type PodFacts } from './from-observe.js';
