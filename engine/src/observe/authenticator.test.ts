@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert';
+import { TokenAuthenticator, type TokenReviewStatus } from './authenticator.js';
+
+const jwt = (claims: Record<string, unknown>): string => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+const podStatus = (ns = 'shop', pod = 'web-1', uid = 'u-1'): TokenReviewStatus => ({
+  authenticated: true,
+  audiences: ['bulkhead'],
+  user: {
+    username: `system:serviceaccount:${ns}:default`,
+    groups: ['system:serviceaccounts'],
+    extra: { 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': [uid] },
+  },
+});
+
+describe('observe TokenAuthenticator', () => {
+  let now: number;
+  let reviews: string[];
+  let answer: (token: string) => TokenReviewStatus | Promise<TokenReviewStatus>;
+  const make = (): TokenAuthenticator =>
+    new TokenAuthenticator({
+      audience: 'bulkhead',
+      ttlMs: 60_000,
+      negativeTtlMs: 5_000,
+      now: () => now,
+      review: async (token, audiences) => {
+        assert.deepEqual(audiences, ['bulkhead']);
+        reviews.push(token);
+        return answer(token);
+      },
+    });
+  beforeEach(() => {
+    now = 1_000_000_000_000;
+    reviews = [];
+    answer = () => podStatus();
+  });
+
+  it('returns the bound pod from the review extra fields and caches the answer', async () => {
+    const a = make();
+    const t = jwt({ aud: ['bulkhead'], exp: now / 1000 + 3600 });
+    const first = await a.authenticate(`Bearer ${t}`);
+    assert.deepEqual(first, {
+      ok: true,
+      cached: false,
+      identity: { username: 'system:serviceaccount:shop:default', groups: ['system:serviceaccounts'], pod: { namespace: 'shop', name: 'web-1', uid: 'u-1' } },
+    });
+    const second = await a.authenticate(`Bearer ${t}`);
+    assert.equal(second.ok && second.cached, true);
+    assert.equal(reviews.length, 1);
+    now += 61_000;
+    await a.authenticate(`Bearer ${t}`);
+    assert.equal(reviews.length, 2, 'reviewed again after the TTL');
+  });
+
+  it('never caches past the token expiry, and refuses an expired token without a review', async () => {
+    const a = make();
+    const t = jwt({ aud: ['bulkhead'], exp: now / 1000 + 10 });
+    assert.equal((await a.authenticate(`Bearer ${t}`)).ok, true);
+    now += 11_000;
+    assert.deepEqual(await a.authenticate(`Bearer ${t}`), { ok: false, reason: 'expired' });
+    assert.equal(reviews.length, 1);
+  });
+
+  it('classifies refusals: missing, malformed, wrong audience, rejected; caches them briefly', async () => {
+    const a = make();
+    answer = () => ({ authenticated: false, error: 'invalid bearer token' });
+    assert.deepEqual(await a.authenticate(undefined), { ok: false, reason: 'missing' });
+    assert.deepEqual(await a.authenticate('Basic Zm9vOmJhcg=='), { ok: false, reason: 'malformed' });
+    const other = jwt({ aud: ['someone-else'], exp: now / 1000 + 3600 });
+    assert.deepEqual(await a.authenticate(`Bearer ${other}`), { ok: false, reason: 'wrong_audience' });
+    assert.deepEqual(await a.authenticate('Bearer opaque-token'), { ok: false, reason: 'rejected' });
+    await a.authenticate('Bearer opaque-token');
+    assert.equal(reviews.filter((r) => r === 'opaque-token').length, 1, 'negative answer cached');
+    now += 6_000;
+    await a.authenticate('Bearer opaque-token');
+    assert.equal(reviews.filter((r) => r === 'opaque-token').length, 2);
+  });
+
+  it('refuses an authenticated review whose audiences lack ours', async () => {
+    const a = make();
+    answer = () => ({ ...podStatus(), audiences: ['other'] });
+    assert.deepEqual(await a.authenticate('Bearer x'), { ok: false, reason: 'rejected' });
+  });
+
+  it('shares one review between concurrent requests, and does not cache review errors', async () => {
+    const a = make();
+    let release: () => void = () => {};
+    answer = () => new Promise((ok) => (release = () => ok(podStatus())));
+    const p = Promise.all([a.authenticate('Bearer same'), a.authenticate('Bearer same'), a.authenticate('Bearer same')]);
+    await new Promise((ok) => setImmediate(ok));
+    release();
+    const results = await p;
+    assert.ok(results.every((r) => r.ok));
+    assert.equal(reviews.length, 1);
+    answer = () => Promise.reject(new Error('apiserver down'));
+    assert.deepEqual(await a.authenticate('Bearer flaky'), { ok: false, reason: 'review_error' });
+    answer = () => podStatus();
+    assert.equal((await a.authenticate('Bearer flaky')).ok, true, 'retried, not cached');
+  });
+
+  it('gives no pod identity to a token that is not pod-bound', async () => {
+    const a = make();
+    answer = () => ({ authenticated: true, audiences: ['bulkhead'], user: { username: 'system:serviceaccount:shop:reader' } });
+    const r = await a.authenticate('Bearer plain');
+    assert.ok(r.ok);
+    assert.equal(r.identity.pod, undefined);
+  });
+
+  it('stays within maxEntries', async () => {
+    const a = new TokenAuthenticator({ audience: 'bulkhead', maxEntries: 10, review: async () => podStatus() });
+    for (let i = 0; i < 50; i++) await a.authenticate(`Bearer t${i}`);
+    assert.ok(a.cacheSize <= 10);
+  });
+});
