@@ -6,7 +6,7 @@ import { conflictingPairs } from './semantic/overlap.js';
 
 const where = (p: FilePolicy): string => `${p.file}:${p.nameAt.line}`;
 
-export function crossFileChecks(policies: readonly FilePolicy[]): Diagnostic[] {
+export function crossFileChecks(policies: readonly FilePolicy[], defaultMode?: 'Enforce' | 'DryRun'): Diagnostic[] {
   const out: Diagnostic[] = [];
   const byName = new Map<string, FilePolicy>();
   const unique: FilePolicy[] = [];
@@ -26,7 +26,7 @@ export function crossFileChecks(policies: readonly FilePolicy[]): Diagnostic[] {
     byName.set(p.policy.metadata.name, p);
     unique.push(p);
   }
-  for (const [i, j] of conflictingPairs(unique.map((p) => p.policy))) {
+  for (const [i, j] of conflictingPairs(unique.map((p) => p.policy), defaultMode)) {
     const a = unique[i]!;
     const b = unique[j]!;
     out.push({

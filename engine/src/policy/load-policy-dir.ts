@@ -82,7 +82,7 @@ export async function loadPolicyDir(dir: string, opts?: Partial<LoaderLimits>): 
     return analyzePolicyFile(f.rel, read.bytes, limits);
   });
   const filePolicies = analyses.flatMap((a) => a.policies);
-  diagnostics.push(...analyses.flatMap((a) => a.diagnostics), ...crossFileChecks(filePolicies));
+  diagnostics.push(...analyses.flatMap((a) => a.diagnostics), ...crossFileChecks(filePolicies, settings?.defaults?.mode));
   if (found.files.length > 0 && filePolicies.length === 0 && !diagnostics.some(isError)) {
     diagnostics.push({ severity: 'warning', code: 'BH_NO_POLICIES', message: 'no HealthPolicy in policies/', file: 'policies/', line: 0, column: 0 });
   }

@@ -34,7 +34,13 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
   const walk = async (dir: string, real: string, depth: number): Promise<void> => {
     if (visited.has(real) || depth > limits.maxDepth) return;
     visited.add(real);
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    let entries;
+    try {
+      entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    } catch (err) {
+      fileDiag(`${toRel(root, dir)}/`, 'BH_READ_ERROR', `cannot list directory (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`);
+      return;
+    }
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const path = join(dir, e.name);
@@ -51,7 +57,8 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
           fileDiag(rel, 'BH_SYMLINK_ESCAPE', 'symbolic link points outside the repository; it is not read', 'commit the file itself, or link only within the repository');
           continue;
         }
-        const st = await stat(target);
+        const st = await stat(target).catch(() => null);
+        if (!st) continue;
         if (st.isDirectory()) await walk(path, target, depth + 1);
         else if (st.isFile() && YAML_FILE.test(e.name)) files.push({ rel, abs: target });
         continue;

@@ -12,10 +12,12 @@ export function mayOverlap(a: HealthPolicy, b: HealthPolicy): boolean {
   return selectorsCanAllMatch([ma.selector, mb.selector]);
 }
 
-const actionOf = (p: HealthPolicy): string => `${p.spec.action.type}/${p.spec.action.mode ?? 'Enforce'}`;
-
-/** Index pairs [i, j] (i < j) of policies that may select the same pods with different actions. */
-export function conflictingPairs(policies: readonly HealthPolicy[]): [number, number][] {
+/**
+ * Index pairs [i, j] (i < j) of policies that may select the same pods with different actions.
+ * `defaultMode` is the repository's (bulkhead.yaml) for policies that leave mode out.
+ */
+export function conflictingPairs(policies: readonly HealthPolicy[], defaultMode: 'Enforce' | 'DryRun' = 'Enforce'): [number, number][] {
+  const actionOf = (p: HealthPolicy): string => `${p.spec.action.type}/${p.spec.action.mode ?? defaultMode}`;
   const out: [number, number][] = [];
   for (let i = 0; i < policies.length; i++) {
     for (let j = i + 1; j < policies.length; j++) {
