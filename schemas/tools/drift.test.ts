@@ -18,7 +18,7 @@ describe('generated files', () => {
     const out = await generateAll(root);
     const metas = (await readdir(join(root, 'schemas', 'crd'))).filter((f) => f.endsWith('.meta.yaml'));
     const kinds = (await readdir(join(root, 'schemas'))).filter((f) => f.endsWith('.schema.json'));
-    assert.equal([...out.keys()].filter((k) => k.startsWith(`${CRD_DIR}/`)).length, metas.length);
+    assert.equal([...out.keys()].filter((k) => k.startsWith(`${CRD_DIR}/bulkhead.dev_`)).length, metas.length);
     for (const k of kinds) assert.ok(out.has(`engine/src/core/api/generated/${k.replace('.schema.json', '.ts')}`), k);
   });
 
@@ -33,7 +33,7 @@ describe('generated files', () => {
       if (node.items) walk(node.items as Record<string, unknown>, `${path}[]`);
     };
     for (const [file, text] of out) {
-      if (!file.startsWith(`${CRD_DIR}/`)) continue;
+      if (!file.startsWith(`${CRD_DIR}/bulkhead.dev_`)) continue;
       const crd = load(text) as { spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] } };
       const before = missing.length;
       walk(crd.spec.versions[0]!.schema.openAPIV3Schema, '');

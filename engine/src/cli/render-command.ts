@@ -25,7 +25,7 @@ export const registerRenderCommand: CommandRegistrar = (program: Command, setExi
         setExit(EXIT.invalid);
         return;
       }
-      process.stdout.write(renderPolicies(result.policies));
+      process.stdout.write(renderPolicies(result.policies, result.settings));
       setExit(EXIT.ok);
     });
 };

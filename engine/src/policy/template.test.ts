@@ -28,5 +28,7 @@ describe('policy-repo-template', () => {
     assert.equal(docs[0]!.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');
     assert.equal(docs[0]!.metadata.labels.team, 'payments', 'author labels are kept');
     assert.equal(docs[0]!.metadata.annotations['bulkhead.dev/source'], 'policies/checkout-api.yaml:6');
+    const modes = (loadAll(renderPolicies(r.policies, r.settings)) as { spec: { action: { mode?: string } } }[]).map((d) => d.spec.action.mode);
+    assert.deepEqual(modes, ['Enforce', 'DryRun', 'DryRun'], 'queue-worker gets the repository default (DryRun); explicit modes stay');
   });
 });
