@@ -73,6 +73,19 @@ export class Evaluator {
     }
   }
 
+  /**
+   * A signal from outside (the verdict API): it skips detection and hysteresis but joins the
+   * same grouping window, decision, budget, DryRun and audit as the built-in detectors.
+   */
+  submit(pod: PodHealth, signals: Signal[], policy: HealthPolicy): void {
+    if (this.stopped) return;
+    this.tripped.push({ pod, signals, policy });
+    this.groupTimer ??= setTimeout(() => {
+      this.groupTimer = undefined;
+      void this.decideTripped();
+    }, this.opts.groupWindowMs ?? 250);
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.groupTimer) clearTimeout(this.groupTimer);
@@ -110,11 +123,7 @@ export class Evaluator {
     if (this.states.size > (this.opts.maxTracked ?? 50_000)) this.states.delete(this.states.keys().next().value as string);
     if (transition !== 'trip') return;
     this.opts.logger.info({ pod: `${pod.namespace}/${pod.name}`, policy: policy.metadata.name, signals: signals.map((s) => s.reason) }, 'pod tripped');
-    this.tripped.push({ pod, signals, policy });
-    this.groupTimer ??= setTimeout(() => {
-      this.groupTimer = undefined;
-      void this.decideTripped();
-    }, this.opts.groupWindowMs ?? 250);
+    this.submit(pod, signals, policy);
   }
 
   private async decideTripped(): Promise<void> {

@@ -49,7 +49,8 @@ export interface PodHealth extends PodRef {
   identityRejections?: readonly number[];
 }
 
-export type SignalType = DetectRule['type'] | 'IdentityRejected' | 'ProcessAnomaly';
+/** External: a verdict asked for by an independent analytics tool through the verdict API. */
+export type SignalType = DetectRule['type'] | 'IdentityRejected' | 'ProcessAnomaly' | 'External';
 
 /** One detector's finding about one pod: what crossed which threshold, with the evidence. */
 export interface Signal {
@@ -60,7 +61,7 @@ export interface Signal {
   reason: string;
   message: string;
   /** The samples or events that crossed the threshold (bounded: at most 20). */
-  evidence: readonly (ProbeSample | LifecycleEvent | ProcessStats | { t: number; rejected: true })[];
+  evidence: readonly (ProbeSample | LifecycleEvent | ProcessStats | { t: number; rejected: true } | { t: number; detail: string; value?: number })[];
   /** Threat signals are about compromise, not failure: never released by hysteresis alone. */
   threat: boolean;
 }

@@ -5,3 +5,4 @@ export { listQuarantines } from './cluster-facts.js';
 export { planDetach, planReattach, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_ANNOTATION } from './actions/detach-patch.js';
 export { isolationNetworkPolicy, ISOLATION_POLICY_NAME } from './actions/isolation-policy.js';
 export { releaseQuarantine, type ReleaseDeps } from './release.js';
+export { createVerdictRouter, validateVerdict, capAction, VERDICTS_PATH, type ExternalVerdict, type VerdictApiDeps } from './verdict-api.js';

@@ -39,6 +39,7 @@ function evidenceOf(signals: readonly Signal[]): NonNullable<Quarantine['spec'][
       if ('ok' in e) out.push({ time, source: 'Sidecar', detail: `${s.type}: probe ${e.ok ? 'ok' : 'failed'}${e.status ? ` status ${e.status}` : ''}${e.errorClass ? ` ${e.errorClass}` : ''}`, value: e.latencyMs });
       else if ('kind' in e) out.push({ time, source: 'PodStatus', detail: `${s.type}: ${e.kind}${e.container ? ` (${e.container})` : ''}` });
       else if ('rejected' in e) out.push({ time, source: 'Event', detail: `${s.type}: report identity rejected` });
+      else if ('detail' in e) out.push({ time, source: 'Event', detail: `${s.type}: ${e.detail}`.slice(0, 1024), ...(e.value !== undefined ? { value: e.value } : {}) });
       else out.push({ time, source: 'Sidecar', detail: `${s.type}: processes ${e.processes}, fds ${e.openFds}, threads ${e.threads}` });
       if (out.length >= 20) return out;
     }
