@@ -92,6 +92,14 @@ describe('hostile repositories built on the fly', () => {
     assert.ok(!result.diagnostics.some((d) => d.code === 'BH_SECRET_IN_REPO'), 'the outside file was not read');
   });
 
+  it('refuses a bulkhead.yaml that links outside the repository', async () => {
+    const root = await repoWithCorpusFile('utf8-bom.yaml');
+    await symlink('/etc/passwd', join(root, 'bulkhead.yaml'));
+    const result = await loadPolicyDir(root);
+    assert.deepEqual(summary(result.diagnostics, 'bulkhead.yaml'), ['error BH_SYMLINK_ESCAPE @1']);
+    assert.ok(!JSON.stringify(result).includes('root:'));
+  });
+
   it('follows a symlink that stays inside the repository, once, even in a cycle', async () => {
     const root = await repoWithCorpusFile('utf8-bom.yaml');
     await mkdir(join(root, 'shared'));

@@ -1,7 +1,6 @@
 // The policy stage's entry: a checkout folder in, every policy and every diagnostic out. A
 // result with any error diagnostic is invalid as a whole: the engine applies all or nothing.
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { HealthPolicy, RepoSettings } from '../core/api/index.js';
 import { BulkheadError } from '../core/errors.js';
 import { crossFileChecks } from './cross-file.js';
@@ -9,7 +8,7 @@ import { isError, sortDiagnostics, type Diagnostic } from './diagnostic.js';
 import { resolveLimits, type LoaderLimits } from './limits.js';
 import { analyzePolicyFile, type FilePolicy } from './policy-file.js';
 import { readBounded } from './read-bounded.js';
-import { findPolicyFiles } from './repo-files.js';
+import { findPolicyFiles, resolveRepoFile } from './repo-files.js';
 import { analyzeSettingsFile, SETTINGS_FILE } from './settings-file.js';
 
 export interface LoadedPolicy {
@@ -63,9 +62,11 @@ export async function loadPolicyDir(dir: string, opts?: Partial<LoaderLimits>): 
   }
   const diagnostics: Diagnostic[] = [];
   let settings: RepoSettings | undefined;
-  const settingsPath = join(dir, SETTINGS_FILE);
-  if (await stat(settingsPath).catch(() => null)) {
-    const read = await readFileDiag(settingsPath, SETTINGS_FILE, limits);
+  const settingsFile = await resolveRepoFile(dir, SETTINGS_FILE);
+  if ('problem' in settingsFile && settingsFile.problem === 'escape') {
+    diagnostics.push({ severity: 'error', code: 'BH_SYMLINK_ESCAPE', message: 'symbolic link points outside the repository; it is not read', file: SETTINGS_FILE, line: 1, column: 1 });
+  } else if ('abs' in settingsFile) {
+    const read = await readFileDiag(settingsFile.abs, SETTINGS_FILE, limits);
     if (read.diagnostic) diagnostics.push(read.diagnostic);
     if (read.bytes) {
       const r = analyzeSettingsFile(read.bytes, limits);

@@ -22,6 +22,18 @@ const inside = (realRoot: string, p: string): boolean => {
   return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && !/^[A-Za-z]:/.test(r));
 };
 
+/**
+ * The real path of a repository file, or why it must not be read: a symlink that leaves the
+ * repository (bulkhead.yaml → /etc/passwd) is refused like one under policies/.
+ */
+export async function resolveRepoFile(root: string, rel: string): Promise<{ abs: string } | { problem: 'missing' | 'escape' }> {
+  const path = join(root, rel);
+  if (!(await lstat(path).catch(() => null))) return { problem: 'missing' };
+  const target = await realpath(path).catch(() => null);
+  if (target === null) return { problem: 'missing' };
+  return inside(await realpath(root), target) ? { abs: target } : { problem: 'escape' };
+}
+
 export async function findPolicyFiles(root: string, limits: LoaderLimits): Promise<{ files: FoundFile[]; diagnostics: Diagnostic[] }> {
   const realRoot = await realpath(root);
   const files: FoundFile[] = [];
