@@ -137,6 +137,8 @@ export class PolicySourceReconciler {
 
   /** The one place that writes PolicySource status and Events. */
   private async summarize(source: PolicySource, o: Outcome): Promise<void> {
+    // A local folder source (`bulkhead run --dir`) has no PolicySource object to report on.
+    if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();
     const gen = source.metadata.generation ?? 0;
     const prev = source.status ?? {};

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname, homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EngineConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
@@ -26,6 +26,8 @@ interface RunFlags {
   minInterval: string;
   eventNamespace: string;
   logLevel: string;
+  dir?: string;
+  dirSourceName: string;
 }
 
 const bool = (name: string, v: string): boolean => {
@@ -60,6 +62,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     minIntervalMs: parseDuration(f.minInterval),
     eventNamespace: f.eventNamespace,
     logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? 'info',
+    ...(f.dir ? { localDir: { path: resolve(f.dir), sourceName: f.dirSourceName } } : {}),
     gitEnv: { path: env.PATH ?? '/usr/bin:/bin', home: env.HOME ?? homedir() },
   };
 }
@@ -88,6 +91,8 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option('--min-interval <d>', 'floor for a PolicySource interval', '1s')
     .option('--event-namespace <ns>', 'namespace for Events about cluster-scoped objects (the apiserver only accepts "default")', 'default')
     .option('--log-level <level>', 'log level', 'info')
+    .option('--dir <folder>', 'development: also sync this local checkout (policies/, bulkhead.yaml), re-applied on every save')
+    .option('--dir-source-name <name>', 'inventory name of the --dir source (what its prune is scoped to)', 'local')
     .action(async (flags: RunFlags) => {
       const config = buildEngineConfig(flags);
       const logger = createLogger({ level: config.logLevel });

@@ -24,6 +24,8 @@ export interface EngineConfig {
   /** Namespace for Events about cluster-scoped objects. */
   eventNamespace: string;
   logLevel: string;
+  /** Development: also sync this local folder (a repository checkout), re-applied on save. */
+  localDir?: { path: string; sourceName: string };
   /** PATH and HOME for git children. */
   gitEnv: { path: string; home: string };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Router } from '@koa/router';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { PolicySourceReconciler, SourceManager, createSyncMetrics, type PolicyLoader } from '../../apply/index.js';
+import { LocalDirRunner, PolicySourceReconciler, SourceManager, createSyncMetrics, type PolicyLoader } from '../../apply/index.js';
 import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../../core/api/index.js';
 import type { EngineConfig } from '../../core/config.js';
 import { BulkheadError } from '../../core/errors.js';
@@ -69,6 +69,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   });
 
   let manager: SourceManager | undefined;
+  let localRunner: LocalDirRunner | undefined;
   let elector: LeaderElector | undefined;
   let leading = false;
   const running: Promise<void>[] = [];
@@ -81,7 +82,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       events,
       metrics: syncMetrics,
       loadPolicies: deps.loadPolicies,
-      fetch: (s) => manager!.fetchArtifact(s),
+      fetch: (s) => (localRunner && !s.metadata.uid && s.metadata.name === localRunner.sourceName ? localRunner.fetch() : manager!.fetchArtifact(s)),
       forceConflicts: config.forceConflicts,
     });
     const newManager = (): SourceManager =>
@@ -100,6 +101,10 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       leading = true;
       manager = newManager();
       manager.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'));
+      if (config.localDir) {
+        localRunner = new LocalDirRunner(config.localDir.path, config.localDir.sourceName, reconciler, logger);
+        localRunner.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'local folder source failed'));
+      }
     };
     if (config.leaderElection.enabled) {
       elector = new LeaderElector(client, {
@@ -132,6 +137,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     ready: () => {
       if (!policiesSynced) return { ready: false, reason: 'HealthPolicies not listed yet' };
       if (leading && manager && !manager.initialSyncDone()) return { ready: false, reason: 'first sync of every PolicySource not done' };
+      if (leading && localRunner && !localRunner.initialSyncDone()) return { ready: false, reason: 'first sync of the local folder not done' };
       return { ready: true };
     },
     routers: [
