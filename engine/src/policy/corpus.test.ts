@@ -116,6 +116,15 @@ describe('hostile repositories built on the fly', () => {
     await assert.rejects(loadPolicyDir(join(tmpdir(), 'bh-does-not-exist-42')), (e: unknown) => (e as { code?: string }).code === 'BH_NO_SUCH_DIR');
   });
 
+  it('caps the bytes of all files together', async () => {
+    const base = await readFile(join(corpus, 'utf8-bom.yaml'), 'utf8');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) files[`policies/p${i}.yaml`] = base.replace('name: web', `name: web-${i}`);
+    const result = await loadPolicyDir(await repoWith(files), { maxTotalBytes: base.length * 3 });
+    assert.deepEqual(result.diagnostics.map((d) => d.code), ['BH_REPO_TOO_LARGE']);
+    assert.equal(isValid(result), false);
+  });
+
   it('caps the number of files', async () => {
     const base = await readFile(join(corpus, 'utf8-bom.yaml'), 'utf8');
     const files: Record<string, string> = {};

@@ -23,6 +23,7 @@ export const CODES = {
   BH_READ_ERROR: 'A file could not be read',
   BH_TOO_MANY_FILES: 'The repository has more policy files than the loader accepts',
   BH_FILE_TOO_LARGE: 'A policy file exceeds the size limit',
+  BH_REPO_TOO_LARGE: 'The policy files together exceed the size limit',
   BH_ENCODING: 'A policy file is not UTF-8 text',
   BH_SYMLINK_ESCAPE: 'A symbolic link points outside the repository',
   BH_SYMLINK_BROKEN: 'A symbolic link points nowhere',

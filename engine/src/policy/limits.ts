@@ -11,6 +11,8 @@ export interface LoaderLimits {
   maxExpandedNodes: number;
   /** Most policy files in one repository. */
   maxFiles: number;
+  /** Most bytes of policy files in one repository, all files together (default 64 MiB). */
+  maxTotalBytes: number;
 }
 
 export const DEFAULT_LIMITS: LoaderLimits = {
@@ -19,6 +21,7 @@ export const DEFAULT_LIMITS: LoaderLimits = {
   maxDepth: 32,
   maxExpandedNodes: 100_000,
   maxFiles: 10_000,
+  maxTotalBytes: 64 * 1024 * 1024,
 };
 
 export function resolveLimits(partial?: Partial<LoaderLimits>): LoaderLimits {

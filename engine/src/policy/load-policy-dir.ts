@@ -77,8 +77,18 @@ export async function loadPolicyDir(dir: string, opts?: Partial<LoaderLimits>): 
 
   const found = await findPolicyFiles(dir, limits);
   diagnostics.push(...found.diagnostics);
+  // Each file is bounded, and so is their sum: 10,000 files of 1 MiB would still be 10 GiB.
+  let totalBytes = 0;
+  let overTotal = false;
   const analyses = await mapLimited(found.files, 16, async (f) => {
+    if (overTotal) return { policies: [] as FilePolicy[], diagnostics: [] };
     const read = await readFileDiag(f.abs, f.rel, limits);
+    totalBytes += read.bytes?.length ?? 0;
+    if (totalBytes > limits.maxTotalBytes) {
+      if (overTotal) return { policies: [] as FilePolicy[], diagnostics: [] };
+      overTotal = true;
+      return { policies: [] as FilePolicy[], diagnostics: [{ severity: 'error' as const, code: 'BH_REPO_TOO_LARGE' as const, message: `policy files exceed ${limits.maxTotalBytes} bytes together; reading stopped here`, file: f.rel, line: 1, column: 1 }] };
+    }
     if (!read.bytes) return { policies: [] as FilePolicy[], diagnostics: read.diagnostic ? [read.diagnostic] : [] };
     return analyzePolicyFile(f.rel, read.bytes, limits);
   });
