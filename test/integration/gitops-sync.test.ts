@@ -205,6 +205,36 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
       const unknown = await fetch(`${engine.url}/hooks/git/no-such-source`, { method: 'POST', body, headers: { 'x-gitlab-token': WEBHOOK_SECRET } });
       assert.equal(unknown.status, 404);
     });
+
+    it('a burst of webhooks coalesces into at most two syncs', async () => {
+      const head = await repo.commit({ 'policies/a.yaml': policyYaml(name('a'), ns, 12) });
+      const body = JSON.stringify({ ref: 'refs/heads/main', after: head });
+      const runs0 = await metricValue(engine.url, 'bulkhead_source_reconcile_duration_seconds_count', { source });
+      const coalesced0 = await metricValue(engine.url, 'bulkhead_source_triggers_coalesced_total', { source });
+      const sig = `sha256=${hmacSha256Hex(WEBHOOK_SECRET, body)}`;
+      const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(`${engine.url}/hooks/git/${source}`, { method: 'POST', body, headers: { 'x-hub-signature-256': sig } })));
+      assert.deepEqual(answers.map((a) => a.status), Array(10).fill(202));
+      await eventually(async () => assert.equal((await getSource(admin, source)).status?.lastAppliedRevision, head), { timeoutMs: 15_000, what: 'burst applied' });
+      await eventually(async () => assert.ok((await metricValue(engine.url, 'bulkhead_source_triggers_coalesced_total', { source })) - coalesced0 >= 8), { what: 'coalesced' });
+      const runs = (await metricValue(engine.url, 'bulkhead_source_reconcile_duration_seconds_count', { source })) - runs0;
+      assert.ok(runs >= 1 && runs <= 2, `${runs} syncs for 10 webhooks`);
+    });
+
+    it('follows a force-push that rewrote history', async () => {
+      const rewritten = await repo.forcePush({ 'policies/a.yaml': policyYaml(name('a'), ns, 13), 'policies/c.yaml': policyYaml(name('c'), ns, 5) });
+      const body = JSON.stringify({ ref: 'refs/heads/main', after: rewritten, forced: true });
+      const res = await fetch(`${engine.url}/hooks/git/${source}`, { method: 'POST', body, headers: { 'x-signature-256': `sha256=${hmacSha256Hex(WEBHOOK_SECRET, body)}` } });
+      assert.equal(res.status, 202);
+      await eventually(
+        async () => {
+          const s = await getSource(admin, source);
+          assert.equal(s.status?.lastAppliedRevision, rewritten);
+          assert.equal(ready(s).status, 'True');
+        },
+        { timeoutMs: 15_000, what: 'rewritten history applied' },
+      );
+      assert.equal(((await getPolicy(admin, name('a')))?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold, 13);
+    });
   });
 
   describe('over smart HTTP (git http-backend, TLS, token from a Secret)', () => {
