@@ -9,6 +9,10 @@ export type Port = number | string;
  */
 export type Duration = string;
 /**
+ * What happens to already-running matching pods when the policy is applied. None (default): only new pods get the monitor. Restart: matching pods are restarted, within the budget.
+ */
+export type Rollout = 'None' | 'Restart';
+/**
  * Current conditions of the object, one per type.
  *
  * @maxItems 16
@@ -204,14 +208,14 @@ export interface Action {
    */
   type: 'Quarantine' | 'Isolate' | 'Restart' | 'Alert';
   /**
-   * Enforce acts; DryRun records what would happen without writing to the cluster.
+   * Enforce acts; DryRun records what would happen without writing to the cluster. Default: bulkhead.yaml defaults.mode, else Enforce.
    */
   mode?: 'Enforce' | 'DryRun';
   similar?: SimilarPods;
   budget?: Budget;
   releaseAfter?: Duration;
   /**
-   * Keep the released pod (relabelled) or Delete it.
+   * When a quarantine ends: Keep the pod (its labels restored) or Delete it. Default: Keep.
    */
   onRelease?: 'Keep' | 'Delete';
 }
@@ -283,15 +287,6 @@ export interface ForwardBatch {
    */
   maxReports?: number;
   maxWait?: Duration;
-}
-/**
- * What happens to already-running matching pods when the policy is applied.
- */
-export interface Rollout {
-  /**
-   * None: only new pods get the sidecar. Restart: matching pods are restarted, within the budget.
-   */
-  strategy?: 'None' | 'Restart';
 }
 /**
  * Written by the engine.

@@ -174,13 +174,11 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "maxLength": 63
           },
           "interval": {
-            "description": "Time between probes.",
-            "default": "10s",
+            "description": "Time between probes. Default: 10s, or with fromPod the readinessProbe's periodSeconds.",
             "$ref": "defs/common.schema.json#/$defs/duration"
           },
           "timeout": {
-            "description": "How long one probe may take; shorter than interval.",
-            "default": "2s",
+            "description": "How long one probe may take; shorter than interval. Default: 2s, or with fromPod the readinessProbe's timeoutSeconds.",
             "$ref": "defs/common.schema.json#/$defs/duration"
           },
           "expectStatus": {
@@ -296,13 +294,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             ]
           },
           "mode": {
-            "description": "Enforce acts; DryRun records what would happen without writing to the cluster.",
+            "description": "Enforce acts; DryRun records what would happen without writing to the cluster. Default: bulkhead.yaml defaults.mode, else Enforce.",
             "type": "string",
             "enum": [
               "Enforce",
               "DryRun"
-            ],
-            "default": "Enforce"
+            ]
           },
           "similar": {
             "title": "SimilarPods",
@@ -367,13 +364,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "$ref": "defs/common.schema.json#/$defs/duration"
           },
           "onRelease": {
-            "description": "Keep the released pod (relabelled) or Delete it.",
+            "description": "When a quarantine ends: Keep the pod (its labels restored) or Delete it. Default: Keep.",
             "type": "string",
             "enum": [
               "Keep",
               "Delete"
-            ],
-            "default": "Delete"
+            ]
           }
         }
       },
@@ -426,21 +422,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         }
       },
       "rollout": {
-        "title": "Rollout",
-        "description": "What happens to already-running matching pods when the policy is applied.",
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-          "strategy": {
-            "description": "None: only new pods get the sidecar. Restart: matching pods are restarted, within the budget.",
-            "type": "string",
-            "enum": [
-              "None",
-              "Restart"
-            ],
-            "default": "None"
-          }
-        }
+        "description": "What happens to already-running matching pods when the policy is applied. None (default): only new pods get the monitor. Restart: matching pods are restarted, within the budget.",
+        "type": "string",
+        "enum": [
+          "None",
+          "Restart"
+        ]
       },
       "status": {
         "title": "HealthPolicyStatus",
