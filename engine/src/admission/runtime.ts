@@ -78,51 +78,65 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     ...(opts.tls.clock ? { clock: opts.tls.clock } : {}),
   });
   const material = await tls.start();
+  // Whatever started before a failure is stopped again, so a failed start leaves nothing running.
+  const started: (() => Promise<void>)[] = [async () => tls.stop()];
+  try {
+    return await serve();
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw err;
+  }
 
-  const excluded = excludedNamespaces(opts.engineNamespace);
-  const namespaces = await watchNamespaceLabels(kc, logger);
-  const policies = opts.policies ?? (await watchHealthPolicies(kc, logger));
-  let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
+  async function serve(): Promise<AdmissionRuntime> {
 
-  const guard: GuardConfig = { engineUsernames: opts.engineUsernames, breakGlassGroups: opts.breakGlassGroups };
-  const app = createAdmissionApp({
-    logger,
-    registry: opts.registry,
-    mutate: createMutateProcessor({ policies: () => index, namespaceLabels: (ns) => namespaces.labels(ns), sidecar: opts.sidecar }),
-    validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
-    ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
-    ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
-  });
-  const server = await startAdmissionServer(app, tls.material?.serving ?? material.serving, opts.listen);
-  live.server = server;
-  const endpoint = opts.endpoint ?? { url: server.url };
+    const excluded = excludedNamespaces(opts.engineNamespace);
+    const namespaces = await watchNamespaceLabels(kc, logger);
+    started.push(() => namespaces.stop());
+    const policies = opts.policies ?? (await watchHealthPolicies(kc, logger));
+    started.push(() => policies.stop());
+    let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
 
-  const register = async (): Promise<void> => {
-    const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
-    const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
-    const list = policies.list();
-    await registerWebhooks(kc, [buildMutatingWebhookConfiguration(list, base), buildValidatingWebhookConfiguration(base)]);
-    logger.info({ policies: list.length }, 'webhook configurations registered');
-  };
-  policies.onChange(() => {
-    index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
-    if (opts.register !== false) register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
-  });
-  // Registered only now that the policies are loaded: never a webhook without its rules.
-  if (opts.register !== false) await register();
+    const guard: GuardConfig = { engineUsernames: opts.engineUsernames, breakGlassGroups: opts.breakGlassGroups };
+    const app = createAdmissionApp({
+      logger,
+      registry: opts.registry,
+      mutate: createMutateProcessor({ policies: () => index, namespaceLabels: (ns) => namespaces.labels(ns), sidecar: opts.sidecar }),
+      validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
+      ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+      ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
+    });
+    const server = await startAdmissionServer(app, tls.material?.serving ?? material.serving, opts.listen);
+    live.server = server;
+    started.push(() => server.close());
+    const endpoint = opts.endpoint ?? { url: server.url };
 
-  return {
-    url: server.url,
-    port: server.port,
-    server,
-    tls,
-    index: () => index,
-    register,
-    async close() {
-      tls.stop();
-      await server.close();
-      await namespaces.stop();
-      await policies.stop();
-    },
-  };
+    const register = async (): Promise<void> => {
+      const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
+      const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
+      const list = policies.list();
+      await registerWebhooks(kc, [buildMutatingWebhookConfiguration(list, base), buildValidatingWebhookConfiguration(base)]);
+      logger.info({ policies: list.length }, 'webhook configurations registered');
+    };
+    policies.onChange(() => {
+      index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
+      if (opts.register !== false) register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
+    });
+    // Registered only now that the policies are loaded: never a webhook without its rules.
+    if (opts.register !== false) await register();
+
+    return {
+      url: server.url,
+      port: server.port,
+      server,
+      tls,
+      index: () => index,
+      register,
+      async close() {
+        tls.stop();
+        await server.close();
+        await namespaces.stop();
+        await policies.stop();
+      },
+    };
+  }
 }

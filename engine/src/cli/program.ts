@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
+import { registerAdmissionCommand } from './admission-command.js';
+import { registerBreakGlassCommand } from './break-glass-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLocalClusterCommand } from './local-cluster-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -9,7 +11,7 @@ import { registerRenderCommand } from './render-command.js';
 import { registerValidateCommand } from './validate-command.js';
 import { registerObserveCommand } from './observe-command.js';
 
-const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand];
+const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand, registerAdmissionCommand, registerBreakGlassCommand];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')

@@ -41,6 +41,13 @@ describe('webhook configuration generator', () => {
     assert.ok(cfg.webhooks.some((w) => w.namespaceSelector?.matchLabels?.team === 'pay'));
   });
 
+  it('drops a policy that names only excluded namespaces (it can match nothing)', () => {
+    const cfg = buildMutatingWebhookConfiguration([p('greedy', { namespaces: ['kube-system', 'bulkhead-system'] }), p('ok', { namespaces: ['shop'] })], opts);
+    assert.equal(cfg.webhooks.length, 1);
+    assert.deepEqual(cfg.webhooks[0]!.namespaceSelector!.matchExpressions![0]!.values, ['shop']);
+    for (const w of cfg.webhooks) for (const e of w.namespaceSelector?.matchExpressions ?? []) if (e.operator === 'In' || e.operator === 'NotIn') assert.ok(e.values!.length > 0);
+  });
+
   it('dedupes identical scopes and merges to stay within maxEntries', () => {
     const many = Array.from({ length: 200 }, (_, i) => p(`p${i}`, { namespaces: [`ns-${i % 50}`], selector: { matchLabels: { app: `a${i}` } } }));
     assert.equal(candidateScopes([p('a', { namespaces: ['x'] }), p('b', { namespaces: ['x'] })], 16).length, 1);

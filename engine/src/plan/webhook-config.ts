@@ -136,7 +136,11 @@ export function candidateScopes(policies: readonly SelectingPolicy[], max: numbe
 
 export function buildMutatingWebhookConfiguration(policies: readonly SelectingPolicy[], opts: WebhookConfigOptions): WebhookConfiguration {
   const excluded = excludedNamespaces(opts.engineNamespace);
-  const scopes = candidateScopes(policies, opts.maxEntries ?? 16);
+  // A policy that names only excluded namespaces can match nothing: no entry for it.
+  const scopes = candidateScopes(
+    policies.filter((p) => !(p.spec.match?.namespaces?.length && p.spec.match.namespaces.every((n) => excluded.includes(n)))),
+    opts.maxEntries ?? 16,
+  );
   const webhooks: WebhookEntry[] = scopes.map((scope) => {
     const namespaceSelector = namespaceSelectorOf(scope, excluded);
     const hash = createHash('sha256')

@@ -59,6 +59,9 @@ describe('injection patch', () => {
     assert.equal(token.audience, SIDECAR_TOKEN_AUDIENCE);
     assert.equal(e[SIDECAR_ENV.tokenPath], `/var/run/secrets/bulkhead/${token.path}`);
     assert.deepEqual(JSON.parse(result.metadata!.annotations![ANNOTATIONS.injected]!), { policy: 'web-health', sidecar: '0.1.0' });
+    assert.equal(result.spec!.serviceAccountName, 'default', 'a projected token needs a ServiceAccount');
+    const own = inject(pod({}, { serviceAccountName: 'web' }), [http]).result;
+    assert.equal(own.spec!.serviceAccountName, 'web');
   });
 
   it('appends to existing volumes and annotations instead of replacing them', () => {

@@ -200,6 +200,9 @@ export function buildPatch(pod: PodLike, policy: string, probe: ResolvedProbe, s
   if (explanation) annotations[ANNOTATIONS.decision] = explanation;
 
   const ops: JsonPatchOp[] = [{ op: 'add', path: '/spec/containers/-', value: container }];
+  // A projected token needs a ServiceAccount. The ServiceAccount admission plugin defaults it
+  // to `default` before webhooks run; where that plugin is off, do the same.
+  if (!pod.spec?.serviceAccountName && !pod.spec?.serviceAccount) ops.push({ op: 'add', path: '/spec/serviceAccountName', value: 'default' });
   ops.push(pod.spec?.volumes ? { op: 'add', path: '/spec/volumes/-', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] });
   if (pod.metadata?.annotations) {
     for (const [k, v] of Object.entries(annotations)) ops.push({ op: 'add', path: `/metadata/annotations/${escape(k)}`, value: v });
