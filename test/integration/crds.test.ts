@@ -2,6 +2,7 @@
 // accepted (the global fixture installs deploy/crds/), keep their Kubernetes extensions, and
 // the apiserver and `bulkhead validate` reach the same verdict on a shared set of documents.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { ApiextensionsV1Api } from '@kubernetes/client-node';
 import { dump, load } from 'js-yaml';
 import { KubeApiError, KubeClient } from '../../engine/src/core/kube/client.js';
 import { isValid, loadPolicyDir } from '../../engine/src/policy/index.js';
-import { getCluster } from '../harness/index.js';
+import { eventually, getCluster, newNamespace } from '../harness/index.js';
 
 const KINDS = ['healthpolicies.bulkhead.dev', 'quarantines.bulkhead.dev', 'policysources.bulkhead.dev'];
 const template = resolve('policy-repo-template', 'policies');
@@ -59,6 +60,13 @@ function semanticOnly(base: Doc): { name: string; doc: unknown }[] {
     { name: 'timeout not below interval', doc: d2 },
     { name: 'forward over plain http', doc: d3 },
   ];
+}
+
+function kubectl(args: string[]): Promise<string> {
+  const c = getCluster();
+  return new Promise((ok, fail) => {
+    execFile(join(c.binDir, 'kubectl'), [`--kubeconfig=${c.kubeconfigPath}`, ...args], { timeout: 30_000 }, (err, stdout, stderr) => (err ? fail(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout)));
+  });
 }
 
 async function apiserverAccepts(client: KubeClient, doc: unknown): Promise<boolean> {
@@ -129,6 +137,34 @@ describe('generated CRDs on a real apiserver', function () {
       query: { dryRun: 'All', fieldValidation: 'Strict' },
       body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: 'fleet' }, spec: { url: 'https://git.example.com/policies.git', ref: { branch: 'main' }, interval: '1m' } },
     });
+  });
+
+  it('serve the schema descriptions to `kubectl explain`', async () => {
+    const out = await eventually(() => kubectl(['explain', 'healthpolicy.spec.action.budget']), { what: 'kubectl explain healthpolicy', timeoutMs: 30_000 });
+    assert.match(out, /The blast-radius limit/);
+    assert.match(out, /maxUnavailable/);
+    assert.match(out, /Most pods of one workload/);
+  });
+
+  it('tell the story in `kubectl get` through their printer columns', async () => {
+    const ns = await newNamespace('crds');
+    const body = {
+      apiVersion: 'bulkhead.dev/v1alpha1',
+      kind: 'Quarantine',
+      metadata: { name: 'web-1-abcd1234', namespace: ns },
+      spec: { pod: { name: 'web-1', uid: 'abcd1234-0000' }, policy: 'checkout-api', reason: 'ConsecutiveFailures', mode: 'DryRun', time: '2026-11-26T01:00:00Z' },
+    };
+    await client.request({ method: 'POST', path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines`, query: { fieldValidation: 'Strict' }, body });
+    try {
+      const out = await kubectl(['get', 'quarantines', '-n', ns]);
+      const [header, row] = out.trim().split('\n');
+      assert.deepEqual(header!.split(/\s+/), ['NAME', 'POD', 'POLICY', 'REASON', 'MODE', 'PHASE', 'AUDIT', 'AGE']);
+      assert.match(row!, /^web-1-abcd1234\s+web-1\s+checkout-api\s+ConsecutiveFailures\s+DryRun\s/);
+      const short = await kubectl(['get', 'qr', '-n', ns, '-o', 'name']);
+      assert.equal(short.trim(), 'quarantine.bulkhead.dev/web-1-abcd1234', 'short name qr works');
+    } finally {
+      await client.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines/web-1-abcd1234` });
+    }
   });
 
   it('and `bulkhead validate` give the same verdict on a shared set of documents', async () => {
