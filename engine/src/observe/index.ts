@@ -26,6 +26,7 @@ export { RateLimiter } from './rate-limiter.js';
 export { ReadAuthorizer } from './read-authorizer.js';
 export { createReportValidator } from './report-validator.js';
 export { createObserveRouter, REPORTS_PATH, HEALTH_PATH } from './routes.js';
+export { forwardTargetsOf, PolicyForwarding, type SecretValue, type ForwardProblem } from './policy-forward.js';
 export type { HealthReport, HealthSample, PodEvent, PodRef } from './report.js';
 
 /** The audience every sidecar token must carry (admission projects tokens with it). */
