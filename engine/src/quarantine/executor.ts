@@ -137,7 +137,7 @@ export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quar
   const time = deps.now().toISOString();
   await serverSideApply(deps.client, deps.resolver, isolationNetworkPolicy(ns) as never);
   const keys = action === 'Quarantine' ? await ownerSelectorKeys(deps.client, deps.resolver, ns, q.spec.owner) : [];
-  const pod = await deps.client.request<{ metadata: { labels?: Record<string, string>; uid: string } }>({ method: 'GET', path: podPath(ns, q.spec.pod.name) }).catch((e: unknown) => {
+  const pod = await deps.client.request<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; uid: string } }>({ method: 'GET', path: podPath(ns, q.spec.pod.name) }).catch((e: unknown) => {
     if (isNotFound(e)) return undefined;
     throw e;
   });
@@ -145,7 +145,7 @@ export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quar
     await patchQuarantineStatus(deps, q, { phase: 'Released', releasedAt: time, audit: { state: 'Pending', path: q.spec.recordPath ?? '' } }, 'PodGone', 'the pod no longer exists');
     return 'gone';
   }
-  const plan = planDetach(pod.metadata.labels ?? {}, keys, name);
+  const plan = planDetach(pod.metadata.labels ?? {}, keys, name, pod.metadata.annotations ?? {});
   // The uid in the patch is a precondition: a same-named pod recreated meanwhile is not touched.
   await deps.client.request({
     method: 'PATCH',

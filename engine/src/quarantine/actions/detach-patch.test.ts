@@ -10,6 +10,14 @@ describe('detach and reattach patches', () => {
     assert.deepEqual(removed, { app: 'api', 'pod-template-hash': '7d9' });
     assert.deepEqual(JSON.parse(patch.metadata.annotations[ORIGINAL_LABELS_ANNOTATION]!), removed);
   });
+  it('a retry after a crash keeps the labels the first attempt saved', () => {
+    const first = planDetach(labels, ['app', 'pod-template-hash'], 'q-1');
+    const strippedLabels = { team: 'shop', 'bulkhead.dev/quarantined': 'true' };
+    const retry = planDetach(strippedLabels, ['app', 'pod-template-hash'], 'q-1', first.patch.metadata.annotations);
+    assert.deepEqual(retry.removed, { app: 'api', 'pod-template-hash': '7d9' });
+    // A different quarantine of the same pod name does not inherit them.
+    assert.deepEqual(planDetach(strippedLabels, ['app'], 'q-2', first.patch.metadata.annotations).removed, {});
+  });
   it('reattach restores the removed labels and clears the marks', () => {
     const { patch } = planDetach(labels, ['app'], 'q');
     const back = planReattach(patch.metadata.annotations);

@@ -16,8 +16,15 @@ export interface DetachPlan {
  * selects it, in ONE patch: the pod is never detached-but-reachable or isolated-but-counted.
  * Labels the owner does not select on stay, so dashboards and log queries keep working.
  */
-export function planDetach(podLabels: Readonly<Record<string, string>>, ownerSelectorKeys: readonly string[], quarantineName: string): DetachPlan {
-  const removed: Record<string, string> = {};
+export function planDetach(
+  podLabels: Readonly<Record<string, string>>,
+  ownerSelectorKeys: readonly string[],
+  quarantineName: string,
+  podAnnotations: Readonly<Record<string, string>> = {},
+): DetachPlan {
+  // A retry after a crash finds the labels already gone: what the earlier attempt saved for
+  // this same quarantine must survive, or a release could not restore them.
+  const removed: Record<string, string> = podAnnotations[QUARANTINE_ANNOTATION] === quarantineName ? parseLabels(podAnnotations[ORIGINAL_LABELS_ANNOTATION]) : {};
   const labels: Record<string, string | null> = { [LABEL.quarantined]: 'true' };
   for (const key of ownerSelectorKeys) {
     const v = podLabels[key];
@@ -35,12 +42,7 @@ export function planDetach(podLabels: Readonly<Record<string, string>>, ownerSel
 export function planReattach(annotations: Readonly<Record<string, string>>): {
   metadata: { labels: Record<string, string | null>; annotations: Record<string, string | null> };
 } {
-  let original: Record<string, string>;
-  try {
-    original = JSON.parse(annotations[ORIGINAL_LABELS_ANNOTATION] ?? '{}') as Record<string, string>;
-  } catch {
-    original = {};
-  }
+  const original = parseLabels(annotations[ORIGINAL_LABELS_ANNOTATION]);
   return {
     metadata: {
       labels: { ...original, [LABEL.quarantined]: null },
@@ -52,4 +54,14 @@ export function planReattach(annotations: Readonly<Record<string, string>>): {
 /** Label keys a workload selector uses: matchLabels keys and matchExpressions keys. */
 export function selectorKeys(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } | undefined): string[] {
   return [...Object.keys(selector?.matchLabels ?? {}), ...(selector?.matchExpressions ?? []).map((e) => e.key)];
+}
+
+function parseLabels(json: string | undefined): Record<string, string> {
+  try {
+    const v = JSON.parse(json ?? '{}') as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+  } catch {
+    return {};
+  }
 }
