@@ -1,6 +1,35 @@
 // The engine validates with ajv against the same schema files; they are embedded as a
 // generated module so the built engine (dist/, container image) needs no schemas/ folder.
-import type { SchemaSet } from './schema-set.js';
+import { dereference, SchemaToolError } from './deref.js';
+import type { JsonSchema, SchemaSet } from './schema-set.js';
+
+/**
+ * For each kind, where each field name may appear (readable parent paths). The validator uses
+ * it to say "matchLabels belongs under spec.match.selector" when a field is mis-indented.
+ */
+export function fieldHomes(set: SchemaSet): Record<string, Record<string, string[]>> {
+  const out: Record<string, Record<string, string[]>> = {};
+  for (const kind of set.kinds) {
+    let schema: JsonSchema;
+    try {
+      schema = dereference(set, kind);
+    } catch (err) {
+      if (err instanceof SchemaToolError) continue; // recursive schemas get no hints
+      throw err;
+    }
+    const homes: Record<string, string[]> = {};
+    const walk = (node: JsonSchema, path: string): void => {
+      for (const [name, child] of Object.entries((node.properties ?? {}) as Record<string, JsonSchema>)) {
+        (homes[name] ??= []).push(path || '(top level)');
+        walk(child, path ? `${path}.${name}` : name);
+      }
+      if (node.items && typeof node.items === 'object') walk(node.items as JsonSchema, `${path}[]`);
+    };
+    walk(schema, '');
+    out[kind.name] = Object.fromEntries(Object.entries(homes).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  return out;
+}
 
 export function runtimeSchemasModule(set: SchemaSet): string {
   const docs = [...set.kinds, ...set.defs];
@@ -10,6 +39,9 @@ export function runtimeSchemasModule(set: SchemaSet): string {
     '',
     '/** Every JSON Schema document, for ajv.addSchema (refs between them resolve by $id). */',
     `export const schemaDocuments: readonly Record<string, unknown>[] = ${JSON.stringify(docs.map((d) => d.schema), null, 2)};`,
+    '',
+    '/** Where each field name may appear, by kind: for "belongs under …" hints on mis-indented fields. */',
+    `export const fieldHomes: Record<string, Record<string, string[]>> = ${JSON.stringify(fieldHomes(set), null, 2)};`,
     '',
     '/** The $id of each top-level schema, by file base name. */',
     `export const schemaIds = ${JSON.stringify(ids, null, 2)} as const;`,

@@ -2,7 +2,7 @@
 // diagnostics at the exact key or value they are about.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { schemaDocuments, schemaIds } from '../core/api/generated/schemas.js';
+import { fieldHomes, schemaDocuments, schemaIds } from '../core/api/generated/schemas.js';
 import type { DiagnosticCode } from './diagnostic.js';
 import { readablePath } from './pointer.js';
 import { closest } from './suggest.js';
@@ -47,18 +47,26 @@ const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a n
 
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v).slice(0, 40)}`);
 
-function toIssue(e: ErrorObject): SchemaIssue {
+/** "did you mean" among siblings first; else where the field does belong (mis-indentation). */
+function unknownFieldHint(schema: SchemaName, field: string, known: string[]): string {
+  const guess = closest(field, known);
+  if (guess) return `did you mean "${guess}"?`;
+  const homes = fieldHomes[schema]?.[field];
+  if (homes?.length) return `"${field}" belongs under ${homes.join(' or ')}: check its indentation`;
+  return `allowed here: ${known.join(', ')}`;
+}
+
+function toIssue(schema: SchemaName, e: ErrorObject): SchemaIssue {
   const path = readablePath(e.instancePath);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
       const field = String(p.additionalProperty);
       const known = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
-      const guess = closest(field, known);
       return {
         code: 'BH_UNKNOWN_FIELD',
         message: `unknown field "${field}" in ${path}`,
-        hint: guess ? `did you mean "${guess}"?` : `allowed here: ${known.join(', ')}`,
+        hint: unknownFieldHint(schema, field, known),
         pointer: `${e.instancePath}/${escapePointer(field)}`,
         at: 'key',
       };
@@ -125,7 +133,7 @@ export function validateAgainstSchema(name: SchemaName, value: unknown): SchemaI
   const seen = new Set<string>();
   const out: SchemaIssue[] = [];
   for (const e of kept) {
-    const issue = toIssue(e);
+    const issue = toIssue(name, e);
     const key = `${issue.code}|${issue.pointer}|${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -1555,6 +1555,590 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   }
 ];
 
+/** Where each field name may appear, by kind: for "belongs under …" hints on mis-indented fields. */
+export const fieldHomes: Record<string, Record<string, string[]>> = {
+  "healthpolicy": {
+    "action": [
+      "spec",
+      "spec.action.similar"
+    ],
+    "actionsLastHour": [
+      "status.budget"
+    ],
+    "annotations": [
+      "metadata"
+    ],
+    "apiVersion": [
+      "(top level)"
+    ],
+    "batch": [
+      "spec.forward[]"
+    ],
+    "budget": [
+      "spec.action",
+      "status"
+    ],
+    "conditions": [
+      "status"
+    ],
+    "container": [
+      "spec.probe"
+    ],
+    "detect": [
+      "spec"
+    ],
+    "exhausted": [
+      "status.budget"
+    ],
+    "expectStatus": [
+      "spec.probe"
+    ],
+    "forward": [
+      "spec"
+    ],
+    "fromPod": [
+      "spec.probe"
+    ],
+    "groupBy": [
+      "spec.action.similar"
+    ],
+    "headers": [
+      "spec.forward[]"
+    ],
+    "http": [
+      "spec.probe"
+    ],
+    "interval": [
+      "spec.probe"
+    ],
+    "key": [
+      "spec.match.namespaceSelector.matchExpressions[]",
+      "spec.match.selector.matchExpressions[]",
+      "spec.forward[].secretRef"
+    ],
+    "kind": [
+      "(top level)"
+    ],
+    "labels": [
+      "metadata"
+    ],
+    "lastAction": [
+      "status"
+    ],
+    "lastTransitionTime": [
+      "status.conditions[]"
+    ],
+    "latency": [
+      "spec.detect.rules[]"
+    ],
+    "match": [
+      "spec"
+    ],
+    "matchedPods": [
+      "status"
+    ],
+    "matchExpressions": [
+      "spec.match.namespaceSelector",
+      "spec.match.selector"
+    ],
+    "matchLabels": [
+      "spec.match.namespaceSelector",
+      "spec.match.selector"
+    ],
+    "maxPerNamespacePerHour": [
+      "spec.action.budget"
+    ],
+    "maxReports": [
+      "spec.forward[].batch"
+    ],
+    "maxUnavailable": [
+      "spec.action.budget"
+    ],
+    "maxWait": [
+      "spec.forward[].batch"
+    ],
+    "message": [
+      "status.conditions[]"
+    ],
+    "metadata": [
+      "(top level)"
+    ],
+    "minSamples": [
+      "spec.detect.rules[]"
+    ],
+    "mode": [
+      "spec.action",
+      "status.lastAction"
+    ],
+    "name": [
+      "metadata",
+      "spec.forward[].secretRef"
+    ],
+    "namespace": [
+      "metadata",
+      "status.lastAction"
+    ],
+    "namespaces": [
+      "spec.match"
+    ],
+    "namespaceSelector": [
+      "spec.match"
+    ],
+    "observedGeneration": [
+      "status.conditions[]",
+      "status"
+    ],
+    "onRelease": [
+      "spec.action"
+    ],
+    "operator": [
+      "spec.match.namespaceSelector.matchExpressions[]",
+      "spec.match.selector.matchExpressions[]"
+    ],
+    "path": [
+      "spec.probe.http"
+    ],
+    "pod": [
+      "status.lastAction"
+    ],
+    "port": [
+      "spec.probe.http",
+      "spec.probe.tcp"
+    ],
+    "probe": [
+      "spec"
+    ],
+    "quarantine": [
+      "status.lastAction"
+    ],
+    "quarantined": [
+      "status.budget"
+    ],
+    "ratio": [
+      "spec.detect.rules[]"
+    ],
+    "reason": [
+      "status.conditions[]"
+    ],
+    "releaseAfter": [
+      "spec.action"
+    ],
+    "rollout": [
+      "spec"
+    ],
+    "rules": [
+      "spec.detect"
+    ],
+    "secretRef": [
+      "spec.forward[]"
+    ],
+    "selector": [
+      "spec.match"
+    ],
+    "similar": [
+      "spec.action"
+    ],
+    "sourceRevision": [
+      "status"
+    ],
+    "spec": [
+      "(top level)"
+    ],
+    "status": [
+      "(top level)",
+      "status.conditions[]"
+    ],
+    "tcp": [
+      "spec.probe"
+    ],
+    "threshold": [
+      "spec.detect.rules[]"
+    ],
+    "time": [
+      "status.lastAction"
+    ],
+    "timeout": [
+      "spec.probe"
+    ],
+    "type": [
+      "spec.detect.rules[]",
+      "spec.action",
+      "status.conditions[]",
+      "status.lastAction"
+    ],
+    "url": [
+      "spec.forward[]"
+    ],
+    "values": [
+      "spec.match.namespaceSelector.matchExpressions[]",
+      "spec.match.selector.matchExpressions[]"
+    ],
+    "window": [
+      "spec.detect.rules[]"
+    ]
+  },
+  "healthreport": {
+    "apiVersion": [
+      "(top level)"
+    ],
+    "count": [
+      "samples[].process"
+    ],
+    "cpuSeconds": [
+      "samples[].process"
+    ],
+    "dropped": [
+      "(top level)"
+    ],
+    "error": [
+      "samples[].probe"
+    ],
+    "instance": [
+      "sidecar"
+    ],
+    "kind": [
+      "(top level)"
+    ],
+    "latencyMs": [
+      "samples[].probe"
+    ],
+    "name": [
+      "pod"
+    ],
+    "namespace": [
+      "pod"
+    ],
+    "ok": [
+      "samples[].probe"
+    ],
+    "openFds": [
+      "samples[].process"
+    ],
+    "pod": [
+      "(top level)"
+    ],
+    "policy": [
+      "(top level)"
+    ],
+    "probe": [
+      "samples[]"
+    ],
+    "process": [
+      "samples[]"
+    ],
+    "rssBytes": [
+      "samples[].process"
+    ],
+    "samples": [
+      "(top level)"
+    ],
+    "seq": [
+      "samples[]"
+    ],
+    "sidecar": [
+      "(top level)"
+    ],
+    "startedAt": [
+      "sidecar"
+    ],
+    "status": [
+      "samples[].probe"
+    ],
+    "threads": [
+      "samples[].process"
+    ],
+    "time": [
+      "samples[]"
+    ],
+    "type": [
+      "samples[].probe"
+    ],
+    "uid": [
+      "pod"
+    ],
+    "version": [
+      "sidecar"
+    ]
+  },
+  "policysource": {
+    "annotations": [
+      "metadata"
+    ],
+    "apiVersion": [
+      "(top level)"
+    ],
+    "branch": [
+      "spec.ref"
+    ],
+    "code": [
+      "status.validationErrors[]"
+    ],
+    "column": [
+      "status.validationErrors[]"
+    ],
+    "commit": [
+      "spec.ref"
+    ],
+    "conditions": [
+      "status"
+    ],
+    "file": [
+      "status.validationErrors[]"
+    ],
+    "generation": [
+      "metadata"
+    ],
+    "interval": [
+      "spec"
+    ],
+    "kind": [
+      "(top level)"
+    ],
+    "labels": [
+      "metadata"
+    ],
+    "lastAppliedRevision": [
+      "status"
+    ],
+    "lastAttemptedRevision": [
+      "status"
+    ],
+    "lastTransitionTime": [
+      "status.conditions[]"
+    ],
+    "line": [
+      "status.validationErrors[]"
+    ],
+    "message": [
+      "status.validationErrors[]",
+      "status.conditions[]"
+    ],
+    "metadata": [
+      "(top level)"
+    ],
+    "name": [
+      "metadata",
+      "spec.secretRef"
+    ],
+    "namespace": [
+      "metadata"
+    ],
+    "observedGeneration": [
+      "status",
+      "status.conditions[]"
+    ],
+    "path": [
+      "spec"
+    ],
+    "policies": [
+      "status"
+    ],
+    "reason": [
+      "status.conditions[]"
+    ],
+    "recordsBranch": [
+      "spec"
+    ],
+    "recordsPath": [
+      "spec"
+    ],
+    "ref": [
+      "spec"
+    ],
+    "resourceVersion": [
+      "metadata"
+    ],
+    "secretRef": [
+      "spec"
+    ],
+    "spec": [
+      "(top level)"
+    ],
+    "status": [
+      "(top level)",
+      "status.conditions[]"
+    ],
+    "suspend": [
+      "spec"
+    ],
+    "tag": [
+      "spec.ref"
+    ],
+    "type": [
+      "status.conditions[]"
+    ],
+    "uid": [
+      "metadata"
+    ],
+    "url": [
+      "spec"
+    ],
+    "validationErrors": [
+      "status"
+    ]
+  },
+  "quarantine": {
+    "actions": [
+      "spec"
+    ],
+    "annotations": [
+      "metadata"
+    ],
+    "apiVersion": [
+      "(top level)"
+    ],
+    "audit": [
+      "status"
+    ],
+    "cluster": [
+      "spec"
+    ],
+    "commit": [
+      "status.audit"
+    ],
+    "conditions": [
+      "status"
+    ],
+    "detail": [
+      "spec.evidence[]",
+      "spec.actions[]"
+    ],
+    "evidence": [
+      "spec"
+    ],
+    "generation": [
+      "metadata"
+    ],
+    "kind": [
+      "(top level)",
+      "spec.owner"
+    ],
+    "labels": [
+      "metadata"
+    ],
+    "lastTransitionTime": [
+      "status.conditions[]"
+    ],
+    "message": [
+      "spec",
+      "status.conditions[]"
+    ],
+    "metadata": [
+      "(top level)"
+    ],
+    "mode": [
+      "spec"
+    ],
+    "name": [
+      "metadata",
+      "spec.pod",
+      "spec.owner"
+    ],
+    "namespace": [
+      "metadata"
+    ],
+    "node": [
+      "spec"
+    ],
+    "observedGeneration": [
+      "status.conditions[]"
+    ],
+    "originalLabels": [
+      "spec"
+    ],
+    "owner": [
+      "spec"
+    ],
+    "path": [
+      "status.audit"
+    ],
+    "phase": [
+      "status"
+    ],
+    "pod": [
+      "spec"
+    ],
+    "policy": [
+      "spec"
+    ],
+    "reason": [
+      "spec",
+      "status.conditions[]"
+    ],
+    "recordPath": [
+      "spec"
+    ],
+    "releaseAfter": [
+      "spec"
+    ],
+    "releasedAt": [
+      "status"
+    ],
+    "resourceVersion": [
+      "metadata"
+    ],
+    "source": [
+      "spec.evidence[]"
+    ],
+    "spec": [
+      "(top level)"
+    ],
+    "state": [
+      "status.audit"
+    ],
+    "status": [
+      "(top level)",
+      "status.conditions[]"
+    ],
+    "time": [
+      "spec",
+      "spec.evidence[]",
+      "spec.actions[]"
+    ],
+    "type": [
+      "spec.actions[]",
+      "status.conditions[]"
+    ],
+    "uid": [
+      "metadata",
+      "spec.pod",
+      "spec.owner"
+    ],
+    "value": [
+      "spec.evidence[]"
+    ]
+  },
+  "repo-settings": {
+    "apiVersion": [
+      "(top level)"
+    ],
+    "branch": [
+      "records"
+    ],
+    "defaults": [
+      "(top level)"
+    ],
+    "failOnWarnings": [
+      "validation"
+    ],
+    "kind": [
+      "(top level)"
+    ],
+    "mode": [
+      "defaults"
+    ],
+    "path": [
+      "records"
+    ],
+    "records": [
+      "(top level)"
+    ],
+    "validation": [
+      "(top level)"
+    ]
+  }
+};
+
 /** The $id of each top-level schema, by file base name. */
 export const schemaIds = {
   "healthpolicy": "https://bulkhead.dev/schemas/healthpolicy.schema.json",
