@@ -55,6 +55,8 @@ export async function startTestAdmission(opts: {
   tls?: Partial<TlsSettings> & { intervalMs?: number; clock?: () => Date };
   names?: { mutating: string; validating: string };
   port?: number;
+  /** false: a second replica that shares the Secret but does not point the webhooks at itself. */
+  register?: boolean;
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -91,6 +93,7 @@ export async function startTestAdmission(opts: {
     listen: { host: '127.0.0.1', port: opts.port ?? 0 },
     names,
     policies: staticPolicies(opts.policies),
+    ...(opts.register === false ? { register: false } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
