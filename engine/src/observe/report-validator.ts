@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { schemaDocuments, schemaIds } from '../core/api/generated/schemas.js';
 import type { HealthReport } from './report.js';
 
 export interface ValidationProblem {
@@ -12,8 +11,6 @@ export interface ValidationProblem {
 
 export type Validate = (body: unknown) => { ok: true; report: HealthReport } | { ok: false; problems: ValidationProblem[] };
 
-export const REPORT_SCHEMA_PATH = fileURLToPath(new URL('../../../schemas/healthreport.schema.json', import.meta.url));
-
 const pointerOf = (e: ErrorObject): string => {
   // Name the missing or unexpected property itself, not its parent object.
   if (e.keyword === 'required') return `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
@@ -21,10 +18,19 @@ const pointerOf = (e: ErrorObject): string => {
   return e.instancePath || '/';
 };
 
-/** Compiles the report schema once (ajv, JSON Schema 2020-12). */
-export function createReportValidator(schema: Record<string, unknown> = JSON.parse(readFileSync(REPORT_SCHEMA_PATH, 'utf8')) as Record<string, unknown>): Validate {
+const reportSchema = (): Record<string, unknown> => {
+  const doc = schemaDocuments.find((d) => d.$id === schemaIds.healthreport);
+  if (!doc) throw new Error('healthreport schema missing from the generated schemas: run `npm run gen`');
+  return doc;
+};
+
+/**
+ * Compiles the report schema once (ajv, JSON Schema 2020-12), from the generated copy of
+ * schemas/healthreport.schema.json (so a built engine needs no schemas/ folder).
+ */
+export function createReportValidator(schema: Record<string, unknown> = reportSchema()): Validate {
   const ajv = new Ajv2020({ allErrors: false, strict: true });
-  addFormats.default(ajv);
+  addFormats.default(ajv, ['date-time']);
   const check = ajv.compile<HealthReport>(schema);
   return (body) => {
     if (check(body)) {

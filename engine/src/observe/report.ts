@@ -1,3 +1,5 @@
+import type { HealthReport as GeneratedHealthReport } from '../core/api/generated/healthreport.js';
+
 /**
  * The report wire format (schemas/healthreport.schema.json is the source of truth; the
  * engine validates every body against it before this type applies).
@@ -48,3 +50,8 @@ export interface PodEvent {
   reason?: string;
   exitCode?: number;
 }
+
+// The hand-written types above must accept every report the schema accepts: this fails to
+// compile when schemas/healthreport.schema.json and these types drift apart.
+type Accepts<T, U extends T> = U;
+export type SchemaCompatible = Accepts<HealthReport, GeneratedHealthReport>;
