@@ -31,7 +31,8 @@ const cli = (args: string[]): Promise<CliResult> =>
 const threshold = (o: KubeObject | undefined): number => (o?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold;
 
 describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function () {
-  this.timeout(120_000);
+  // The plan test runs the CLI seven times (tsx start-up each): generous on a loaded machine.
+  this.timeout(240_000);
   let ns: string;
   let repo: TestRepo;
   let admin: KubeClient;

@@ -141,7 +141,13 @@ export class SourceManager {
     if (w.source.spec.suspend) {
       outcome = { result: 'Failed', kind: 'Waiting', reason: 'Suspended', message: 'spec.suspend is true' };
     } else {
-      outcome = await this.o.reconciler.reconcile(w.source, this.signal);
+      try {
+        outcome = await this.o.reconciler.reconcile(w.source, this.signal);
+      } catch (err) {
+        // The reconciler reports through outcomes; this is the last guard so a bug in a step
+        // never becomes an unhandled rejection that ends the process.
+        outcome = { result: 'Failed', kind: 'Transient', reason: 'ReconcileFailed', message: err instanceof Error ? err.message : String(err) };
+      }
     }
     w.firstDone = true;
     const transient = outcome.result === 'Failed' && outcome.kind !== 'Stalled';
