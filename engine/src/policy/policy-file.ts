@@ -46,11 +46,11 @@ export function parseFile(file: string, bytes: Uint8Array, limits: LoaderLimits,
   return parsed;
 }
 
-/** Validates one mapping against a schema; true when the schema holds. */
-export function schemaCheck(name: SchemaName, file: string, parsed: ParsedFile, doc: ParsedDocument, diagnostics: Diagnostic[]): boolean {
+/** Validates one mapping against a schema; returns the pointers of the parts found broken. */
+export function schemaCheck(name: SchemaName, file: string, parsed: ParsedFile, doc: ParsedDocument, diagnostics: Diagnostic[]): string[] {
   const issues = validateAgainstSchema(name, doc.value);
   for (const i of issues) diagnostics.push(diagnosticAt(file, parsed, doc, { ...i, severity: 'error' }));
-  return issues.length === 0;
+  return issues.map((i) => i.broken);
 }
 
 /** Whether the document claims to be a HealthPolicy; reports what it is otherwise. */
@@ -94,9 +94,11 @@ export function analyzePolicyFile(file: string, bytes: Uint8Array, limits: Loade
       continue;
     }
     if (!isHealthPolicy(file, parsed, doc, diagnostics)) continue;
-    if (!schemaCheck('healthpolicy', file, parsed, doc, diagnostics)) continue;
+    const broken = schemaCheck('healthpolicy', file, parsed, doc, diagnostics);
+    // Parts the schema accepted are still checked, so one run shows every problem.
     const policy = doc.value as HealthPolicy;
-    for (const issue of checkPolicy(policy)) diagnostics.push(diagnosticAt(file, parsed, doc, issue));
+    for (const issue of checkPolicy(policy, broken)) diagnostics.push(diagnosticAt(file, parsed, doc, issue));
+    if (broken.length > 0) continue;
     policies.push({
       policy,
       file,

@@ -22,6 +22,15 @@ describe('validateAgainstSchema', () => {
     assert.match(issue!, /belongs under spec\.match\.namespaceSelector or spec\.match\.selector: check its indentation/);
   });
 
+  it('treats an unknown field named like an Object.prototype member as just unknown', () => {
+    for (const field of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const doc = withSpec({});
+      Object.defineProperty((doc as { spec: object }).spec, field, { value: 1, enumerable: true });
+      const [issue] = issues(doc);
+      assert.match(issue!, new RegExp(`^BH_UNKNOWN_FIELD .*unknown field "${field}" in spec \\| allowed here: match, probe`));
+    }
+  });
+
   it('reports one message for an int-or-string field, not one per branch', () => {
     assert.deepEqual(issues(withSpec({ probe: { http: { path: '/', port: true } } })), ['BH_WRONG_TYPE /spec/probe/http/port value: spec.probe.http.port must be an integer or a string, not boolean true']);
   });

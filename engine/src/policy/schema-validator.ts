@@ -18,6 +18,8 @@ export interface SchemaIssue {
   pointer: string;
   /** Point at the key (unknown field) rather than the value. */
   at: 'key' | 'value';
+  /** The part of the document this issue makes unreliable for further checks. */
+  broken: string;
 }
 
 let compiled: Map<SchemaName, ValidateFunction> | undefined;
@@ -51,12 +53,16 @@ const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
 function unknownFieldHint(schema: SchemaName, field: string, known: string[]): string {
   const guess = closest(field, known);
   if (guess) return `did you mean "${guess}"?`;
-  const homes = fieldHomes[schema]?.[field];
+  // The field name is the author's text: `constructor` must not find Object.prototype's.
+  const index = fieldHomes[schema];
+  const homes = index && Object.hasOwn(index, field) ? index[field] : undefined;
   if (homes?.length) return `"${field}" belongs under ${homes.join(' or ')}: check its indentation`;
   return `allowed here: ${known.join(', ')}`;
 }
 
-function toIssue(schema: SchemaName, e: ErrorObject): SchemaIssue {
+type RawIssue = Omit<SchemaIssue, 'broken'> & { broken?: string };
+
+function toIssue(schema: SchemaName, e: ErrorObject): RawIssue {
   const path = readablePath(e.instancePath);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -72,7 +78,7 @@ function toIssue(schema: SchemaName, e: ErrorObject): SchemaIssue {
       };
     }
     case 'required':
-      return { code: 'BH_MISSING_FIELD', message: `${path} is missing the required field "${String(p.missingProperty)}"`, pointer: e.instancePath, at: 'key' };
+      return { code: 'BH_MISSING_FIELD', message: `${path} is missing the required field "${String(p.missingProperty)}"`, pointer: e.instancePath, at: 'key', broken: `${e.instancePath}/${escapePointer(String(p.missingProperty))}` };
     case 'type':
       return { code: 'BH_WRONG_TYPE', message: `${path} must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)}, not ${describe(e.data)}`, pointer: e.instancePath, at: 'value' };
     case 'anyOf':
@@ -133,7 +139,8 @@ export function validateAgainstSchema(name: SchemaName, value: unknown): SchemaI
   const seen = new Set<string>();
   const out: SchemaIssue[] = [];
   for (const e of kept) {
-    const issue = toIssue(name, e);
+    const raw = toIssue(name, e);
+    const issue: SchemaIssue = { ...raw, broken: raw.broken ?? raw.pointer };
     const key = `${issue.code}|${issue.pointer}|${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);

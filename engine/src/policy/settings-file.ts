@@ -16,6 +16,6 @@ export function analyzeSettingsFile(bytes: Uint8Array, limits: LoaderLimits): { 
     diagnostics.push({ severity: 'error', code: 'BH_TOO_MANY_DOCUMENTS', message: `${SETTINGS_FILE} holds one document`, file: SETTINGS_FILE, ...pos });
   }
   if (!doc) return { diagnostics };
-  if (!schemaCheck('repo-settings', SETTINGS_FILE, parsed, doc, diagnostics)) return { diagnostics };
+  if (schemaCheck('repo-settings', SETTINGS_FILE, parsed, doc, diagnostics).length > 0) return { diagnostics };
   return { settings: doc.value as RepoSettings, diagnostics };
 }

@@ -145,17 +145,32 @@ function checkLabels(p: HealthPolicy): SemanticIssue[] {
   return out;
 }
 
-export function checkPolicy(p: HealthPolicy): SemanticIssue[] {
-  const probe = p.spec.probe;
-  return [
-    ...checkLabels(p),
-    ...checkMatch(p),
-    ...(probe.http ? checkPort(probe.http.port, '/spec/probe/http/port') : []),
-    ...(probe.tcp ? checkPort(probe.tcp.port, '/spec/probe/tcp/port') : []),
-    ...checkDurations(p),
-    ...checkRules(p),
-    ...checkBudget(p),
-    ...checkForward(p),
-    ...(p.status !== undefined ? [{ severity: 'warning' as const, code: 'BH_STATUS_IGNORED' as const, message: 'status is written by the engine and is ignored here', hint: 'remove the status block', pointer: '/status', at: 'key' as const }] : []),
-  ];
+const statusIgnored = (p: HealthPolicy): SemanticIssue[] =>
+  p.status !== undefined ? [{ severity: 'warning', code: 'BH_STATUS_IGNORED', message: 'status is written by the engine and is ignored here', hint: 'remove the status block', pointer: '/status', at: 'key' }] : [];
+
+/**
+ * Each check with the parts of the document it reads. A check runs only when the schema found
+ * nothing wrong within (or above) those parts, so it can rely on their shape, and an author
+ * still sees the semantic problems of the other parts in the same run.
+ */
+const CHECKS: { scopes: string[]; run: (p: HealthPolicy) => SemanticIssue[] }[] = [
+  { scopes: ['/metadata', '/spec/action/similar'], run: checkLabels },
+  { scopes: ['/spec/match'], run: checkMatch },
+  { scopes: ['/spec/probe'], run: (p) => [...(p.spec.probe.http ? checkPort(p.spec.probe.http.port, '/spec/probe/http/port') : []), ...(p.spec.probe.tcp ? checkPort(p.spec.probe.tcp.port, '/spec/probe/tcp/port') : [])] },
+  { scopes: ['/spec/probe', '/spec/detect', '/spec/action'], run: checkDurations },
+  { scopes: ['/spec/detect'], run: checkRules },
+  { scopes: ['/spec/action'], run: checkBudget },
+  { scopes: ['/spec/forward'], run: checkForward },
+  { scopes: ['/status'], run: statusIgnored },
+];
+
+const related = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+/**
+ * Semantic issues of one policy. `broken` lists the JSON pointers where the schema found a
+ * problem; checks that read those parts are skipped. With no `broken`, the whole document
+ * passed the schema.
+ */
+export function checkPolicy(p: HealthPolicy, broken: readonly string[] = []): SemanticIssue[] {
+  return CHECKS.filter((c) => !c.scopes.some((scope) => broken.some((b) => related(scope, b)))).flatMap((c) => c.run(p));
 }
