@@ -4,6 +4,7 @@ import { ENV, readConfig } from '../../../sidecar/src/config.js';
 import { applyJsonPatch } from './inject/json-patch.js';
 import { decideInjection, type PodLike } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
+import type { InjectablePolicy } from './inject/policy.js';
 import { SIDECAR_CONTAINER_NAME, SIDECAR_ENV } from './sidecar-env.js';
 
 describe('sidecar env contract', () => {
@@ -12,8 +13,9 @@ describe('sidecar env contract', () => {
     for (const name of Object.values(SIDECAR_ENV)) assert.ok(sidecarNames.has(name), `${name} unknown to the sidecar`);
   });
 
-  for (const probe of [{ http: { path: '/healthz', port: 'http' }, expectStatus: [200, 204] }, { tcp: { port: 5432 } }] as const) {
-    it(`the env an injected pod gets is a valid sidecar config (${Object.keys(probe)[0]})`, () => {
+  const probes: InjectablePolicy['spec']['probe'][] = [{ http: { path: '/healthz', port: 'http' }, expectStatus: [200, 204] }, { tcp: { port: 5432 } }];
+  for (const probe of probes) {
+    it(`the env an injected pod gets is a valid sidecar config (${probe.http ? 'http' : 'tcp'})`, () => {
       const pod: PodLike = { metadata: { name: 'web-1', namespace: 'shop' }, spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] } };
       const index = new PolicyIndex([{ metadata: { name: 'web' }, spec: { match: { namespaces: ['shop'] }, probe: { ...probe, interval: '5s', timeout: '1s' } } }], { excludedNamespaces: [] });
       const d = decideInjection(pod, 'shop', {}, index, { image: 'x', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc:8443/v1/reports' });
@@ -28,7 +30,7 @@ describe('sidecar env contract', () => {
       const cfg = readConfig(env);
       assert.deepEqual(cfg.pod, { name: 'web-1', namespace: 'shop', uid: 'uid-1' });
       assert.equal(cfg.policy, 'web');
-      assert.equal(cfg.probe.port, 'http' in probe ? 8080 : 5432);
+      assert.equal(cfg.probe.port, probe.http ? 8080 : 5432);
       assert.equal(cfg.probe.host, '127.0.0.1');
       assert.equal(cfg.probeIntervalMs, 5000);
       assert.equal(cfg.probeTimeoutMs, 1000);
