@@ -50,10 +50,13 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
   const batch = all.slice(0, maxBatch);
   if (batch.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
   await deps.repo.sync();
+  // One listing instead of a read per record: only paths already in git (a push just before a
+  // crash) need their content checked.
+  const present = new Set(await deps.repo.list(`records/${deps.cluster}`));
   const toWrite: Quarantine[] = [];
   let recovered = 0;
   for (const q of batch) {
-    const existing = await deps.repo.read(q.spec.recordPath!);
+    const existing = present.has(q.spec.recordPath!) ? await deps.repo.read(q.spec.recordPath!) : undefined;
     if (existing !== undefined && recordUid(existing) === q.metadata.uid) {
       const sha = await deps.repo.lastCommitOf(q.spec.recordPath!);
       await markCommitted(deps, q, sha ?? 'unknown');
@@ -64,11 +67,13 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
   }
   let commit: string | undefined;
   if (toWrite.length > 0) {
-    commit = await deps.repo.commitAndPush(
+    const sha = await deps.repo.commitAndPush(
       toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
       commitMessage(toWrite, deps.cluster),
     );
-    for (const q of toWrite) await markCommitted(deps, q, commit);
+    commit = sha;
+    // Status updates in parallel (bounded): they are independent, and the push is already done.
+    for (let i = 0; i < toWrite.length; i += 16) await Promise.all(toWrite.slice(i, i + 16).map((q) => markCommitted(deps, q, sha)));
   }
   return { committed: toWrite.length, recovered, ...(commit ? { commit } : {}), waiting: all.length - batch.length };
 }

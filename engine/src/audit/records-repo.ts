@@ -115,17 +115,22 @@ export class RecordsRepo {
   }
 
   private async apply(git: SimpleGit, changes: readonly FileChange[]): Promise<void> {
+    const added: string[] = [];
+    const removed: string[] = [];
     for (const c of changes) {
       if (c.path.split('/').includes('..') || c.path.startsWith('/')) throw new RangeError(`record path leaves the repository: ${c.path}`);
-      const abs = join(this.workDir, c.path);
       if (c.content === null) {
-        await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', c.path]);
+        removed.push(c.path);
       } else {
+        const abs = join(this.workDir, c.path);
         await mkdir(dirname(abs), { recursive: true });
         await writeFile(abs, c.content);
-        await git.raw(['add', '--', c.path]);
+        added.push(c.path);
       }
     }
+    // One git process per batch, not per file: a storm of records is one add and one commit.
+    for (let i = 0; i < added.length; i += 500) await git.raw(['add', '--', ...added.slice(i, i + 500)]);
+    for (let i = 0; i < removed.length; i += 500) await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', ...removed.slice(i, i + 500)]);
   }
 
   private async commit(git: SimpleGit, message: string): Promise<void> {
