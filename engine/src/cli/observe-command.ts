@@ -7,7 +7,7 @@ import Koa from 'koa';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
-import { createObserve, type ForwardTarget } from '../observe/index.js';
+import { createObserve, injectedBySidecar, type ForwardTarget } from '../observe/index.js';
 import type { CommandRegistrar } from './command.js';
 
 interface ServeOptions {
@@ -26,6 +26,7 @@ interface ServeOptions {
   bodyLimit: number;
   watchNamespace?: string;
   watchSelector?: string;
+  watchInjectedOnly: boolean;
   windowSamples: number;
   maxPods: number;
   logLevel: string;
@@ -57,6 +58,7 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
     .option('--body-limit <bytes>', 'largest report body', (v) => Number.parseInt(v, 10), 256 * 1024)
     .option('--watch-namespace <ns>', 'watch pods of this namespace for restarts, OOM kills, crash loops, readiness')
     .option('--watch-selector <selector>', 'label selector for the pod watch')
+    .option('--watch-injected-only', 'only pods carrying the bulkhead.dev/injected annotation', false)
     .option('--window-samples <n>', 'samples kept per pod', (v) => Number.parseInt(v, 10), 120)
     .option('--max-pods <n>', 'pods kept in memory (least recently reporting evicted first)', (v) => Number.parseInt(v, 10), 10_000)
     .option('--log-level <level>', 'log level', 'info')
@@ -99,7 +101,13 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
             }
           : {}),
         ...(o.watchNamespace || o.watchSelector
-          ? { podWatch: { ...(o.watchNamespace ? { namespace: o.watchNamespace } : {}), ...(o.watchSelector ? { labelSelector: o.watchSelector } : {}) } }
+          ? {
+              podWatch: {
+                ...(o.watchNamespace ? { namespace: o.watchNamespace } : {}),
+                ...(o.watchSelector ? { labelSelector: o.watchSelector } : {}),
+                ...(o.watchInjectedOnly ? { matches: injectedBySidecar } : {}),
+              },
+            }
           : {}),
       });
       const app = new Koa();

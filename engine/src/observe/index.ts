@@ -1,7 +1,7 @@
 // The observe stage: authenticated report ingest, per-pod health windows, the pod watch and
 // forwarding to external analytics endpoints. `createObserve` wires the parts for a process;
 // the parts are exported for tests and for the engine to compose differently.
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { TokenAuthenticator, type ReviewToken } from './authenticator.js';
@@ -21,7 +21,7 @@ export { Forwarder, type ForwardTarget, type ForwardBatch } from './forwarder.js
 export { HealthStore, type PodHealth, type HealthStoreOptions } from './health-store.js';
 export { createObserveMetrics, type ObserveMetrics } from './metrics.js';
 export { podEvents } from './pod-events.js';
-export { watchPods, type PodWatch } from './pod-watch.js';
+export { watchPods, injectedBySidecar, type PodWatch } from './pod-watch.js';
 export { RateLimiter } from './rate-limiter.js';
 export { ReadAuthorizer } from './read-authorizer.js';
 export { createReportValidator } from './report-validator.js';
@@ -42,7 +42,7 @@ export interface ObserveOptions {
   bodyLimitBytes?: number;
   forward?: { targets: (report: HealthReport) => readonly ForwardTarget[]; queueCapacity?: number; requestTimeoutMs?: number; ca?: string; backoff?: { baseMs: number; capMs: number } };
   /** Pod watch scope; no watch when undefined. */
-  podWatch?: { namespace?: string; labelSelector?: string };
+  podWatch?: { namespace?: string; labelSelector?: string; matches?: (pod: V1Pod) => boolean };
 }
 
 export interface Observe {

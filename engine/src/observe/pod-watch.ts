@@ -1,4 +1,5 @@
 import { CoreV1Api, makeInformer, type KubeConfig, type V1Pod, type V1PodList } from '@kubernetes/client-node';
+import { ANNOTATION } from '../core/api/index.js';
 import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthStore } from './health-store.js';
@@ -19,6 +20,9 @@ export interface PodWatchOptions {
   backoff?: { baseMs: number; capMs: number };
   now?: () => Date;
 }
+
+/** Pods the admission webhook gave a sidecar (its `bulkhead.dev/injected` annotation): a `matches` for the watch. */
+export const injectedBySidecar = (pod: V1Pod): boolean => pod.metadata?.annotations?.[ANNOTATION.injected] !== undefined;
 
 export interface PodWatch {
   synced: Promise<void>;
