@@ -87,6 +87,8 @@ class DocumentWalker {
   private readonly stack: Frame[] = [];
   private readonly anchors = new Map<string, number>();
   private expanded = 0;
+  /** Expanded nodes so far: completed roots plus everything inside open collections. */
+  private total = 0;
   private aliases = 0;
   /** Set once the expansion limit is hit: the rest of the document is skipped. */
   exploded = false;
@@ -119,6 +121,7 @@ class DocumentWalker {
     else if (parent?.kind === 'seq') pointer = `${parent.pointer}/${parent.index++}`;
 
     if (role === 'key' && ev.type === EVENT_ID.SCALAR && parent) {
+      this.total += 1;
       const key = getScalarValue(this.src, ev);
       if (parent.keys.has(key)) {
         this.problems.push({ code: 'BH_YAML_DUPLICATE_KEY', message: `duplicate key "${key}"`, hint: 'remove one of the two keys (other YAML tools would silently keep one)', offset });
@@ -131,6 +134,11 @@ class DocumentWalker {
     }
     if (role === 'value' && !inKey && offset >= 0) this.positions.value.set(pointer, offset);
 
+    if (ev.type === EVENT_ID.ALIAS) {
+      this.total += this.anchors.get(this.src.slice(ev.anchorStart, ev.anchorEnd)) ?? 1;
+    } else {
+      this.total += 1;
+    }
     if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
       this.stack.push({ kind: ev.type === EVENT_ID.MAPPING ? 'map' : 'seq', pointer, index: 0, expectKey: true, pendingKey: '', keys: new Set(), size: 1, anchor, role, inKey });
       return;
@@ -159,10 +167,10 @@ class DocumentWalker {
     } else {
       this.expanded += size;
     }
-    // Sizes are summed bottom-up, so one alias of a big anchor trips the limit at once,
-    // long before anything is materialized.
-    const total = this.expanded + this.stack.reduce((n, f) => n + f.size, 0);
-    if (total > this.limits.maxExpandedNodes && !this.exploded) {
+    // Every node counts once when it starts (see feed); an alias counts its anchor's whole
+    // expanded size, so one alias of a big anchor trips the limit at once, long before
+    // anything is materialized.
+    if (this.total > this.limits.maxExpandedNodes && !this.exploded) {
       this.exploded = true;
       this.problems.push({
         code: this.aliases > 0 ? 'BH_YAML_ALIAS_EXPANSION' : 'BH_OUT_OF_RANGE',

@@ -28,4 +28,9 @@ describe('overlapping policies', () => {
     assert.deepEqual(conflictingPairs(ps), [[0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
     assert.deepEqual(conflictingPairs(ps, 'DryRun'), [[0, 1], [0, 2], [1, 2], [1, 3], [2, 3]]);
   });
+
+  it('compares policies sharing a namespace, and cluster-wide ones with all, each pair once', () => {
+    const ps = [P('a', { namespaces: ['x'] }, 'Quarantine'), P('b', { namespaces: ['x', 'y'] }, 'Alert'), P('c', { namespaces: ['y'] }, 'Restart'), P('d', {}, 'Isolate')];
+    assert.deepEqual(conflictingPairs(ps), [[0, 1], [0, 3], [1, 2], [1, 3], [2, 3]]);
+  });
 });
