@@ -1,28 +1,18 @@
 import { API_VERSION, KIND, type PolicySource } from '../core/api/index.js';
-import type { Condition } from '../core/api/index.js';
-import { isBulkheadError, type ErrorKind } from '../core/errors.js';
+import { isBulkheadError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { KubeObject, ResourceResolver } from '../core/kube/resources.js';
 import type { Artifact } from '../source/index.js';
-import { computePlan, desiredObjects, hasChanges, listLive, type LoadedPolicy } from '../plan/index.js';
+import { computePlan, desiredObjects, hasChanges, listLive } from '../plan/index.js';
 import { executePlan, type ApplyResult } from './applier.js';
-import { findCondition, setCondition } from './conditions.js';
 import type { SyncMetrics } from './metrics.js';
+import type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
+import { summarizeOutcome } from './status.js';
 
-/** What the policy stage's loader reports (its contract: loadPolicyDir). */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  code: string;
-  message: string;
-  hint?: string;
-  file: string;
-  line: number;
-  column: number;
-}
-export type PolicyLoader = (dir: string) => Promise<{ policies: LoadedPolicy[]; diagnostics: Diagnostic[] }>;
+export type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -37,13 +27,6 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-/** How a reconcile ended: the summarizer turns this, and only this, into status and Events. */
-export type Outcome =
-  | { result: 'Applied' | 'NoChange'; artifact: Artifact; policies: number; apply?: ApplyResult }
-  | { result: 'ValidationFailed'; artifact: Artifact; diagnostics: Diagnostic[] }
-  | { result: 'ApplyIncomplete'; artifact: Artifact; policies: number; apply: ApplyResult }
-  | { result: 'Failed'; artifact?: Artifact; kind: ErrorKind; reason: string; message: string };
-
 interface SourceState {
   key?: string;
   /** The content key of a rejected revision and why: re-polling it is no reload. */
@@ -52,11 +35,6 @@ interface SourceState {
   policies?: number;
 }
 
-const ref = (s: PolicySource): string => {
-  const r = s.spec.ref ?? {};
-  return r.commit ? r.commit.slice(0, 12) : r.tag ? r.tag : (r.branch ?? 'main');
-};
-const short = (rev: string): string => (rev.startsWith('sha256:') ? rev.slice(0, 19) : rev.slice(0, 12));
 
 /**
  * The PolicySource reconciler: ordered steps (fetch → load/validate → plan → apply), each
@@ -140,92 +118,10 @@ export class PolicySourceReconciler {
     // A local folder source (`bulkhead run --dir`) has no PolicySource object to report on.
     if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();
-    const gen = source.metadata.generation ?? 0;
-    const prev = source.status ?? {};
-    const status: NonNullable<PolicySource['status']> = { observedGeneration: gen };
-    const at = o.artifact ? `${ref(source)}@${short(o.artifact.revision)}` : undefined;
-    if (o.artifact) status.lastAttemptedRevision = o.artifact.revision;
-    let lastApplied = prev.lastAppliedRevision;
-    let policies = prev.policies;
-    let ready: { status: Condition['status']; reason: string; message: string };
-    let stalled = false;
-    let retrying = false;
-    let eventDetail = '';
-    switch (o.result) {
-      case 'Applied':
-      case 'NoChange': {
-        lastApplied = o.artifact.revision;
-        policies = o.policies;
-        const a = o.apply;
-        const what = a ? ` (${a.created.length} created, ${a.updated.length} updated, ${a.pruned.length} pruned${a.driftCorrected.length ? `, ${a.driftCorrected.length} drift corrected` : ''})` : '';
-        // The condition says what is in force (stable across no-op resyncs); the Event says what changed.
-        ready = { status: 'True', reason: 'Applied', message: `Applied revision ${at}: ${o.policies} policies` };
-        eventDetail = what;
-        this.deps.metrics?.policies.set({ source: source.metadata.name! }, o.policies);
-        this.deps.metrics?.lastAppliedTimestamp.set({ source: source.metadata.name! }, now.getTime() / 1000);
-        break;
-      }
-      case 'ValidationFailed': {
-        const d = o.diagnostics;
-        status.validationErrors = d.slice(0, this.maxDiagnostics).map((x) => ({
-          file: x.file.slice(0, 1024),
-          line: Math.max(0, x.line),
-          column: Math.max(0, x.column),
-          code: x.code.slice(0, 64),
-          message: x.message.slice(0, 1024),
-        }));
-        const first = d
-          .slice(0, 3)
-          .map((x) => `${x.file}:${x.line}:${x.column}: ${x.message}`)
-          .join('; ');
-        ready = {
-          status: 'False',
-          reason: 'ValidationFailed',
-          message: `Revision ${at} rejected, ${d.length} error(s); still serving ${lastApplied ? short(lastApplied) : 'nothing'}: ${first}${d.length > 3 ? '; …' : ''}`,
-        };
-        stalled = true;
-        break;
-      }
-      case 'ApplyIncomplete': {
-        const a = o.apply;
-        const c = a.conflicts.map((x) => `${x.name} is managed by ${x.managers.join(', ')}`);
-        const f = a.failed.map((x) => `${x.name}: ${x.message}`);
-        const conflict = a.conflicts.length > 0;
-        ready = {
-          status: 'False',
-          reason: conflict ? 'ApplyConflict' : (a.failed[0]?.reason ?? 'ApplyFailed'),
-          message: `Revision ${at}: ${[...c, ...f].slice(0, 5).join('; ')}${conflict ? ' (not forced; run with --force-conflicts to take ownership)' : ''}`,
-        };
-        stalled = conflict || a.failed.every((x) => x.kind === 'Stalled');
-        retrying = !stalled;
-        break;
-      }
-      case 'Failed':
-        ready = { status: 'False', reason: o.reason, message: at ? `Revision ${at}: ${o.message}` : o.message };
-        stalled = o.kind === 'Stalled';
-        retrying = !stalled;
-        break;
-    }
-    if (lastApplied) status.lastAppliedRevision = lastApplied;
-    if (policies !== undefined) status.policies = policies;
-    let conditions = setCondition(prev.conditions, { type: 'Ready', ...ready, observedGeneration: gen }, now);
-    conditions = setCondition(
-      conditions,
-      retrying
-        ? { type: 'Reconciling', status: 'True', reason: 'RetryingAfterError', message: 'retrying with backoff', observedGeneration: gen }
-        : { type: 'Reconciling', status: 'False', reason: 'Done', message: 'reconcile finished', observedGeneration: gen },
-      now,
-    );
-    conditions = setCondition(
-      conditions,
-      stalled
-        ? { type: 'Stalled', status: 'True', reason: ready.reason, message: 'the source must change before this can succeed', observedGeneration: gen }
-        : { type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'progressing normally', observedGeneration: gen },
-      now,
-    );
-    status.conditions = conditions;
-
-    if (!sameStatus(prev, status)) {
+    const { status, event, changed } = summarizeOutcome(source, o, now, this.maxDiagnostics);
+    if (o.result === 'Applied' || o.result === 'NoChange') this.deps.metrics?.policies.set({ source: source.metadata.name! }, o.policies);
+    if (o.result === 'Applied') this.deps.metrics?.lastAppliedTimestamp.set({ source: source.metadata.name! }, now.getTime() / 1000);
+    if (changed) {
       const body: KubeObject = { apiVersion: API_VERSION, kind: KIND.PolicySource, metadata: { name: source.metadata.name! }, status };
       try {
         await serverSideApply(this.deps.client, this.deps.resolver, body, { subresource: 'status', force: true });
@@ -233,33 +129,13 @@ export class PolicySourceReconciler {
         this.deps.logger.warn({ source: source.metadata.name, err: err instanceof Error ? err.message : String(err) }, 'status write failed');
       }
     }
-    // Events on transitions only: Ready changed status or reason, or a new revision was tried.
-    const before = findCondition(prev.conditions, 'Ready');
-    const transition = before?.status !== ready.status || before?.reason !== ready.reason || (o.artifact && prev.lastAttemptedRevision !== o.artifact.revision);
-    if (transition && !(o.result === 'NoChange' && before?.status === 'True' && prev.lastAppliedRevision === lastApplied)) {
+    if (event) {
       await this.deps.events.emit(
         { apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.metadata.name!, ...(source.metadata.uid ? { uid: source.metadata.uid } : {}) },
-        ready.status === 'True' ? 'Normal' : 'Warning',
-        ready.reason,
-        `${ready.message}${eventDetail}`,
+        event.type,
+        event.reason,
+        event.message,
       );
     }
   }
-}
-
-/** Canonical JSON (sorted keys, empty lists dropped), so a status equal in content is no write. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(canonical);
-  if (typeof v !== 'object' || v === null) return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) {
-    const c = canonical((v as Record<string, unknown>)[k]);
-    if (c !== undefined) out[k] = c;
-  }
-  return out;
-}
-
-function sameStatus(a: PolicySource['status'] | undefined, b: NonNullable<PolicySource['status']>): boolean {
-  const byType = (s: PolicySource['status'] | undefined): unknown => ({ ...s, conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)) });
-  return JSON.stringify(canonical(byType(a))) === JSON.stringify(canonical(byType(b)));
 }
