@@ -24,7 +24,7 @@ export const registerDemoCommand: CommandRegistrar = (program: Command, setExit)
       });
       say(`✔ control plane up at ${cluster.server} in ${(cluster.startupMs / 1000).toFixed(1)}s`);
       say(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
-      say(`  export PATH=${cluster.binDir}:$PATH   # kubectl ${'v1.36'}, built with the control plane`);
+      say(`  export PATH=${cluster.binDir}:$PATH   # kubectl, built with the control plane`);
       say(`  kubectl get nodes   # two kwok nodes, Ready`);
       if (o.once) {
         await cluster.stop();
