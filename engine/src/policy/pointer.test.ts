@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { DEFAULT_LIMITS } from './limits.js';
 import { LineIndex } from './line-index.js';
 import { readablePath } from './pointer.js';
 import { closest } from './suggest.js';
+import { locate, parseYamlDocuments } from './yaml-documents.js';
 
 describe('readablePath', () => {
   const table: [string, string][] = [
@@ -24,6 +26,15 @@ describe('LineIndex', () => {
       { line: 4, column: 1 },
       { line: 4, column: 2 },
     ]);
+  });
+});
+
+describe('positions with other line endings', () => {
+  it('counts CRLF and lone CR line breaks the way the YAML parser does', () => {
+    for (const eol of ['\r\n', '\r']) {
+      const parsed = parseYamlDocuments(['a: 1', 'b:', '  c: 2', ''].join(eol), DEFAULT_LIMITS);
+      assert.deepEqual(parsed.lines.position(locate(parsed.documents[0]!, '/b/c', 'key')), { line: 3, column: 3 }, JSON.stringify(eol));
+    }
   });
 });
 
