@@ -4,12 +4,12 @@ import { isUtf8 } from 'node:buffer';
 
 export type Decoded = { ok: true; text: string } | { ok: false; message: string; hint: string; line: number; column: number };
 
-/** Line (1-based) and column of a byte offset, counting the bytes before it as ASCII-ish. */
+/** Line (1-based) and column of a byte offset (LF, CRLF or lone CR breaks), counting bytes. */
 function bytePosition(buf: Uint8Array, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {
-    if (buf[i] === 0x0a) {
+    if (buf[i] === 0x0a || (buf[i] === 0x0d && buf[i + 1] !== 0x0a)) {
       line++;
       lineStart = i + 1;
     }
