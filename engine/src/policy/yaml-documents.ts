@@ -86,8 +86,7 @@ class DocumentWalker {
   firstOffset = -1;
   private readonly stack: Frame[] = [];
   private readonly anchors = new Map<string, number>();
-  private expanded = 0;
-  /** Expanded nodes so far: completed roots plus everything inside open collections. */
+  /** Expanded nodes so far: each counted when it starts; an alias counts as its anchor's expanded size. */
   private total = 0;
   private aliases = 0;
   /** Set once the expansion limit is hit: the rest of the document is skipped. */
@@ -129,7 +128,7 @@ class DocumentWalker {
         parent.keys.add(key);
         if (!inKey) this.positions.key.set(`${parent.pointer}/${escapePointer(key)}`, offset);
       }
-      this.finishNode(1, anchor, 'key', key);
+      this.finishNode(1, anchor, 'key', key, offset);
       return;
     }
     if (role === 'value' && !inKey && offset >= 0) this.positions.value.set(pointer, offset);
@@ -149,7 +148,7 @@ class DocumentWalker {
       this.finishNode(this.anchors.get(name) ?? 1, null, role, '?', offset);
       return;
     }
-    this.finishNode(1, anchor, role, '?');
+    this.finishNode(1, anchor, role, '?', offset);
   }
 
   /** A node of `size` (expanded) nodes is complete: count it, remember its anchor, advance the parent. */
@@ -164,8 +163,6 @@ class DocumentWalker {
       } else if (parent.kind === 'map') {
         parent.expectKey = true;
       }
-    } else {
-      this.expanded += size;
     }
     // Every node counts once when it starts (see feed); an alias counts its anchor's whole
     // expanded size, so one alias of a big anchor trips the limit at once, long before
