@@ -1,5 +1,5 @@
 // One policy file, bytes in, policies and diagnostics out. Pure (no I/O), so the property
-// test and the benchmark drive exactly what `loadPolicyDir` runs for each file.
+// test drives exactly what `loadPolicyDir` runs for each file.
 import { API_VERSION, GROUP, KIND } from '../core/api/index.js';
 import type { HealthPolicy } from '../core/api/index.js';
 import type { Diagnostic, DiagnosticCode, Severity } from './diagnostic.js';
