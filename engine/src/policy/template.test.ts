@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { loadPolicyDir, renderPolicies } from './index.js';
+import { readFile } from 'node:fs/promises';
+import { CODES, loadPolicyDir, renderPolicies } from './index.js';
 
 const template = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'policy-repo-template');
 
@@ -30,5 +31,11 @@ describe('policy-repo-template', () => {
     assert.equal(docs[0]!.metadata.annotations['bulkhead.dev/source'], 'policies/checkout-api.yaml:6');
     const modes = (loadAll(renderPolicies(r.policies, r.settings)) as { spec: { action: { mode?: string } } }[]).map((d) => d.spec.action.mode);
     assert.deepEqual(modes, ['Enforce', 'DryRun', 'DryRun'], 'queue-worker gets the repository default (DryRun); explicit modes stay');
+  });
+
+  it('documents every diagnostic code in its README', async () => {
+    const readme = await readFile(join(template, 'README.md'), 'utf8');
+    const missing = Object.keys(CODES).filter((c) => !readme.includes(`| \`${c}\` |`));
+    assert.deepEqual(missing, []);
   });
 });
