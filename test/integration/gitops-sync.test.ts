@@ -175,6 +175,13 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
     );
   });
 
+  it('a commit that only touches records/ re-applies nothing', async () => {
+    const before = await getPolicy(admin, name('a'));
+    const head = await repo.commit({ [`records/test-cluster/${ns}/web-1-abcdef12.yaml`]: 'pod: web-1\n' }, 'audit record');
+    await eventually(async () => assert.equal((await getSource(admin, source)).status?.lastAppliedRevision, head), { timeoutMs: 20_000, what: 'records commit seen' });
+    assert.equal((await getPolicy(admin, name('a')))?.metadata.resourceVersion, before?.metadata.resourceVersion, 'policy not re-applied');
+  });
+
   describe('push webhook', () => {
     before(async () => {
       // Polling off (1h): from now on only the webhook makes this source sync.
