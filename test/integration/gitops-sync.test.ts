@@ -42,7 +42,7 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
     await engine?.stop();
     await deleteQuietly(admin, `${PS}/${source}`);
     await deleteQuietly(admin, `${PS}/${name('https')}`);
-    for (const p of ['a', 'b', 'c', 'handmade', 'h1']) await deleteQuietly(admin, `${HP}/${name(p)}`);
+    for (const p of ['a', 'b', 'c', 'handmade', 'h1', 'h2']) await deleteQuietly(admin, `${HP}/${name(p)}`);
     await repo?.remove();
     admin.close();
   });
@@ -262,7 +262,7 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
       await httpsRepo?.remove();
     });
 
-    it('syncs with the token, and the token appears in no log line or status', async () => {
+    it('syncs with the token (appear, update, prune), and the token appears in no log line or status', async () => {
       const head = await httpsRepo.commit({ 'policies/h1.yaml': policyYaml(name('h1'), ns, 2) });
       await createSource(admin, name('https'), { url: `${server.url}/origin.git`, ref: { branch: 'main' }, interval: '1s', secretRef: { name: 'git-token' } });
       await eventually(
@@ -274,6 +274,18 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
       );
       assert.ok(await getPolicy(admin, name('h1')));
       assert.ok(server.requests.length > 0 && server.requests.every((r) => r.auth === 'basic'), 'every git request authenticated');
+      // change → updated, delete → pruned, over the same authenticated path
+      const h2 = await httpsRepo.commit({ 'policies/h1.yaml': policyYaml(name('h1'), ns, 6), 'policies/h2.yaml': policyYaml(name('h2'), ns, 2) });
+      await eventually(async () => {
+        assert.equal((await getSource(admin, name('https'))).status?.lastAppliedRevision, h2);
+        assert.equal(((await getPolicy(admin, name('h1')))?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold, 6);
+      }, { timeoutMs: 30_000, what: 'https update' });
+      const h3 = await httpsRepo.commit({ 'policies/h2.yaml': null });
+      await eventually(async () => {
+        assert.equal((await getSource(admin, name('https'))).status?.lastAppliedRevision, h3);
+        assert.equal(await getPolicy(admin, name('h2')), undefined);
+      }, { timeoutMs: 30_000, what: 'https prune' });
+      assert.ok(await getPolicy(admin, name('a')), "the other source's objects are untouched by this source's prune");
       const log = await engine.log();
       assert.ok(!log.includes(token), 'token not in the engine log');
       assert.ok(!JSON.stringify(await getSource(admin, name('https'))).includes(token));
