@@ -4,3 +4,4 @@ export { createTestNamespace, mintServiceAccountToken, serviceAccountKubeConfig,
 export { createFakeNodes, KWOK_NODE_ANNOTATION } from './fake-nodes.js';
 export { renderKubeconfig } from './kubeconfig.js';
 export { freePorts } from './ports.js';
+export { PodRunner, type PodRunnerOptions } from './pod-runner.js';
