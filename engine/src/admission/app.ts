@@ -115,18 +115,31 @@ async function runProcessor(processor: Processor, request: AdmissionRequest, end
   }
 }
 
-async function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
-  if (contentLength !== '' && Number(contentLength) > max) throw new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > max) throw new HttpError(413, `body exceeds the limit of ${max} bytes`);
-    chunks.push(b);
-  }
-  if (size === 0) throw new ReviewError('empty body: POST an AdmissionReview');
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
+  if (contentLength !== '' && Number(contentLength) > max) return Promise.reject(new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`));
+  // Plain 'data' events: measurably cheaper per request than an async iterator.
+  return new Promise((ok, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (b: Buffer): void => {
+      size += b.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.resume();
+        fail(new HttpError(413, `body exceeds the limit of ${max} bytes`));
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = (): void => {
+      if (size === 0) fail(new ReviewError('empty body: POST an AdmissionReview'));
+      else ok(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', fail);
+  });
 }
 
 function log(logger: Logger, endpoint: Endpoint, outcome: Outcome, req: AdmissionRequest | undefined, seconds: number, note: string | undefined): void {
