@@ -16,6 +16,8 @@ import { buildSidecar } from '../sidecar/build.js';
 import { round, withBaseline, type Bench } from './lib.js';
 import { procUsage } from './support/proc-usage.js';
 
+export const LEAN_FLAGS = ['--jitless', '--max-semi-space-size=1'];
+
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
 const bench: Bench = async ({ log, quick }) => {
@@ -54,50 +56,57 @@ const bench: Bench = async ({ log, quick }) => {
   await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
   const receiverPort = (receiver.address() as AddressInfo).port;
 
+  const env = {
+    PATH: process.env.PATH ?? '',
+    BULKHEAD_POD_NAME: 'bench',
+    BULKHEAD_POD_NAMESPACE: 'bench',
+    BULKHEAD_POD_UID: 'bench-uid',
+    BULKHEAD_PROBE_PORT: String(appPort),
+    BULKHEAD_PROBE_PATH: '/health',
+    BULKHEAD_PROBE_INTERVAL: '1s',
+    BULKHEAD_REPORT_INTERVAL: '10s',
+    BULKHEAD_REPORT_URL: `https://127.0.0.1:${receiverPort}/api/v1/reports`,
+    BULKHEAD_CA_PATH: join(dir, 'ca.crt'),
+    BULKHEAD_TOKEN_PATH: join(dir, 'token'),
+    BULKHEAD_HEALTH_PORT: '0',
+  };
   const startedAt = performance.now();
-  const sidecar: ChildProcess = spawn(process.execPath, [file], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      BULKHEAD_POD_NAME: 'bench',
-      BULKHEAD_POD_NAMESPACE: 'bench',
-      BULKHEAD_POD_UID: 'bench-uid',
-      BULKHEAD_PROBE_PORT: String(appPort),
-      BULKHEAD_PROBE_PATH: '/health',
-      BULKHEAD_PROBE_INTERVAL: '1s',
-      BULKHEAD_REPORT_INTERVAL: '10s',
-      BULKHEAD_REPORT_URL: `https://127.0.0.1:${receiverPort}/api/v1/reports`,
-      BULKHEAD_CA_PATH: join(dir, 'ca.crt'),
-      BULKHEAD_TOKEN_PATH: join(dir, 'token'),
-      BULKHEAD_HEALTH_PORT: '0',
-    },
-  });
+  const sidecar: ChildProcess = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'ignore'], env });
+  // The same bundle with the flags ADR 0400 recommends for the sidecar container: no JIT
+  // (the work is tiny; the interpreter saves the code space), a 1 MiB young generation.
+  const lean: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], { stdio: ['ignore', 'ignore', 'ignore'], env });
   const idle: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
     while (!firstProbeAt && performance.now() - startedAt < 10_000) await sleep(5);
     const startToFirstProbe = firstProbeAt - startedAt;
     await sleep(warmupMs);
     const s0 = await procUsage(sidecar.pid!);
+    const l0 = await procUsage(lean.pid!);
     const i0 = await procUsage(idle.pid!);
     const t0 = performance.now();
     let sMax = 0;
+    let lMax = 0;
     let iMax = 0;
     while (performance.now() - t0 < windowMs) {
       await sleep(1000);
       sMax = Math.max(sMax, (await procUsage(sidecar.pid!)).rssBytes);
+      lMax = Math.max(lMax, (await procUsage(lean.pid!)).rssBytes);
       iMax = Math.max(iMax, (await procUsage(idle.pid!)).rssBytes);
     }
     const secs = (performance.now() - t0) / 1000;
     const s1 = await procUsage(sidecar.pid!);
+    const l1 = await procUsage(lean.pid!);
     const i1 = await procUsage(idle.pid!);
     const sCpu = ((s1.cpuSeconds - s0.cpuSeconds) / secs) * 100;
     const iCpu = ((i1.cpuSeconds - i0.cpuSeconds) / secs) * 100;
+    const lCpu = ((l1.cpuSeconds - l0.cpuSeconds) / secs) * 100;
 
     // Failure to report: the app starts answering 500; the sidecar must not wait for its 10 s tick.
     failing = true;
     const failAt = performance.now();
     while (!failureSeenAt && performance.now() - failAt < 15_000) await sleep(5);
     const failureToReport = failureSeenAt ? failureSeenAt - failAt : Number.NaN;
+    log(`lean (${LEAN_FLAGS.join(' ')}) rss max ${round(lMax / 2 ** 20)} MiB cpu ${round(lCpu, 3)}%`);
     log(`sidecar rss max ${round(sMax / 2 ** 20)} MiB cpu ${round(sCpu, 3)}%; idle node rss ${round(iMax / 2 ** 20)} MiB cpu ${round(iCpu, 3)}%; ${reports} reports`);
     const mib = (b: number): number => round(b / 2 ** 20, 1);
     return [
@@ -118,6 +127,22 @@ const bench: Bench = async ({ log, quick }) => {
         met: sCpu <= 1,
         notes: '/proc utime+stime at 10 ms resolution',
       }),
+      withBaseline({
+        name: `sidecar RSS (max) with ${LEAN_FLAGS.join(' ')}`,
+        value: mib(lMax),
+        unit: 'MiB',
+        baseline: { name: 'idle node -e setInterval', value: mib(iMax) },
+        goal: 'RSS <= 40 MiB',
+        met: lMax <= 40 * 2 ** 20,
+      }),
+      withBaseline({
+        name: `sidecar CPU with ${LEAN_FLAGS.join(' ')}`,
+        value: round(lCpu, 3),
+        unit: '% of a core',
+        baseline: { name: 'idle node -e setInterval', value: Math.max(round(iCpu, 3), 0.001) },
+        goal: 'CPU <= 1% of a core',
+        met: lCpu <= 1,
+      }),
       { name: 'sidecar start to first probe', value: round(startToFirstProbe, 0), unit: 'ms', goal: '<= 300 ms (P7)', met: startToFirstProbe <= 300 },
       {
         name: 'failure to report (1 s probes, 10 s report interval)',
@@ -128,7 +153,7 @@ const bench: Bench = async ({ log, quick }) => {
       },
     ];
   } finally {
-    for (const c of [sidecar, idle]) {
+    for (const c of [sidecar, lean, idle]) {
       if (c.exitCode === null) {
         c.kill('SIGKILL');
         await once(c, 'exit');
