@@ -33,6 +33,13 @@ interface SourceState {
   rejected?: { key: string; diagnostics: Diagnostic[] };
   desired?: KubeObject[];
   policies?: number;
+  /**
+   * The status this process last wrote (or found current). The informer's copy of the
+   * PolicySource can lag our own write by a moment; comparing against it would rewrite the
+   * same status and repeat the Event. Forgotten when leadership is lost.
+   */
+  status?: PolicySource['status'];
+  statusOf?: string;
 }
 
 
@@ -52,6 +59,11 @@ export class PolicySourceReconciler {
 
   forget(name: string): void {
     this.state.delete(name);
+  }
+
+  /** Another process may write while we do not lead: start from the cluster's view again. */
+  forgetAll(): void {
+    this.state.clear();
   }
 
   async reconcile(source: PolicySource, signal: AbortSignal): Promise<Outcome> {
@@ -118,13 +130,21 @@ export class PolicySourceReconciler {
     // A local folder source (`bulkhead run --dir`) has no PolicySource object to report on.
     if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();
-    const { status, event, changed } = summarizeOutcome(source, o, now, this.maxDiagnostics);
+    const st = this.state.get(source.metadata.name!) ?? {};
+    const known = st.status && st.statusOf === source.metadata.uid && source.metadata.generation === st.status.observedGeneration ? { ...source, status: st.status } : source;
+    const { status, event, changed } = summarizeOutcome(known, o, now, this.maxDiagnostics);
     if (o.result === 'Applied' || o.result === 'NoChange') this.deps.metrics?.policies.set({ source: source.metadata.name! }, o.policies);
     if (o.result === 'Applied') this.deps.metrics?.lastAppliedTimestamp.set({ source: source.metadata.name! }, now.getTime() / 1000);
+    if (!changed) {
+      st.status = status;
+      st.statusOf = source.metadata.uid;
+    }
     if (changed) {
       const body: KubeObject = { apiVersion: API_VERSION, kind: KIND.PolicySource, metadata: { name: source.metadata.name! }, status };
       try {
         await serverSideApply(this.deps.client, this.deps.resolver, body, { subresource: 'status', force: true });
+        st.status = status;
+        st.statusOf = source.metadata.uid;
       } catch (err) {
         this.deps.logger.warn({ source: source.metadata.name, err: err instanceof Error ? err.message : String(err) }, 'status write failed');
       }

@@ -123,6 +123,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
           onStoppedLeading: () => {
             leading = false;
             manager = undefined;
+            reconciler.forgetAll();
           },
         }),
       );
