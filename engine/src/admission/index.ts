@@ -13,3 +13,5 @@ export { createMaterial, rotate, serviceSans, DEFAULT_TLS_TIMING, type TlsSettin
 export { kubeSecretStore } from './tls/secret-store.js';
 export { patchCaBundles } from './tls/ca-bundle.js';
 export { parseAdmissionReview, type AdmissionRequest, type AdmissionResponse, type AdmissionReview } from './review.js';
+export { podsAwaitingSidecar, restartPlan, owningWorkload, type PodAwaitingSidecar, type WorkloadRef, type ExistingPod } from './existing-pods.js';
+export { restartWorkloads, RESTARTED_AT_ANNOTATION, type RestartResult } from './rollout.js';
