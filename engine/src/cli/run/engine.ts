@@ -31,10 +31,13 @@ export interface RunningEngine {
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
+  const noCluster = (): BulkheadError =>
+    new BulkheadError({ kind: 'Waiting', code: 'BH_NO_KUBECONFIG', reason: 'NoCluster', message: 'no cluster: pass --kubeconfig, set KUBECONFIG, or run in a pod' });
   if (path) kc.loadFromFile(path);
-  else kc.loadFromCluster();
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else throw noCluster();
   if (!kc.getCurrentCluster()?.server) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_NO_KUBECONFIG', reason: 'NoCluster', message: 'no cluster: pass --kubeconfig or run in a pod' });
+    throw noCluster();
   }
   return kc;
 }
