@@ -23,7 +23,7 @@ export function recordPath(cluster: string, namespace: string, pod: { name: stri
 }
 
 type QuarantineReason = Quarantine['spec']['reason'];
-const KNOWN_REASONS: readonly QuarantineReason[] = ['ConsecutiveFailures', 'ErrorRate', 'LatencyP99', 'Restarts', 'CrashLoop', 'OOMKilled', 'Similar', 'Manual'];
+const KNOWN_REASONS: readonly QuarantineReason[] = ['ConsecutiveFailures', 'ErrorRate', 'LatencyP99', 'Restarts', 'CrashLoop', 'OOMKilled', 'IdentityRejected', 'ProcessAnomaly', 'External', 'Similar', 'Manual'];
 
 function reasonOf(action: PlannedAction): QuarantineReason {
   if (action.role === 'similar') return 'Similar';

@@ -84,10 +84,20 @@ export interface QuarantineSpec {
    */
   policy: string;
   /**
-   * The detector that fired.
+   * The detector that fired: a failure detector of the policy, a threat signal (IdentityRejected: reports for this pod repeatedly failed authentication; ProcessAnomaly: process stats far outside its siblings'), External (a verdict from an analytics tool through the verdict API), Similar (a sibling of a failing pod), or Manual.
    */
   reason:
-    'ConsecutiveFailures' | 'ErrorRate' | 'LatencyP99' | 'Restarts' | 'CrashLoop' | 'OOMKilled' | 'Similar' | 'Manual';
+    | 'ConsecutiveFailures'
+    | 'ErrorRate'
+    | 'LatencyP99'
+    | 'Restarts'
+    | 'CrashLoop'
+    | 'OOMKilled'
+    | 'IdentityRejected'
+    | 'ProcessAnomaly'
+    | 'External'
+    | 'Similar'
+    | 'Manual';
   /**
    * Human-readable summary of the decision.
    */
