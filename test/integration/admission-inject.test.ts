@@ -2,6 +2,7 @@
 // Pods in matching namespaces are stored with the sidecar; others are untouched; the
 // excluded namespaces never reach the webhook; with the engine stopped, pods still get created.
 import { strict as assert } from 'node:assert';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { InjectablePolicy } from '../../engine/src/admission/inject/policy.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
@@ -144,5 +145,26 @@ describe('admission: sidecar injection through the real apiserver', () => {
     // The configuration is still registered: stopping never deletes it.
     const cfg = await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: hook.names.mutating });
     assert.ok((cfg.webhooks ?? []).length > 0);
+  });
+
+  it('a hung engine delays pod creation by at most timeoutSeconds, then lets the pod through', async () => {
+    // Something accepts connections on the webhook's port and never answers.
+    const sockets: Socket[] = [];
+    const hung = createNetServer((sock) => sockets.push(sock));
+    await new Promise<void>((ok, fail) => {
+      hung.once('error', fail);
+      hung.listen(hook.rt.port, '127.0.0.1', ok);
+    });
+    try {
+      const t0 = Date.now();
+      const p = await dev.createNamespacedPod({ namespace: shop, body: simplePod('while-hung', { app: 'web' }) });
+      const ms = Date.now() - t0;
+      assert.equal(hasSidecar(p), false);
+      assert.ok(sockets.length > 0, 'the apiserver did call the hung webhook');
+      assert.ok(ms < 7_000, `created in ${ms} ms (timeoutSeconds 5)`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => hung.close(ok));
+    }
   });
 });
