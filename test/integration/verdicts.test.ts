@@ -143,6 +143,7 @@ describe('external verdicts API', () => {
       return found!;
     });
     assert.equal(q.metadata.name, r.body.quarantine);
+    assert.equal(q.spec.reason, 'External');
     assert.match(q.spec.message ?? '', new RegExp(`verdict from system:serviceaccount:${ns}:analyzer`));
     assert.ok(q.spec.evidence?.some((e) => /1\.2 GB/.test(e.detail ?? '')));
     const stored = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: podName, namespace: ns });
