@@ -1,0 +1,74 @@
+import { GROUP, PLURAL, VERSION, type HealthPolicy, type PolicySource, type Quarantine } from '../core/api/index.js';
+import { KubeApiError, type KubeClient } from '../core/kube/client.js';
+import type { Listed } from './snapshot.js';
+
+/** What the dashboard reads from the apiserver on a refresh. */
+export interface ClusterLists {
+  sources: Listed<PolicySource>;
+  policies: Listed<HealthPolicy>;
+  quarantines: Listed<Quarantine>;
+}
+
+export interface ListLimits {
+  sources: number;
+  policies: number;
+  /** All namespaces; newest first is applied after the read. */
+  quarantines: number;
+}
+
+export const DEFAULT_LIMITS: ListLimits = { sources: 100, policies: 500, quarantines: 500 };
+
+/** Why a list failed, in words an operator can act on (never the request's credentials). */
+export function describeListError(plural: string, err: unknown): string {
+  if (err instanceof KubeApiError) {
+    if (err.code === 403) return `the engine may not list ${plural}.${GROUP} (RBAC): ${err.status.message ?? ''}`.trim();
+    if (err.code === 404) return `${plural}.${GROUP} is not served (CRD not installed?)`;
+    return `listing ${plural}: ${err.code} ${err.status.reason ?? ''} ${err.status.message ?? ''}`.trim();
+  }
+  return `listing ${plural}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+async function listOne<T>(client: KubeClient, plural: string, limit: number): Promise<Listed<T>> {
+  try {
+    // One page, limited: a huge list shows its first `limit` items and says it was cut.
+    const r = await client.request<{ items?: T[]; metadata?: { continue?: string } }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${plural}`, query: { limit: String(limit) } });
+    return { items: r.items ?? [], truncated: Boolean(r.metadata?.continue) };
+  } catch (err) {
+    return { items: [], truncated: false, error: describeListError(plural, err) };
+  }
+}
+
+/** The three lists, read in parallel; a failing list is reported in its section, never fails the page. */
+export async function readClusterLists(client: KubeClient, limits: ListLimits = DEFAULT_LIMITS): Promise<ClusterLists> {
+  const [sources, policies, quarantines] = await Promise.all([
+    listOne<PolicySource>(client, PLURAL.PolicySource, limits.sources),
+    listOne<HealthPolicy>(client, PLURAL.HealthPolicy, limits.policies),
+    listOne<Quarantine>(client, PLURAL.Quarantine, limits.quarantines),
+  ]);
+  return { sources, policies, quarantines };
+}
+
+/**
+ * Shares one read among every viewer for `ttlMs`: the apiserver sees at most three LISTs per
+ * ttl however many browsers poll, and concurrent requests await the same read.
+ */
+export class Memo<T> {
+  private value: { at: number; p: Promise<T> } | undefined;
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(): Promise<T> {
+    const t = this.now();
+    if (this.value && t - this.value.at < this.ttlMs) return this.value.p;
+    const p = this.load();
+    this.value = { at: t, p };
+    // A failed load is not cached.
+    p.catch(() => {
+      if (this.value?.p === p) this.value = undefined;
+    });
+    return p;
+  }
+}
