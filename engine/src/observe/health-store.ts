@@ -160,15 +160,24 @@ export class HealthStore {
     return w ? this.view(w, sinceMs) : undefined;
   }
 
-  /** Pods matching namespace (and name), oldest sample first within each pod. */
+  /** Pods matching namespace (and name), sorted by namespace and name, oldest sample first within each pod. */
   query(q: { namespace?: string; pod?: string; sinceMs?: number }): PodHealth[] {
-    const out: PodHealth[] = [];
+    return [...this.scan(q)];
+  }
+
+  /**
+   * The same, one pod at a time: a read of all 10,000 pods never holds more than one pod's
+   * view (the read API streams it).
+   */
+  *scan(q: { namespace?: string; pod?: string; sinceMs?: number }): Generator<PodHealth> {
+    const hits: PodWindow[] = [];
     for (const w of this.pods.values()) {
       if (q.namespace !== undefined && w.ref.namespace !== q.namespace) continue;
       if (q.pod !== undefined && w.ref.name !== q.pod) continue;
-      out.push(this.view(w, q.sinceMs ?? 0));
+      hits.push(w);
     }
-    return out.sort((a, b) => (a.namespace === b.namespace ? a.pod.localeCompare(b.pod) : a.namespace.localeCompare(b.namespace)));
+    hits.sort((a, b) => (a.ref.namespace === b.ref.namespace ? a.ref.name.localeCompare(b.ref.name) : a.ref.namespace.localeCompare(b.ref.namespace)));
+    for (const w of hits) if (this.pods.has(w.ref.uid)) yield this.view(w, q.sinceMs ?? 0);
   }
 
   private window(pod: PodRef): PodWindow {

@@ -141,14 +141,11 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
         metrics.forbidden.inc({ reason: 'rbac' });
         return problem(ctx, 403, 'Forbidden', `${who.username} may not get pods in ${namespace ?? 'all namespaces'}`);
       }
-      const items = deps.store.query({ ...(namespace ? { namespace } : {}), ...(pod ? { pod } : {}), sinceMs });
+      const items = deps.store.scan({ ...(namespace ? { namespace } : {}), ...(pod ? { pod } : {}), sinceMs });
       const ndjson = one('format') === 'ndjson' || /application\/x-ndjson/.test(ctx.get('accept'));
-      if (ndjson) {
-        ctx.type = 'application/x-ndjson';
-        ctx.body = Readable.from(ndjsonLines(items));
-      } else {
-        ctx.body = { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'HealthList', items };
-      }
+      // Both formats stream pod by pod, so a read of every pod stays small in memory.
+      ctx.type = ndjson ? 'application/x-ndjson' : 'application/json';
+      ctx.body = Readable.from(ndjson ? ndjsonLines(items) : jsonList(items));
     } finally {
       metrics.requests.inc({ route: 'health', code: String(ctx.status) });
     }
@@ -157,8 +154,19 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
   return router;
 }
 
+/** `{"apiVersion":…,"kind":"HealthList","items":[…]}`, written one pod at a time. */
+function* jsonList(items: Iterable<PodHealth>): Generator<string> {
+  yield '{"apiVersion":"bulkhead.dev/v1alpha1","kind":"HealthList","items":[';
+  let first = true;
+  for (const p of items) {
+    yield `${first ? '' : ','}${JSON.stringify(p)}`;
+    first = false;
+  }
+  yield ']}';
+}
+
 /** One line per sample and per event, each carrying its pod, oldest first within a pod. */
-function* ndjsonLines(items: PodHealth[]): Generator<string> {
+function* ndjsonLines(items: Iterable<PodHealth>): Generator<string> {
   for (const p of items) {
     const pod = { namespace: p.namespace, pod: p.pod, uid: p.uid };
     for (const s of p.samples) yield `${JSON.stringify({ ...pod, kind: 'sample', ...s })}\n`;
