@@ -10,8 +10,9 @@ import { registerPlanCommand } from './plan-command.js';
 import { registerRenderCommand } from './render-command.js';
 import { registerValidateCommand } from './validate-command.js';
 import { registerObserveCommand } from './observe-command.js';
+import { registerInstallCommand } from './install-command.js';
 
-const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand, registerAdmissionCommand, registerBreakGlassCommand];
+const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand, registerAdmissionCommand, registerBreakGlassCommand, registerInstallCommand];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')

@@ -1,0 +1,163 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseDuration } from '../core/duration.js';
+import { isBulkheadError } from '../core/errors.js';
+import { KubeClient } from '../core/kube/client.js';
+import { ResourceResolver } from '../core/kube/resources.js';
+import { loadKubeConfig } from './break-glass-command.js';
+import { EXIT, type CommandRegistrar } from './command.js';
+import { install } from './install/install.js';
+import { DEFAULT_MANIFEST_DIR, ENGINE, renderKustomization, withEngineImage } from './install/manifests.js';
+import { Progress } from './install/progress.js';
+import { uninstall } from './install/uninstall.js';
+
+interface CommonFlags {
+  kubeconfig?: string;
+  timeout: string;
+  manifests: string;
+}
+interface InstallFlags extends CommonFlags {
+  repo?: string;
+  ref?: string;
+  path?: string;
+  secret?: string;
+  sourceName: string;
+  image?: string;
+  dryRun: boolean;
+  forceConflicts: boolean;
+}
+interface UninstallFlags extends CommonFlags {
+  crds: boolean;
+}
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * Everything both commands need before their first write: the rendered deploy/, a client for
+ * the current context (refusing client-node's silent localhost fallback), and the apiserver's
+ * version as proof it answers. Failures here are usage/I-O errors (exit 2).
+ */
+async function connect(flags: CommonFlags, progress: Progress) {
+  const deadline = Date.now() + parseDuration(flags.timeout);
+  const dir = resolve(flags.manifests);
+  const objects = await progress.step(`rendered ${dir}`, () => renderKustomization(dir), (objs) => `${objs.length} objects`);
+  const kc = loadKubeConfig(flags.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]);
+  const client = new KubeClient(kc, { timeoutMs: 15_000 });
+  const server = kc.getCurrentCluster()?.server ?? '';
+  await progress.step(
+    `connected to ${server} (context ${kc.getCurrentContext()})`,
+    () => client.request<{ gitVersion?: string }>({ method: 'GET', path: '/version' }),
+    (v) => `Kubernetes ${v.gitVersion ?? 'unknown'}`,
+  );
+  return { objects: objects.map((o) => o.obj), client, resolver: new ResourceResolver(client), deadline };
+}
+
+/** A failed step is exit 1 (the cluster refused or did not get ready); setup problems are exit 2. */
+function exitCodeFor(err: unknown, connected: boolean): number {
+  if (!connected) return EXIT.usage;
+  if (isBulkheadError(err) && err.code === 'BH_KUBE_UNREACHABLE') return EXIT.usage;
+  return EXIT.invalid;
+}
+
+function nextSteps(f: InstallFlags): string[] {
+  return [
+    'Next:',
+    '  kubectl get policysources,healthpolicies,quarantines     # what the engine syncs and does',
+    `  kubectl -n ${ENGINE.namespace} logs deploy/${ENGINE.deployment}      # the engine's log`,
+    ...(f.repo
+      ? [`  kubectl get policysource ${f.sourceName} -w                 # wait for Ready with the synced revision`]
+      : ['  bulkhead install --repo <git url> [--ref <branch>] [--path <dir>]   # point the engine at your policy repository']),
+    `  private repository: kubectl -n ${ENGINE.namespace} create secret generic git-credentials --from-literal=token=<token>`,
+    '                      then install again with --secret git-credentials',
+    '  bulkhead validate <policy checkout>                         # check policies before you push them',
+    '  bulkhead break-glass on                                     # in an incident: every Bulkhead webhook fails open',
+    '  bulkhead uninstall                                          # webhooks first, then the engine (CRDs kept unless --crds)',
+  ];
+}
+
+/**
+ * `bulkhead install` / `bulkhead uninstall`: put deploy/ on the current kube context with
+ * server-side apply and wait for the engine; take it off again, webhooks first.
+ * Exit codes: 0 done (also when nothing changed), 1 a step failed (rejected apply, conflict,
+ * timeout), 2 usage or connection error.
+ */
+export const registerInstallCommand: CommandRegistrar = (program: Command, setExit) => {
+  program
+    .command('install')
+    .description('apply deploy/ to the current kube context (server-side apply), create the PolicySource, wait until the engine is Available')
+    .option('--repo <url>', 'policy repository to sync: creates PolicySource <source-name> (https://, ssh:// or file://)')
+    .option('--ref <branch>', 'branch of --repo to follow (default: main)')
+    .option('--path <dir>', 'folder of --repo holding policies/ and bulkhead.yaml (default: .)')
+    .option('--secret <name>', `Secret in ${ENGINE.namespace} with git credentials for --repo`)
+    .option('--source-name <name>', 'name of the PolicySource created from --repo', 'default')
+    .option('--image <ref>', 'engine image to run instead of the one in deploy/ (e.g. one loaded with kind load docker-image)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--timeout <duration>', 'give up after this long (whole install)', '5m')
+    .option('--dry-run', 'server-side dry run: validate every object on the apiserver, store nothing', false)
+    .option('--force-conflicts', 'take fields another field manager owns instead of failing on the conflict', false)
+    .option('--manifests <dir>', 'kustomization to apply', DEFAULT_MANIFEST_DIR)
+    .action(async (f: InstallFlags) => {
+      const progress = new Progress(out);
+      let connected = false;
+      try {
+        if (f.repo === undefined && (f.ref !== undefined || f.path !== undefined || f.secret !== undefined)) throw new Error('--ref, --path and --secret describe --repo: pass --repo too');
+        out(`bulkhead install${f.dryRun ? ' (dry run)' : ''}`);
+        const c = await connect(f, progress);
+        connected = true;
+        const objects = f.image ? withEngineImage(c.objects, f.image) : c.objects;
+        const result = await install(
+          { client: c.client, resolver: c.resolver, progress },
+          {
+            objects,
+            ...(f.repo ? { source: { name: f.sourceName, url: f.repo, ...(f.ref ? { branch: f.ref } : {}), ...(f.path ? { path: f.path } : {}), ...(f.secret ? { secret: f.secret } : {}) } } : {}),
+            dryRun: f.dryRun,
+            force: f.forceConflicts,
+            deadline: c.deadline,
+          },
+        );
+        c.client.close();
+        if (f.dryRun) {
+          out(`Dry run passed in ${progress.total()}: the apiserver accepted every object; nothing was stored.`);
+        } else {
+          out(`Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`);
+          for (const l of nextSteps(f)) out(l);
+        }
+        setExit(EXIT.ok);
+      } catch (err) {
+        if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        else process.stderr.write(`install failed after ${progress.total()}; run it again once the cause is fixed (it is idempotent)\n`);
+        setExit(exitCodeFor(err, connected));
+      }
+    });
+
+  program
+    .command('uninstall')
+    .description('remove Bulkhead: webhook configurations first, then the engine, its namespace and RBAC; the CRDs only with --crds')
+    .option('--crds', 'also delete the CRDs, and with them EVERY HealthPolicy, Quarantine and PolicySource in the cluster', false)
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--timeout <duration>', 'give up after this long', '5m')
+    .option('--manifests <dir>', 'kustomization that was installed', DEFAULT_MANIFEST_DIR)
+    .action(async (f: UninstallFlags) => {
+      const progress = new Progress(out);
+      let connected = false;
+      try {
+        out('bulkhead uninstall');
+        const c = await connect(f, progress);
+        connected = true;
+        const result = await uninstall({ client: c.client, resolver: c.resolver, progress }, { objects: c.objects, crds: f.crds, deadline: c.deadline });
+        c.client.close();
+        out(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
+        const kept = Object.entries(result.kept);
+        if (!f.crds) {
+          out(`Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`);
+        }
+        setExit(EXIT.ok);
+      } catch (err) {
+        if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        else process.stderr.write(`uninstall failed after ${progress.total()}; run it again (it is idempotent)\n`);
+        setExit(exitCodeFor(err, connected));
+      }
+    });
+};

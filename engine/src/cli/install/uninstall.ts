@@ -1,0 +1,185 @@
+import { PLURAL, GROUP, VERSION } from '../../core/api/index.js';
+import { isBulkheadError } from '../../core/errors.js';
+import { deleteObject } from '../../core/kube/apply.js';
+import { isNotFound, type KubeClient } from '../../core/kube/client.js';
+import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
+import { MANAGED_BY, WEBHOOK_NAMES } from '../../plan/webhook-config.js';
+import { ENGINE, applyOrder, isCrd, objectKey } from './manifests.js';
+import { pollUntil, type Progress } from './progress.js';
+
+export interface UninstallOptions {
+  objects: KubeObject[];
+  /** Also delete the CRDs, and with them every HealthPolicy, Quarantine and PolicySource. */
+  crds: boolean;
+  deadline: number;
+}
+
+export interface UninstallResult {
+  webhooks: string[];
+  deleted: string[];
+  absent: string[];
+  /** Custom resources left in place because the CRDs were kept. */
+  kept: Record<string, number>;
+}
+
+interface Deps {
+  client: KubeClient;
+  resolver: ResourceResolver;
+  progress: Progress;
+}
+
+const WEBHOOK_KINDS = [
+  { kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', name: WEBHOOK_NAMES.mutating },
+  { kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', name: WEBHOOK_NAMES.validating },
+] as const;
+const managedBySelector = Object.entries(MANAGED_BY)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
+
+/**
+ * Every Bulkhead webhook configuration: the engine's fixed names, and anything carrying the
+ * labels the engine puts on what it registers (as break-glass finds them).
+ */
+export async function findWebhookConfigurations(client: KubeClient): Promise<{ kind: string; name: string; uid?: string }[]> {
+  const found = new Map<string, { kind: string; name: string; uid?: string }>();
+  for (const w of WEBHOOK_KINDS) {
+    const base = `/apis/admissionregistration.k8s.io/v1/${w.plural}`;
+    const list = await client.request<{ items: KubeObject[] }>({ method: 'GET', path: base, query: { labelSelector: managedBySelector } });
+    for (const item of list.items) found.set(`${w.kind}/${item.metadata.name}`, { kind: w.kind, name: item.metadata.name, ...(item.metadata.uid ? { uid: item.metadata.uid } : {}) });
+    try {
+      const named = await client.request<KubeObject>({ method: 'GET', path: `${base}/${w.name}` });
+      found.set(`${w.kind}/${w.name}`, { kind: w.kind, name: w.name, ...(named.metadata.uid ? { uid: named.metadata.uid } : {}) });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return [...found.values()];
+}
+
+async function removeWebhooks(d: Deps): Promise<string[]> {
+  const removed: string[] = [];
+  for (const w of await findWebhookConfigurations(d.client)) {
+    if (await deleteObject(d.client, d.resolver, { apiVersion: 'admissionregistration.k8s.io/v1', kind: w.kind, name: w.name, ...(w.uid ? { uid: w.uid } : {}) })) removed.push(`${w.kind}/${w.name}`);
+  }
+  return removed;
+}
+
+async function exists(d: Deps, obj: KubeObject): Promise<boolean> {
+  const res = await d.resolver.resolve(obj.apiVersion, obj.kind).catch(() => undefined);
+  if (!res) return false; // the kind is not served at all (e.g. its CRD is gone): nothing to find
+  try {
+    await d.client.request({ method: 'GET', path: objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined) });
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+async function deleteAll(d: Deps, objs: KubeObject[], result: UninstallResult): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const obj of objs) {
+    const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+    let removed: boolean;
+    try {
+      removed = await deleteObject(d.client, d.resolver, ref);
+    } catch (err) {
+      // The kind is not served (its CRD is gone): no such object can exist.
+      if (!(isBulkheadError(err) && err.code === 'BH_KUBE_KIND_NOT_SERVED')) throw err;
+      removed = false;
+    }
+    (removed ? deleted : result.absent).push(objectKey(obj));
+  }
+  result.deleted.push(...deleted);
+  return deleted;
+}
+
+async function waitGone(d: Deps, objs: KubeObject[], deadline: number): Promise<void> {
+  for (const obj of objs) {
+    await pollUntil(async () => ((await exists(d, obj)) ? undefined : true), { deadline, intervalMs: 250, what: `${objectKey(obj)} to be deleted` });
+  }
+}
+
+async function engineHasPods(d: Deps, deployment: KubeObject | undefined): Promise<boolean> {
+  const labels = (deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } } | undefined)?.spec?.selector?.matchLabels;
+  if (!labels) return false;
+  const pods = await d.client.request<{ items: unknown[] }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${ENGINE.namespace}/pods`,
+    query: { labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') },
+  });
+  return pods.items.length > 0;
+}
+
+async function countCustomResources(d: Deps): Promise<Record<string, number>> {
+  const kept: Record<string, number> = {};
+  for (const plural of Object.values(PLURAL)) {
+    try {
+      const list = await d.client.request<{ items: unknown[] }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${plural}` });
+      if (list.items.length > 0) kept[plural] = list.items.length;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return kept;
+}
+
+const listOrNone = (xs: string[]): string => (xs.length > 0 ? xs.join(', ') : 'none found');
+
+/**
+ * `bulkhead uninstall`, in the one safe order:
+ *  1. delete every Bulkhead webhook configuration, so from here on the apiserver never calls
+ *     a webhook whose backend is going away;
+ *  2. delete the engine Deployment and wait until its pods are gone;
+ *  3. sweep the webhook configurations again: a still-running leader could have re-registered
+ *     them between 1 and 2 (the engine registers webhooks on start and never removes them);
+ *  4. delete the rest of deploy/ (Service, policies, RBAC) with the namespace last, and wait
+ *     until the namespace is gone so an immediate re-install does not hit a terminating one;
+ *  5. only with `crds`: the CRDs, which deletes every HealthPolicy, Quarantine and PolicySource.
+ * Each delete treats 404 as done, so running it again succeeds and deletes nothing.
+ */
+export async function uninstall(d: Deps, o: UninstallOptions): Promise<UninstallResult> {
+  const result: UninstallResult = { webhooks: [], deleted: [], absent: [], kept: {} };
+  const ordered = applyOrder(o.objects.filter((x) => !isCrd(x))).reverse();
+  const deployments = ordered.filter((x) => x.kind === 'Deployment');
+  const rest = ordered.filter((x) => x.kind !== 'Deployment');
+
+  result.webhooks.push(...(await d.progress.step('webhook configurations removed', () => removeWebhooks(d), listOrNone)));
+  await d.progress.step(
+    'engine stopped',
+    async () => {
+      const deleted = await deleteAll(d, deployments, result);
+      const engine = deployments.find((x) => x.metadata.name === ENGINE.deployment);
+      await pollUntil(async () => ((await engineHasPods(d, engine)) ? undefined : true), { deadline: o.deadline, intervalMs: 250, what: 'the engine pods to terminate' });
+      return deleted;
+    },
+    (xs) => (xs.length > 0 ? `deleted ${xs.join(', ')}, no engine pod left` : 'no engine Deployment found'),
+  );
+  const late = await removeWebhooks(d);
+  result.webhooks.push(...late);
+  if (late.length > 0) d.progress.detail(`removed webhook configurations the stopping engine re-registered: ${late.join(', ')}`);
+  await d.progress.step(
+    `engine namespace, RBAC and network policy removed`,
+    async () => {
+      const deleted = await deleteAll(d, rest, result);
+      await waitGone(d, rest, o.deadline);
+      return deleted;
+    },
+    (xs) => `${xs.length} deleted, ${rest.length - xs.length} already absent`,
+  );
+  const crds = o.objects.filter(isCrd);
+  if (o.crds) {
+    await d.progress.step(
+      `CustomResourceDefinitions removed (with every HealthPolicy, Quarantine and PolicySource)`,
+      async () => {
+        const deleted = await deleteAll(d, crds, result);
+        await waitGone(d, crds, o.deadline);
+        return deleted;
+      },
+      (xs) => `${xs.length} deleted, ${crds.length - xs.length} already absent`,
+    );
+  } else {
+    result.kept = await countCustomResources(d);
+  }
+  return result;
+}
