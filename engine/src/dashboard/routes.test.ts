@@ -117,7 +117,7 @@ describe('dashboard routes', () => {
     for (const path of ['/dashboard/', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/api/snapshot']) {
       const r = await get(path, bearer);
       assert.equal(r.status, 200, path);
-      const csp = r.headers['content-security-policy'] ?? '';
+      const csp = String(r.headers['content-security-policy'] ?? '');
       assert.match(csp, /default-src 'none'/);
       assert.match(csp, /script-src 'self'(;|$)/);
       assert.ok(!/unsafe-inline|unsafe-eval/.test(csp));
