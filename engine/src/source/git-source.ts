@@ -52,6 +52,8 @@ const TARGET_REF = 'refs/bulkhead/target';
 export class GitSource {
   private readonly workDir: string;
   private readonly secretsDir: string;
+  /** The remote URL last set, so a poll does not spawn git just to read it back. */
+  private remoteUrl: string | undefined;
 
   constructor(private readonly opts: GitSourceOptions) {
     this.workDir = join(opts.cacheDir, 'work');
@@ -67,7 +69,12 @@ export class GitSource {
       const refspec = 'branch' in spec.ref ? `+refs/heads/${spec.ref.branch}:${TARGET_REF}` : 'tag' in spec.ref ? `+refs/tags/${spec.ref.tag}:${TARGET_REF}` : null;
       if (refspec) {
         await git.raw(['fetch', '--no-tags', '--prune', ...(shallow ? ['--depth', '1'] : []), 'origin', refspec]);
-        await git.raw(['checkout', '--force', '--detach', TARGET_REF]);
+        // Nothing new (most polls): the work tree is already that commit; skip checkout + clean.
+        const [target, head] = (await git.raw(['rev-parse', TARGET_REF, 'HEAD']).catch(() => '')).trim().split('\n');
+        if (!target || target !== head) {
+          await git.raw(['checkout', '--force', '--detach', TARGET_REF]);
+          await git.raw(['clean', '-ffdxq']);
+        }
       } else {
         const commit = (spec.ref as { commit: string }).commit;
         if (!/^[0-9a-f]{7,40}$/.test(commit)) {
@@ -76,22 +83,20 @@ export class GitSource {
         // A pinned commit cannot be fetched shallowly from every server: fetch the branches.
         await git.raw(['fetch', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
         await git.raw(['checkout', '--force', '--detach', commit]);
+        await git.raw(['clean', '-ffdxq']);
       }
-      await git.raw(['clean', '-ffdxq']);
-      const revision = (await git.raw(['rev-parse', 'HEAD'])).trim();
       const rel = normalizePath(spec.path);
+      const revision = (await git.raw(['rev-parse', 'HEAD'])).trim();
       const pathTree = (await git.raw(['rev-parse', `HEAD:${rel}`]).catch(() => '')).trim();
       if (!pathTree) {
         throw new BulkheadError({ kind: 'Stalled', code: 'BH_SOURCE_PATH_NOT_FOUND', reason: 'PathNotFound', message: `path "${spec.path}" does not exist at ${revision.slice(0, 12)}` });
       }
       let key = pathTree;
       if (spec.contentPaths && spec.contentPaths.length > 0) {
-        const parts: string[] = [];
-        for (const sub of spec.contentPaths) {
-          const p = [rel, normalizePath(sub)].filter(Boolean).join('/');
-          parts.push(`${sub}=${(await git.raw(['rev-parse', `HEAD:${p}`]).catch(() => '-')).trim()}`);
-        }
-        key = createHash('sha256').update(parts.join('\n')).digest('hex');
+        // One ls-tree lists the object ids of those that exist; missing ones simply do not appear.
+        const paths = spec.contentPaths.map((sub) => [rel, normalizePath(sub)].filter(Boolean).join('/'));
+        const listing = await git.raw(['ls-tree', '--full-tree', 'HEAD', '--', ...paths]);
+        key = createHash('sha256').update(listing.trim().split('\n').sort().join('\n')).digest('hex');
       }
       return { revision, pathTree: key, dir: rel === '' ? this.workDir : join(this.workDir, rel), fetchedAt: new Date() };
     } catch (err) {
@@ -123,10 +128,13 @@ export class GitSource {
   }
 
   private async ensureRemote(git: SimpleGit, url: string): Promise<void> {
+    if (this.remoteUrl === url) return;
     const current = (await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
-    if (current === url) return;
-    if (current) await git.raw(['remote', 'set-url', 'origin', url]);
-    else await git.raw(['remote', 'add', 'origin', url]);
+    if (current !== url) {
+      if (current) await git.raw(['remote', 'set-url', 'origin', url]);
+      else await git.raw(['remote', 'add', 'origin', url]);
+    }
+    this.remoteUrl = url;
   }
 
   private classify(err: unknown, spec: GitSourceSpec, secrets: string[]): unknown {
