@@ -36,7 +36,14 @@ export class Sidecar {
   }
 
   async start(): Promise<void> {
-    const ca = this.cfg.caPath ? await readFile(this.cfg.caPath, 'utf8') : undefined;
+    // The CA file comes from an optional projected ConfigMap: without it, trust the system
+    // store (an engine behind a public CA still works) rather than refuse to start.
+    const ca = this.cfg.caPath
+      ? await readFile(this.cfg.caPath, 'utf8').catch((err: unknown) => {
+          this.log.warn('CA file unreadable; using the system trust store', { path: this.cfg.caPath, error: (err as { code?: string }).code });
+          return undefined;
+        })
+      : undefined;
     this.reporter = new Reporter(
       this.cfg,
       { pod: this.cfg.pod, sidecar: { version: SIDECAR_VERSION, instance: this.instance, startedAt: this.startedAt }, ...(this.cfg.policy ? { policy: this.cfg.policy } : {}) },

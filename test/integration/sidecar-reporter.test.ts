@@ -9,7 +9,10 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
+import { buildSidecar } from '../../sidecar/build.js';
 import { readConfig } from '../../sidecar/src/config.js';
 import { createLog } from '../../sidecar/src/log.js';
 import type { Sample } from '../../sidecar/src/report.js';
@@ -125,5 +128,22 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     assert.equal(await reporter.drain(Date.now() + 800), false, 'deadline passed with the engine hanging');
     assert.equal(reporter.buffer.length, 1, 'nothing lost from the buffer');
     reporter.close();
+  });
+
+  it('a misconfigured sidecar process says why and stays up (no crash loop to take the pod out of service)', async () => {
+    const file = await buildSidecar();
+    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '', BULKHEAD_POD_NAME: 'p' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await eventually(() => assert.match(stderr, /invalid configuration; not monitoring/), { what: 'the configuration problems logged' });
+      assert.match(stderr, /BULKHEAD_REPORT_URL is required/);
+      assert.equal(child.exitCode, null, 'still running');
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
