@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, issueCertificate } from '../engine/src/core/pki.js';
 import { buildSidecar } from '../sidecar/build.js';
+import { SIDECAR_NODE_FLAGS } from '../sidecar/src/node-flags.js';
 import { round, withBaseline, type Bench } from './lib.js';
 import { procUsage } from './support/proc-usage.js';
 
-export const LEAN_FLAGS = ['--jitless', '--max-semi-space-size=1'];
+const LEAN_FLAGS = SIDECAR_NODE_FLAGS;
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
@@ -72,8 +73,7 @@ const bench: Bench = async ({ log, quick }) => {
   };
   const startedAt = performance.now();
   const sidecar: ChildProcess = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'ignore'], env });
-  // The same bundle with the flags ADR 0400 recommends for the sidecar container: no JIT
-  // (the work is tiny; the interpreter saves the code space), a 1 MiB young generation.
+  // The same bundle started as the sidecar container should start it (sidecar/src/node-flags.ts).
   const lean: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], { stdio: ['ignore', 'ignore', 'ignore'], env });
   const idle: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
