@@ -49,26 +49,41 @@ export async function readClusterLists(client: KubeClient, limits: ListLimits = 
 }
 
 /**
- * Shares one read among every viewer for `ttlMs`: the apiserver sees at most three LISTs per
- * ttl however many browsers poll, and concurrent requests await the same read.
+ * Shares one read among every viewer: the apiserver sees at most three LISTs per ttl however
+ * many browsers poll, and concurrent requests await the same read. With `adaptive`, the ttl
+ * grows to that many times the last load's duration, so an expensive load (a walk of 10,000
+ * health windows) never takes more than 1/adaptive of the engine's time, however many poll.
  */
 export class Memo<T> {
   private value: { at: number; p: Promise<T> } | undefined;
+  private lastCostMs = 0;
   constructor(
     private readonly load: () => Promise<T>,
     private readonly ttlMs: number,
     private readonly now: () => number,
+    private readonly adaptive = 0,
   ) {}
+
+  /** The current ttl (ms). */
+  get ttl(): number {
+    return Math.max(this.ttlMs, this.adaptive * this.lastCostMs);
+  }
 
   get(): Promise<T> {
     const t = this.now();
-    if (this.value && t - this.value.at < this.ttlMs) return this.value.p;
+    if (this.value && t - this.value.at < this.ttl) return this.value.p;
+    const started = performance.now();
     const p = this.load();
     this.value = { at: t, p };
-    // A failed load is not cached.
-    p.catch(() => {
-      if (this.value?.p === p) this.value = undefined;
-    });
+    p.then(
+      () => {
+        this.lastCostMs = performance.now() - started;
+      },
+      // A failed load is not cached.
+      () => {
+        if (this.value?.p === p) this.value = undefined;
+      },
+    );
     return p;
   }
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { HealthPolicy, PolicySource, Quarantine } from '../core/api/index.js';
-import type { PodHealth } from '../observe/index.js';
+import { HealthStore, type PodHealth } from '../observe/index.js';
 import { buildSnapshot, formatMatch, formatRef, podRow, sourceState, sourceView, text, type Listed, type SnapshotInput } from './snapshot.js';
 import type { ConditionView } from './view-model.js';
 
@@ -117,7 +117,7 @@ describe('dashboard snapshot (pure view model)', () => {
       ['last probe ok', health('a', [[false, 5], [true, 3]]), 'Healthy'],
       ['last probe failed', health('a', [[true, 3], [false, 2000]]), 'Failing'],
       ['reported long ago', health('a', [[true, 3]], { lastReportAt: iso(120_000) }), 'Stale'],
-      ['reported, but no recent sample', health('a', []), 'Stale'],
+      ['reporting, but no recent probe', health('a', []), 'NoData'],
       ['never reported', health('a', [], { lastReportAt: undefined } as Partial<PodHealth>), 'NoData'],
     ];
     for (const [name, h, want] of cases) it(name, () => assert.equal(podRow(h, NOW, new Set(), 60_000).state, want));
@@ -140,6 +140,19 @@ describe('dashboard snapshot (pure view model)', () => {
     assert.deepEqual(buildSnapshot(input({ pods, query: { page: 1, pageSize: 20, q: 'SHOP/B' } })).pods.items.map((r) => r.pod), ['b']);
     // A page is never larger than 100, whatever is asked.
     assert.equal(buildSnapshot(input({ pods, query: { page: 1, pageSize: 10_000 } })).pods.pageSize, 100);
+  });
+
+  it('10,000 pods: one bounded page, whatever the store holds', () => {
+    const store = new HealthStore({ samplesPerPod: 4, now: () => NOW });
+    for (let i = 0; i < 10_000; i++) {
+      store.addReport({ pod: { namespace: `ns-${i % 50}`, name: `pod-${i}`, uid: `u-${i}` }, sidecar: { version: '1', instance: 'i' }, dropped: 0, samples: [{ seq: 1, time: iso(1000), probe: { type: 'http', ok: i % 100 !== 0, latencyMs: 5 } }] });
+    }
+    const s = buildSnapshot(input({ pods: store.query({ sinceMs: NOW - 15_000 }), query: { page: 3, pageSize: 20 } }));
+    assert.deepEqual([s.pods.total, s.pods.pages, s.pods.items.length], [10_000, 500, 20]);
+    assert.equal(s.summary.failingPods, 100);
+    assert.ok(JSON.stringify(s).length < 16 * 1024, 'a page stays small');
+    // Failing pods come first: the first 100 rows of the list are the failing ones.
+    assert.ok(s.pods.items.every((r) => r.state === 'Failing'));
   });
 
   it('a released quarantine does not mark its pod', () => {

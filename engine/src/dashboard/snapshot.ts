@@ -31,6 +31,8 @@ export interface SnapshotInput {
   /** Health windows holding only recent samples (the caller queries the store with a since). */
   pods: readonly PodHealth[];
   query: PodQuery;
+  /** How far back `pods` holds samples (shown beside the failure counts; default 15 s). */
+  recentMs?: number;
   /** A pod whose last report is older than this is Stale (default 60 s). */
   staleAfterMs?: number;
 }
@@ -174,8 +176,8 @@ export function podRow(h: PodHealth, now: number, quarantinedUids: ReadonlySet<s
   const last = h.samples[h.samples.length - 1];
   const lastReport = h.lastReportAt ? Date.parse(h.lastReportAt) : undefined;
   let state: PodState;
-  if (lastReport === undefined && !last) state = 'NoData';
-  else if (lastReport === undefined || now - lastReport > staleAfterMs || !last) state = 'Stale';
+  if (lastReport !== undefined && now - lastReport > staleAfterMs) state = 'Stale';
+  else if (!last) state = 'NoData';
   else state = last.probe.ok ? 'Healthy' : 'Failing';
   return {
     namespace: text(h.namespace, 253),
@@ -243,6 +245,6 @@ export function buildSnapshot(input: SnapshotInput): DashboardSnapshot {
     sources,
     policies,
     quarantines,
-    pods: { total: rows.length, page, pageSize, pages, items: rows.slice((page - 1) * pageSize, page * pageSize) },
+    pods: { total: rows.length, page, pageSize, pages, recentMs: input.recentMs ?? 15_000, items: rows.slice((page - 1) * pageSize, page * pageSize) },
   };
 }

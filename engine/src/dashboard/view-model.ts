@@ -67,6 +67,7 @@ export interface QuarantineView {
   actions: { type: string; time: string; detail: string }[];
 }
 
+/** Healthy/Failing: the last recent probe; Stale: no report for a while; NoData: reporting, but no recent probe. */
 export type PodState = 'Healthy' | 'Failing' | 'Stale' | 'NoData';
 
 export interface PodRow {
@@ -99,6 +100,8 @@ export interface PodPage {
   page: number;
   pageSize: number;
   pages: number;
+  /** Window of the recent samples behind state and recentFailures (ms). */
+  recentMs: number;
   items: PodRow[];
 }
 

@@ -119,7 +119,7 @@ export const APP_JS = String.raw`(function () {
       return h('tr', { class: 'pod-row', 'data-uid': r.uid, 'data-pod': r.pod, 'data-namespace': r.namespace }, [
         h('td', null, [badge(r.state, stateTone(r.state)), r.quarantined ? [' ', badge('quarantined', 'bad')] : null]),
         h('td', null, [h('div', { class: 'podname' }, r.pod), h('div', { class: 'dim' }, r.namespace), r.policy ? h('div', { class: 'dim' }, 'policy ' + r.policy) : null]),
-        h('td', { class: 'num' }, [r.lastLatencyMs !== undefined ? r.lastLatencyMs + ' ms' : '–', h('div', { class: 'dim' }, r.recentFailures + '/' + r.recentSamples + ' failed (1m)'),
+        h('td', { class: 'num' }, [r.lastLatencyMs !== undefined ? r.lastLatencyMs + ' ms' : '–', h('div', { class: 'dim' }, r.recentFailures + '/' + r.recentSamples + ' failed (' + Math.round(p.recentMs / 1000) + 's)'),
           r.lastReportAt ? h('div', { class: 'dim' }, 'report ' + ago(r.lastReportAt, nowMs)) : null,
           r.droppedBySidecar || r.gaps ? h('div', { class: 'dim' }, 'lost ' + (r.droppedBySidecar + r.gaps)) : null]),
         h('td', null, chartSlot(r.uid, r.namespace + '/' + r.pod, r.lastReportAt)),
