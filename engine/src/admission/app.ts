@@ -1,3 +1,4 @@
+import type { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
@@ -22,6 +23,8 @@ export interface AdmissionAppDeps {
   maxBodyBytes?: number;
   /** Serve the registry at GET /metrics (the standalone server does; the engine mounts its own). */
   exposeMetrics?: boolean;
+  /** Other routes served on the same HTTPS port (the engine's report ingest and verdict API). */
+  extraRouters?: Router[];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -51,6 +54,8 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
     '/validate': { endpoint: 'validate', processor: deps.validate },
   };
 
+  // Mounted first: a router passes requests it has no route for on to the admission handler.
+  for (const r of deps.extraRouters ?? []) app.use(r.routes()).use(r.allowedMethods());
   app.use(async (ctx) => {
     const route = routes[ctx.path];
     if (!route) {

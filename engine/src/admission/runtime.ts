@@ -1,3 +1,4 @@
+import type { Router } from '@koa/router';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
@@ -43,6 +44,8 @@ export interface AdmissionRuntimeOptions {
   register?: boolean;
   maxBodyBytes?: number;
   exposeMetrics?: boolean;
+  /** Other routes on the same HTTPS server and TLS (report ingest, verdicts, dashboard). */
+  extraRouters?: Router[];
 }
 
 export interface AdmissionRuntime {
@@ -104,6 +107,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
       ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
       ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
+      ...(opts.extraRouters ? { extraRouters: opts.extraRouters } : {}),
     });
     const server = await startAdmissionServer(app, tls.material?.serving ?? material.serving, opts.listen);
     live.server = server;

@@ -20,6 +20,8 @@ export interface HealthStoreOptions {
   /** Samples older than this are not returned (ms). */
   maxAgeMs?: number;
   now?: () => number;
+  /** Called with the pod uid after new samples or an event were added (analytics wakes on it). */
+  onChange?: (uid: string) => void;
 }
 
 export interface IngestResult {
@@ -87,6 +89,7 @@ export class HealthStore {
   private readonly eventCap: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
+  private readonly onChange: ((uid: string) => void) | undefined;
   evictions = 0;
 
   constructor(opts: HealthStoreOptions = {}) {
@@ -95,6 +98,7 @@ export class HealthStore {
     this.eventCap = opts.eventsPerPod ?? 16;
     this.maxAgeMs = opts.maxAgeMs ?? 30 * 60_000;
     this.now = opts.now ?? Date.now;
+    this.onChange = opts.onChange;
   }
 
   get size(): number {
@@ -137,6 +141,7 @@ export class HealthStore {
       if (s.process) w.process = s.process;
       added++;
     }
+    if (added > 0) this.onChange?.(r.pod.uid);
     return { added, duplicates: r.samples.length - added, droppedDelta, gapsDelta: w.gaps - gapsBefore };
   }
 
@@ -148,6 +153,7 @@ export class HealthStore {
       w.events[w.eventHead] = event;
       w.eventHead = (w.eventHead + 1) % this.eventCap;
     }
+    this.onChange?.(pod.uid);
   }
 
   /** A deleted pod's window goes at once (its uid never reports again). */
