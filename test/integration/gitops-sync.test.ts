@@ -80,6 +80,7 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
     assert.equal(a?.metadata.labels?.['bulkhead.dev/policy-source'], source);
     assert.equal(a?.metadata.annotations?.['bulkhead.dev/source'], 'policies/a.yaml:1');
     assert.ok(a?.metadata.managedFields?.some((m) => m.manager === 'bulkhead' && m.operation === 'Apply'));
+    assert.deepEqual(a?.metadata.ownerReferences, [{ apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', name: source, uid: s.metadata.uid }]);
     assert.ok(await getPolicy(admin, name('b')));
   });
 
@@ -289,6 +290,14 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
       const log = await engine.log();
       assert.ok(!log.includes(token), 'token not in the engine log');
       assert.ok(!JSON.stringify(await getSource(admin, name('https'))).includes(token));
+    });
+
+    it('deleting a PolicySource lets the garbage collector remove what it applied, and only that', async () => {
+      assert.ok(await getPolicy(admin, name('h1')));
+      await admin.request({ method: 'DELETE', path: `${PS}/${name('https')}` });
+      await eventually(async () => assert.equal(await getPolicy(admin, name('h1')), undefined), { timeoutMs: 30_000, what: 'owned policies collected' });
+      assert.ok(await getPolicy(admin, name('a')), "the other source's policies stay");
+      assert.ok(await getPolicy(admin, name('handmade')), 'unowned policies stay');
     });
   });
 });

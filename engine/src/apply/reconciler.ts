@@ -84,7 +84,7 @@ export class PolicySourceReconciler {
       // 1. fetch
       artifact = await this.deps.fetch(source, signal);
       // 2. load + validate (skipped when the content and the spec are what we loaded last)
-      const key = `${artifact.pathTree}|${source.metadata.generation ?? 0}`;
+      const key = `${artifact.pathTree}|${source.metadata.generation ?? 0}|${source.metadata.uid ?? ''}`;
       if (st.rejected?.key === key) return { result: 'ValidationFailed', artifact, diagnostics: st.rejected.diagnostics };
       if (st.key !== key || !st.desired) {
         const loaded = await this.deps.loadPolicies(artifact.dir);
@@ -94,7 +94,7 @@ export class PolicySourceReconciler {
           return { result: 'ValidationFailed', artifact, diagnostics: errors };
         }
         delete st.rejected;
-        st.desired = desiredObjects(loaded.policies, name);
+        st.desired = desiredObjects(loaded.policies, { name, ...(source.metadata.uid ? { uid: source.metadata.uid } : {}) });
         st.policies = loaded.policies.length;
         st.key = key;
       }

@@ -6,7 +6,7 @@ import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
 import { silentLogger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { ResourceResolver } from '../core/kube/resources.js';
-import { desiredObjects, dryRunPlan, formatHuman, formatJson, formatMarkdown, hasChanges, listLive } from '../plan/index.js';
+import { desiredObjects, dryRunPlan, formatHuman, formatJson, formatMarkdown, hasChanges, listLive, type SourceRef } from '../plan/index.js';
 import { loadPolicyDir } from '../policy/index.js';
 import { CONTENT_PATHS } from '../apply/index.js';
 import { GitSource } from '../source/index.js';
@@ -67,8 +67,9 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
         const client = new KubeClient(loadKubeConfig(f.kubeconfig ?? process.env.KUBECONFIG));
         try {
           const resolver = new ResourceResolver(client);
-          const sourceName = f.sourceName ?? (await onlySourceName(client)) ?? 'default';
-          const desired = desiredObjects(loaded.policies, sourceName);
+          const source = await findSource(client, f.sourceName);
+          const sourceName = source.name;
+          const desired = desiredObjects(loaded.policies, source);
           const live = await listLive(client, resolver);
           const plan = await dryRunPlan(client, resolver, desired, live, sourceName, { force: f.forceConflicts });
           const fmt = f.output === 'json' ? formatJson : f.output === 'markdown' ? formatMarkdown : formatHuman;
@@ -83,11 +84,18 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
     });
 };
 
-async function onlySourceName(client: KubeClient): Promise<string | undefined> {
+/** The PolicySource named (or the only one in the cluster), with its uid when it exists. */
+async function findSource(client: KubeClient, name: string | undefined): Promise<SourceRef> {
+  const path = `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}`;
   try {
-    const list = await client.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}` });
-    return list.items.length === 1 ? list.items[0]!.metadata.name : undefined;
+    if (name) {
+      const s = await client.request<{ metadata: { name: string; uid?: string } }>({ method: 'GET', path: `${path}/${encodeURIComponent(name)}` });
+      return { name, ...(s.metadata.uid ? { uid: s.metadata.uid } : {}) };
+    }
+    const list = await client.request<{ items: { metadata: { name: string; uid?: string } }[] }>({ method: 'GET', path });
+    const only = list.items.length === 1 ? list.items[0]!.metadata : undefined;
+    return only ? { name: only.name, ...(only.uid ? { uid: only.uid } : {}) } : { name: 'default' };
   } catch {
-    return undefined;
+    return { name: name ?? 'default' };
   }
 }

@@ -13,19 +13,29 @@ export interface LoadedPolicy {
 const defined = (m: Record<string, string | undefined> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(m ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
 
+/** The PolicySource the objects come from; `uid` is unknown for a local folder source. */
+export interface SourceRef {
+  name: string;
+  uid?: string;
+}
+
 /**
  * The objects a set of policies implies (pure): one HealthPolicy CR each, carrying the
- * inventory labels and a `file:line` annotation saying where in git it came from. Status is
- * never part of what is applied.
+ * inventory labels and a `file:line` annotation saying where in git it came from. With the
+ * source's uid they also name the PolicySource as owner (no blockOwnerDeletion: no extra
+ * RBAC), so deleting a PolicySource lets the garbage collector remove what it applied.
+ * Status is never part of what is applied.
  */
-export function desiredObjects(policies: LoadedPolicy[], sourceName: string): KubeObject[] {
+export function desiredObjects(policies: LoadedPolicy[], source: SourceRef): KubeObject[] {
+  const owner = source.uid ? [{ apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.name, uid: source.uid }] : undefined;
   return policies.map(({ policy, file, line }) => ({
     apiVersion: API_VERSION,
     kind: KIND.HealthPolicy,
     metadata: {
       name: policy.metadata.name,
-      labels: { ...defined(policy.metadata.labels), ...inventoryLabels(sourceName) },
+      labels: { ...defined(policy.metadata.labels), ...inventoryLabels(source.name) },
       annotations: { ...defined(policy.metadata.annotations), [ANNOTATION.source]: `${file}:${line}` },
+      ...(owner ? { ownerReferences: owner } : {}),
     },
     spec: policy.spec as unknown as Record<string, unknown>,
   }));

@@ -45,12 +45,13 @@ export function fieldChanges(before: unknown, after: unknown, max = 50, path = '
   return out;
 }
 
-/** The part of an object a plan compares: labels, annotations and everything but metadata/status. */
+/** The part of an object a plan compares: labels, annotations, owners and everything but metadata/status. */
 export function comparable(obj: Record<string, unknown>): Record<string, unknown> {
   const { metadata, status: _status, apiVersion: _a, kind: _k, ...rest } = obj;
-  const m = (metadata ?? {}) as { labels?: unknown; annotations?: unknown };
+  const m = (metadata ?? {}) as { labels?: unknown; annotations?: unknown; ownerReferences?: unknown };
   const meta: Record<string, unknown> = {};
   if (m.labels) meta.labels = m.labels;
+  if (Array.isArray(m.ownerReferences) && m.ownerReferences.length > 0) meta.ownerReferences = m.ownerReferences;
   if (m.annotations) {
     // The last-applied annotation of client-side apply is noise in a field diff.
     const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...ann } = m.annotations as Record<string, unknown>;

@@ -1,6 +1,6 @@
 // Plan stage: desired objects from policies, the inventory, the diff against the cluster.
 // (webhook-*.ts, the webhook rules the policies imply, belong to the admission work.)
-export { desiredObjects, type LoadedPolicy } from './desired.js';
+export { desiredObjects, type LoadedPolicy, type SourceRef } from './desired.js';
 export { computePlan, hasChanges, type Plan, type PlanItem, type PlanAction } from './plan.js';
 export { dryRunPlan, type DryRunPlan } from './dry-run.js';
 export { isSubset, fieldChanges, comparable, type FieldChange } from './diff.js';

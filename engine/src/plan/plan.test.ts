@@ -3,6 +3,7 @@ import type { KubeObject } from '../core/kube/resources.js';
 import { isSubset, fieldChanges } from './diff.js';
 import { inventoryLabels } from './inventory.js';
 import { computePlan } from './plan.js';
+import { desiredObjects } from './desired.js';
 
 const hp = (name: string, spec: Record<string, unknown>, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
   apiVersion: 'bulkhead.dev/v1alpha1',
@@ -62,5 +63,19 @@ describe('isSubset / fieldChanges', () => {
       { path: '.d', after: 4 },
     ]);
     assert.equal(fieldChanges({ a: 1, b: 1, c: 1 }, { a: 2, b: 2, c: 2 }, 2).length, 2);
+  });
+});
+
+describe('desiredObjects', () => {
+  const loaded = [{ policy: { apiVersion: 'bulkhead.dev/v1alpha1' as const, kind: 'HealthPolicy' as const, metadata: { name: 'p', labels: { team: 'x' } }, spec: { match: {}, probe: {}, detect: { rules: [] }, action: { type: 'Alert' } } as never }, file: 'policies/p.yaml', line: 7 }];
+  it('adds inventory labels, the file:line annotation and the owning PolicySource', () => {
+    const [o] = desiredObjects(loaded, { name: 'src', uid: 'u-1' });
+    assert.deepEqual(o!.metadata.labels, { team: 'x', ...inventoryLabels('src') });
+    assert.equal(o!.metadata.annotations?.['bulkhead.dev/source'], 'policies/p.yaml:7');
+    assert.deepEqual(o!.metadata.ownerReferences, [{ apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', name: 'src', uid: 'u-1' }]);
+    assert.equal('status' in o!, false);
+  });
+  it('has no owner for a local folder source (no object, no uid)', () => {
+    assert.equal(desiredObjects(loaded, { name: 'local' })[0]!.metadata.ownerReferences, undefined);
   });
 });
