@@ -62,19 +62,16 @@ function exitCodeFor(err: unknown, connected: boolean): number {
 }
 
 function nextSteps(f: InstallFlags): string[] {
-  return [
-    'Next:',
-    '  kubectl get policysources,healthpolicies,quarantines     # what the engine syncs and does',
-    `  kubectl -n ${ENGINE.namespace} logs deploy/${ENGINE.deployment}      # the engine's log`,
-    ...(f.repo
-      ? [`  kubectl get policysource ${f.sourceName} -w                 # wait for Ready with the synced revision`]
-      : ['  bulkhead install --repo <git url> [--ref <branch>] [--path <dir>]   # point the engine at your policy repository']),
-    `  private repository: kubectl -n ${ENGINE.namespace} create secret generic git-credentials --from-literal=token=<token>`,
-    '                      then install again with --secret git-credentials',
-    '  bulkhead validate <policy checkout>                         # check policies before you push them',
-    '  bulkhead break-glass on                                     # in an incident: every Bulkhead webhook fails open',
-    '  bulkhead uninstall                                          # webhooks first, then the engine (CRDs kept unless --crds)',
+  const rows: [string, string][] = [
+    ['kubectl get policysources,healthpolicies,quarantines', 'what the engine syncs and does'],
+    [`kubectl -n ${ENGINE.namespace} logs deploy/${ENGINE.deployment}`, "the engine's log"],
+    f.repo ? [`kubectl get policysource ${f.sourceName} -w`, 'wait for Ready with the synced revision'] : ['bulkhead install --repo <git url> [--ref <branch>]', 'point the engine at your policy repository'],
+    [`kubectl -n ${ENGINE.namespace} create secret generic git-credentials --from-literal=token=<token>`, 'a private repository: then install again with --secret git-credentials'],
+    ['bulkhead validate <policy checkout>', 'check policies before you push them'],
+    ['bulkhead break-glass on', 'in an incident: every Bulkhead webhook fails open'],
+    ['bulkhead uninstall', 'webhooks first, then the engine (CRDs kept unless --crds)'],
   ];
+  return ['Next:', ...rows.map(([cmd, why]) => `  ${cmd}\n      ${why}`)];
 }
 
 /**
@@ -119,7 +116,11 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         );
         c.client.close();
         if (f.dryRun) {
-          out(`Dry run passed in ${progress.total()}: the apiserver accepted every object; nothing was stored.`);
+          const skipped = result.applied.filter((r) => r.outcome === 'skipped').length;
+          out(
+            `Dry run passed in ${progress.total()}: the apiserver accepted ${result.applied.length - skipped} objects` +
+              `${skipped > 0 ? `; ${skipped} could not be checked before the namespace or CRDs they need exist` : ''}; nothing was stored.`,
+          );
         } else {
           out(`Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`);
           for (const l of nextSteps(f)) out(l);

@@ -100,15 +100,15 @@ async function waitGone(d: Deps, objs: KubeObject[], deadline: number): Promise<
   }
 }
 
-async function engineHasPods(d: Deps, deployment: KubeObject | undefined): Promise<boolean> {
+async function enginePods(d: Deps, deployment: KubeObject | undefined): Promise<number> {
   const labels = (deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } } | undefined)?.spec?.selector?.matchLabels;
-  if (!labels) return false;
+  if (!labels) return 0;
   const pods = await d.client.request<{ items: unknown[] }>({
     method: 'GET',
     path: `/api/v1/namespaces/${ENGINE.namespace}/pods`,
     query: { labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') },
   });
-  return pods.items.length > 0;
+  return pods.items.length;
 }
 
 async function countCustomResources(d: Deps): Promise<Record<string, number>> {
@@ -150,7 +150,16 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
     async () => {
       const deleted = await deleteAll(d, deployments, result);
       const engine = deployments.find((x) => x.metadata.name === ENGINE.deployment);
-      await pollUntil(async () => ((await engineHasPods(d, engine)) ? undefined : true), { deadline: o.deadline, intervalMs: 250, what: 'the engine pods to terminate' });
+      let last = -1;
+      await pollUntil(
+        async () => {
+          const n = await enginePods(d, engine);
+          if (n > 0 && n !== last) d.progress.detail(`${n} engine pod${n === 1 ? '' : 's'} terminating`);
+          last = n;
+          return n > 0 ? undefined : true;
+        },
+        { deadline: o.deadline, intervalMs: 250, what: 'the engine pods to terminate', lastState: () => `${last} pods left` },
+      );
       return deleted;
     },
     (xs) => (xs.length > 0 ? `deleted ${xs.join(', ')}, no engine pod left` : 'no engine Deployment found'),
