@@ -1,0 +1,145 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, type AdmissionRuntime } from '../../admission/index.js';
+import type { HealthPolicy } from '../../core/api/index.js';
+import type { KubeClient } from '../../core/kube/client.js';
+import type { EventRecorder } from '../../core/kube/events.js';
+import type { ResourceResolver } from '../../core/kube/resources.js';
+import type { Logger } from '../../core/logger.js';
+import { isNotFound } from '../../core/kube/client.js';
+import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../../observe/index.js';
+import { startQuarantinePipeline, type QuarantinePipeline } from './quarantine-pipeline.js';
+
+/** The engine's HTTPS side: what the apiserver, the sidecars and analytics tools call. */
+export interface DataPlaneConfig {
+  listen: { host: string; port: number };
+  /** How the apiserver reaches the webhooks; default: the Service. A URL for local runs. */
+  webhookUrl?: string;
+  /** Where sidecars report; default: https://<service>.<namespace>.svc:<port>/api/v1/reports. */
+  reportUrl?: string;
+  service: string;
+  serviceAccount: string;
+  tlsSecret: string;
+  breakGlassGroups: string[];
+  sidecar: { image: string; version: string };
+  /** This cluster's name in the policy repository (records/<cluster>/). */
+  cluster: string;
+  records?: { url: string; branch: string };
+  groupWindowMs?: number;
+  flushIntervalMs?: number;
+  releaseIntervalMs?: number;
+}
+
+export interface DataPlaneDeps {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  resolver: ResourceResolver;
+  events: EventRecorder;
+  logger: Logger;
+  registry: Registry;
+  engineNamespace: string;
+  isLeader(): boolean;
+  policy(name: string): HealthPolicy | undefined;
+  policies(): HealthPolicy[];
+  cacheDir: string;
+  gitEnv: { path: string; home: string };
+}
+
+export interface DataPlane {
+  url: string;
+  /** The CA sidecars and callers verify the HTTPS endpoint with. */
+  caBundle(): string;
+  observe: Observe;
+  pipeline: QuarantinePipeline;
+  admission: AdmissionRuntime;
+  stop(): Promise<void>;
+}
+
+/**
+ * One HTTPS server (self-managed TLS from a Secret shared by the replicas, hot-reloaded) for
+ * /mutate and /validate (admission), /api/v1/reports and /api/v1/health (observe) and
+ * /api/v1/verdicts; every accepted report wakes the analytics → quarantine → audit pipeline.
+ */
+export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps): Promise<DataPlane> {
+  const { logger } = deps;
+  // The store is created before the pipeline that listens to it: a holder breaks the cycle.
+  const wake: { notify?: (uid: string) => void } = {};
+  const forwarding = new PolicyForwarding();
+  const observe = createObserve({
+    kubeConfig: deps.kubeConfig,
+    registry: deps.registry,
+    logger,
+    store: { onChange: (uid: string) => wake.notify?.(uid) },
+    forward: { targets: forwarding.targetsFor },
+    podWatch: { matches: injectedBySidecar },
+  });
+  // spec.forward targets follow the policies; secretRefs are read from the engine's namespace.
+  const refreshForwarding = async (): Promise<void> => {
+    const policies = deps.policies();
+    const secrets = new Map<string, Record<string, string>>();
+    for (const name of new Set(policies.flatMap((p) => (p.spec.forward ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []))))) {
+      const secret = await deps.client
+        .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(name)}` })
+        .catch((e: unknown) => {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        });
+      if (secret?.data) secrets.set(name, Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    }
+    const problems = forwarding.update(policies, (ref) => secrets.get(ref.name)?.[ref.key ?? 'token']);
+    for (const p of problems) logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
+  };
+  const forwardTimer = setInterval(() => void refreshForwarding().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'forward targets not refreshed')), 10_000);
+  await refreshForwarding().catch(() => {});
+  const pipeline = startQuarantinePipeline({
+    client: deps.client,
+    resolver: deps.resolver,
+    events: deps.events,
+    logger,
+    registry: deps.registry,
+    store: observe.store,
+    authenticator: observe.authenticator,
+    policy: deps.policy,
+    isLeader: deps.isLeader,
+    cluster: cfg.cluster,
+    engineNamespace: deps.engineNamespace,
+    ...(cfg.records ? { records: { ...cfg.records, cacheDir: deps.cacheDir } } : {}),
+    env: deps.gitEnv,
+    ...(cfg.groupWindowMs !== undefined ? { groupWindowMs: cfg.groupWindowMs } : {}),
+    ...(cfg.flushIntervalMs !== undefined ? { flushIntervalMs: cfg.flushIntervalMs } : {}),
+    ...(cfg.releaseIntervalMs !== undefined ? { releaseIntervalMs: cfg.releaseIntervalMs } : {}),
+  });
+  wake.notify = (uid) => pipeline.notify(uid);
+  const port = cfg.listen.port;
+  const admission = await startAdmission({
+    kubeConfig: deps.kubeConfig,
+    logger,
+    registry: deps.registry,
+    engineNamespace: deps.engineNamespace,
+    engineUsernames: [`system:serviceaccount:${deps.engineNamespace}:${cfg.serviceAccount}`],
+    breakGlassGroups: cfg.breakGlassGroups,
+    sidecar: {
+      image: cfg.sidecar.image,
+      version: cfg.sidecar.version,
+      reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
+    },
+    tls: { secretName: cfg.tlsSecret, settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(cfg.service, deps.engineNamespace), ipAddresses: ['127.0.0.1'] } },
+    listen: cfg.listen,
+    ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
+    extraRouters: [observe.router, pipeline.verdictRouter],
+  });
+  logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
+  return {
+    url: admission.url,
+    caBundle: () => admission.tls.material?.bundle ?? '',
+    observe,
+    pipeline,
+    admission,
+    async stop() {
+      clearInterval(forwardTimer);
+      await pipeline.stop();
+      await admission.close();
+      await observe.close();
+    },
+  };
+}
