@@ -19,14 +19,15 @@ export interface BreakGlassResult {
   unchanged: string[];
 }
 
-interface Config {
+export interface Config {
   metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
   webhooks?: { name: string; failurePolicy?: string }[];
 }
 
 const esc = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
-function flipOps(cfg: Config, on: boolean): object[] | undefined {
+/** The JSON patch that turns break-glass on or off on one configuration (undefined: already so). */
+export function flipOps(cfg: Config, on: boolean): object[] | undefined {
   const ann = cfg.metadata?.annotations ?? {};
   const isOn = ann[BREAK_GLASS_ANNOTATION] === 'on';
   if (isOn === on) return undefined;

@@ -26,7 +26,12 @@ export function createMutateProcessor(deps: MutateDeps): Processor {
     // Only ask for labels when a label-selecting policy could care; excluded namespaces never.
     const labels = index.isExcluded(namespace) ? undefined : await deps.namespaceLabels(namespace);
     const decision = decideInjection(pod, namespace, labels, index, deps.sidecar);
-    if (!decision.inject) return { outcome: 'unchanged', response: allow(req.uid), note: decision.reason };
+    if (!decision.inject) {
+      // Matched but not injectable (e.g. fromPod without a readinessProbe): tell the user why,
+      // as an admission warning kubectl prints. Unmatched pods get no warning.
+      const warn = decision.policies.length > 0 ? { warnings: [`bulkhead: no sidecar injected: ${decision.reason}`] } : {};
+      return { outcome: 'unchanged', response: allow(req.uid, warn), note: decision.reason };
+    }
     return {
       outcome: 'patched',
       note: `injected ${decision.policy}${decision.explanation ? ` (${decision.explanation})` : ''}`,
