@@ -220,6 +220,7 @@ describe('dashboard (real control plane, Chromium)', function () {
         assert.match(src, /Stalled/);
         assert.match(src, /rejected/);
         assert.match(src, /1 error\(s\) in the rejected revision/);
+        assert.match(src, /policies\/web\.yaml:12:7 BH_INVALID_VALUE action\.type must be one of/);
         assert.equal(await page.locator(`.pod-row[data-uid="${victimUid}"] svg.chart`).getAttribute('data-points'), '60');
       }, { what: 'policies, sources and pods' });
 

@@ -157,6 +157,9 @@ describe('dashboard routes', () => {
   });
 
   it('counts requests by route and code', async () => {
-    assert.match(await registry.metrics(), /bulkhead_dashboard_requests_total\{route="\/api\/snapshot",code="401"\} [1-9]/);
+    await get('/dashboard/API/Snapshot', bearer);
+    const m = await registry.metrics();
+    assert.match(m, /bulkhead_dashboard_requests_total\{route="api\/snapshot",code="401"\} [1-9]/);
+    assert.ok(!/route="[^"]*(API|Snapshot)/.test(m), 'labels are route names, never request paths');
   });
 });

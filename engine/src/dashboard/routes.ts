@@ -1,7 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { Counter, type Registry } from 'prom-client';
-import { BulkheadError } from '../core/errors.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthStore } from '../observe/index.js';
@@ -12,6 +11,7 @@ import { decideAuth } from './auth.js';
 import { DEFAULT_LIMITS, Memo, readClusterLists, type ClusterLists, type ListLimits } from './cluster-lists.js';
 import { buildSnapshot, MAX_PAGE_SIZE } from './snapshot.js';
 import { buildTimeline } from './timeline.js';
+import { normalizeToken } from './token-file.js';
 
 export const DASHBOARD_PREFIX = '/dashboard';
 
@@ -59,10 +59,7 @@ const int = (v: string | undefined, dflt: number, max: number): number => {
  * once (sets the cookie, then a redirect drops it from the URL). Nothing here writes.
  */
 export function createDashboardRouter(deps: DashboardDeps): Router {
-  const token = deps.token.trim();
-  if (token.length < 16) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_DASHBOARD_WEAK_TOKEN', reason: 'WeakToken', message: 'the dashboard token must be at least 16 characters' });
-  }
+  const token = normalizeToken(deps.token);
   const now = deps.now ?? Date.now;
   const refreshMs = deps.refreshMs ?? 1_000;
   const windowMs = deps.timelineWindowMs ?? 10 * 60_000;
@@ -100,13 +97,13 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
 
   const router = new Router({ prefix: DASHBOARD_PREFIX });
 
-  const guard = async (ctx: Context, next: Next): Promise<void> => {
+  // `route` is a fixed name per route, never the request path: metric labels stay bounded.
+  const guard = (route: string) => async (ctx: Context, next: Next): Promise<void> => {
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Cache-Control', 'no-store');
-    const route = ctx.path.slice(DASHBOARD_PREFIX.length) || '/';
     try {
       const auth = decideAuth(
         { path: ctx.path, querystring: ctx.querystring, authorization: ctx.get('authorization') || undefined, cookie: ctx.get('cookie') || undefined, secure: ctx.secure },
@@ -117,7 +114,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
         logger.debug({ path: ctx.path, reason: auth.reason }, 'dashboard: unauthorized');
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Bearer realm="bulkhead-dashboard"');
-        if (route.startsWith('/api/')) ctx.body = { status: 401, reason: 'Unauthorized', message: 'open the dashboard with its token (?token=…) or send Authorization: Bearer' };
+        if (route.startsWith('api/')) ctx.body = { status: 401, reason: 'Unauthorized', message: 'open the dashboard with its token (?token=…) or send Authorization: Bearer' };
         else {
           ctx.type = 'text/plain';
           ctx.body = 'Unauthorized: open the dashboard link that carries ?token=… (printed by the engine), or send Authorization: Bearer.\n';
@@ -133,7 +130,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
       }
       await next();
     } finally {
-      requests?.inc({ route: route.startsWith('/api/') ? route : 'page', code: String(ctx.status) });
+      requests?.inc({ route, code: String(ctx.status) });
     }
   };
 
@@ -142,7 +139,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     ctx.body = body;
   };
 
-  router.get('/', guard, (ctx) => {
+  router.get('/', guard('page'), (ctx) => {
     // The page uses relative URLs (works behind a path-prefixing proxy), so it must live at /dashboard/.
     if (!ctx.path.endsWith('/')) {
       ctx.status = 301;
@@ -152,10 +149,10 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = INDEX_HTML;
   });
-  router.get('/app.js', guard, asset('application/javascript; charset=utf-8', APP_JS));
-  router.get('/style.css', guard, asset('text/css; charset=utf-8', STYLE_CSS));
+  router.get('/app.js', guard('asset'), asset('application/javascript; charset=utf-8', APP_JS));
+  router.get('/style.css', guard('asset'), asset('text/css; charset=utf-8', STYLE_CSS));
 
-  router.get('/api/snapshot', guard, async (ctx) => {
+  router.get('/api/snapshot', guard('api/snapshot'), async (ctx) => {
     const q = ctx.query;
     const namespace = one(q.namespace);
     const filter = one(q.q)?.slice(0, 253);
@@ -170,7 +167,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     });
   });
 
-  router.get('/api/timeline', guard, (ctx) => {
+  router.get('/api/timeline', guard('api/timeline'), (ctx) => {
     const uid = one(ctx.query.uid);
     if (!uid || uid.length > 64) {
       ctx.status = 400;

@@ -146,6 +146,10 @@ export const APP_JS = String.raw`(function () {
       : h('div', { class: 'empty' }, 'No policies.'), truncNote(sec)]);
   }
 
+  function sourceError(e) {
+    return h('li', { class: 'source-error' }, [h('span', { class: 'mono' }, e.file + ':' + e.line + (e.column ? ':' + e.column : '')), ' ', h('span', { class: 'dim' }, e.code), ' ', e.message]);
+  }
+
   function renderSources(snap) {
     var sec = snap.sources;
     var rows = sec.items.map(function (src) {
@@ -158,9 +162,9 @@ export const APP_JS = String.raw`(function () {
         h('td', null, badge(src.state, stateTone(src.state))),
         h('td', { class: 'mono' }, [h('div', null, 'applied ' + (short(src.lastAppliedRevision) || '–')), h('div', { class: src.rejected ? 'error' : 'dim' }, 'attempted ' + (short(src.lastAttemptedRevision) || '–') + (src.rejected ? ' (rejected)' : ''))]),
         h('td', null, [notes.length ? h('ul', { class: 'plain' }, notes) : null,
-          src.errors.length ? details('se:' + src.name, src.errors.length + ' error(s) in the rejected revision', src.errors.map(function (e) {
-            return h('li', { class: 'source-error' }, [h('span', { class: 'mono' }, e.file + ':' + e.line + (e.column ? ':' + e.column : '')), ' ', h('span', { class: 'dim' }, e.code), ' ', e.message]);
-          })) : null]),
+          src.errors.length ? h('div', { class: 'error' }, src.errors.length + ' error(s) in the rejected revision:') : null,
+          src.errors.length ? h('ul', { class: 'plain' }, src.errors.slice(0, 3).map(sourceError)) : null,
+          src.errors.length > 3 ? details('se:' + src.name, (src.errors.length - 3) + ' more', src.errors.slice(3).map(sourceError)) : null]),
       ]);
     });
     replace('sources', [sectionError(sec), rows.length
