@@ -1,8 +1,52 @@
-import { AppsV1Api, PolicyV1Api, type KubeConfig, type V1LabelSelector } from '@kubernetes/client-node';
+import { AppsV1Api, PolicyV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1LabelSelector, type V1StatefulSet } from '@kubernetes/client-node';
 import { sleep } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
 import { compileSelector } from './inject/selector.js';
 import type { WorkloadRef } from './existing-pods.js';
+
+type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
+interface KindOps {
+  read(apps: AppsV1Api, w: WorkloadRef): Promise<Workload>;
+  patch(apps: AppsV1Api, w: WorkloadRef, body: object[]): Promise<Workload>;
+  onDelete(obj: Workload): boolean;
+  /** The controller saw the new template and every replica runs it and is available. */
+  rolledOut(obj: Workload, generation: number): boolean;
+}
+
+const seen = (obj: Workload, generation: number): boolean => (obj.status?.observedGeneration ?? 0) >= generation;
+
+const KINDS: Record<'Deployment' | 'StatefulSet' | 'DaemonSet', KindOps> = {
+  Deployment: {
+    read: (apps, w) => apps.readNamespacedDeployment({ namespace: w.namespace, name: w.name }),
+    patch: (apps, w, body) => apps.patchNamespacedDeployment({ namespace: w.namespace, name: w.name, body }),
+    onDelete: () => false,
+    rolledOut: (obj, gen) => {
+      const d = obj as V1Deployment;
+      const want = d.spec?.replicas ?? 1;
+      const s = d.status ?? {};
+      return seen(d, gen) && (s.updatedReplicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+    },
+  },
+  StatefulSet: {
+    read: (apps, w) => apps.readNamespacedStatefulSet({ namespace: w.namespace, name: w.name }),
+    patch: (apps, w, body) => apps.patchNamespacedStatefulSet({ namespace: w.namespace, name: w.name, body }),
+    onDelete: (obj) => (obj as V1StatefulSet).spec?.updateStrategy?.type === 'OnDelete',
+    rolledOut: (obj, gen) => {
+      const s = (obj as V1StatefulSet).status;
+      const want = (obj as V1StatefulSet).spec?.replicas ?? 1;
+      return seen(obj, gen) && !!s && s.updateRevision === s.currentRevision && (s.updatedReplicas ?? 0) === want && (s.readyReplicas ?? 0) === want;
+    },
+  },
+  DaemonSet: {
+    read: (apps, w) => apps.readNamespacedDaemonSet({ namespace: w.namespace, name: w.name }),
+    patch: (apps, w, body) => apps.patchNamespacedDaemonSet({ namespace: w.namespace, name: w.name, body }),
+    onDelete: (obj) => (obj as V1DaemonSet).spec?.updateStrategy?.type === 'OnDelete',
+    rolledOut: (obj, gen) => {
+      const s = (obj as V1DaemonSet).status;
+      return seen(obj, gen) && !!s && (s.updatedNumberScheduled ?? 0) === s.desiredNumberScheduled && (s.numberAvailable ?? 0) === s.desiredNumberScheduled;
+    },
+  },
+};
 
 /** Set on the pod template: the restart that gave the pods their sidecar. */
 export const RESTARTED_AT_ANNOTATION = 'bulkhead.dev/restartedAt';
@@ -29,7 +73,8 @@ export interface RestartOptions {
  * Rolling restart of workloads, one at a time: a workload starts only after the previous one
  * finished its rollout, and not while a PodDisruptionBudget selecting its pods allows no
  * disruption (waited for up to the timeout, then skipped with the reason). The restart is the
- * workload controller's own rolling update (its maxUnavailable holds).
+ * workload controller's own rolling update (its maxUnavailable / partition holds). Deployments,
+ * StatefulSets and DaemonSets; an OnDelete update strategy is reported, not forced.
  */
 export async function restartWorkloads(kc: KubeConfig, workloads: readonly WorkloadRef[], opts: RestartOptions): Promise<RestartResult[]> {
   const apps = kc.makeApiClient(AppsV1Api);
@@ -39,14 +84,19 @@ export async function restartWorkloads(kc: KubeConfig, workloads: readonly Workl
   const now = opts.clock ?? (() => new Date());
   const results: RestartResult[] = [];
   for (const w of workloads) {
-    if (w.kind !== 'Deployment') {
-      results.push({ workload: w, outcome: 'skipped', reason: `${w.kind} restarts are not supported yet; recreate its pods to inject` });
+    const kind = KINDS[w.kind as keyof typeof KINDS];
+    if (!kind) {
+      results.push({ workload: w, outcome: 'skipped', reason: `a ${w.kind} cannot be restarted; recreate its pods to inject` });
       continue;
     }
-    const pdbDeadline = Date.now() + (opts.pdbWaitMs ?? timeoutMs);
-    const dep = await apps.readNamespacedDeployment({ namespace: w.namespace, name: w.name });
-    const labels = dep.spec?.template.metadata?.labels ?? {};
+    const obj = await kind.read(apps, w);
+    if (kind.onDelete(obj)) {
+      results.push({ workload: w, outcome: 'skipped', reason: `${w.kind} ${w.name} uses updateStrategy OnDelete: a template change restarts nothing` });
+      continue;
+    }
+    const labels = obj.spec?.template.metadata?.labels ?? {};
     // Respect PodDisruptionBudgets: wait while one that selects these pods allows no disruption.
+    const pdbDeadline = Date.now() + (opts.pdbWaitMs ?? timeoutMs);
     let blocker: string | undefined;
     for (;;) {
       const pdbs = (await policy.listNamespacedPodDisruptionBudget({ namespace: w.namespace })).items;
@@ -63,22 +113,15 @@ export async function restartWorkloads(kc: KubeConfig, workloads: readonly Workl
     }
     const deadline = Date.now() + timeoutMs;
     const startedAt = now().toISOString();
-    const patched = await apps.patchNamespacedDeployment({
-      namespace: w.namespace,
-      name: w.name,
-      body: [
-        ...(dep.spec?.template.metadata?.annotations ? [] : [{ op: 'add', path: '/spec/template/metadata/annotations', value: {} }]),
-        { op: 'add', path: `/spec/template/metadata/annotations/${RESTARTED_AT_ANNOTATION.replace('/', '~1')}`, value: startedAt },
-      ],
-    });
-    const generation = patched.metadata?.generation ?? 0;
+    const body = [
+      ...(obj.spec?.template.metadata?.annotations ? [] : [{ op: 'add', path: '/spec/template/metadata/annotations', value: {} }]),
+      { op: 'add', path: `/spec/template/metadata/annotations/${RESTARTED_AT_ANNOTATION.replace('/', '~1')}`, value: startedAt },
+    ];
+    const generation = (await kind.patch(apps, w, body)).metadata?.generation ?? 0;
     opts.logger.info({ workload: w }, 'rolling restart started');
     let done = false;
     while (!done && Date.now() <= deadline) {
-      const d = await apps.readNamespacedDeployment({ namespace: w.namespace, name: w.name });
-      const want = d.spec?.replicas ?? 1;
-      const s = d.status ?? {};
-      done = (s.observedGeneration ?? 0) >= generation && (s.updatedReplicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+      done = kind.rolledOut(await kind.read(apps, w), generation);
       if (!done) await sleep(pollMs);
     }
     const finishedAt = now().toISOString();
