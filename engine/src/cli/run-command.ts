@@ -28,7 +28,28 @@ interface RunFlags {
   logLevel: string;
   dir?: string;
   dirSourceName: string;
+  https?: string;
+  webhookUrl?: string;
+  reportUrl?: string;
+  service: string;
+  serviceAccount: string;
+  tlsSecret: string;
+  breakGlassGroup: string[];
+  sidecarImage: string;
+  sidecarVersion: string;
+  clusterName?: string;
+  recordsRepo?: string;
+  recordsBranch: string;
+  groupWindow: string;
+  flushInterval: string;
+  releaseInterval: string;
+  dashboardTokenFile?: string;
 }
+
+const hostPort = (v: string, defaultPort: number): { host: string; port: number } => {
+  const i = v.lastIndexOf(':');
+  return i < 0 ? { host: '0.0.0.0', port: Number.parseInt(v, 10) } : { host: v.slice(0, i) || '0.0.0.0', port: Number.parseInt(v.slice(i + 1) || String(defaultPort), 10) };
+};
 
 const bool = (name: string, v: string): boolean => {
   if (v === 'true') return true;
@@ -64,6 +85,26 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? 'info',
     ...(f.dir ? { localDir: { path: resolve(f.dir), sourceName: f.dirSourceName } } : {}),
     gitEnv: { path: env.PATH ?? '/usr/bin:/bin', home: env.HOME ?? homedir() },
+    ...(f.https
+      ? {
+          dataPlane: {
+            listen: hostPort(f.https, 8443),
+            ...(f.webhookUrl ? { webhookUrl: f.webhookUrl } : {}),
+            ...(f.reportUrl ? { reportUrl: f.reportUrl } : {}),
+            service: f.service,
+            serviceAccount: f.serviceAccount,
+            tlsSecret: f.tlsSecret,
+            breakGlassGroups: f.breakGlassGroup,
+            sidecar: { image: f.sidecarImage, version: f.sidecarVersion },
+            cluster: f.clusterName ?? env.BULKHEAD_CLUSTER_NAME ?? 'default',
+            ...(f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO ? { records: { url: (f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)!, branch: f.recordsBranch } } : {}),
+            groupWindowMs: parseDuration(f.groupWindow),
+            flushIntervalMs: parseDuration(f.flushInterval),
+            releaseIntervalMs: parseDuration(f.releaseInterval),
+            ...(f.dashboardTokenFile ? { dashboardTokenFile: f.dashboardTokenFile } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -93,6 +134,22 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option('--log-level <level>', 'log level', 'info')
     .option('--dir <folder>', 'development: also sync this local checkout (policies/, bulkhead.yaml), re-applied on every save')
     .option('--dir-source-name <name>', 'inventory name of the --dir source (what its prune is scoped to)', 'local')
+    .option('--https <host:port>', 'serve the data plane here: admission webhooks, sidecar reports, verdicts, dashboard (off when not given)')
+    .option('--webhook-url <url>', 'base URL the apiserver calls for the webhooks (local runs; default: the Service)')
+    .option('--report-url <url>', 'where injected sidecars report (default: https://<service>.<namespace>.svc:<port>/api/v1/reports)')
+    .option('--service <name>', "the engine's Service (serving-cert SANs, default report URL)", 'bulkhead-engine')
+    .option('--service-account <name>', "the engine's ServiceAccount (the GitOps guard lets it write)", 'bulkhead-engine')
+    .option('--tls-secret <name>', 'Secret with the webhook CA and serving cert (shared by the replicas)', 'bulkhead-webhook-tls')
+    .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', ['bulkhead:break-glass'])
+    .option('--sidecar-image <image>', 'image of the injected sidecar', 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0')
+    .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
+    .option('--cluster-name <name>', 'this cluster in the policy repository: records go to records/<name>/ ($BULKHEAD_CLUSTER_NAME)')
+    .option('--records-repo <url>', 'git URL the quarantine records are committed to ($BULKHEAD_RECORDS_REPO)')
+    .option('--records-branch <branch>', 'branch for the records (the synced branch, or a dedicated one)', 'main')
+    .option('--group-window <d>', 'how long failing pods are gathered into one incident', '250ms')
+    .option('--flush-interval <d>', 'audit outbox drain interval', '1s')
+    .option('--release-interval <d>', 'how often git is read for released records and TTLs', '5s')
+    .option('--dashboard-token-file <path>', 'bearer token for the read-only dashboard (no dashboard without it)')
     .action(async (flags: RunFlags) => {
       const config = buildEngineConfig(flags);
       const logger = createLogger({ level: config.logLevel });

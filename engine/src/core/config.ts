@@ -28,4 +28,28 @@ export interface EngineConfig {
   localDir?: { path: string; sourceName: string };
   /** PATH and HOME for git children. */
   gitEnv: { path: string; home: string };
+  /** The HTTPS side (admission, report ingest, verdicts, quarantine + audit); off when absent. */
+  dataPlane?: DataPlaneConfig;
+}
+
+/** The engine's HTTPS side: what the apiserver, the sidecars and analytics tools call. */
+export interface DataPlaneConfig {
+  listen: { host: string; port: number };
+  /** How the apiserver reaches the webhooks; default: the Service. A URL for local runs. */
+  webhookUrl?: string;
+  /** Where sidecars report; default: https://<service>.<namespace>.svc:<port>/api/v1/reports. */
+  reportUrl?: string;
+  service: string;
+  serviceAccount: string;
+  tlsSecret: string;
+  breakGlassGroups: string[];
+  sidecar: { image: string; version: string };
+  /** This cluster's name in the policy repository (records/<cluster>/). */
+  cluster: string;
+  records?: { url: string; branch: string };
+  groupWindowMs?: number;
+  flushIntervalMs?: number;
+  releaseIntervalMs?: number;
+  /** A file holding the dashboard's bearer token; no dashboard without it. */
+  dashboardTokenFile?: string;
 }

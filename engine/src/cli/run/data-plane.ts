@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, type AdmissionRuntime } from '../../admission/index.js';
 import type { HealthPolicy } from '../../core/api/index.js';
+import type { DataPlaneConfig } from '../../core/config.js';
 import type { KubeClient } from '../../core/kube/client.js';
 import type { EventRecorder } from '../../core/kube/events.js';
 import type { ResourceResolver } from '../../core/kube/resources.js';
@@ -10,25 +11,7 @@ import { isNotFound } from '../../core/kube/client.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../../observe/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline } from './quarantine-pipeline.js';
 
-/** The engine's HTTPS side: what the apiserver, the sidecars and analytics tools call. */
-export interface DataPlaneConfig {
-  listen: { host: string; port: number };
-  /** How the apiserver reaches the webhooks; default: the Service. A URL for local runs. */
-  webhookUrl?: string;
-  /** Where sidecars report; default: https://<service>.<namespace>.svc:<port>/api/v1/reports. */
-  reportUrl?: string;
-  service: string;
-  serviceAccount: string;
-  tlsSecret: string;
-  breakGlassGroups: string[];
-  sidecar: { image: string; version: string };
-  /** This cluster's name in the policy repository (records/<cluster>/). */
-  cluster: string;
-  records?: { url: string; branch: string };
-  groupWindowMs?: number;
-  flushIntervalMs?: number;
-  releaseIntervalMs?: number;
-}
+export type { DataPlaneConfig };
 
 export interface DataPlaneDeps {
   kubeConfig: KubeConfig;

@@ -13,6 +13,7 @@ import { watchResource } from '../../core/kube/informer.js';
 import { LeaderElector } from '../../core/kube/leader-election.js';
 import { createKubeMetrics } from '../../core/kube/metrics.js';
 import { ResourceResolver } from '../../core/kube/resources.js';
+import { startDataPlane } from './data-plane.js';
 import { gitHookRouter } from './git-hook-router.js';
 import { createEngineApp, listen } from './http-server.js';
 
@@ -25,6 +26,8 @@ export interface EngineDeps {
 
 export interface RunningEngine {
   url: string;
+  /** The HTTPS data plane (admission, reports, verdicts), when enabled. */
+  dataPlaneUrl?: string;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
@@ -71,13 +74,13 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     logger.info({ policies: policies.list().length }, 'HealthPolicies loaded from the cluster');
   });
 
+  const events = new EventRecorder(client, { component: 'bulkhead', instance: config.identity, clusterScopedNamespace: config.eventNamespace, logger, metrics: kubeMetrics });
   let manager: SourceManager | undefined;
   let localRunner: LocalDirRunner | undefined;
   let elector: LeaderElector | undefined;
   let leading = false;
   const running: Promise<void>[] = [];
-  if (config.apply) {
-    const events = new EventRecorder(client, { component: 'bulkhead', instance: config.identity, clusterScopedNamespace: config.eventNamespace, logger, metrics: kubeMetrics });
+  if (config.apply || config.dataPlane) {
     const reconciler = new PolicySourceReconciler({
       client,
       resolver,
@@ -102,6 +105,9 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       });
     const lead = (signal: AbortSignal): void => {
       leading = true;
+      // The data plane needs a leader too (only the leader quarantines and commits records),
+      // also in --apply=false mode, where Argo CD or Flux apply the policies.
+      if (!config.apply) return;
       manager = newManager();
       manager.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'));
       if (config.localDir) {
@@ -135,6 +141,23 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     }
   }
 
+  const dataPlane = config.dataPlane
+    ? await startDataPlane(config.dataPlane, {
+        kubeConfig: client.kubeConfig,
+        client,
+        resolver,
+        events,
+        logger,
+        registry,
+        engineNamespace: config.namespace,
+        isLeader: () => (config.leaderElection.enabled ? leading : true),
+        policy: (name) => policies.get(name),
+        policies: () => [...policies.list()],
+        cacheDir: config.cacheDir,
+        gitEnv: config.gitEnv,
+      })
+    : undefined;
+
   const app = createEngineApp({
     logger,
     registry,
@@ -157,13 +180,15 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     ],
   });
   const { server, url } = await listen(app, config.listen.host, config.listen.port);
-  logger.info({ url, identity: config.identity, apply: config.apply, leaderElection: config.leaderElection.enabled }, 'engine started');
+  logger.info({ url, ...(dataPlane ? { dataPlaneUrl: dataPlane.url } : {}), identity: config.identity, apply: config.apply, leaderElection: config.leaderElection.enabled }, 'engine started');
 
   return {
     url,
+    ...(dataPlane ? { dataPlaneUrl: dataPlane.url } : {}),
     isLeader: () => leading,
     stop: async () => {
       root.abort();
+      await dataPlane?.stop();
       await Promise.allSettled(running);
       await manager?.stop();
       await policies.stop();
