@@ -258,9 +258,28 @@ describe('dashboard (real control plane, Chromium)', function () {
       );
       await eventually(async () => assert.match((await page.locator('#live').textContent()) ?? '', /^live · updated/));
 
+      // The evidence, opened by the viewer, stays open across live refreshes.
+      await card.locator('summary', { hasText: 'Evidence' }).click();
+      const generated = await page.locator('body').getAttribute('data-generated-at');
+      await eventually(async () => {
+        assert.notEqual(await page.locator('body').getAttribute('data-generated-at'), generated, 'refreshed since');
+        const ev = await card.locator('.evdetail').allTextContents();
+        assert.equal(ev.length, 3);
+        assert.ok(ev.every((d) => d === 'ConsecutiveFailures: probe failed Timeout'), ev.join(' | '));
+      }, { what: 'evidence open after a refresh' });
+
       const shot = join(ARTIFACTS, 'quarantined-pod.png');
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(existsSync(shot));
+
+      // The pod list is filtered on the server (one page at a time, whatever the number of pods).
+      await page.fill('#filter', 'script');
+      await eventually(async () => {
+        assert.deepEqual(await page.locator('.pod-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-uid'))), ['hostile-uid']);
+        assert.match((await page.locator('#pageinfo').textContent()) ?? '', /page 1 of 1 · 1 pods/);
+      }, { what: 'filtered pod list' });
+      await page.fill('#filter', '');
+      await eventually(async () => assert.equal(await page.locator('.pod-row').count(), 3), { what: 'unfiltered pod list' });
       assert.deepEqual(pageErrors, [], 'no script error and no CSP violation in the page');
     } finally {
       await page.context().close();
