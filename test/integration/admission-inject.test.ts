@@ -116,6 +116,17 @@ describe('admission: sidecar injection through the real apiserver', () => {
     }
   });
 
+  it('publishes the CA bundle (BULKHEAD_CA_PATH) as ConfigMap bulkhead-ca in selected namespaces only', async () => {
+    const bundle = hook.rt.tls.material!.bundle;
+    for (const ns of [shop, pay]) {
+      const cm = await eventually(() => admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }), { what: `bulkhead-ca in ${ns}` });
+      assert.equal(cm.data?.['ca.crt'], bundle);
+    }
+    for (const ns of [plain, 'kube-system', engineNs]) {
+      await assert.rejects(admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }), (e: unknown) => (e as { code?: number }).code === 404, ns);
+    }
+  });
+
   it('injects pods a Deployment creates (the controller as the requester)', async () => {
     const labels = { app: 'web-deploy' };
     await getCluster()

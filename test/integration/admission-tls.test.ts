@@ -120,6 +120,13 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
       assert.ok(staged.next, 'next CA staged');
       assert.equal(splitPem(await caBundle()).length, 2);
       assert.equal(await servedFingerprint(a.rt.port), fp(reissued.serving.cert));
+      await eventually(
+        async () => {
+          const cm = await core.readNamespacedConfigMap({ namespace: shop, name: 'bulkhead-ca' });
+          assert.equal(splitPem(cm.data!['ca.crt']!).length, 2);
+        },
+        { what: 'sidecars see the staged CA in bulkhead-ca' },
+      );
       const mark2 = pods.length;
       await atLeast(mark2 + 10);
 

@@ -20,6 +20,8 @@ function keepAlive(inf: { on(verb: 'error', cb: (err?: unknown) => void): void; 
 
 export interface NamespaceLabelsView {
   labels(namespace: string): Promise<Labels>;
+  /** Every namespace the watch knows, with its labels. */
+  list(): { name: string; labels: Labels }[];
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function watchNamespaceLabels(kc: KubeConfig, logger: Logger): Prom
         return { 'kubernetes.io/metadata.name': namespace };
       }
     },
+    list: () => inf.list().map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} })),
     stop: () => inf.stop(),
   };
 }

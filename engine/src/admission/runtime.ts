@@ -20,6 +20,7 @@ import { createMutateProcessor, createValidateProcessor } from './processors.js'
 import { registerWebhooks } from './register.js';
 import { startAdmissionServer, type AdmissionServer } from './server.js';
 import { patchCaBundles } from './tls/ca-bundle.js';
+import { publishCaConfigMaps } from './tls/ca-publisher.js';
 import { TlsManager } from './tls/manager.js';
 import type { TlsSettings } from './tls/material.js';
 import { kubeSecretStore } from './tls/secret-store.js';
@@ -70,13 +71,16 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
   const { kubeConfig: kc, logger } = opts;
   const names = opts.names ?? { mutating: WEBHOOK_NAMES.mutating, validating: WEBHOOK_NAMES.validating };
   // The TLS manager starts before the server exists; reloads reach it through this holder.
-  const live: { server?: AdmissionServer } = {};
+  const live: { server?: AdmissionServer; publishCa?: (bundle: string) => Promise<unknown> } = {};
   const tls = new TlsManager({
     store: kubeSecretStore(kc, opts.engineNamespace, opts.tls.secretName),
     settings: opts.tls.settings,
     logger,
     onMaterial: (m) => live.server?.reload(m.serving),
-    publishBundle: (bundle) => patchCaBundles(kc, { mutating: [names.mutating], validating: [names.validating] }, bundle),
+    publishBundle: async (bundle) => {
+      await patchCaBundles(kc, { mutating: [names.mutating], validating: [names.validating] }, bundle);
+      await live.publishCa?.(bundle);
+    },
     ...(opts.tls.intervalMs ? { intervalMs: opts.tls.intervalMs } : {}),
     ...(opts.tls.clock ? { clock: opts.tls.clock } : {}),
   });
@@ -121,12 +125,18 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       await registerWebhooks(kc, [buildMutatingWebhookConfiguration(list, base), buildValidatingWebhookConfiguration(base)]);
       logger.info({ policies: list.length }, 'webhook configurations registered');
     };
+      // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
+    const selectedNamespaces = (): string[] => namespaces.list().filter((n) => index.candidates(n.name, n.labels).length > 0).map((n) => n.name);
+    live.publishCa = (bundle) => publishCaConfigMaps(kc, selectedNamespaces(), bundle, logger);
+
     policies.onChange(() => {
       index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
+      void live.publishCa?.(tls.material?.bundle ?? material.bundle);
       if (opts.register !== false) register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
     });
     // Registered only now that the policies are loaded: never a webhook without its rules.
     if (opts.register !== false) await register();
+    await live.publishCa(tls.material?.bundle ?? material.bundle);
 
     return {
       url: server.url,
