@@ -14,6 +14,24 @@ describe('dashboard cluster reads', () => {
     assert.equal(await m.get(), 2);
   });
 
+  it('a load still running is joined even past the ttl (a hung apiserver never piles up reads)', async () => {
+    let t = 0;
+    let loads = 0;
+    let release: (v: number) => void = () => undefined;
+    const m = new Memo(() => {
+      loads++;
+      return new Promise<number>((ok) => (release = ok));
+    }, 1000, () => t);
+    const first = m.get();
+    t = 60_000;
+    const second = m.get();
+    assert.equal(loads, 1);
+    release(7);
+    assert.deepEqual(await Promise.all([first, second]), [7, 7]);
+    assert.equal(await m.get(), 7, 'settled at t=60 s: fresh for another ttl');
+    assert.equal(loads, 1);
+  });
+
   it('a failed load is not cached', async () => {
     let fail = true;
     const m = new Memo(async () => {

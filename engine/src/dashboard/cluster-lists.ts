@@ -18,6 +18,9 @@ export interface ListLimits {
 
 export const DEFAULT_LIMITS: ListLimits = { sources: 100, policies: 500, quarantines: 500 };
 
+/** A page is not worth waiting longer for than this; the section then shows the timeout. */
+export const LIST_TIMEOUT_MS = 5_000;
+
 /** Why a list failed, in words an operator can act on (never the request's credentials). */
 export function describeListError(plural: string, err: unknown): string {
   if (err instanceof KubeApiError) {
@@ -28,10 +31,15 @@ export function describeListError(plural: string, err: unknown): string {
   return `listing ${plural}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-async function listOne<T>(client: KubeClient, plural: string, limit: number): Promise<Listed<T>> {
+async function listOne<T>(client: KubeClient, plural: string, limit: number, timeoutMs: number): Promise<Listed<T>> {
   try {
     // One page, limited: a huge list shows its first `limit` items and says it was cut.
-    const r = await client.request<{ items?: T[]; metadata?: { continue?: string } }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${plural}`, query: { limit: String(limit) } });
+    const r = await client.request<{ items?: T[]; metadata?: { continue?: string } }>({
+      method: 'GET',
+      path: `/apis/${GROUP}/${VERSION}/${plural}`,
+      query: { limit: String(limit) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return { items: r.items ?? [], truncated: Boolean(r.metadata?.continue) };
   } catch (err) {
     return { items: [], truncated: false, error: describeListError(plural, err) };
@@ -39,11 +47,11 @@ async function listOne<T>(client: KubeClient, plural: string, limit: number): Pr
 }
 
 /** The three lists, read in parallel; a failing list is reported in its section, never fails the page. */
-export async function readClusterLists(client: KubeClient, limits: ListLimits = DEFAULT_LIMITS): Promise<ClusterLists> {
+export async function readClusterLists(client: KubeClient, limits: ListLimits = DEFAULT_LIMITS, timeoutMs = LIST_TIMEOUT_MS): Promise<ClusterLists> {
   const [sources, policies, quarantines] = await Promise.all([
-    listOne<PolicySource>(client, PLURAL.PolicySource, limits.sources),
-    listOne<HealthPolicy>(client, PLURAL.HealthPolicy, limits.policies),
-    listOne<Quarantine>(client, PLURAL.Quarantine, limits.quarantines),
+    listOne<PolicySource>(client, PLURAL.PolicySource, limits.sources, timeoutMs),
+    listOne<HealthPolicy>(client, PLURAL.HealthPolicy, limits.policies, timeoutMs),
+    listOne<Quarantine>(client, PLURAL.Quarantine, limits.quarantines, timeoutMs),
   ]);
   return { sources, policies, quarantines };
 }
@@ -55,7 +63,7 @@ export async function readClusterLists(client: KubeClient, limits: ListLimits = 
  * health windows) never takes more than 1/adaptive of the engine's time, however many poll.
  */
 export class Memo<T> {
-  private value: { at: number; p: Promise<T> } | undefined;
+  private value: { at: number; p: Promise<T>; settled: boolean } | undefined;
   private lastCostMs = 0;
   constructor(
     private readonly load: () => Promise<T>,
@@ -71,17 +79,23 @@ export class Memo<T> {
 
   get(): Promise<T> {
     const t = this.now();
-    if (this.value && t - this.value.at < this.ttl) return this.value.p;
+    // A load still running is joined, however old: a hung apiserver never piles up reads.
+    if (this.value && (!this.value.settled || t - this.value.at < this.ttl)) return this.value.p;
     const started = performance.now();
     const p = this.load();
-    this.value = { at: t, p };
+    const entry = { at: t, p, settled: false };
+    this.value = entry;
     p.then(
       () => {
+        // Fresh from when it arrived, not from when it was asked for.
+        entry.at = this.now();
+        entry.settled = true;
         this.lastCostMs = performance.now() - started;
       },
       // A failed load is not cached.
       () => {
-        if (this.value?.p === p) this.value = undefined;
+        entry.settled = true;
+        if (this.value === entry) this.value = undefined;
       },
     );
     return p;
