@@ -11,6 +11,8 @@
 // The engine process itself, under exactly this RBAC, is covered by the gitops-* tests.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Watch } from '@kubernetes/client-node';
@@ -243,6 +245,28 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     const crd = await get<{ status?: { conditions?: { type: string; status: string }[] } }>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/policysources.bulkhead.dev');
     assert.ok(crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
     await eventually(() => client.request({ method: 'GET', path: '/apis/bulkhead.dev/v1alpha1/policysources' }), { what: 'PolicySources served again' });
+  });
+
+  it('exit codes: 1 when the apiserver rejects an object, 0 with a JSON result when it accepts it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bh-install-bad-'));
+    try {
+      await writeFile(join(dir, 'kustomization.yaml'), 'resources: [ps.yaml]\n');
+      // A field the schema does not declare: server-side apply refuses it (it builds a typed
+      // patch), where a client-side apply of a custom resource would have pruned it silently.
+      const ps = (extra: string): string => `apiVersion: bulkhead.dev/v1alpha1\nkind: PolicySource\nmetadata: {name: bh-install-strict}\nspec: {url: ${REPO}${extra}}\n`;
+      await writeFile(join(dir, 'ps.yaml'), ps(', branch: main'));
+      const r = await cli('install', '--manifests', dir, '--dry-run', '-o', 'json');
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /✗ engine, RBAC and network policy.*PolicySource\/bh-install-strict.*\.spec\.branch: field not declared in schema/, show(r));
+      await writeFile(join(dir, 'ps.yaml'), ps(''));
+      const ok = await cli('install', '--manifests', dir, '--dry-run', '-o', 'json');
+      assert.equal(ok.code, 0, show(ok));
+      const result = JSON.parse(ok.stdout) as { dryRun: boolean; applied: { key: string; outcome: string }[] };
+      assert.deepEqual(result, { dryRun: true, applied: [{ key: 'PolicySource/bh-install-strict', outcome: 'created' }] });
+      assert.equal(await get('/apis/bulkhead.dev/v1alpha1/policysources/bh-install-strict'), undefined, 'a dry run stored the object');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exit codes: 2 without a reachable cluster, 2 on a usage error', async () => {

@@ -13,6 +13,7 @@ import { uninstall } from './install/uninstall.js';
 
 interface CommonFlags {
   kubeconfig?: string;
+  output: string;
   timeout: string;
   manifests: string;
 }
@@ -33,6 +34,15 @@ interface UninstallFlags extends CommonFlags {
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+const errLine = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** Human output on stdout; with `--output json` the progress goes to stderr and stdout holds one JSON object. */
+function outputs(f: CommonFlags): { say: (line: string) => void; json: boolean } {
+  if (f.output !== 'human' && f.output !== 'json') throw new Error(`--output must be human or json, got "${f.output}"`);
+  return f.output === 'json' ? { say: errLine, json: true } : { say: out, json: false };
+}
 
 /**
  * Everything both commands need before their first write: the rendered deploy/, a client for
@@ -95,13 +105,18 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
     .option('--dry-run', 'server-side dry run: validate every object on the apiserver, store nothing', false)
     .option('--force-conflicts', 'take fields another field manager owns instead of failing on the conflict', false)
     .option('--manifests <dir>', 'kustomization to apply', DEFAULT_MANIFEST_DIR)
+    .option('-o, --output <format>', 'human, or json (progress on stderr, the result as JSON on stdout)', 'human')
     .action(async (f: InstallFlags) => {
-      const progress = new Progress(out);
       let connected = false;
+      let client: KubeClient | undefined;
+      let progress = new Progress(errLine);
       try {
+        const { say, json } = outputs(f);
+        progress = new Progress(say);
         if (f.repo === undefined && (f.ref !== undefined || f.path !== undefined || f.secret !== undefined)) throw new Error('--ref, --path and --secret describe --repo: pass --repo too');
-        out(`bulkhead install${f.dryRun ? ' (dry run)' : ''}`);
+        say(`bulkhead install${f.dryRun ? ' (dry run)' : ''}`);
         const c = await connect(f, progress);
+        client = c.client;
         connected = true;
         const objects = f.image ? withEngineImage(c.objects, f.image) : c.objects;
         const result = await install(
@@ -114,22 +129,24 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
             deadline: c.deadline,
           },
         );
-        c.client.close();
+        if (json) out(JSON.stringify({ dryRun: f.dryRun, ...result }));
         if (f.dryRun) {
           const skipped = result.applied.filter((r) => r.outcome === 'skipped').length;
-          out(
+          say(
             `Dry run passed in ${progress.total()}: the apiserver accepted ${result.applied.length - skipped} objects` +
               `${skipped > 0 ? `; ${skipped} could not be checked before the namespace or CRDs they need exist` : ''}; nothing was stored.`,
           );
         } else {
-          out(`Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`);
-          for (const l of nextSteps(f)) out(l);
+          say(`Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`);
+          for (const l of nextSteps(f)) say(l);
         }
         setExit(EXIT.ok);
       } catch (err) {
         if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
         else process.stderr.write(`install failed after ${progress.total()}; run it again once the cause is fixed (it is idempotent)\n`);
         setExit(exitCodeFor(err, connected));
+      } finally {
+        client?.close();
       }
     });
 
@@ -140,25 +157,32 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <duration>', 'give up after this long', '5m')
     .option('--manifests <dir>', 'kustomization that was installed', DEFAULT_MANIFEST_DIR)
+    .option('-o, --output <format>', 'human, or json (progress on stderr, the result as JSON on stdout)', 'human')
     .action(async (f: UninstallFlags) => {
-      const progress = new Progress(out);
       let connected = false;
+      let client: KubeClient | undefined;
+      let progress = new Progress(errLine);
       try {
-        out('bulkhead uninstall');
+        const { say, json } = outputs(f);
+        progress = new Progress(say);
+        say('bulkhead uninstall');
         const c = await connect(f, progress);
+        client = c.client;
         connected = true;
         const result = await uninstall({ client: c.client, resolver: c.resolver, progress }, { objects: c.objects, crds: f.crds, deadline: c.deadline });
-        c.client.close();
-        out(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
+        if (json) out(JSON.stringify(result));
+        say(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
         const kept = Object.entries(result.kept);
         if (!f.crds) {
-          out(`Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`);
+          say(`Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`);
         }
         setExit(EXIT.ok);
       } catch (err) {
         if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
         else process.stderr.write(`uninstall failed after ${progress.total()}; run it again (it is idempotent)\n`);
         setExit(exitCodeFor(err, connected));
+      } finally {
+        client?.close();
       }
     });
 };
