@@ -160,6 +160,15 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
   });
 
   it('corrects drift: a hand edit of a managed field is put back on the next sync', async () => {
+    // Argo CD also applies to this object, but a field Bulkhead does not set: that is no
+    // conflict, and it must not stop Bulkhead from undoing the hand edit below.
+    await admin.request({
+      method: 'PATCH',
+      path: `${HP}/${name('a')}`,
+      query: { fieldManager: 'argocd-controller', fieldValidation: 'Strict' },
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'HealthPolicy', metadata: { name: name('a'), annotations: { 'argocd.argoproj.io/tracking-id': 'x' } } },
+    });
     await admin.request({
       method: 'PATCH',
       path: `${HP}/${name('a')}`,
@@ -174,6 +183,8 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
       },
       { timeoutMs: 20_000, what: 'drift corrected' },
     );
+    assert.equal((await getPolicy(admin, name('a')))?.metadata.annotations?.['argocd.argoproj.io/tracking-id'], 'x', "the other tool's field is kept");
+    assert.equal(ready(await getSource(admin, source)).status, 'True');
   });
 
   it('a commit that only touches records/ re-applies nothing', async () => {

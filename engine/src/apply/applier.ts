@@ -1,9 +1,10 @@
 import { BulkheadError, isBulkheadError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { deleteObject, FIELD_MANAGER, serverSideApply } from '../core/kube/apply.js';
-import type { KubeClient } from '../core/kube/client.js';
+import { applyConflicts, deleteObject, FIELD_MANAGER, serverSideApply } from '../core/kube/apply.js';
+import { KubeApiError, type KubeClient } from '../core/kube/client.js';
 import type { KubeObject, ResourceResolver } from '../core/kube/resources.js';
 import type { Plan, PlanItem } from '../plan/index.js';
+import { fieldOwners } from './field-owners.js';
 
 export interface ApplyResult {
   created: string[];
@@ -39,8 +40,8 @@ export function otherAppliers(live: KubeObject | undefined): string[] {
 /**
  * Executes a plan: server-side apply for creates and updates, delete for prunes, a bounded
  * number at a time. On a field-manager conflict Bulkhead does not fight another declarative
- * tool: if another manager *applied* the object, the conflict is reported and the object left
- * alone (unless --force-conflicts). If the fields were taken by imperative edits (kubectl
+ * tool: if another manager *applied* the contested fields, the conflict is reported and the object left
+ * alone (unless --force-conflicts). If the contested fields were taken by imperative edits (kubectl
  * edit/patch/replace: "Update" operations), that is drift from git and is re-applied with
  * force: git stays the source of truth. See docs/adr/0201-conflicts-and-drift.md.
  */
@@ -64,7 +65,11 @@ export async function executePlan(client: KubeClient, resolver: ResourceResolver
       await serverSideApply(client, resolver, desired, { force: opts.forceConflicts, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (err) {
       if (!(isBulkheadError(err) && err.reason === 'ApplyConflict')) throw err;
-      const appliers = otherAppliers(item.live);
+      // Who owns the contested fields: another tool's Apply is a conflict to report; only
+      // Update (hand edit) owners is drift to correct. Unknown owners: judge by the object.
+      const fields = err.cause instanceof KubeApiError ? applyConflicts(err.cause).map((c) => c.field) : [];
+      const owners = fields.flatMap((f) => fieldOwners(item.live, f));
+      const appliers = owners.length > 0 ? [...new Set(owners.filter((o) => o.operation !== 'Update').map((o) => o.manager))] : otherAppliers(item.live);
       if (appliers.length > 0) {
         r.conflicts.push({ name: id, managers: appliers, message: err.message });
         return;
