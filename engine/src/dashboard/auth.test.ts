@@ -43,6 +43,14 @@ describe('dashboard auth (pure decision)', () => {
     assert.match(d.setCookie, /; Secure$/);
   });
 
+  it('the redirect never leaves the dashboard, whatever the path', () => {
+    for (const path of ['/dashboard/javascript:alert(1)', '/dashboard/..', '/dashboard/%2F%2Fevil.example', '/dashboard/a b']) {
+      const d = decideAuth(req({ path, querystring: `token=${TOKEN}` }), TOKEN);
+      assert.ok(d.ok && d.via === 'query');
+      assert.equal(d.location, './', path);
+    }
+  });
+
   it('compares secrets of different lengths without throwing', () => {
     assert.equal(secretsEqual('a', 'a'), true);
     assert.equal(secretsEqual('a', 'ab'), false);

@@ -64,8 +64,9 @@ export function decideAuth(req: AuthRequest, token: string): AuthDecision {
     const rest = params.toString();
     // A relative Location keeps the page working behind a path-prefixing proxy
     // (e.g. the kube API service proxy).
+    // Only a plain segment, so the Location can never point to another scheme or host.
     const last = req.path.slice(req.path.lastIndexOf('/') + 1);
-    const location = `${last === '' ? './' : last}${rest ? `?${rest}` : ''}`;
+    const location = `${/^[A-Za-z0-9._-]+$/.test(last) && !last.startsWith('.') ? last : './'}${rest ? `?${rest}` : ''}`;
     const attrs = ['HttpOnly', 'SameSite=Strict', 'Path=/', ...(req.secure ? ['Secure'] : [])];
     return { ok: true, via: 'query', setCookie: `${SESSION_COOKIE}=${sessionValue(token)}; ${attrs.join('; ')}`, location };
   }
