@@ -76,6 +76,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     store: kubeSecretStore(kc, opts.engineNamespace, opts.tls.secretName),
     settings: opts.tls.settings,
     logger,
+    registry: opts.registry,
     onMaterial: (m) => live.server?.reload(m.serving),
     publishBundle: async (bundle) => {
       await patchCaBundles(kc, { mutating: [names.mutating], validating: [names.validating] }, bundle);

@@ -1,5 +1,6 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
-import { fingerprint, createMaterial, rotate, type RotationStep, type TlsMaterial, type TlsSettings } from './material.js';
+import { fingerprint, createMaterial, notAfter, rotate, type RotationStep, type TlsMaterial, type TlsSettings } from './material.js';
 import type { SecretStore } from './secret-store.js';
 
 export interface TlsManagerDeps {
@@ -13,6 +14,22 @@ export interface TlsManagerDeps {
   clock?: () => Date;
   /** How often to re-read the Secret and check expiry (default 60 s). */
   intervalMs?: number;
+  /** Where the rotation, error and expiry metrics go (none when absent). */
+  registry?: Registry;
+}
+
+interface TlsMetrics {
+  rotations: Counter<'step'>;
+  errors: Counter;
+  expiry: Gauge<'cert'>;
+}
+
+function tlsMetrics(registry: Registry): TlsMetrics {
+  return {
+    rotations: new Counter({ name: 'bulkhead_admission_tls_rotations_total', help: 'Rotation steps this replica wrote to the TLS Secret', labelNames: ['step'], registers: [registry] }),
+    errors: new Counter({ name: 'bulkhead_admission_tls_reconcile_errors_total', help: 'Failed TLS reconcile passes (the current cert keeps serving)', registers: [registry] }),
+    expiry: new Gauge({ name: 'bulkhead_admission_tls_not_after_seconds', help: 'Expiry (unix seconds) of the loaded serving cert and CA', labelNames: ['cert'], registers: [registry] }),
+  };
 }
 
 /**
@@ -27,10 +44,12 @@ export class TlsManager {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly clock: () => Date;
+  private readonly metrics: TlsMetrics | undefined;
   rotations = 0;
 
   constructor(private readonly deps: TlsManagerDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.metrics = deps.registry ? tlsMetrics(deps.registry) : undefined;
   }
 
   get material(): TlsMaterial | undefined {
@@ -80,6 +99,7 @@ export class TlsManager {
         const written = await store.replace(material, stored.version);
         if (written) {
           this.rotations++;
+          for (const step of steps) this.metrics?.rotations.inc({ step });
           logger.info({ steps, fingerprint: fingerprint(written.material.serving.cert) }, 'webhook TLS rotated');
           this.install(written.material, written.version, steps);
         } else {
@@ -90,6 +110,7 @@ export class TlsManager {
       }
       if (this.current) await this.deps.publishBundle(this.current.bundle);
     } catch (err) {
+      this.metrics?.errors.inc();
       logger.warn({ err }, 'webhook TLS reconcile failed; serving the current cert');
     }
   }
@@ -99,6 +120,8 @@ export class TlsManager {
     const changedCert = !this.current || this.current.serving.cert !== m.serving.cert;
     this.current = m;
     this.version = version;
+    this.metrics?.expiry.set({ cert: 'serving' }, notAfter(m.serving.cert).getTime() / 1000);
+    this.metrics?.expiry.set({ cert: 'ca' }, notAfter(m.ca.cert).getTime() / 1000);
     if (changedCert) {
       this.deps.onMaterial(m);
       this.deps.logger.info({ steps, fingerprint: fingerprint(m.serving.cert) }, 'webhook serving cert loaded');
