@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import { HealthStore } from './health-store.js';
 import type { HealthSample } from './report.js';
 
@@ -80,5 +81,34 @@ describe('observe HealthStore', () => {
     assert.equal(s.size, 10_000);
     // 10,000 × 120 × 23 B = 27.6 MB of samples, plus per-pod objects; the ADR states ≤ 70 MB.
     assert.ok(grew < 70 * 1024 * 1024, `grew ${Math.round(grew / 1024 / 1024)} MB`);
+  });
+
+  it('matches a simple model under random reports, removals and evictions (slots are reused without leaking samples)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ op: fc.constant('report' as const), pod: fc.integer({ min: 0, max: 9 }), n: fc.integer({ min: 1, max: 4 }) }), fc.record({ op: fc.constant('remove' as const), pod: fc.integer({ min: 0, max: 9 }) })), { maxLength: 120 }),
+        (ops) => {
+          const s = new HealthStore({ now: () => now, maxPods: 4, samplesPerPod: 3, maxAgeMs: 1e12 });
+          const model = new Map<number, number[]>(); // pod → seqs kept, in recency order of the Map
+          const next = new Map<number, number>();
+          for (const o of ops) {
+            if (o.op === 'remove') {
+              s.remove(`uid-${o.pod}`);
+              model.delete(o.pod);
+              continue;
+            }
+            const first = (next.get(o.pod) ?? 0) + 1;
+            next.set(o.pod, first + o.n - 1);
+            s.addReport(rep(o.pod, Array.from({ length: o.n }, (_, k) => sample(first + k))));
+            const kept = [...(model.get(o.pod) ?? []), ...Array.from({ length: o.n }, (_, k) => first + k)].slice(-3);
+            model.delete(o.pod);
+            if (model.size >= 4 && !model.has(o.pod)) model.delete(model.keys().next().value!);
+            model.set(o.pod, kept);
+          }
+          assert.equal(s.size, model.size);
+          for (let p = 0; p < 10; p++) assert.deepEqual(s.get(`uid-${p}`)?.samples.map((x) => x.seq), model.get(p), `pod ${p}`);
+        },
+      ),
+    );
   });
 });
