@@ -128,6 +128,7 @@ describe('dashboard (real control plane, Chromium)', function () {
     store = new HealthStore();
     const ref = (p: V1Pod) => ({ namespace: ns, name: p.metadata!.name!, uid: p.metadata!.uid! });
     store.addReport({ pod: ref(pods[0]!), policy: policyName, sidecar: { version: '0.1.0', instance: 'a' }, dropped: 0, samples: samples(60, 4) });
+    store.addEvent(ref(pods[0]!), { time: new Date(Date.now() - 90_000).toISOString(), type: 'Restarted', container: 'app', restartCount: 1, exitCode: 137 });
     store.addReport({ pod: ref(pods[1]!), policy: policyName, sidecar: { version: '0.1.0', instance: 'b' }, dropped: 0, samples: samples(60, 0) });
     store.addReport({ pod: { namespace: ns, name: HOSTILE_POD, uid: 'hostile-uid' }, sidecar: { version: '0.1.0', instance: 'c' }, dropped: 0, samples: samples(10, 0) });
 
@@ -211,6 +212,7 @@ describe('dashboard (real control plane, Chromium)', function () {
         assert.equal(await chart.locator('circle').count(), 60);
         assert.equal(await chart.locator('circle.pt-fail').count(), 4);
         assert.equal(await chart.locator('polyline.lat').count(), 1);
+        assert.equal(await chart.locator('line.ev title').textContent(), 'Restarted · app · exit 137 · restarts 1');
       }, { what: 'the quarantined pod’s chart' });
 
       // Policy, source (with the rejected revision's error) and the pod list are there too.
