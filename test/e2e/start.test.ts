@@ -1,17 +1,28 @@
-// `npm start` is the first thing a newcomer runs: on a machine with the binaries built it must
-// bring the local control plane up and exit 0 (`--once` stops it right after, for CI).
+// `npm start` is the first thing a newcomer runs: it must tell the whole story on a local
+// control plane (binaries built on first use) and exit 0 — what CI runs as the e2e test.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 
-describe('npm start', () => {
-  it('brings up the local control plane and exits 0', async () => {
-    const child = spawn(process.execPath, ['bin/bulkhead.js', 'demo', '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+describe('npm start (bulkhead demo)', () => {
+  it('tells the whole story and exits 0', async () => {
+    const child = spawn('npm', ['start', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((ok) => child.once('exit', ok));
     assert.equal(code, 0, out);
-    assert.match(out, /control plane up at https:\/\/127\.0\.0\.1:\d+/);
-    assert.match(out, /export KUBECONFIG=\S+admin\.kubeconfig/);
+    for (const step of [
+      /✔ control plane up at https:\/\/127\.0\.0\.1:\d+/,
+      /✔ policy synced: revision [0-9a-f]{12} applied/,
+      /✔ sidecar injected into 4 pods/,
+      /✔ failure detected: ConsecutiveFailures/,
+      /✔ pod quarantined [\d.]+s after its app started failing/,
+      /✔ replacement checkout-\S+ Running on kwok-node-\d/,
+      /✔ record committed to the policy repository: [0-9a-f]{7,} bulkhead: quarantine: shop\/checkout-/,
+      /dashboard: https:\/\/127\.0\.0\.1:\d+\/dashboard\//,
+      /✔ story complete/,
+    ]) {
+      assert.match(out, step, `missing step ${step}\n${out}`);
+    }
   });
 });
