@@ -153,7 +153,8 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
     assert.deepEqual(errors, [], 'every pod create succeeded');
     const missing = pods.filter((p) => !hasSidecar(p)).map((p) => p.metadata!.name);
     assert.deepEqual(missing, [], `all ${pods.length} pods were admitted by the webhook (failurePolicy Ignore would hide a failure; the sidecar shows none happened)`);
-    assert.equal(a.rt.tls.rotations, 3);
+    // Three rotation steps in all; either replica may write the promotion once the overlap passed.
+    assert.equal(a.rt.tls.rotations + b.rt.tls.rotations, 3);
     assert.equal((await apiserverFailOpen(webhookNames)) - failOpenBefore, 0, 'the apiserver recorded no failed call of this webhook');
     const outcomes = a.logs.filter((l) => l.msg === 'admission').map((l) => l.outcome);
     assert.ok(!outcomes.includes('error'));
