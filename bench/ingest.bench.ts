@@ -42,7 +42,7 @@ async function startServer(file: string, mode: 'observe' | 'baseline', certDir: 
   return { child, port: Number(chunk.toString().trim()), mem };
 }
 
-function load(port: number, seconds: number, seqs: Uint32Array, overallRate?: number): Promise<autocannon.Result> {
+function load(port: number, seconds: number, seqs: Uint32Array, overallRate?: number, amount?: number): Promise<autocannon.Result> {
   let next = 0;
   const t0 = Date.now();
   return autocannon({
@@ -50,6 +50,7 @@ function load(port: number, seconds: number, seqs: Uint32Array, overallRate?: nu
     connections: 16,
     duration: seconds,
     ...(overallRate ? { overallRate } : {}),
+    ...(amount ? { amount } : {}),
     tlsOptions: { rejectUnauthorized: false },
     requests: [
       {
@@ -93,7 +94,9 @@ const bench: Bench = async ({ log, quick }) => {
     const { child, port, mem } = await startServer(file, mode, dir);
     try {
       const seqs = new Uint32Array(PODS);
-      // Warm-up: every pod reports once (its first token review, its window allocated).
+      // Warm-up: every pod reports once (its first token review, its window allocated), then
+      // a few seconds more so the JIT has settled.
+      await load(port, 0, seqs, undefined, PODS);
       await load(port, quick ? 2 : 5, seqs);
       const r = await load(port, seconds, seqs);
       // P5's figure: latency at a fixed 2,000 reports/s (autocannon corrects for coordinated omission).
