@@ -6,7 +6,7 @@
 #
 # Base image pinned by digest. NODE_DIGEST below is a placeholder (all zeros, it pulls nothing):
 # pin it to the digest of the tag you reviewed, either in this file for a release, or per build:
-#   docker buildx imagetools inspect node:20.20.2-bookworm-slim --format '{{json .Manifest.Digest}}'
+#   docker buildx imagetools inspect node:20.20.2-bookworm-slim --format '{{.Manifest.Digest}}'   (the "Digest:" line)
 #   (or `crane digest node:20.20.2-bookworm-slim`, `skopeo inspect docker://… | jq -r .Digest`)
 #   docker build --build-arg NODE_DIGEST=sha256:<that digest> -t bulkhead:dev .
 # A digest is immutable, so the same Dockerfile builds on the same base until someone changes it
