@@ -3,6 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from 'commander';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../admission/index.js';
 import { createLogger } from '../core/logger.js';
+import { REPORTS_PATH } from '../observe/routes.js';
 import { loadKubeConfig } from './break-glass-command.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 
@@ -43,7 +44,7 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
     .option('--break-glass-group <group...>', 'groups the guard lets write git-managed objects', ['bulkhead:break-glass'])
     .option('--sidecar-image <image>', 'sidecar image', 'ghcr.io/bulkhead/sidecar:0.1.0')
     .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
-    .option('--report-url <url>', 'where sidecars report (default: https://<service>.<namespace>.svc:8443/v1/reports)')
+    .option('--report-url <url>', `where sidecars report (default: https://<service>.<namespace>.svc${REPORTS_PATH}, served on this listener)`)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-admission', destination: pino.destination(2) });
@@ -56,7 +57,7 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
         engineNamespace: o.namespace,
         engineUsernames: [`system:serviceaccount:${o.namespace}:${o.serviceAccount}`],
         breakGlassGroups: o.breakGlassGroup,
-        sidecar: { image: o.sidecarImage, version: o.sidecarVersion, reportUrl: o.reportUrl ?? `https://${o.service}.${o.namespace}.svc:8443/v1/reports` },
+        sidecar: { image: o.sidecarImage, version: o.sidecarVersion, reportUrl: o.reportUrl ?? `https://${o.service}.${o.namespace}.svc${REPORTS_PATH}` },
         tls: {
           secretName: o.tlsSecret,
           settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(o.service, o.namespace), ipAddresses: ['127.0.0.1'] },
