@@ -53,10 +53,17 @@ describe('GitOps sync (engine process, real git, real apiserver, engine RBAC)', 
     const asEngine = new KubeClient(kc);
     try {
       assert.match(kc.getCurrentUser()?.name ?? '', new RegExp(`^system:serviceaccount:${ns}:bulkhead-engine$`));
-      // What deploy/rbac does not grant is refused: listing Secrets, touching Pods, other namespaces' Leases.
-      for (const path of [`/api/v1/namespaces/${ns}/secrets`, `/api/v1/namespaces/${ns}/pods`, '/apis/coordination.k8s.io/v1/namespaces/default/leases']) {
+      // What deploy/rbac does not grant is refused: listing Secrets or ConfigMaps, Deployments,
+      // other namespaces' Leases, and any write to a PolicySource's spec (or deleting one).
+      for (const path of [`/api/v1/namespaces/${ns}/secrets`, `/api/v1/namespaces/${ns}/configmaps`, '/apis/apps/v1/deployments', '/apis/coordination.k8s.io/v1/namespaces/default/leases']) {
         await assert.rejects(asEngine.request({ method: 'GET', path }), (e: unknown) => e instanceof KubeApiError && e.code === 403, path);
       }
+      await assert.rejects(asEngine.request({ method: 'DELETE', path: `${PS}/${source}` }), (e: unknown) => e instanceof KubeApiError && e.code === 403, 'delete PolicySource');
+      await assert.rejects(
+        asEngine.request({ method: 'PATCH', path: `${PS}/${source}`, contentType: 'application/merge-patch+json', body: { spec: { interval: '5s' } } }),
+        (e: unknown) => e instanceof KubeApiError && e.code === 403,
+        'patch PolicySource spec',
+      );
     } finally {
       asEngine.close();
     }
