@@ -155,7 +155,7 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     assert.match(r2.stdout, /Bulkhead is installed and Ready/, show(r2));
   });
 
-  it('uninstall removes the webhook configurations before the engine, leaves no Bulkhead webhook; a second run is idempotent', async () => {
+  it('with the guard registered, install re-runs without writing the PolicySource; uninstall removes the webhook configurations before the engine, leaves none behind; a second run is idempotent', async () => {
     // Make sure the engine is installed (also when this test runs alone with --grep).
     const inst = await cli('install', '--timeout', '3m');
     assert.equal(inst.code, 0, show(inst));
@@ -172,6 +172,15 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     // The guard fails closed: while it points at a dead engine, Bulkhead objects cannot be written.
     const touch = () => client.request({ method: 'PATCH', path: `/apis/bulkhead.dev/v1alpha1/policysources/${SOURCE}`, body: { metadata: { labels: { touched: 'yes' } } }, contentType: 'application/merge-patch+json' });
     await eventually(() => assert.rejects(touch(), /failed calling webhook|guard\.bulkhead\.dev/), { what: 'the dead guard to refuse writes' });
+    // Re-running install with the guard in place: a PolicySource that would not change is not
+    // written at all (even a no-op apply passes admission), so the re-run still succeeds...
+    const again = await cli('install', '--repo', REPO, '--source-name', SOURCE, '--timeout', '2m');
+    assert.equal(again.code, 0, show(again));
+    assert.match(again.stdout, /✓ PolicySource install-test → \S+: 1 unchanged/, show(again));
+    // ...while a real change goes to the guard, which refuses it: exit 1, nothing changed.
+    const change = await cli('install', '--repo', REPO, '--ref', 'release', '--source-name', SOURCE, '--timeout', '2m');
+    assert.equal(change.code, 1, show(change));
+    assert.match(change.stdout, /✗ PolicySource install-test .*failed calling webhook/, show(change));
 
     // Record deletions as they happen: the etcd revision (resourceVersion) of each DELETED
     // event orders them across resources (one etcd behind one apiserver here).

@@ -1,5 +1,5 @@
 import { API_VERSION, KIND } from '../../core/api/index.js';
-import { isBulkheadError } from '../../core/errors.js';
+import { BulkheadError, isBulkheadError } from '../../core/errors.js';
 import { serverSideApply } from '../../core/kube/apply.js';
 import { isNotFound, type KubeClient } from '../../core/kube/client.js';
 import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
@@ -145,6 +145,28 @@ async function waitDeploymentAvailable(d: Deps, deadline: number): Promise<{ rep
   }
 }
 
+interface LivePolicySource {
+  spec?: { url?: string; ref?: { branch?: string; tag?: string; commit?: string }; path?: string; secretRef?: { name?: string } };
+}
+
+async function readPolicySource(d: Deps, name: string): Promise<LivePolicySource | undefined> {
+  try {
+    return await d.client.request<LivePolicySource>({ method: 'GET', path: `/apis/${API_VERSION}/policysources/${encodeURIComponent(name)}` });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** True when applying `s` would leave the live spec's url, ref, path and secretRef as they are. */
+export function sameSource(live: LivePolicySource, s: NonNullable<InstallOptions['source']>): boolean {
+  const spec = live.spec ?? {};
+  const ref = spec.ref ?? {};
+  const refSame = s.branch ? ref.branch === s.branch && !ref.tag && !ref.commit : !ref.branch && !ref.tag && !ref.commit;
+  const pathSame = (s.path ?? '.') === (spec.path ?? '.');
+  return spec.url === s.url && refSame && pathSame && spec.secretRef?.name === s.secret;
+}
+
 export function policySourceObject(s: NonNullable<InstallOptions['source']>): KubeObject {
   return {
     apiVersion: API_VERSION,
@@ -180,7 +202,36 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
   noteSkips(applied);
   if (o.source) {
     const src = o.source;
-    const rs = await d.progress.step(`PolicySource ${src.name} → ${src.url}${src.branch ? ` (branch ${src.branch})` : ''}`, () => applyAll([policySourceObject(src)]), (r) => summarize(r, o.dryRun));
+    const rs = await d.progress.step(
+      `PolicySource ${src.name} → ${src.url}${src.branch ? ` (branch ${src.branch})` : ''}`,
+      async () => {
+        // Once the engine runs, its GitOps guard refuses any write to a PolicySource that is
+        // not the engine's own, even a no-op apply (admission runs before the no-op check).
+        // So a re-run that would change nothing writes nothing; a real change that the guard
+        // refuses says how to make it.
+        const live = await readPolicySource(d, src.name);
+        if (live && sameSource(live, src)) {
+          const r = { key: objectKey(policySourceObject(src)), outcome: 'unchanged' as const };
+          result.applied.push(r);
+          return [r];
+        }
+        try {
+          return await applyAll([policySourceObject(src)]);
+        } catch (err) {
+          if (isBulkheadError(err) && err.code === 'BH_APPLY_FORBIDDEN') {
+            throw new BulkheadError({
+              kind: 'Stalled',
+              code: 'BH_INSTALL_GUARDED',
+              reason: 'ManagedInGit',
+              message: `${err.message}\n    PolicySources are guarded once the engine runs: change it in git, or as a member of the break-glass group, or after \`bulkhead break-glass on\``,
+              cause: err,
+            });
+          }
+          throw err;
+        }
+      },
+      (r) => summarize(r, o.dryRun),
+    );
     noteSkips(rs);
   }
   if (!o.dryRun) result.ready = await d.progress.step(`engine Deployment ${ENGINE.namespace}/${ENGINE.deployment} Available`, () => waitDeploymentAvailable(d, o.deadline), (r) => `${r.ready}/${r.replicas} replicas ready`);
