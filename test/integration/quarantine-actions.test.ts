@@ -95,6 +95,16 @@ describe('quarantine actions', () => {
     assert.equal(events.items.filter((e) => e.reason === 'WorkloadBudgetExhausted').length, 2, 'held-back pods are alerted with the reason');
   });
 
+  it("the policy's own budget applies: maxUnavailable 2 of 4 lets exactly two go", async () => {
+    const kc = getCluster().kubeConfig();
+    const ns = await newNamespace('qc');
+    const pods = await runDeployment(kc, ns, 'two', 4);
+    const failing = pods.slice(0, 3).map((p) => healthOf(p, { node: undefined, image: undefined }));
+    const [incident] = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
+    const result = await executeVerdict(deps, decide(incident!, policy('qc-two', { budget: { maxUnavailable: 2 } }), []));
+    assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Quarantine', 'Quarantine']);
+  });
+
   it('DryRun records "would quarantine" and touches no pod', async () => {
     const kc = getCluster().kubeConfig();
     const ns = await newNamespace('qd');

@@ -1,4 +1,4 @@
-import type { HealthPolicy } from '../core/api/index.js';
+import type { Budget, HealthPolicy } from '../core/api/index.js';
 import type { Incident } from './grouping.js';
 import type { PodHealth, Signal } from './types.js';
 
@@ -18,6 +18,8 @@ export interface PlannedAction {
 export interface Verdict {
   policy: string;
   mode: 'Enforce' | 'DryRun';
+  /** The policy's blast-radius budget, applied by quarantine/ before any action. */
+  budget?: Budget;
   incident: Incident;
   actions: PlannedAction[];
 }
@@ -62,5 +64,5 @@ export function decide(incident: Incident, policy: HealthPolicy, population: rea
       });
     }
   }
-  return { policy: policy.metadata.name, mode: action.mode ?? 'Enforce', incident, actions: [...primary, ...similar] };
+  return { policy: policy.metadata.name, mode: action.mode ?? 'Enforce', ...(action.budget ? { budget: action.budget } : {}), incident, actions: [...primary, ...similar] };
 }

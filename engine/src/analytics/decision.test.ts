@@ -84,6 +84,10 @@ describe('decide', () => {
     const v = decide(failing!, policy({ type: 'Restart', similar: { groupBy: ['app'], action: 'Isolate' } }), [pod('a'), pod('b')]);
     assert.equal(v.actions.find((a) => a.role === 'similar')?.action, 'Alert');
   });
+  it('carries the policy budget to quarantine', () => {
+    const [failing] = groupIncidents(firing(pod('a')));
+    assert.deepEqual(decide(failing!, policy({ budget: { maxUnavailable: '50%' } }), []).budget, { maxUnavailable: '50%' });
+  });
   it('carries DryRun through', () => {
     const [failing] = groupIncidents(firing(pod('a')));
     assert.equal(decide(failing!, policy({ mode: 'DryRun' }), []).mode, 'DryRun');

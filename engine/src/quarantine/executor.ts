@@ -69,7 +69,7 @@ export async function executeVerdict(deps: QuarantineDeps, verdict: Verdict, rel
     if (q) taken.push({ pod: a.pod.name, namespace: a.pod.namespace, action: a.action, role: a.role, outcome: 'already', quarantine: q.metadata.name! });
     return !q;
   });
-  const budget = applyBudget({ actions: fresh, workloads: facts.workloads, namespaceActionsLastHour: facts.namespaceActionsLastHour, protectedNamespaces: deps.protectedNamespaces });
+  const budget = applyBudget({ actions: fresh, ...(verdict.budget ? { budget: verdict.budget } : {}), workloads: facts.workloads, namespaceActionsLastHour: facts.namespaceActionsLastHour, protectedNamespaces: deps.protectedNamespaces });
   for (const action of budget.allowed) {
     const base = { pod: action.pod.name, namespace: action.pod.namespace, action: action.action, role: action.role };
     try {
