@@ -9,7 +9,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import type { InjectablePolicy } from '../engine/src/admission/inject/policy.js';
 import { createCertificateAuthority, issueCertificate } from '../engine/src/core/pki.js';
 import { median, percentile, round, withBaseline, type Bench, type BenchResult } from './lib.js';
@@ -92,60 +92,65 @@ export function podReview(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child process: `tsx bench/admission.bench.ts serve bulkhead|bare <certfile-json>`
+// Child processes: each runs an esbuild bundle of just its serve function (see bundleServer).
 
-async function serve(mode: string): Promise<void> {
+async function servingCert(): Promise<{ ca: string; serving: { cert: string; key: string } }> {
   const ca = await createCertificateAuthority('bench-ca', 1);
-  const serving = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
-  let port: number;
-  if (mode === 'bulkhead') {
-    // Loaded only here, so the bare reference process carries none of it.
-    const [{ pino }, { Registry }, { createAdmissionApp }, { createMutateProcessor, createValidateProcessor }, { startAdmissionServer }, { PolicyIndex }] = await Promise.all([
-      import('pino'),
-      import('prom-client'),
-      import('../engine/src/admission/app.js'),
-      import('../engine/src/admission/processors.js'),
-      import('../engine/src/admission/server.js'),
-      import('../engine/src/admission/inject/policy-index.js'),
-    ]);
-    const index = new PolicyIndex(benchPolicies(), { excludedNamespaces: ['kube-system', 'kube-public', 'bulkhead-system'] });
-    const nsLabels: Record<string, Record<string, string>> = { shop: { 'kubernetes.io/metadata.name': 'shop', tier: 't3' } };
-    const app = createAdmissionApp({
-      // The production logger at its production level, writing to /dev/null: logging is part of the cost.
-      logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
-      registry: new Registry(),
-      mutate: createMutateProcessor({
-        policies: () => index,
-        namespaceLabels: (ns) => nsLabels[ns] ?? { 'kubernetes.io/metadata.name': ns },
-        sidecar: { image: 'registry.example/bulkhead/sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc:8443/v1/reports' },
-      }),
-      validate: createValidateProcessor({ guard: { engineUsernames: [], breakGlassGroups: [] }, breakGlass: () => false }),
-    });
-    port = (await startAdmissionServer(app, serving)).port;
-  } else {
-    // The reference: read the body, take the uid, answer a fixed patch. No framework, no policy.
-    const fixedPatch = Buffer.from(JSON.stringify([{ op: 'add', path: '/metadata/labels/injected', value: 'true' }])).toString('base64');
-    const server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } }).request.uid;
-        const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch } });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      });
-    });
-    server.keepAliveTimeout = 95_000;
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    port = (server.address() as AddressInfo).port;
-  }
+  return { ca: ca.cert, serving: await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 }) };
+}
+
+function announce(port: number, ca: string): void {
   // A clean exit on SIGTERM, so `node --cpu-prof` can write its profile.
   process.once('SIGTERM', () => process.exit(0));
-  process.stdout.write(`${JSON.stringify({ port, ca: ca.cert })}\n`);
+  process.stdout.write(`${JSON.stringify({ port, ca })}\n`);
+}
+
+export async function serveBulkhead(): Promise<void> {
+  const { ca, serving } = await servingCert();
+  const [{ pino }, { Registry }, { createAdmissionApp }, { createMutateProcessor, createValidateProcessor }, { startAdmissionServer }, { PolicyIndex }] = await Promise.all([
+    import('pino'),
+    import('prom-client'),
+    import('../engine/src/admission/app.js'),
+    import('../engine/src/admission/processors.js'),
+    import('../engine/src/admission/server.js'),
+    import('../engine/src/admission/inject/policy-index.js'),
+  ]);
+  const index = new PolicyIndex(benchPolicies(), { excludedNamespaces: ['kube-system', 'kube-public', 'bulkhead-system'] });
+  const nsLabels: Record<string, Record<string, string>> = { shop: { 'kubernetes.io/metadata.name': 'shop', tier: 't3' } };
+  const app = createAdmissionApp({
+    // The production logger at its production level, writing to /dev/null: logging is part of the cost.
+    logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
+    registry: new Registry(),
+    mutate: createMutateProcessor({
+      policies: () => index,
+      namespaceLabels: (ns) => nsLabels[ns] ?? { 'kubernetes.io/metadata.name': ns },
+      sidecar: { image: 'registry.example/bulkhead/sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports' },
+    }),
+    validate: createValidateProcessor({ guard: { engineUsernames: [], breakGlassGroups: [] }, breakGlass: () => false }),
+  });
+  announce((await startAdmissionServer(app, serving)).port, ca);
+}
+
+/** The reference: read the body, take the uid, answer a fixed patch. No framework, no policy. */
+export async function serveBare(): Promise<void> {
+  const { ca, serving } = await servingCert();
+  const fixedPatch = Buffer.from(JSON.stringify([{ op: 'add', path: '/metadata/labels/injected', value: 'true' }])).toString('base64');
+  const server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } }).request.uid;
+      const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch } });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 95_000;
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  announce((server.address() as AddressInfo).port, ca);
 }
 
 const self = fileURLToPath(import.meta.url);
-if (process.argv[1] === self && process.argv[2] === 'serve') await serve(process.argv[3] ?? 'bare');
 
 // ---------------------------------------------------------------------------------------------
 // Parent: the bench.
@@ -160,16 +165,30 @@ interface Served {
  * The server children run as plain `node` on an esbuild bundle of this file (not under tsx), so
  * their RSS is the server's own and not the TypeScript loader's.
  */
-async function bundleSelf(): Promise<string> {
+async function bundleSelf(mode: 'bulkhead' | 'bare'): Promise<string> {
   const { build } = await import('esbuild');
-  const out = join(dirname(self), 'results', '.admission-server.mjs');
-  await build({ entryPoints: [self], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+  const out = join(dirname(self), 'results', `.admission-${mode}-server.mjs`);
+  const fn = mode === 'bulkhead' ? 'serveBulkhead' : 'serveBare';
+  // An entry that uses only its serve function: tree shaking keeps the child free of the
+  // parent's code and packages (autocannon, the local cluster, the kube client), and the bare
+  // server free of koa, pino and prom-client.
+  await build({
+    stdin: { contents: `import { ${fn} } from './admission.bench.ts';\nawait ${fn}();\n`, resolveDir: dirname(self), loader: 'ts' },
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    treeShaking: true,
+    logLevel: 'error',
+  });
   return out;
 }
 
 function startChild(script: string, mode: 'bulkhead' | 'bare'): Promise<Served> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [script, 'serve', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d: string) => {
@@ -199,7 +218,8 @@ type Tracker = Promise<autocannon.Result> & { on(event: 'response', cb: (client:
  */
 async function load(s: Served, seconds: number, overallRate?: number, connections = CONNECTIONS): Promise<{ r: autocannon.Result; ms: number[] }> {
   const ms: number[] = [];
-  const tracker = autocannon({
+  const { default: run } = await import('autocannon');
+  const tracker = run({
     url: `https://127.0.0.1:${s.port}/mutate`,
     connections,
     duration: seconds,
@@ -224,8 +244,7 @@ async function checkInjects(): Promise<void> {
 
 const bench: Bench = async ({ log, quick }) => {
   await checkInjects();
-  const script = await bundleSelf();
-  const servers = { bulkhead: await startChild(script, 'bulkhead'), bare: await startChild(script, 'bare') };
+  const servers = { bulkhead: await startChild(await bundleSelf('bulkhead'), 'bulkhead'), bare: await startChild(await bundleSelf('bare'), 'bare') };
   const modes = ['bulkhead', 'bare'] as const;
   const peak = { bulkhead: 0, bare: 0 };
   const sampler = setInterval(() => {
@@ -302,7 +321,93 @@ const bench: Bench = async ({ log, quick }) => {
       notes: 'plain node on an esbuild bundle; peak VmRSS sampled every 100 ms',
     }),
   );
+  results.push(...(await throughTheApiserver(log, quick)));
   return results;
 };
+
+/**
+ * P2 in small: pod CREATE through a real kube-apiserver, with the webhook (200 policies, the
+ * pod's namespace selected) and without it (configurations not registered yet), same run,
+ * same client. A failure here is reported as a note; the direct figures above stand.
+ */
+async function throughTheApiserver(log: (l: string) => void, quick: boolean): Promise<BenchResult[]> {
+  const [{ startLocalCluster }, { startAdmission }, { silentLogger }, { CoreV1Api }, { Registry }] = await Promise.all([
+    import('../engine/src/local-cluster/index.js'),
+    import('../engine/src/admission/runtime.js'),
+    import('../engine/src/core/logger.js'),
+    import('@kubernetes/client-node'),
+    import('prom-client'),
+  ]);
+  let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+  let rt: Awaited<ReturnType<typeof startAdmission>> | undefined;
+  try {
+    cluster = await startLocalCluster({ workloads: false });
+    const kc = cluster.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const name of ['shop', 'bulkhead-system']) await core.createNamespace({ body: { metadata: { name } } });
+    const workers = 10;
+    const perWorker = quick ? 20 : 60;
+    const body = (JSON.parse(podReview()) as { request: { object: { metadata: Record<string, unknown>; spec: unknown } } }).request.object;
+    const phase = async (what: string): Promise<{ ms: number[]; injected: number; failures: number }> => {
+      const ms: number[] = [];
+      let injected = 0;
+      let failures = 0;
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          for (let i = 0; i < perWorker; i++) {
+            const t = performance.now();
+            try {
+              const p = await core.createNamespacedPod({ namespace: 'shop', body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never });
+              ms.push(performance.now() - t);
+              if (p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar')) injected++;
+            } catch {
+              failures++;
+            }
+          }
+        }),
+      );
+      log(`apiserver ${what}: ${ms.length} creates, p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms, ${injected} injected, ${failures} failures`);
+      return { ms, injected, failures };
+    };
+    await phase('warm-up (no webhook)');
+    const baseline = await phase('without webhook');
+    rt = await startAdmission({
+      kubeConfig: kc,
+      logger: silentLogger(),
+      registry: new Registry(),
+      engineNamespace: 'bulkhead-system',
+      engineUsernames: [],
+      breakGlassGroups: [],
+      sidecar: { image: 'registry.example/bulkhead/sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports' },
+      tls: { secretName: 'bulkhead-webhook-tls', settings: { dnsNames: ['bulkhead.bulkhead-system.svc'], ipAddresses: ['127.0.0.1'], caValidityMs: 3_600_000, servingValidityMs: 1_800_000, caOverlapMs: 600_000 } },
+      listen: { host: '127.0.0.1', port: 0 },
+      policies: { list: () => benchPolicies(), onChange: () => {}, stop: async () => {} },
+    });
+    // Configurations apply asynchronously: create until one pod comes back injected.
+    for (let i = 0; i < 200; i++) {
+      const p = await core.createNamespacedPod({ namespace: 'shop', body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never });
+      if (p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar')) break;
+    }
+    const withHook = await phase('with webhook');
+    const p95 = (x: number[]): number => round(percentile(x, 95), 2);
+    return [
+      withBaseline({
+        name: `pod CREATE through the apiserver with the webhook, p95 (${workers} workers)`,
+        value: p95(withHook.ms),
+        unit: 'ms',
+        baseline: { name: 'no webhook', value: p95(baseline.ms) },
+        goal: 'ratio <= 1.2, 0 failures, every pod injected',
+        met: p95(withHook.ms) / p95(baseline.ms) <= 1.2 && withHook.failures === 0 && withHook.injected === withHook.ms.length,
+        notes: `${withHook.injected}/${withHook.ms.length} injected; p50 ${round(percentile(withHook.ms, 50), 2)} vs ${round(percentile(baseline.ms, 50), 2)} ms`,
+      }),
+    ];
+  } catch (err) {
+    log(`apiserver path not measured: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  } finally {
+    await rt?.close().catch(() => {});
+    await cluster?.stop().catch(() => {});
+  }
+}
 
 export default bench;
