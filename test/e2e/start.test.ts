@@ -19,7 +19,7 @@ describe('npm start (bulkhead demo)', () => {
       /✔ pod quarantined [\d.]+s after its app started failing/,
       /✔ replacement checkout-\S+ Running on kwok-node-\d/,
       /✔ record committed to the policy repository: [0-9a-f]{7,} bulkhead: quarantine: shop\/checkout-/,
-      /dashboard: https:\/\/127\.0\.0\.1:\d+\/dashboard\//,
+      /✔ dashboard \(read-only, token-protected\): https:\/\/127\.0\.0\.1:\d+\/dashboard\//,
       /✔ story complete/,
     ]) {
       assert.match(out, step, `missing step ${step}\n${out}`);

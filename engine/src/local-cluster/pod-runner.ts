@@ -3,7 +3,6 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
-import { buildSidecar } from '../../../sidecar/build.js';
 import { mintServiceAccountToken } from './identities.js';
 import { signalGroup, startProcess, type ManagedProcess } from './managed-process.js';
 import { freePorts } from './ports.js';
@@ -52,6 +51,8 @@ export class PodRunner {
 
   async start(): Promise<void> {
     await mkdir(this.opts.workDir, { recursive: true });
+    // Lazy: the bundler (esbuild) is a development tool; an engine image never loads it.
+    const { buildSidecar } = await import('../../../sidecar/build.js');
     this.bundle = await buildSidecar(join(this.opts.workDir, 'sidecar.mjs'));
     await writeFile(join(this.opts.workDir, 'ca.crt'), this.opts.caCert);
     await this.sync();

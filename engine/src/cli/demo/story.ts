@@ -2,6 +2,7 @@ import { spawn, execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -255,7 +256,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     say(`  $ kubectl get quarantines -n ${DEMO_NAMESPACE}\n${kubectlOut.replace(/^/gm, '  ')}`);
 
     const dashboardUrl = `${started.dataPlaneUrl}/dashboard/?token=${token}`;
-    say(`  dashboard: ${dashboardUrl}`);
+    const page = await httpsGet(`${started.dataPlaneUrl}/dashboard/`, ca, token);
+    if (page.status !== 200 || !page.body.includes('<')) throw new StepFailed('dashboard', `GET /dashboard/ answered ${page.status}`);
+    say(`✔ dashboard (read-only, token-protected): ${dashboardUrl}`);
     say(`  revert the record in ${repo.workDir} (git revert ${commit!.slice(0, 12)} && git push) to release the pod`);
     if (opts.keep) {
       say(`  export KUBECONFIG=${cluster.kubeconfigPath}; export PATH=${cluster.binDir}:$PATH`);
@@ -279,6 +282,18 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
 }
 
 export { StepFailed };
+
+function httpsGet(url: string, ca: string, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = httpsRequest(url, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
 
 function httpGet(url: string): Promise<string> {
   return new Promise((ok, fail) => {

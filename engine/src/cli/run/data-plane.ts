@@ -8,6 +8,7 @@ import type { EventRecorder } from '../../core/kube/events.js';
 import type { ResourceResolver } from '../../core/kube/resources.js';
 import type { Logger } from '../../core/logger.js';
 import { isNotFound } from '../../core/kube/client.js';
+import { createDashboardRouter, readDashboardToken } from '../../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../../observe/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline } from './quarantine-pipeline.js';
 
@@ -93,6 +94,10 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     ...(cfg.releaseIntervalMs !== undefined ? { releaseIntervalMs: cfg.releaseIntervalMs } : {}),
   });
   wake.notify = (uid) => pipeline.notify(uid);
+  // The read-only dashboard, only when a token is configured: no token, no page.
+  const dashboard = cfg.dashboardTokenFile
+    ? createDashboardRouter({ client: deps.client, store: observe.store, token: await readDashboardToken(cfg.dashboardTokenFile), logger, registry: deps.registry })
+    : undefined;
   const port = cfg.listen.port;
   const admission = await startAdmission({
     kubeConfig: deps.kubeConfig,
@@ -109,7 +114,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     tls: { secretName: cfg.tlsSecret, settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(cfg.service, deps.engineNamespace), ipAddresses: ['127.0.0.1'] } },
     listen: cfg.listen,
     ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
-    extraRouters: [observe.router, pipeline.verdictRouter],
+    extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
   return {
