@@ -132,7 +132,6 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
         '--https', '127.0.0.1:0',
         '--leader-elect', 'false',
         '--cluster-name', 'demo',
-        '--records-repo', repo.url,
         '--cache-dir', join(work, 'engine-cache'),
         '--dashboard-token-file', join(work, 'dashboard-token'),
         '--group-window', '100ms',

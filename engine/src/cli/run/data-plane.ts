@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, type AdmissionRuntime } from '../../admission/index.js';
-import type { HealthPolicy } from '../../core/api/index.js';
+import type { HealthPolicy, PolicySource } from '../../core/api/index.js';
+import { credentialsFromSecretData, type GitCredentials } from '../../source/index.js';
 import type { DataPlaneConfig } from '../../core/config.js';
 import type { KubeClient } from '../../core/kube/client.js';
 import type { EventRecorder } from '../../core/kube/events.js';
@@ -10,7 +11,7 @@ import type { Logger } from '../../core/logger.js';
 import { isNotFound } from '../../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../../observe/index.js';
-import { startQuarantinePipeline, type QuarantinePipeline } from './quarantine-pipeline.js';
+import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 
 export type { DataPlaneConfig };
 
@@ -87,7 +88,9 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     isLeader: deps.isLeader,
     cluster: cfg.cluster,
     engineNamespace: deps.engineNamespace,
-    ...(cfg.records ? { records: { ...cfg.records, cacheDir: deps.cacheDir } } : {}),
+    // Records go where --records-repo says, else to the synced PolicySource's repository
+    // (its recordsBranch, else the branch it syncs), with the same credentials.
+    records: cfg.records ? { ...cfg.records, cacheDir: deps.cacheDir } : () => syncedRecordsTarget(deps),
     env: deps.gitEnv,
     ...(cfg.groupWindowMs !== undefined ? { groupWindowMs: cfg.groupWindowMs } : {}),
     ...(cfg.flushIntervalMs !== undefined ? { flushIntervalMs: cfg.flushIntervalMs } : {}),
@@ -130,4 +133,24 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
       await observe.close();
     },
   };
+}
+
+/** The first PolicySource (by name) as the records target: url, branch and credentials. */
+async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget | undefined> {
+  const list = await deps.client.request<{ items: PolicySource[] }>({ method: 'GET', path: '/apis/bulkhead.dev/v1alpha1/policysources' });
+  const source = [...list.items].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
+  if (!source) return undefined;
+  const branch = source.spec.recordsBranch ?? source.spec.ref?.branch;
+  if (!branch) return undefined; // a tag or a pinned commit cannot take commits
+  let credentials: GitCredentials | undefined;
+  if (source.spec.secretRef) {
+    const secret = await deps.client
+      .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(source.spec.secretRef.name)}` })
+      .catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
+    credentials = credentialsFromSecretData(secret?.data);
+  }
+  return { url: source.spec.url, branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Router } from '@koa/router';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -26,13 +27,24 @@ export interface QuarantinePipelineOptions {
   isLeader(): boolean;
   cluster: string;
   engineNamespace: string;
-  /** Where records go; without it quarantines still happen and stay audit Pending. */
-  records?: { url: string; branch: string; credentials?: GitCredentials; cacheDir: string; signingKey?: string };
+  /**
+   * Where records go: fixed, or looked up each cycle (the synced PolicySource by default).
+   * Without one, quarantines still happen and stay audit Pending until there is.
+   */
+  records?: RecordsTarget | (() => Promise<RecordsTarget | undefined>);
   env: { path: string; home: string };
   flushIntervalMs?: number;
   releaseIntervalMs?: number;
   groupWindowMs?: number;
   now?: () => Date;
+}
+
+export interface RecordsTarget {
+  url: string;
+  branch: string;
+  credentials?: GitCredentials;
+  cacheDir: string;
+  signingKey?: string;
 }
 
 export interface QuarantinePipeline {
@@ -131,18 +143,27 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     ...(opts.groupWindowMs !== undefined ? { groupWindowMs: opts.groupWindowMs } : {}),
   });
 
-  const repo = opts.records
-    ? new RecordsRepo({
-        url: opts.records.url,
-        branch: opts.records.branch,
-        cacheDir: join(opts.records.cacheDir, 'records'),
-        ...(opts.records.credentials ? { credentials: opts.records.credentials } : {}),
-        ...(opts.records.signingKey ? { signingKey: opts.records.signingKey } : {}),
-        env: opts.env,
-        author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
-        logger,
-      })
-    : undefined;
+  // One RecordsRepo per target (url + branch); a changed target gets a fresh clone folder.
+  let repo: RecordsRepo | undefined;
+  let repoKey = '';
+  const recordsRepo = async (): Promise<RecordsRepo | undefined> => {
+    const target = typeof opts.records === 'function' ? await opts.records() : opts.records;
+    if (!target) return undefined;
+    const key = `${target.url}#${target.branch}`;
+    if (repo && key === repoKey) return repo;
+    repoKey = key;
+    repo = new RecordsRepo({
+      url: target.url,
+      branch: target.branch,
+      cacheDir: join(target.cacheDir, 'records', createHash('sha256').update(key).digest('hex').slice(0, 16)),
+      ...(target.credentials ? { credentials: target.credentials } : {}),
+      ...(target.signingKey ? { signingKey: target.signingKey } : {}),
+      env: opts.env,
+      author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
+      logger,
+    });
+    return repo;
+  };
 
   let stopped = false;
   let wasLeader = false;
@@ -159,6 +180,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
       if (n > 0) logger.info({ resumed: n }, 'finished quarantines a previous leader left half-done');
       wasLeader = true;
     }
+    const repo = await recordsRepo();
     if (!repo) return;
     for (;;) {
       const r = await flushOutbox({ ...qdeps, repo, cluster: opts.cluster });
