@@ -86,8 +86,15 @@ describe('quarantine actions', () => {
     const failing = pods.slice(0, 3).map((p) => healthOf(p, { node: undefined, image: undefined }));
     const incidents = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
     assert.equal(incidents.length, 1, 'one owner incident');
-    const result = await executeVerdict(deps, decide(incidents[0]!, policy('qb-web', { budget: { maxUnavailable: '25%' } }), []));
+    const hp = policy('qb-web', { budget: { maxUnavailable: '25%' } });
+    await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies', body: hp });
+    const result = await executeVerdict(deps, decide(incidents[0]!, hp, []));
     assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Alert', 'Quarantine']);
+    // The policy's status says the budget stopped it (the circuit breaker), and what it did.
+    const status = ((await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies', name: 'qb-web' })) as HealthPolicy).status;
+    assert.equal(status?.budget?.exhausted, true);
+    assert.equal(status?.lastAction?.type, 'Quarantine');
+    assert.equal(status?.lastAction?.namespace, ns);
     assert.equal(result.budget.exhausted, true);
     assert.deepEqual(result.budget.downgraded.map((d) => d.why), ['WorkloadBudgetExhausted', 'WorkloadBudgetExhausted']);
     assert.equal((await listQuarantines(deps.client, deps.resolver, ns)).length, 1);
