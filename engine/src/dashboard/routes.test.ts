@@ -148,11 +148,13 @@ describe('dashboard routes', () => {
     }
   });
 
-  it('timeline per pod by uid; 404 for a pod without data, 400 without uid', async () => {
+  it('timeline per pod by uid; missing (200) for a pod without data, 400 without uid', async () => {
     const t = JSON.parse((await get('/dashboard/api/timeline?uid=u-1', bearer)).text) as Timeline;
     assert.equal(t.points.length, 1);
     assert.equal(t.failures, 1);
-    assert.equal((await get('/dashboard/api/timeline?uid=nope', bearer)).status, 404);
+    const none = await get('/dashboard/api/timeline?uid=nope', bearer);
+    assert.equal(none.status, 200);
+    assert.match(none.text, /"missing":true/);
     assert.equal((await get('/dashboard/api/timeline', bearer)).status, 400);
   });
 

@@ -177,8 +177,9 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     const t = now();
     const h = store.get(uid, t - windowMs);
     if (!h) {
-      ctx.status = 404;
-      ctx.body = { status: 404, reason: 'NotFound', message: 'no health data for this pod in memory' };
+      // A normal answer, not a 404: a quarantined pod may have reported to another replica or
+      // before a restart, and a browser logs every failed fetch as a console error.
+      ctx.body = { uid, missing: true, message: 'no health data for this pod in memory' };
       return;
     }
     ctx.body = buildTimeline(h, t, windowMs);

@@ -16,7 +16,17 @@ export async function runDeployment(kc: KubeConfig, namespace: string, name: str
       },
     },
   });
-  return runningPods(kc, namespace, Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','), replicas);
+  const pods = await runningPods(kc, namespace, Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','), replicas);
+  // Budgets read the owner's availability: wait until the controller has counted every pod,
+  // or a loaded machine shows a deficit the test did not cause.
+  await eventually(
+    async () => {
+      const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace });
+      assert.equal(d.status?.availableReplicas, replicas, `available ${d.status?.availableReplicas}/${replicas}`);
+    },
+    { timeoutMs: 60_000, what: `Deployment ${name} available` },
+  );
+  return pods;
 }
 
 export async function runningPods(kc: KubeConfig, namespace: string, labelSelector: string, count: number): Promise<V1Pod[]> {

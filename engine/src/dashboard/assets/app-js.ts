@@ -197,9 +197,11 @@ export const APP_JS = String.raw`(function () {
       entry.stale = false;
       fetch('api/timeline?uid=' + encodeURIComponent(uid), { credentials: 'same-origin', headers: { accept: 'application/json' } })
         .then(function (res) {
-          if (res.status === 404) { entry.missing = true; entry.data = null; return null; }
           if (!res.ok) throw new Error('HTTP ' + res.status);
-          return res.json().then(function (d) { entry.data = d; entry.missing = false; });
+          return res.json().then(function (d) {
+            if (d.missing) { entry.missing = true; entry.data = null; return; }
+            entry.data = d; entry.missing = false;
+          });
         })
         .catch(function () { /* kept: the next poll retries */ })
         .then(function () {
