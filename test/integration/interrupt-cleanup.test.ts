@@ -3,21 +3,13 @@
 // (also proving two clusters run side by side), interrupts it like Ctrl-C, and checks.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../harness/index.js';
+import { alive } from '../harness/process-alive.js';
 
-/** Alive means: exists and not a zombie (this sandbox's PID 1 may not reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   describe(`a test run ended by ${signal}`, () => {

@@ -9,6 +9,24 @@ export interface PodFacts {
   image?: string;
 }
 
+/** The parts of a pod object analytics reads (what the apiserver returns). */
+export interface PodObject {
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+  spec?: { nodeName?: string; containers?: { image?: string }[] };
+}
+
+/** A pod's facts (pure): labels, node, controlling owner and main-container image. */
+export function podFactsOf(pod: PodObject): PodFacts {
+  const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+  const image = pod.spec?.containers?.[0]?.image;
+  return {
+    labels: pod.metadata.labels ?? {},
+    ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
+    ...(owner ? { owner: { kind: owner.kind, name: owner.name, uid: owner.uid } } : {}),
+    ...(image ? { image } : {}),
+  };
+}
+
 const LIFECYCLE: Partial<Record<PodEvent['type'], LifecycleEvent['kind']>> = {
   Restarted: 'Restart',
   OOMKilled: 'OOMKilled',

@@ -4,4 +4,4 @@ export { stepHysteresis, HYSTERESIS_DEFAULTS, type HysteresisState, type Hystere
 export { groupIncidents, GROUPING_DEFAULTS, type Incident, type IncidentScope } from './grouping.js';
 export { decide, SEVERITY, type ActionType, type PlannedAction, type Verdict } from './decide.js';
 export { Evaluator, type EvaluatorOptions } from './evaluator.js';
-export { toAnalytics, type PodFacts } from './from-observe.js';
+export { toAnalytics, podFactsOf, type PodFacts, type PodObject } from './from-observe.js';

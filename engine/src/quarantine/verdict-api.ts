@@ -5,7 +5,7 @@ import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
 import { BodyError, readJsonBody } from '../observe/body.js';
-import { SEVERITY, type ActionType, type PodHealth, type Signal } from '../analytics/index.js';
+import { podFactsOf, SEVERITY, type ActionType, type PodHealth, type PodObject as AnalyticsPodObject, type Signal } from '../analytics/index.js';
 import { quarantineName } from './quarantine-object.js';
 
 export const VERDICTS_PATH = '/api/v1/verdicts';
@@ -68,10 +68,7 @@ export function validateVerdict(body: unknown): { ok: true; verdict: ExternalVer
   return problems.length > 0 ? { ok: false, problems } : { ok: true, verdict: b as unknown as ExternalVerdict };
 }
 
-interface PodObject {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
-  spec?: { nodeName?: string; containers?: { image?: string }[] };
-}
+type PodObject = AnalyticsPodObject & { metadata: { annotations?: Record<string, string> } };
 
 /**
  * `POST /api/v1/verdicts`: an independent analytics engine asks for an action on a pod. The
@@ -171,18 +168,7 @@ function injectedPolicy(pod: PodObject): string | undefined {
 }
 
 function podHealthOf(pod: PodObject): PodHealth {
-  const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
-  return {
-    namespace: pod.metadata.namespace,
-    name: pod.metadata.name,
-    uid: pod.metadata.uid,
-    labels: pod.metadata.labels ?? {},
-    ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
-    ...(owner ? { owner: { kind: owner.kind, name: owner.name, uid: owner.uid } } : {}),
-    ...(pod.spec?.containers?.[0]?.image ? { image: pod.spec.containers[0].image } : {}),
-    samples: [],
-    events: [],
-  };
+  return { namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid, ...podFactsOf(pod), samples: [], events: [] };
 }
 
 async function accessReview(client: KubeClient, user: string, groups: string[], namespace: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Router } from '@koa/router';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { Evaluator, type PodFacts, type Verdict } from '../../analytics/index.js';
+import { Evaluator, podFactsOf, type PodFacts, type PodObject, type Verdict } from '../../analytics/index.js';
 import { flushOutbox, releaseFromGit, RecordsRepo } from '../../audit/index.js';
 import { LABEL, type HealthPolicy } from '../../core/api/index.js';
 import { backoffDelay } from '../../core/backoff.js';
@@ -93,24 +93,12 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     const hit = factsCache.get(pod.uid);
     if (hit && now().getTime() - hit.at < 60_000) return hit.facts;
     const obj = await opts.client
-      .request<{ metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec?: { nodeName?: string; containers?: { image?: string }[] } }>({
-        method: 'GET',
-        path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`,
-      })
+      .request<PodObject>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}` })
       .catch((e: unknown) => {
         if (isNotFound(e)) return undefined;
         throw e;
       });
-    const owner = obj?.metadata.ownerReferences?.find((o) => o.controller);
-    const value: PodFacts | undefined =
-      obj && obj.metadata.uid === pod.uid
-        ? {
-            labels: obj.metadata.labels ?? {},
-            ...(obj.spec?.nodeName ? { node: obj.spec.nodeName } : {}),
-            ...(owner ? { owner: { kind: owner.kind, name: owner.name, uid: owner.uid } } : {}),
-            ...(obj.spec?.containers?.[0]?.image ? { image: obj.spec.containers[0].image } : {}),
-          }
-        : undefined;
+    const value = obj && obj.metadata.uid === pod.uid ? podFactsOf(obj) : undefined;
     factsCache.delete(pod.uid);
     factsCache.set(pod.uid, { facts: value, at: now().getTime() });
     if (factsCache.size > FACTS_MAX) factsCache.delete(factsCache.keys().next().value as string);
