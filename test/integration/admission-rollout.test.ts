@@ -1,5 +1,5 @@
 // Issue 5, existing pods: pods created before a policy matched them have no sidecar. They are
-// listed, and with `spec.rollout.strategy: Restart` their Deployments are restarted one at a
+// listed, and with `spec.rollout: Restart` their Deployments are restarted one at a
 // time (Deployments and a StatefulSet), never while a PodDisruptionBudget allows no disruption.
 import { strict as assert } from 'node:assert';
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
@@ -46,7 +46,7 @@ describe('admission: existing pods get the sidecar through a rolling restart', (
       },
       { what: 'workloads available and PDBs observed', timeoutMs: 60_000 },
     );
-    const policies: RolloutPolicy[] = [{ metadata: { name: 'rollout' }, spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 8080 } }, rollout: { strategy: 'Restart' } } }];
+    const policies: RolloutPolicy[] = [{ metadata: { name: 'rollout' }, spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 8080 } }, rollout: 'Restart' } }];
     hook = await startTestAdmission({ engineNamespace: engineNs, policies });
     await waitUntilInjecting(kc().makeApiClient(CoreV1Api), ns, { app: 'warmup' });
   });

@@ -9,7 +9,7 @@ const pod = (ns: string, name: string, labels: Record<string, string>, owner?: {
 });
 const policy = (name: string, ns: string, restart: boolean): RolloutPolicy => ({
   metadata: { name },
-  spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 80 } }, ...(restart ? { rollout: { strategy: 'Restart' as const } } : {}) },
+  spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 80 } }, ...(restart ? { rollout: 'Restart' as const } : {}) },
 });
 
 describe('existing pods without a sidecar', () => {

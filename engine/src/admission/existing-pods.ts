@@ -5,7 +5,7 @@ import type { Labels } from './inject/selector.js';
 
 /**
  * Pods created before a policy matched them have no sidecar until they are recreated. This
- * finds them (for `bulkhead plan`) and, for policies that opt in with `spec.rollout.strategy:
+ * finds them (for `bulkhead plan`) and, for policies that opt in with `spec.rollout:
  * Restart`, names the workloads to restart. Pure: the caller lists pods and ReplicaSets.
  */
 export interface ExistingPod extends PodLike {
@@ -23,12 +23,12 @@ export interface PodAwaitingSidecar {
   name: string;
   policy: string;
   workload: WorkloadRef;
-  /** Whether the policy asks for a restart (spec.rollout.strategy: Restart). */
+  /** Whether the policy asks for a restart (spec.rollout: Restart). */
   restart: boolean;
 }
 
 export interface RolloutPolicy extends InjectablePolicy {
-  spec: InjectablePolicy['spec'] & { rollout?: { strategy?: 'None' | 'Restart' } };
+  spec: InjectablePolicy['spec'] & { rollout?: 'None' | 'Restart' };
 }
 
 /** Which workload owns a pod; `replicaSetOwners` maps "ns/rs" to its Deployment name. */
@@ -58,7 +58,7 @@ export function podsAwaitingSidecar(
     const d = decideInjection(pod, namespace, namespaceLabels(namespace), index, sidecar);
     if (!d.inject) continue;
     const policy = index.candidates(namespace, namespaceLabels(namespace)).find((p) => p.name === d.policy)?.policy as RolloutPolicy | undefined;
-    out.push({ namespace, name: pod.metadata.name ?? '', policy: d.policy, workload: owningWorkload(pod, replicaSetOwners), restart: policy?.spec.rollout?.strategy === 'Restart' });
+    out.push({ namespace, name: pod.metadata.name ?? '', policy: d.policy, workload: owningWorkload(pod, replicaSetOwners), restart: policy?.spec.rollout === 'Restart' });
   }
   return out.sort((a, b) => (a.namespace + a.name < b.namespace + b.name ? -1 : 1));
 }

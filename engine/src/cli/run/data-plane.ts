@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, type AdmissionRuntime } from '../../admission/index.js';
+import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, startRolloutController, type AdmissionRuntime } from '../../admission/index.js';
 import type { HealthPolicy, PolicySource } from '../../core/api/index.js';
 import { credentialsFromSecretData, type GitCredentials } from '../../source/index.js';
 import type { DataPlaneConfig } from '../../core/config.js';
@@ -102,6 +102,11 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     ? createDashboardRouter({ client: deps.client, store: observe.store, token: await readDashboardToken(cfg.dashboardTokenFile), logger, registry: deps.registry })
     : undefined;
   const port = cfg.listen.port;
+  const sidecar = {
+    image: cfg.sidecar.image,
+    version: cfg.sidecar.version,
+    reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
+  };
   const admission = await startAdmission({
     kubeConfig: deps.kubeConfig,
     logger,
@@ -109,17 +114,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     engineNamespace: deps.engineNamespace,
     engineUsernames: [`system:serviceaccount:${deps.engineNamespace}:${cfg.serviceAccount}`],
     breakGlassGroups: cfg.breakGlassGroups,
-    sidecar: {
-      image: cfg.sidecar.image,
-      version: cfg.sidecar.version,
-      reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
-    },
+    sidecar,
     tls: { secretName: cfg.tlsSecret, settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(cfg.service, deps.engineNamespace), ipAddresses: ['127.0.0.1'] } },
     listen: cfg.listen,
     ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
+  const rollout = startRolloutController({ kubeConfig: deps.kubeConfig, index: () => admission.index(), sidecar, isLeader: deps.isLeader, logger });
   return {
     url: admission.url,
     caBundle: () => admission.tls.material?.bundle ?? '',
@@ -128,6 +130,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     admission,
     async stop() {
       clearInterval(forwardTimer);
+      rollout.stop();
       await pipeline.stop();
       await admission.close();
       await observe.close();
