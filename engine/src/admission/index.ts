@@ -15,4 +15,4 @@ export { patchCaBundles } from './tls/ca-bundle.js';
 export { parseAdmissionReview, type AdmissionRequest, type AdmissionResponse, type AdmissionReview } from './review.js';
 export { podsAwaitingSidecar, restartPlan, owningWorkload, type PodAwaitingSidecar, type WorkloadRef, type ExistingPod } from './existing-pods.js';
 export { restartWorkloads, RESTARTED_AT_ANNOTATION, type RestartResult } from './rollout.js';
-export { startRolloutController, type RolloutControllerOptions } from './rollout-controller.js';
+export { startRolloutController, findPodsAwaitingSidecar, type RolloutControllerOptions } from './rollout-controller.js';

@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.js';
-import { podsAwaitingSidecar, restartPlan, type ExistingPod } from './existing-pods.js';
+import { podsAwaitingSidecar, restartPlan, type ExistingPod, type PodAwaitingSidecar } from './existing-pods.js';
 import type { SidecarSettings } from './inject/patch.js';
 import type { PolicyIndex } from './inject/policy-index.js';
 import { restartWorkloads, type RestartResult } from './rollout.js';
@@ -17,6 +17,19 @@ export interface RolloutControllerOptions {
 }
 
 /**
+ * Pods that exist but carry no sidecar although a policy matches them now (the same decision
+ * the webhook would make at creation): what `bulkhead plan` lists and the controller restarts.
+ */
+export async function findPodsAwaitingSidecar(kc: KubeConfig, index: PolicyIndex, sidecar: SidecarSettings): Promise<PodAwaitingSidecar[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const [pods, namespaces, replicaSets] = await Promise.all([core.listPodForAllNamespaces(), core.listNamespace(), apps.listReplicaSetForAllNamespaces()]);
+  const labels = new Map(namespaces.items.map((n) => [n.metadata!.name!, (n.metadata?.labels ?? {}) as Record<string, string>]));
+  const owners = new Map(replicaSets.items.map((rs) => [`${rs.metadata!.namespace}/${rs.metadata!.name}`, rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '']));
+  return podsAwaitingSidecar(pods.items as unknown as ExistingPod[], index, (ns) => labels.get(ns) ?? {}, owners, sidecar);
+}
+
+/**
  * `spec.rollout: Restart`, carried out: pods that exist from before a policy matched them get
  * no sidecar until recreated, so the leader periodically finds them (the same decision the
  * webhook would make) and rolls their workloads one at a time, respecting
@@ -28,13 +41,7 @@ export function startRolloutController(opts: RolloutControllerOptions): { runOnc
   let stopped = false;
   const pass = async (): Promise<RestartResult[]> => {
     if (!opts.isLeader()) return [];
-    const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-    const apps = opts.kubeConfig.makeApiClient(AppsV1Api);
-    const [pods, namespaces, replicaSets] = await Promise.all([core.listPodForAllNamespaces(), core.listNamespace(), apps.listReplicaSetForAllNamespaces()]);
-    const labels = new Map(namespaces.items.map((n) => [n.metadata!.name!, (n.metadata?.labels ?? {}) as Record<string, string>]));
-    const owners = new Map(replicaSets.items.map((rs) => [`${rs.metadata!.namespace}/${rs.metadata!.name}`, rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '']));
-    const awaiting = podsAwaitingSidecar(pods.items as unknown as ExistingPod[], opts.index(), (ns) => labels.get(ns) ?? {}, owners, opts.sidecar);
-    const plan = restartPlan(awaiting);
+    const plan = restartPlan(await findPodsAwaitingSidecar(opts.kubeConfig, opts.index(), opts.sidecar));
     if (plan.length === 0) return [];
     opts.logger.info({ workloads: plan.map((w) => `${w.kind}/${w.namespace}/${w.name}`) }, 'rolling restart for pods created before their policy (spec.rollout: Restart)');
     const results = await restartWorkloads(opts.kubeConfig, plan, { logger: opts.logger });

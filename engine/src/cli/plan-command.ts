@@ -8,6 +8,9 @@ import { KubeClient } from '../core/kube/client.js';
 import { ResourceResolver } from '../core/kube/resources.js';
 import { desiredObjects, dryRunPlan, formatHuman, formatJson, formatMarkdown, hasChanges, listLive, type SourceRef } from '../plan/index.js';
 import { loadPolicyDir } from '../policy/index.js';
+import { findPodsAwaitingSidecar, PolicyIndex } from '../admission/index.js';
+import type { InjectablePolicy } from '../admission/inject/policy.js';
+import { excludedNamespaces } from '../plan/webhook-config.js';
 import { CONTENT_PATHS } from '../apply/index.js';
 import { GitSource } from '../source/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';
@@ -72,8 +75,25 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           const desired = desiredObjects(loaded.policies, source);
           const live = await listLive(client, resolver);
           const plan = await dryRunPlan(client, resolver, desired, live, sourceName, { force: f.forceConflicts });
-          const fmt = f.output === 'json' ? formatJson : f.output === 'markdown' ? formatMarkdown : formatHuman;
-          process.stdout.write(fmt(plan, revision));
+          // Pods that exist already get no sidecar from these policies until they are recreated.
+          // Validated HealthPolicies (their selector maps only look optional in the generated type).
+          const index = new PolicyIndex(loaded.policies.map((p) => p.policy) as unknown as InjectablePolicy[], { excludedNamespaces: excludedNamespaces('bulkhead-system') });
+          const awaiting = (await findPodsAwaitingSidecar(client.kubeConfig, index, { image: 'plan', version: 'plan', reportUrl: 'https://plan.invalid' })).map((p) => ({
+            namespace: p.namespace,
+            pod: p.name,
+            policy: p.policy,
+            workload: `${p.workload.kind}/${p.workload.name}`,
+            rollout: p.restart ? 'Restart' : 'None',
+          }));
+          if (f.output === 'json') {
+            process.stdout.write(`${JSON.stringify({ ...(JSON.parse(formatJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`);
+          } else {
+            process.stdout.write((f.output === 'markdown' ? formatMarkdown : formatHuman)(plan, revision));
+            if (awaiting.length > 0) {
+              const head = f.output === 'markdown' ? '\n#### Existing pods without the sidecar\n\n' : '\nExisting pods without the sidecar (injected only when recreated; rollout: Restart restarts their workload):\n';
+              process.stdout.write(head + awaiting.map((a) => `${f.output === 'markdown' ? '- ' : '  '}${a.namespace}/${a.pod}  policy ${a.policy}  ${a.workload}  rollout: ${a.rollout}`).join('\n') + '\n');
+            }
+          }
           setExit(plan.rejected.length > 0 ? EXIT.invalid : hasChanges(plan) ? EXIT.changes : EXIT.ok);
         } finally {
           client.close();
