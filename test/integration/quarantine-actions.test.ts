@@ -9,7 +9,7 @@ import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import { buildQuarantine, executeVerdict, ISOLATION_POLICY_NAME, listQuarantines, resumePending, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
+import { buildQuarantine, executeVerdict, ISOLATION_POLICY_NAME, listQuarantines, NODE_TAINT_KEY, resumePending, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment, runningPods } from './support/quarantine-fixtures.js';
 
@@ -110,6 +110,34 @@ describe('quarantine actions', () => {
     const [incident] = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
     const result = await executeVerdict(deps, decide(incident!, policy('qc-two', { budget: { maxUnavailable: 2 } }), []));
     assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Quarantine', 'Quarantine']);
+  });
+
+  it('a node-wide incident under taintNode taints the node NoSchedule, and the Quarantines record it', async () => {
+    const kc = getCluster().kubeConfig();
+    const ns = await newNamespace('qn');
+    const pods = await runDeployment(kc, ns, 'noded', 3);
+    const node = 'kwok-node-2';
+    // The three pods "fail together on one node" (grouping reads the node the pod reports).
+    const failing = pods.map((p) => healthOf(p, { node, owner: undefined }));
+    const [incident] = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
+    assert.equal(incident!.key, `node/${node}`);
+    const core = kc.makeApiClient(CoreV1Api);
+    try {
+      const result = await executeVerdict(deps, decide(incident!, policy('qn', { taintNode: true, budget: { maxUnavailable: 3 } }), []));
+      assert.deepEqual(result.node, { name: node, tainted: true });
+      const n = await core.readNode({ name: node });
+      assert.ok(n.spec?.taints?.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule'), 'node tainted');
+      const qs = await listQuarantines(deps.client, deps.resolver, ns);
+      assert.equal(qs.length, 3);
+      assert.ok(qs.every((q) => q.spec.actions?.some((a) => a.type === 'TaintNode' && a.detail?.startsWith(node))));
+      // Without taintNode the node is left alone.
+      const other = decide({ ...incident!, members: [] }, policy('qn2', { budget: { maxUnavailable: 3 } }), []);
+      assert.deepEqual((await executeVerdict(deps, other)).node, { name: node, tainted: false });
+    } finally {
+      // The cluster is shared by every test file: the node must schedule again.
+      const n = await core.readNode({ name: node });
+      await deps.client.request({ method: 'PATCH', path: `/api/v1/nodes/${node}`, contentType: 'application/merge-patch+json', body: { spec: { taints: (n.spec?.taints ?? []).filter((t) => t.key !== NODE_TAINT_KEY) } } });
+    }
   });
 
   it('DryRun records "would quarantine" and touches no pod', async () => {

@@ -20,6 +20,8 @@ export interface Verdict {
   mode: 'Enforce' | 'DryRun';
   /** The policy's blast-radius budget, applied by quarantine/ before any action. */
   budget?: Budget;
+  /** Taint the node of a node-wide incident so replacements start elsewhere. */
+  taintNode?: boolean;
   incident: Incident;
   actions: PlannedAction[];
 }
@@ -64,5 +66,5 @@ export function decide(incident: Incident, policy: HealthPolicy, population: rea
       });
     }
   }
-  return { policy: policy.metadata.name, mode: action.mode ?? 'Enforce', ...(action.budget ? { budget: action.budget } : {}), incident, actions: [...primary, ...similar] };
+  return { policy: policy.metadata.name, mode: action.mode ?? 'Enforce', ...(action.budget ? { budget: action.budget } : {}), ...(action.taintNode ? { taintNode: true } : {}), incident, actions: [...primary, ...similar] };
 }

@@ -41,6 +41,8 @@ export interface QuarantineResult {
   incident: string;
   budget: BudgetDecision;
   taken: TakenAction[];
+  /** A node-wide incident's node, and whether it was tainted. */
+  node?: { name: string; tainted: boolean };
 }
 
 /** Label values are short: a stable hash of the incident key. */
@@ -79,8 +81,45 @@ export async function executeVerdict(deps: QuarantineDeps, verdict: Verdict, rel
       taken.push({ ...base, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
     }
   }
+  const node = await handleNode(deps, verdict, taken, incident, now);
   await reportToPolicy(deps, verdict, budget, taken, now);
-  return { policy: verdict.policy, incident, budget, taken };
+  return { policy: verdict.policy, incident, budget, taken, ...(node ? { node } : {}) };
+}
+
+export const NODE_TAINT_KEY = 'bulkhead.dev/unhealthy';
+
+/**
+ * A node-wide incident under a policy with `taintNode`: the node gets a NoSchedule taint so the
+ * replacements of its quarantined pods start elsewhere (existing pods stay; NoSchedule evicts
+ * nothing). Idempotent; only in Enforce mode and only when a pod was actually quarantined, so a
+ * budget-stopped incident never taints. Every Quarantine of the incident records it.
+ */
+async function handleNode(deps: QuarantineDeps, verdict: Verdict, taken: TakenAction[], incident: string, now: Date): Promise<{ name: string; tainted: boolean } | undefined> {
+  if (verdict.incident.scope !== 'node') return undefined;
+  const name = verdict.incident.value;
+  const held = taken.filter((t) => t.quarantine && (t.outcome === 'done' || t.outcome === 'already') && (t.action === 'Quarantine' || t.action === 'Isolate'));
+  if (!verdict.taintNode || verdict.mode !== 'Enforce' || held.length === 0) return { name, tainted: false };
+  const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
+  const node = await deps.client.request<{ metadata: { uid: string; resourceVersion: string }; spec?: { taints?: { key: string; value?: string; effect: string }[] } }>({ method: 'GET', path });
+  const taints = node.spec?.taints ?? [];
+  if (!taints.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule')) {
+    // A merge patch replaces the whole taint list, and the node controller edits it too: the
+    // resourceVersion makes it optimistic (409 if the list changed since the read).
+    await deps.client.request({
+      method: 'PATCH',
+      path,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: [...taints, { key: NODE_TAINT_KEY, value: incident, effect: 'NoSchedule' }] } },
+    });
+  }
+  await deps.events.emit({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }, 'Warning', 'NodeTainted', `${verdict.policy}: ${held.length} pod(s) failed together on this node; tainted ${NODE_TAINT_KEY}:NoSchedule so replacements start elsewhere`);
+  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
+  for (const t of held) {
+    const q = await deps.client.request<Quarantine>({ method: 'GET', path: objectPath(res, t.quarantine!, t.namespace) });
+    if (q.spec.actions?.some((a) => a.type === 'TaintNode')) continue;
+    await patchSpecRecord(deps, q, { actions: [...(q.spec.actions ?? []), { type: 'TaintNode', time: now.toISOString(), detail: `${name} ${NODE_TAINT_KEY}:NoSchedule` }] });
+  }
+  return { name, tainted: true };
 }
 
 async function carryOut(

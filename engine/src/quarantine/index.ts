@@ -1,4 +1,4 @@
-export { executeVerdict, resumePending, enforce, patchQuarantineStatus, incidentId, type QuarantineDeps, type QuarantineResult, type TakenAction, type Outcome } from './executor.js';
+export { executeVerdict, NODE_TAINT_KEY, resumePending, enforce, patchQuarantineStatus, incidentId, type QuarantineDeps, type QuarantineResult, type TakenAction, type Outcome } from './executor.js';
 export { applyBudget, maxUnavailablePods, BUDGET_DEFAULTS, ALWAYS_PROTECTED, type BudgetDecision, type BudgetStop, type WorkloadFacts } from './budget.js';
 export { buildQuarantine, quarantineName, recordPath, INCIDENT_LABEL, POLICY_LABEL, ACTION_LABEL } from './quarantine-object.js';
 export { listQuarantines } from './cluster-facts.js';

@@ -215,6 +215,10 @@ export interface Action {
   budget?: Budget;
   releaseAfter?: Duration;
   /**
+   * When failing pods group on one node (one incident), taint that node bulkhead.dev/unhealthy:NoSchedule so their replacements start elsewhere. The taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). Default: false.
+   */
+  taintNode?: boolean;
+  /**
    * When a quarantine ends: Keep the pod (its labels restored) or Delete it. Default: Keep.
    */
   onRelease?: 'Keep' | 'Delete';

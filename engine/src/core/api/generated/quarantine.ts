@@ -192,7 +192,16 @@ export interface ActionTaken {
   /**
    * The step.
    */
-  type: 'Detach' | 'Isolate' | 'Restart' | 'Alert' | 'Release' | 'SimilarIsolate' | 'SimilarRestart' | 'SimilarAlert';
+  type:
+    | 'Detach'
+    | 'Isolate'
+    | 'Restart'
+    | 'Alert'
+    | 'Release'
+    | 'TaintNode'
+    | 'SimilarIsolate'
+    | 'SimilarRestart'
+    | 'SimilarAlert';
   /**
    * When.
    */

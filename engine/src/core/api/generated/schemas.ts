@@ -363,6 +363,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "description": "Release a quarantined pod after this long (no TTL when absent).",
             "$ref": "defs/common.schema.json#/$defs/duration"
           },
+          "taintNode": {
+            "description": "When failing pods group on one node (one incident), taint that node bulkhead.dev/unhealthy:NoSchedule so their replacements start elsewhere. The taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). Default: false.",
+            "type": "boolean"
+          },
           "onRelease": {
             "description": "When a quarantine ends: Keep the pod (its labels restored) or Delete it. Default: Keep.",
             "type": "string",
@@ -1155,6 +1159,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
                     "Restart",
                     "Alert",
                     "Release",
+                    "TaintNode",
                     "SimilarIsolate",
                     "SimilarRestart",
                     "SimilarAlert"
@@ -1750,6 +1755,9 @@ export const fieldHomes: Record<string, Record<string, string[]>> = {
     "status": [
       "(top level)",
       "status.conditions[]"
+    ],
+    "taintNode": [
+      "spec.action"
     ],
     "tcp": [
       "spec.probe"
