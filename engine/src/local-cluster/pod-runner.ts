@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
@@ -142,6 +143,12 @@ export class PodRunner {
     await writeFile(join(dir, 'token'), token, { mode: 0o600 });
     const [appPort, healthPort] = (await freePorts(2)) as [number, number];
     const app = await startProcess(`app-${name}`, process.execPath, [demoApp, String(appPort), name], join(dir, 'app.log'));
+    // Like a kubelet's startup probe: the sidecar (and whoever drives the app) starts only
+    // once the app accepts connections, however slow the machine is.
+    if (!(await listening(appPort, 15_000))) {
+      await app.stop(1000);
+      throw new Error(`app of ${name} did not listen on ${appPort}: ${await app.logTail(5)}`);
+    }
     const container = pod.spec!.containers.find((c) => c.name === SIDECAR_CONTAINER)!;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
     for (const e of container.env ?? []) {
@@ -181,6 +188,23 @@ export class PodRunner {
   async removeFiles(): Promise<void> {
     await rm(this.opts.workDir, { recursive: true, force: true });
   }
+}
+
+/** True once 127.0.0.1:port accepts a TCP connection, false after the timeout. */
+async function listening(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((done) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.end();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** Downward API values the kubelet would fill in; literal values as they are. */
