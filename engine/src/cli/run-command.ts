@@ -59,7 +59,6 @@ const bool = (name: string, v: string): boolean => {
 
 /** Flags + environment → EngineConfig, once. The only place the engine's env is read. */
 export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.env): EngineConfig {
-  const [host, portText] = f.listen.includes(':') ? [f.listen.slice(0, f.listen.lastIndexOf(':')), f.listen.slice(f.listen.lastIndexOf(':') + 1)] : ['0.0.0.0', f.listen];
   const secretFile = f.webhookSecretFile ?? env.BULKHEAD_WEBHOOK_SECRET_FILE;
   const webhookSecret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.BULKHEAD_WEBHOOK_SECRET;
   const kubeconfig = f.kubeconfig ?? env.KUBECONFIG;
@@ -68,7 +67,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     ...(kubeconfig ? { kubeconfig } : {}),
     namespace,
     identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    listen: { host: host || '0.0.0.0', port: Number.parseInt(portText ?? '8080', 10) },
+    listen: hostPort(f.listen, 8080),
     apply: bool('apply', f.apply),
     forceConflicts: f.forceConflicts,
     leaderElection: {

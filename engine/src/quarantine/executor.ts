@@ -48,7 +48,7 @@ export interface QuarantineResult {
 /** Label values are short: a stable hash of the incident key. */
 export const incidentId = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
-const podPath = (ns: string, name: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+export const podPath = (ns: string, name: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 
 /**
  * Carries out one verdict: budget first, then per allowed action, in an order chosen so a

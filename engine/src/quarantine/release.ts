@@ -3,7 +3,7 @@ import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import { objectPath, type ResourceResolver } from '../core/kube/resources.js';
 import { planReattach } from './actions/detach-patch.js';
-import { patchQuarantineStatus } from './executor.js';
+import { patchQuarantineStatus, podPath } from './executor.js';
 
 export interface ReleaseDeps {
   client: KubeClient;
@@ -12,7 +12,6 @@ export interface ReleaseDeps {
   now: () => Date;
 }
 
-const podPath = (ns: string, name: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 
 /**
  * Releases a quarantined pod: restores the labels it lost (it rejoins its workload and its

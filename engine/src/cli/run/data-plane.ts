@@ -63,13 +63,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     const policies = deps.policies();
     const secrets = new Map<string, Record<string, string>>();
     for (const name of new Set(policies.flatMap((p) => (p.spec.forward ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []))))) {
-      const secret = await deps.client
-        .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(name)}` })
-        .catch((e: unknown) => {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        });
-      if (secret?.data) secrets.set(name, Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+      const data = await engineSecretData(deps, name);
+      if (data) secrets.set(name, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
     }
     const problems = forwarding.update(policies, (ref) => secrets.get(ref.name)?.[ref.key ?? 'token']);
     for (const p of problems) logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
@@ -147,13 +142,18 @@ async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget |
   if (!branch) return undefined; // a tag or a pinned commit cannot take commits
   let credentials: GitCredentials | undefined;
   if (source.spec.secretRef) {
-    const secret = await deps.client
-      .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(source.spec.secretRef.name)}` })
-      .catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      });
-    credentials = credentialsFromSecretData(secret?.data);
+    credentials = credentialsFromSecretData(await engineSecretData(deps, source.spec.secretRef.name));
   }
   return { url: source.spec.url, branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
+}
+
+/** A Secret's `data` (base64 values) in the engine's namespace; undefined when it does not exist. */
+async function engineSecretData(deps: DataPlaneDeps, name: string): Promise<Record<string, string> | undefined> {
+  const secret = await deps.client
+    .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(name)}` })
+    .catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
+  return secret?.data;
 }
