@@ -1,6 +1,17 @@
 // One-way flow (DESIGN.md): a stage imports only earlier stages and core/. Nothing imports
 // cli/. The order below is the pipeline order; each rule forbids importing a later stage.
-const stages = ['source', 'policy', 'plan', 'apply', 'admission', 'observe', 'analytics', 'quarantine', 'audit', 'dashboard'];
+const stages = [
+  'source',
+  'policy',
+  'plan',
+  'apply',
+  'admission',
+  'observe',
+  'analytics',
+  'quarantine',
+  'audit',
+  'dashboard',
+];
 
 const laterThan = (i) => stages.slice(i + 1);
 const stageRules = stages.map((stage, i) => ({
@@ -48,7 +59,11 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs'],
+    },
     exclude: { path: 'node_modules' },
   },
 };

@@ -3,18 +3,45 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', 'node_modules/', 'dist/', 'coverage/', 'bench/results/', 'test-artifacts/', 'engine/src/core/api/generated/', '**/testdata/**'] },
+  {
+    ignores: [
+      '.dependency-cruiser.cjs',
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      'bench/results/',
+      'test-artifacts/',
+      'engine/src/core/api/generated/',
+      '**/testdata/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-syntax': [
         'error',
         // Tests wait with eventually(), never a focused or skipped test.
-        { selector: "CallExpression[callee.object.name=/^(it|describe|context)$/][callee.property.name=/^(only|skip)$/]", message: 'no focused or skipped tests' },
+        {
+          selector:
+            'CallExpression[callee.object.name=/^(it|describe|context)$/][callee.property.name=/^(only|skip)$/]',
+          message: 'no focused or skipped tests',
+        },
       ],
     },
   },
@@ -23,7 +50,10 @@ export default tseslint.config(
     ignores: ['**/*.test.ts', 'engine/src/main.ts', 'engine/src/cli/**', 'engine/src/local-cluster/**'],
     rules: {
       // Config is built once at the edge and passed in: no env reads deep in the stages.
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read env in cli/ and pass config in' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read env in cli/ and pass config in' },
+      ],
     },
   },
 );

@@ -23,12 +23,27 @@ const CONNECTIONS = 8;
 export function benchPolicies(): InjectablePolicy[] {
   const out: InjectablePolicy[] = [];
   for (let i = 0; i < POLICIES - 21; i++) {
-    out.push({ metadata: { name: `team-${i}` }, spec: { match: { namespaces: [`team-${i % 90}`], selector: { matchLabels: { app: `svc-${i}` } } }, probe: { http: { path: '/healthz', port: 8080 } } } });
+    out.push({
+      metadata: { name: `team-${i}` },
+      spec: {
+        match: { namespaces: [`team-${i % 90}`], selector: { matchLabels: { app: `svc-${i}` } } },
+        probe: { http: { path: '/healthz', port: 8080 } },
+      },
+    });
   }
   for (let i = 0; i < 20; i++) {
-    out.push({ metadata: { name: `tier-${i}` }, spec: { match: { namespaceSelector: { matchLabels: { tier: `t${i}` } } }, probe: { tcp: { port: 8080 } } } });
+    out.push({
+      metadata: { name: `tier-${i}` },
+      spec: { match: { namespaceSelector: { matchLabels: { tier: `t${i}` } } }, probe: { tcp: { port: 8080 } } },
+    });
   }
-  out.push({ metadata: { name: 'shop-web' }, spec: { match: { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } }, probe: { http: { path: '/healthz', port: 'http' } } } });
+  out.push({
+    metadata: { name: 'shop-web' },
+    spec: {
+      match: { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } },
+      probe: { http: { path: '/healthz', port: 'http' } },
+    },
+  });
   return out;
 }
 
@@ -41,8 +56,16 @@ export function podReview(): string {
     ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
     env: Array.from({ length: 12 }, (_, i) => ({ name: `SETTING_${i}`, value: `value-number-${i}-of-the-web-config` })),
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-    readinessProbe: { httpGet: { path: '/ready', port: 'http', scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
-    volumeMounts: [{ name: 'kube-api-access-abcde', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    readinessProbe: {
+      httpGet: { path: '/ready', port: 'http', scheme: 'HTTP' },
+      periodSeconds: 5,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    },
+    volumeMounts: [
+      { name: 'kube-api-access-abcde', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ],
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
     imagePullPolicy: 'IfNotPresent',
@@ -55,11 +78,25 @@ export function podReview(): string {
       namespace: 'shop',
       labels,
       annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-26T01:00:00Z' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9c6b5f4d', uid: '0c4ad1de-8a6b-4a38-9d5e-4b1f0e2f6d11', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'web-7d9c6b5f4d',
+          uid: '0c4ad1de-8a6b-4a38-9d5e-4b1f0e2f6d11',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       containers: [container],
-      volumes: [{ name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } }],
+      volumes: [
+        {
+          name: 'kube-api-access-abcde',
+          projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] },
+        },
+      ],
       serviceAccountName: 'default',
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
@@ -82,7 +119,11 @@ export function podReview(): string {
       requestResource: { group: '', version: 'v1', resource: 'pods' },
       namespace: 'shop',
       operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'b1e3', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      userInfo: {
+        username: 'system:serviceaccount:kube-system:replicaset-controller',
+        uid: 'b1e3',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+      },
       object: pod,
       oldObject: null,
       dryRun: false,
@@ -96,7 +137,15 @@ export function podReview(): string {
 
 async function servingCert(): Promise<{ ca: string; serving: { cert: string; key: string } }> {
   const ca = await createCertificateAuthority('bench-ca', 1);
-  return { ca: ca.cert, serving: await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 }) };
+  return {
+    ca: ca.cert,
+    serving: await issueCertificate(ca, {
+      commonName: '127.0.0.1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validForDays: 1,
+    }),
+  };
 }
 
 function announce(port: number, ca: string): void {
@@ -107,7 +156,14 @@ function announce(port: number, ca: string): void {
 
 export async function serveBulkhead(): Promise<void> {
   const { ca, serving } = await servingCert();
-  const [{ pino }, { Registry }, { createAdmissionApp }, { createMutateProcessor, createValidateProcessor }, { startAdmissionServer }, { PolicyIndex }] = await Promise.all([
+  const [
+    { pino },
+    { Registry },
+    { createAdmissionApp },
+    { createMutateProcessor, createValidateProcessor },
+    { startAdmissionServer },
+    { PolicyIndex },
+  ] = await Promise.all([
     import('pino'),
     import('prom-client'),
     import('../engine/src/admission/app.js'),
@@ -115,8 +171,12 @@ export async function serveBulkhead(): Promise<void> {
     import('../engine/src/admission/server.js'),
     import('../engine/src/admission/inject/policy-index.js'),
   ]);
-  const index = new PolicyIndex(benchPolicies(), { excludedNamespaces: ['kube-system', 'kube-public', 'bulkhead-system'] });
-  const nsLabels: Record<string, Record<string, string>> = { shop: { 'kubernetes.io/metadata.name': 'shop', tier: 't3' } };
+  const index = new PolicyIndex(benchPolicies(), {
+    excludedNamespaces: ['kube-system', 'kube-public', 'bulkhead-system'],
+  });
+  const nsLabels: Record<string, Record<string, string>> = {
+    shop: { 'kubernetes.io/metadata.name': 'shop', tier: 't3' },
+  };
   const app = createAdmissionApp({
     // The production logger at its production level, writing to /dev/null: logging is part of the cost.
     logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
@@ -124,9 +184,16 @@ export async function serveBulkhead(): Promise<void> {
     mutate: createMutateProcessor({
       policies: () => index,
       namespaceLabels: (ns) => nsLabels[ns] ?? { 'kubernetes.io/metadata.name': ns },
-      sidecar: { image: 'registry.example/bulkhead/sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports' },
+      sidecar: {
+        image: 'registry.example/bulkhead/sidecar:0.1.0',
+        version: '0.1.0',
+        reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports',
+      },
     }),
-    validate: createValidateProcessor({ guard: { engineUsernames: [], breakGlassGroups: [] }, breakGlass: () => false }),
+    validate: createValidateProcessor({
+      guard: { engineUsernames: [], breakGlassGroups: [] },
+      breakGlass: () => false,
+    }),
   });
   announce((await startAdmissionServer(app, serving)).port, ca);
 }
@@ -134,13 +201,19 @@ export async function serveBulkhead(): Promise<void> {
 /** The reference: read the body, take the uid, answer a fixed patch. No framework, no policy. */
 export async function serveBare(): Promise<void> {
   const { ca, serving } = await servingCert();
-  const fixedPatch = Buffer.from(JSON.stringify([{ op: 'add', path: '/metadata/labels/injected', value: 'true' }])).toString('base64');
+  const fixedPatch = Buffer.from(
+    JSON.stringify([{ op: 'add', path: '/metadata/labels/injected', value: 'true' }]),
+  ).toString('base64');
   const server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } }).request.uid;
-      const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch } });
+      const body = JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: { uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch },
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
@@ -173,7 +246,11 @@ async function bundleSelf(mode: 'bulkhead' | 'bare'): Promise<string> {
   // parent's code and packages (autocannon, the local cluster, the kube client), and the bare
   // server free of koa, pino and prom-client.
   await build({
-    stdin: { contents: `import { ${fn} } from './admission.bench.ts';\nawait ${fn}();\n`, resolveDir: dirname(self), loader: 'ts' },
+    stdin: {
+      contents: `import { ${fn} } from './admission.bench.ts';\nawait ${fn}();\n`,
+      resolveDir: dirname(self),
+      loader: 'ts',
+    },
     outfile: out,
     bundle: true,
     platform: 'node',
@@ -210,13 +287,20 @@ interface RateFigures {
   failures: number;
 }
 
-type Tracker = Promise<autocannon.Result> & { on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void };
+type Tracker = Promise<autocannon.Result> & {
+  on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+};
 
 /**
  * One autocannon run. Besides its own result (whole-ms latency buckets), every response time is
  * kept as the float autocannon measures, for sub-millisecond percentiles.
  */
-async function load(s: Served, seconds: number, overallRate?: number, connections = CONNECTIONS): Promise<{ r: autocannon.Result; ms: number[] }> {
+async function load(
+  s: Served,
+  seconds: number,
+  overallRate?: number,
+  connections = CONNECTIONS,
+): Promise<{ r: autocannon.Result; ms: number[] }> {
   const ms: number[] = [];
   const { default: run } = await import('autocannon');
   const tracker = run({
@@ -235,16 +319,26 @@ const REVIEW = podReview();
 
 async function checkInjects(): Promise<void> {
   // The processor the child runs, once in-process: the review must come out patched.
-  const [{ createMutateProcessor }, { PolicyIndex }] = await Promise.all([import('../engine/src/admission/processors.js'), import('../engine/src/admission/inject/policy-index.js')]);
+  const [{ createMutateProcessor }, { PolicyIndex }] = await Promise.all([
+    import('../engine/src/admission/processors.js'),
+    import('../engine/src/admission/inject/policy-index.js'),
+  ]);
   const index = new PolicyIndex(benchPolicies(), { excludedNamespaces: ['kube-system'] });
-  const mutate = createMutateProcessor({ policies: () => index, namespaceLabels: () => ({}), sidecar: { image: 'x', version: '0', reportUrl: 'https://x' } });
+  const mutate = createMutateProcessor({
+    policies: () => index,
+    namespaceLabels: () => ({}),
+    sidecar: { image: 'x', version: '0', reportUrl: 'https://x' },
+  });
   const res = await mutate((JSON.parse(REVIEW) as { request: Parameters<typeof mutate>[0] }).request);
   if (res.outcome !== 'patched') throw new Error(`bench review is not injected: ${res.note}`);
 }
 
 const bench: Bench = async ({ log, quick }) => {
   await checkInjects();
-  const servers = { bulkhead: await startChild(await bundleSelf('bulkhead'), 'bulkhead'), bare: await startChild(await bundleSelf('bare'), 'bare') };
+  const servers = {
+    bulkhead: await startChild(await bundleSelf('bulkhead'), 'bulkhead'),
+    bare: await startChild(await bundleSelf('bare'), 'bare'),
+  };
   const modes = ['bulkhead', 'bare'] as const;
   const peak = { bulkhead: 0, bare: 0 };
   const sampler = setInterval(() => {
@@ -261,14 +355,20 @@ const bench: Bench = async ({ log, quick }) => {
   try {
     for (const m of modes) {
       const { r: warm } = await load(servers[m], 2, 100, 2);
-      if (warm.non2xx > 0 || warm.errors > 0) throw new Error(`${m}: warm-up had ${warm.non2xx} non-2xx, ${warm.errors} errors`);
+      if (warm.non2xx > 0 || warm.errors > 0)
+        throw new Error(`${m}: warm-up had ${warm.non2xx} non-2xx, ${warm.errors} errors`);
     }
     // Back to back, same rate, both servers, repeated: the machine's noise hits both alike.
     for (let rep = 0; rep < reps; rep++) {
       for (const rate of RATES) {
         for (const m of modes) {
           const { r, ms } = await load(servers[m], seconds, rate);
-          const f = { p50: round(percentile(ms, 50), 3), p99: round(percentile(ms, 99), 3), rps: r.requests.average, failures: r.non2xx + r.errors + r.timeouts };
+          const f = {
+            p50: round(percentile(ms, 50), 3),
+            p99: round(percentile(ms, 99), 3),
+            rps: r.requests.average,
+            failures: r.non2xx + r.errors + r.timeouts,
+          };
           figures[m].set(rate, [...(figures[m].get(rate) ?? []), f]);
           log(`${m} @${rate}/s: p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps} req/s, ${f.failures} failures`);
         }
@@ -283,13 +383,19 @@ const bench: Bench = async ({ log, quick }) => {
     clearInterval(sampler);
     for (const m of modes) servers[m].child.kill('SIGTERM');
   }
-  const med = (m: 'bulkhead' | 'bare', rate: number, k: keyof RateFigures): number => median(figures[m].get(rate)!.map((f) => f[k]));
+  const med = (m: 'bulkhead' | 'bare', rate: number, k: keyof RateFigures): number =>
+    median(figures[m].get(rate)!.map((f) => f[k]));
   const mib = (b: number): number => round(b / 2 ** 20, 1);
   log(`peak RSS: bulkhead ${mib(peak.bulkhead)} MiB, bare ${mib(peak.bare)} MiB`);
   const results: BenchResult[] = [];
   for (const rate of RATES) {
     results.push(
-      withBaseline({ name: `/mutate p50 at ${rate} req/s (${POLICIES} policies)`, value: med('bulkhead', rate, 'p50'), unit: 'ms', baseline: { name: 'bare https', value: med('bare', rate, 'p50') } }),
+      withBaseline({
+        name: `/mutate p50 at ${rate} req/s (${POLICIES} policies)`,
+        value: med('bulkhead', rate, 'p50'),
+        unit: 'ms',
+        baseline: { name: 'bare https', value: med('bare', rate, 'p50') },
+      }),
       withBaseline({
         name: `/mutate p99 at ${rate} req/s (${POLICIES} policies)`,
         value: med('bulkhead', rate, 'p99'),
@@ -347,7 +453,9 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
     for (const name of ['shop', 'bulkhead-system']) await core.createNamespace({ body: { metadata: { name } } });
     const workers = 10;
     const perWorker = quick ? 20 : 60;
-    const body = (JSON.parse(podReview()) as { request: { object: { metadata: Record<string, unknown>; spec: unknown } } }).request.object;
+    const body = (
+      JSON.parse(podReview()) as { request: { object: { metadata: Record<string, unknown>; spec: unknown } } }
+    ).request.object;
     const phase = async (what: string): Promise<{ ms: number[]; injected: number; failures: number }> => {
       const ms: number[] = [];
       let injected = 0;
@@ -357,7 +465,10 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
           for (let i = 0; i < perWorker; i++) {
             const t = performance.now();
             try {
-              const p = await core.createNamespacedPod({ namespace: 'shop', body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never });
+              const p = await core.createNamespacedPod({
+                namespace: 'shop',
+                body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never,
+              });
               ms.push(performance.now() - t);
               if (p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar')) injected++;
             } catch {
@@ -366,7 +477,9 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
           }
         }),
       );
-      log(`apiserver ${what}: ${ms.length} creates, p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms, ${injected} injected, ${failures} failures`);
+      log(
+        `apiserver ${what}: ${ms.length} creates, p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms, ${injected} injected, ${failures} failures`,
+      );
       return { ms, injected, failures };
     };
     await phase('warm-up (no webhook)');
@@ -378,14 +491,30 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
       engineNamespace: 'bulkhead-system',
       engineUsernames: [],
       breakGlassGroups: [],
-      sidecar: { image: 'registry.example/bulkhead/sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports' },
-      tls: { secretName: 'bulkhead-webhook-tls', settings: { dnsNames: ['bulkhead.bulkhead-system.svc'], ipAddresses: ['127.0.0.1'], caValidityMs: 3_600_000, servingValidityMs: 1_800_000, caOverlapMs: 600_000 } },
+      sidecar: {
+        image: 'registry.example/bulkhead/sidecar:0.1.0',
+        version: '0.1.0',
+        reportUrl: 'https://bulkhead.bulkhead-system.svc/api/v1/reports',
+      },
+      tls: {
+        secretName: 'bulkhead-webhook-tls',
+        settings: {
+          dnsNames: ['bulkhead.bulkhead-system.svc'],
+          ipAddresses: ['127.0.0.1'],
+          caValidityMs: 3_600_000,
+          servingValidityMs: 1_800_000,
+          caOverlapMs: 600_000,
+        },
+      },
       listen: { host: '127.0.0.1', port: 0 },
       policies: { list: () => benchPolicies(), onChange: () => {}, stop: async () => {} },
     });
     // Configurations apply asynchronously: create until one pod comes back injected.
     for (let i = 0; i < 200; i++) {
-      const p = await core.createNamespacedPod({ namespace: 'shop', body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never });
+      const p = await core.createNamespacedPod({
+        namespace: 'shop',
+        body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never,
+      });
       if (p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar')) break;
     }
     const withHook = await phase('with webhook');
@@ -397,7 +526,10 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
         unit: 'ms',
         baseline: { name: 'no webhook', value: p95(baseline.ms) },
         goal: 'ratio <= 1.2, 0 failures, every pod injected',
-        met: p95(withHook.ms) / p95(baseline.ms) <= 1.2 && withHook.failures === 0 && withHook.injected === withHook.ms.length,
+        met:
+          p95(withHook.ms) / p95(baseline.ms) <= 1.2 &&
+          withHook.failures === 0 &&
+          withHook.injected === withHook.ms.length,
         notes: `${withHook.injected}/${withHook.ms.length} injected; p50 ${round(percentile(withHook.ms, 50), 2)} vs ${round(percentile(baseline.ms, 50), 2)} ms`,
       }),
     ];

@@ -20,8 +20,18 @@ import { installCrds } from '../test/harness/crds.js';
 import { median, percentile, round, withBaseline, type Bench } from './lib.js';
 
 const run = promisify(execFile);
-const GIT_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_SYSTEM: '/dev/null', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x.invalid' };
-const git = (cwd: string, ...args: string[]) => run('git', args, { cwd, env: GIT_ENV, maxBuffer: 64 << 20 }).then((r) => r.stdout.trim());
+const GIT_ENV = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: tmpdir(),
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_SYSTEM: '/dev/null',
+  GIT_AUTHOR_NAME: 'b',
+  GIT_AUTHOR_EMAIL: 'b@x.invalid',
+  GIT_COMMITTER_NAME: 'b',
+  GIT_COMMITTER_EMAIL: 'b@x.invalid',
+};
+const git = (cwd: string, ...args: string[]) =>
+  run('git', args, { cwd, env: GIT_ENV, maxBuffer: 64 << 20 }).then((r) => r.stdout.trim());
 
 async function bareRepo(root: string): Promise<{ url: string; bare: string; work: string }> {
   const bare = join(root, 'origin.git');
@@ -47,9 +57,23 @@ const bench: Bench = async ({ log, quick }) => {
     const client = new KubeClient(kc, { maxSockets: 16 });
     const resolver = new ResourceResolver(client);
     const logger = silentLogger();
-    const deps = { client, resolver, logger, events: new EventRecorder(client, { component: 'bulkhead', instance: 'bench', logger }), cluster: 'bench', now: () => new Date() };
+    const deps = {
+      client,
+      resolver,
+      logger,
+      events: new EventRecorder(client, { component: 'bulkhead', instance: 'bench', logger }),
+      cluster: 'bench',
+      now: () => new Date(),
+    };
     const origin = await bareRepo(root);
-    const repo = new RecordsRepo({ url: origin.url, branch: 'main', cacheDir: join(root, 'engine'), env: { path: GIT_ENV.PATH, home: GIT_ENV.HOME }, author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' }, logger });
+    const repo = new RecordsRepo({
+      url: origin.url,
+      branch: 'main',
+      cacheDir: join(root, 'engine'),
+      env: { path: GIT_ENV.PATH, home: GIT_ENV.HOME },
+      author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
+      logger,
+    });
 
     // Producer: quarantines at an even rate, each made Isolated as the executor would.
     const createdAt = new Map<string, number>();
@@ -61,9 +85,23 @@ const bench: Bench = async ({ log, quick }) => {
         const due = t0 + (i * spreadMs) / total;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((ok) => setTimeout(ok, wait));
-        const pod = { namespace: ns, name: `storm-${i}`, uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, labels: {}, samples: [], events: [] };
+        const pod = {
+          namespace: ns,
+          name: `storm-${i}`,
+          uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          labels: {},
+          samples: [],
+          events: [],
+        };
         const q = buildQuarantine({
-          action: { pod, action: 'Quarantine', role: 'primary', reason: 'ConsecutiveProbeFailures', message: 'bench', signals: [] },
+          action: {
+            pod,
+            action: 'Quarantine',
+            role: 'primary',
+            reason: 'ConsecutiveProbeFailures',
+            message: 'bench',
+            signals: [],
+          },
           kind: 'Quarantine',
           policy: 'storm',
           mode: 'Enforce',
@@ -71,8 +109,18 @@ const bench: Bench = async ({ log, quick }) => {
           cluster: 'bench',
           now: new Date(),
         });
-        const created = await client.request<Quarantine>({ method: 'POST', path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/${res.plural}`, body: q });
-        await patchQuarantineStatus(deps, created, { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath! } }, 'Isolated', 'bench');
+        const created = await client.request<Quarantine>({
+          method: 'POST',
+          path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/${res.plural}`,
+          body: q,
+        });
+        await patchQuarantineStatus(
+          deps,
+          created,
+          { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath! } },
+          'Isolated',
+          'bench',
+        );
         createdAt.set(q.spec.recordPath!, performance.now());
         produced++;
       }
@@ -101,9 +149,13 @@ const bench: Bench = async ({ log, quick }) => {
     }
     await producer;
     const lastCreated = Math.max(...createdAt.values());
-    const inGit = (await git(origin.bare, 'ls-tree', '-r', '--name-only', 'main', '--', 'records/bench')).split('\n').filter(Boolean).length;
+    const inGit = (await git(origin.bare, 'ls-tree', '-r', '--name-only', 'main', '--', 'records/bench'))
+      .split('\n')
+      .filter(Boolean).length;
     const lags = [...createdAt].map(([p, t]) => (pushedAt.get(p) ?? lastPush) - t);
-    log(`${total} quarantines → ${commits} commits, ${inGit} records in git, last push ${(lastPush - lastCreated).toFixed(0)} ms after the last quarantine`);
+    log(
+      `${total} quarantines → ${commits} commits, ${inGit} records in git, last push ${(lastPush - lastCreated).toFixed(0)} ms after the last quarantine`,
+    );
 
     // Baseline: one commit + push per record with the git CLI, 100 records.
     const seed = join(root, 'baseline');
@@ -122,11 +174,35 @@ const bench: Bench = async ({ log, quick }) => {
     const baselineRate = n / ((performance.now() - tb) / 1000);
     const drainSeconds = (lastPush - t0) / 1000;
     return [
-      { name: `audit storm: commits for ${total} quarantines`, value: commits, unit: 'commits', goal: `<= ${Math.ceil(spreadMs / 1000) + 5} (batched, about one a second)`, met: commits <= Math.ceil(spreadMs / 1000) + 5 },
-      { name: 'audit storm: records present in git', value: inGit, unit: 'records', goal: `= ${total}`, met: inGit === total },
-      { name: 'audit storm: last quarantine → last push', value: round(lastPush - lastCreated, 0), unit: 'ms', goal: '<= 5000', met: lastPush - lastCreated <= 5000 },
+      {
+        name: `audit storm: commits for ${total} quarantines`,
+        value: commits,
+        unit: 'commits',
+        goal: `<= ${Math.ceil(spreadMs / 1000) + 5} (batched, about one a second)`,
+        met: commits <= Math.ceil(spreadMs / 1000) + 5,
+      },
+      {
+        name: 'audit storm: records present in git',
+        value: inGit,
+        unit: 'records',
+        goal: `= ${total}`,
+        met: inGit === total,
+      },
+      {
+        name: 'audit storm: last quarantine → last push',
+        value: round(lastPush - lastCreated, 0),
+        unit: 'ms',
+        goal: '<= 5000',
+        met: lastPush - lastCreated <= 5000,
+      },
       { name: 'audit storm: record lag p50', value: round(median(lags), 0), unit: 'ms' },
-      { name: 'audit storm: record lag p95', value: round(percentile(lags, 95), 0), unit: 'ms', goal: '<= 5000', met: percentile(lags, 95) <= 5000 },
+      {
+        name: 'audit storm: record lag p95',
+        value: round(percentile(lags, 95), 0),
+        unit: 'ms',
+        goal: '<= 5000',
+        met: percentile(lags, 95) <= 5000,
+      },
       withBaseline({
         name: 'audit throughput (records pushed per second, storm)',
         value: round(total / drainSeconds, 1),

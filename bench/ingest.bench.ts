@@ -21,7 +21,16 @@ const PODS = 10_000;
 // image would: under tsx the TypeScript loader itself would weigh on RSS.
 async function bundleServer(): Promise<string> {
   const outfile = join(import.meta.dirname, 'results', '.build', 'ingest-server.mjs');
-  await build({ entryPoints: [join(import.meta.dirname, 'support', 'ingest-server.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(import.meta.dirname, 'support', 'ingest-server.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -31,8 +40,14 @@ interface Mem {
   arrayBuffers: number;
 }
 
-async function startServer(file: string, mode: 'observe' | 'baseline', certDir: string): Promise<{ child: ChildProcess; port: number; mem(): Promise<Mem> }> {
-  const child = spawn(process.execPath, ['--expose-gc', file, mode, certDir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+async function startServer(
+  file: string,
+  mode: 'observe' | 'baseline',
+  certDir: string,
+): Promise<{ child: ChildProcess; port: number; mem(): Promise<Mem> }> {
+  const child = spawn(process.execPath, ['--expose-gc', file, mode, certDir], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   const mem = async (): Promise<Mem> => {
     child.send('mem');
@@ -42,7 +57,13 @@ async function startServer(file: string, mode: 'observe' | 'baseline', certDir: 
   return { child, port: Number(chunk.toString().trim()), mem };
 }
 
-function load(port: number, seconds: number, seqs: Uint32Array, overallRate?: number, amount?: number): Promise<autocannon.Result> {
+function load(
+  port: number,
+  seconds: number,
+  seqs: Uint32Array,
+  overallRate?: number,
+  amount?: number,
+): Promise<autocannon.Result> {
   let next = 0;
   const t0 = Date.now();
   return autocannon({
@@ -85,12 +106,19 @@ const bench: Bench = async ({ log, quick }) => {
   const seconds = quick ? 5 : 20;
   const dir = await mkdtemp(join(tmpdir(), 'bh-ingest-bench-'));
   const ca = await createCertificateAuthority('bench-ca', 1);
-  const cert = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+  const cert = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    validForDays: 1,
+  });
   await writeFile(join(dir, 'tls.crt'), cert.cert);
   await writeFile(join(dir, 'tls.key'), cert.key);
 
   const file = await bundleServer();
-  const run = async (mode: 'observe' | 'baseline'): Promise<{ r: autocannon.Result; paced: autocannon.Result; mem: Mem }> => {
+  const run = async (
+    mode: 'observe' | 'baseline',
+  ): Promise<{ r: autocannon.Result; paced: autocannon.Result; mem: Mem }> => {
     const { child, port, mem } = await startServer(file, mode, dir);
     try {
       const seqs = new Uint32Array(PODS);
@@ -113,8 +141,12 @@ const bench: Bench = async ({ log, quick }) => {
   const obs = await run('observe');
   const rate = (x: autocannon.Result): number => x.requests.average;
   const mib = (b: number): number => round(b / 2 ** 20, 1);
-  log(`observe ${round(rate(obs.r))} req/s p99 ${obs.r.latency.p99} ms non2xx ${obs.r.non2xx} errors ${obs.r.errors}; baseline ${round(rate(base.r))} req/s p99 ${base.r.latency.p99} ms`);
-  log(`after GC: observe rss ${mib(obs.mem.rss)} heap ${mib(obs.mem.heapUsed)} buffers ${mib(obs.mem.arrayBuffers)}; baseline rss ${mib(base.mem.rss)} heap ${mib(base.mem.heapUsed)} buffers ${mib(base.mem.arrayBuffers)} MiB`);
+  log(
+    `observe ${round(rate(obs.r))} req/s p99 ${obs.r.latency.p99} ms non2xx ${obs.r.non2xx} errors ${obs.r.errors}; baseline ${round(rate(base.r))} req/s p99 ${base.r.latency.p99} ms`,
+  );
+  log(
+    `after GC: observe rss ${mib(obs.mem.rss)} heap ${mib(obs.mem.heapUsed)} buffers ${mib(obs.mem.arrayBuffers)}; baseline rss ${mib(base.mem.rss)} heap ${mib(base.mem.heapUsed)} buffers ${mib(base.mem.arrayBuffers)} MiB`,
+  );
   const held = (m: Mem): number => m.heapUsed + m.arrayBuffers;
   return [
     withBaseline({

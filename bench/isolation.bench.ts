@@ -39,14 +39,25 @@ const bench: Bench = async ({ log, quick }) => {
     const core = kc.makeApiClient(CoreV1Api);
     // Bare pods (no owner): each run isolates a different one; kwok makes them Running.
     for (let i = 0; i < runs * 2; i++) {
-      await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: `p-${i}`, labels: { app: 'bench' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } } });
+      await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name: `p-${i}`, labels: { app: 'bench' } },
+          spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
+        },
+      });
     }
     const pods = new Map<string, V1Pod>();
     const seen = new Map<string, (labels: Record<string, string>) => void>();
-    const watch = await new Watch(kc).watch(`/api/v1/namespaces/${ns}/pods`, {}, (_type, obj: V1Pod) => {
-      pods.set(obj.metadata!.name!, obj);
-      seen.get(obj.metadata!.name!)?.((obj.metadata?.labels ?? {}) as Record<string, string>);
-    }, () => {});
+    const watch = await new Watch(kc).watch(
+      `/api/v1/namespaces/${ns}/pods`,
+      {},
+      (_type, obj: V1Pod) => {
+        pods.set(obj.metadata!.name!, obj);
+        seen.get(obj.metadata!.name!)?.((obj.metadata?.labels ?? {}) as Record<string, string>);
+      },
+      () => {},
+    );
     const until = (name: string, pred: (l: Record<string, string>) => boolean): Promise<void> =>
       new Promise((ok) => {
         seen.set(name, (l) => {
@@ -56,7 +67,8 @@ const bench: Bench = async ({ log, quick }) => {
           }
         });
       });
-    while ([...pods.values()].filter((p) => p.status?.phase === 'Running').length < runs * 2) await new Promise((ok) => setTimeout(ok, 100));
+    while ([...pods.values()].filter((p) => p.status?.phase === 'Running').length < runs * 2)
+      await new Promise((ok) => setTimeout(ok, 100));
 
     const client = new KubeClient(kc);
     const logger = silentLogger();
@@ -87,12 +99,28 @@ const bench: Bench = async ({ log, quick }) => {
         // Engine path: two failing probes already in the window, then the threshold report.
         const pod = pods.get(`p-${i}`)!;
         const ref = { namespace: ns, name: pod.metadata!.name!, uid: pod.metadata!.uid! };
-        const sample = (seq: number, ok: boolean) => ({ seq, time: new Date().toISOString(), probe: { type: 'http' as const, ok, latencyMs: 2 } });
-        store.addReport({ pod: ref, policy: 'bench', sidecar: { version: 'b', instance: 'b' }, dropped: 0, samples: [sample(1, true), sample(2, false), sample(3, false)] });
+        const sample = (seq: number, ok: boolean) => ({
+          seq,
+          time: new Date().toISOString(),
+          probe: { type: 'http' as const, ok, latencyMs: 2 },
+        });
+        store.addReport({
+          pod: ref,
+          policy: 'bench',
+          sidecar: { version: 'b', instance: 'b' },
+          dropped: 0,
+          samples: [sample(1, true), sample(2, false), sample(3, false)],
+        });
         await pipeline.evaluator.idle();
         const isolated = until(ref.name, (l) => l['bulkhead.dev/quarantined'] === 'true');
         const t = performance.now();
-        store.addReport({ pod: ref, policy: 'bench', sidecar: { version: 'b', instance: 'b' }, dropped: 0, samples: [sample(4, false)] });
+        store.addReport({
+          pod: ref,
+          policy: 'bench',
+          sidecar: { version: 'b', instance: 'b' },
+          dropped: 0,
+          samples: [sample(4, false)],
+        });
         await isolated;
         isolation.push(performance.now() - t);
 
@@ -100,7 +128,12 @@ const bench: Bench = async ({ log, quick }) => {
         const other = `p-${runs + i}`;
         const patched = until(other, (l) => l.touched === 'yes');
         const tb = performance.now();
-        await client.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns}/pods/${other}`, contentType: 'application/merge-patch+json', body: { metadata: { labels: { touched: 'yes' } } } });
+        await client.request({
+          method: 'PATCH',
+          path: `/api/v1/namespaces/${ns}/pods/${other}`,
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { labels: { touched: 'yes' } } },
+        });
         await patched;
         baseline.push(performance.now() - tb);
       }
@@ -112,8 +145,20 @@ const bench: Bench = async ({ log, quick }) => {
     log(`isolation ms: ${isolation.map((v) => v.toFixed(0)).join(' ')}`);
     const base = { name: 'bare pod label PATCH seen by a watch', value: round(median(baseline), 1) };
     return [
-      withBaseline({ name: `threshold report → pod isolated, p50 (${runs} runs, grouping window 100 ms)`, value: round(median(isolation), 1), unit: 'ms', baseline: base }),
-      withBaseline({ name: `threshold report → pod isolated, p99`, value: round(percentile(isolation, 99), 1), unit: 'ms', baseline: { name: 'bare PATCH p99', value: round(percentile(baseline, 99), 1) }, goal: 'p99 <= 1000 ms', met: percentile(isolation, 99) <= 1000 }),
+      withBaseline({
+        name: `threshold report → pod isolated, p50 (${runs} runs, grouping window 100 ms)`,
+        value: round(median(isolation), 1),
+        unit: 'ms',
+        baseline: base,
+      }),
+      withBaseline({
+        name: `threshold report → pod isolated, p99`,
+        value: round(percentile(isolation, 99), 1),
+        unit: 'ms',
+        baseline: { name: 'bare PATCH p99', value: round(percentile(baseline, 99), 1) },
+        goal: 'p99 <= 1000 ms',
+        met: percentile(isolation, 99) <= 1000,
+      }),
     ];
   } finally {
     await cluster.stop();

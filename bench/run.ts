@@ -25,8 +25,14 @@ for (const f of files) {
   }
 }
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, date: new Date().toISOString() };
-const fmt = (v: number | undefined): string => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1));
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  date: new Date().toISOString(),
+};
+const fmt = (v: number | undefined): string =>
+  v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1);
 const md = [
   `# Bulkhead benchmarks`,
   '',

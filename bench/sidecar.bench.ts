@@ -39,7 +39,12 @@ const bench: Bench = async ({ log, quick }) => {
 
   // The engine stand-in: accepts every report, remembers when the first failing sample came.
   const ca = await createCertificateAuthority('bench-ca', 1);
-  const cert = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+  const cert = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    validForDays: 1,
+  });
   await writeFile(join(dir, 'ca.crt'), ca.cert);
   await writeFile(join(dir, 'token'), 'bench-token');
   let failureSeenAt = 0;
@@ -74,9 +79,15 @@ const bench: Bench = async ({ log, quick }) => {
   const startedAt = performance.now();
   const sidecar: ChildProcess = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'ignore'], env });
   // The same bundle started as the sidecar container should start it (sidecar/src/node-flags.ts).
-  const lean: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], { stdio: ['ignore', 'ignore', 'ignore'], env });
+  const lean: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env,
+  });
   // P7's second rate: 10 probes/s.
-  const fast: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...env, BULKHEAD_PROBE_INTERVAL: '100ms', BULKHEAD_PROBE_TIMEOUT: '90ms' } });
+  const fast: ChildProcess = spawn(process.execPath, [...LEAN_FLAGS, file], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...env, BULKHEAD_PROBE_INTERVAL: '100ms', BULKHEAD_PROBE_TIMEOUT: '90ms' },
+  });
   const idle: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
     while (!firstProbeAt && performance.now() - startedAt < 10_000) await sleep(5);
@@ -112,7 +123,9 @@ const bench: Bench = async ({ log, quick }) => {
     while (!failureSeenAt && performance.now() - failAt < 15_000) await sleep(5);
     const failureToReport = failureSeenAt ? failureSeenAt - failAt : Number.NaN;
     log(`lean (${LEAN_FLAGS.join(' ')}) rss max ${round(lMax / 2 ** 20)} MiB cpu ${round(lCpu, 3)}%`);
-    log(`sidecar rss max ${round(sMax / 2 ** 20)} MiB cpu ${round(sCpu, 3)}%; idle node rss ${round(iMax / 2 ** 20)} MiB cpu ${round(iCpu, 3)}%; ${reports} reports`);
+    log(
+      `sidecar rss max ${round(sMax / 2 ** 20)} MiB cpu ${round(sCpu, 3)}%; idle node rss ${round(iMax / 2 ** 20)} MiB cpu ${round(iCpu, 3)}%; ${reports} reports`,
+    );
     const mib = (b: number): number => round(b / 2 ** 20, 1);
     return [
       withBaseline({
@@ -157,7 +170,13 @@ const bench: Bench = async ({ log, quick }) => {
         met: fCpu <= 1,
         notes: `RSS ${round(f1.rssBytes / 2 ** 20, 1)} MiB at the end`,
       }),
-      { name: 'sidecar start to first probe', value: round(startToFirstProbe, 0), unit: 'ms', goal: '<= 300 ms (P7)', met: startToFirstProbe <= 300 },
+      {
+        name: 'sidecar start to first probe',
+        value: round(startToFirstProbe, 0),
+        unit: 'ms',
+        goal: '<= 300 ms (P7)',
+        met: startToFirstProbe <= 300,
+      },
       {
         name: 'failure to report (1 s probes, 10 s report interval)',
         value: round(failureToReport, 0),

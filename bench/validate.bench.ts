@@ -23,10 +23,31 @@ function policy(i: number): Record<string, unknown> {
     kind: 'HealthPolicy',
     metadata: { name: `${ns}-${app}`, labels: { team: ns } },
     spec: {
-      match: { namespaces: [ns], selector: { matchLabels: { 'app.kubernetes.io/name': app }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['api', 'web'] }] } },
-      probe: i % 3 === 0 ? { tcp: { port: 9000 + (i % 100) }, interval: '10s', timeout: '2s' } : { http: { path: '/healthz', port: 8080 }, interval: '5s', timeout: '1s', expectStatus: [200] },
-      detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }, { type: 'ErrorRate', ratio: 0.2, window: '5m', minSamples: 20 }, { type: 'CrashLoop' }] },
-      action: { type: ACTIONS[i % 4], mode: i % 5 === 0 ? 'DryRun' : 'Enforce', similar: { groupBy: ['app.kubernetes.io/version'], action: 'Alert' }, budget: { maxUnavailable: '25%', maxPerNamespacePerHour: 5 }, releaseAfter: '1h' },
+      match: {
+        namespaces: [ns],
+        selector: {
+          matchLabels: { 'app.kubernetes.io/name': app },
+          matchExpressions: [{ key: 'tier', operator: 'In', values: ['api', 'web'] }],
+        },
+      },
+      probe:
+        i % 3 === 0
+          ? { tcp: { port: 9000 + (i % 100) }, interval: '10s', timeout: '2s' }
+          : { http: { path: '/healthz', port: 8080 }, interval: '5s', timeout: '1s', expectStatus: [200] },
+      detect: {
+        rules: [
+          { type: 'ConsecutiveFailures', threshold: 3 },
+          { type: 'ErrorRate', ratio: 0.2, window: '5m', minSamples: 20 },
+          { type: 'CrashLoop' },
+        ],
+      },
+      action: {
+        type: ACTIONS[i % 4],
+        mode: i % 5 === 0 ? 'DryRun' : 'Enforce',
+        similar: { groupBy: ['app.kubernetes.io/version'], action: 'Alert' },
+        budget: { maxUnavailable: '25%', maxPerNamespacePerHour: 5 },
+        releaseAfter: '1h',
+      },
       forward: [{ url: 'https://collector.example.com/ingest', batch: { maxReports: 100, maxWait: '10s' } }],
     },
   };
@@ -35,7 +56,11 @@ function policy(i: number): Record<string, unknown> {
 async function generate(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'bh-bench-validate-'));
   await mkdir(join(root, 'policies'));
-  for (let i = 0; i < FILES; i++) await writeFile(join(root, 'policies', `p${String(i).padStart(4, '0')}.yaml`), `# generated policy ${i}\n${dump(policy(i))}`);
+  for (let i = 0; i < FILES; i++)
+    await writeFile(
+      join(root, 'policies', `p${String(i).padStart(4, '0')}.yaml`),
+      `# generated policy ${i}\n${dump(policy(i))}`,
+    );
   return root;
 }
 
@@ -55,7 +80,10 @@ async function validateOnly(root: string): Promise<number> {
 /** Peak RSS (MiB) of a fresh process doing one run of `mode`. */
 function childPeakRss(mode: 'validate' | 'parse', root: string): number {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--worker', mode, root], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--worker', mode, root], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const m = /peakRssKiB=(\d+)/.exec(r.stdout);
   if (r.status !== 0 || !m) throw new Error(`${mode} worker failed: ${r.stderr.slice(-500)}`);
   return round(Number(m[1]) / 1024, 1);
@@ -74,8 +102,24 @@ const bench: Bench = async (ctx) => {
     const rssValidate = childPeakRss('validate', root);
     const rssParse = childPeakRss('parse', root);
     const results: BenchResult[] = [
-      withBaseline({ name: `validate ${FILES} policy files: median`, value: round(validate, 1), unit: 'ms', baseline: { name: 'js-yaml loadAll of the same files', value: round(parse, 1) }, goal: 'ratio <= 3', met: validate / parse <= 3, notes: `${runs} warm runs each` }),
-      withBaseline({ name: `validate ${FILES} policy files: peak RSS`, value: rssValidate, unit: 'MiB', baseline: { name: 'js-yaml loadAll of the same files', value: rssParse }, goal: 'ratio <= 2', met: rssValidate / rssParse <= 2, notes: 'fresh child process per mode, one run' }),
+      withBaseline({
+        name: `validate ${FILES} policy files: median`,
+        value: round(validate, 1),
+        unit: 'ms',
+        baseline: { name: 'js-yaml loadAll of the same files', value: round(parse, 1) },
+        goal: 'ratio <= 3',
+        met: validate / parse <= 3,
+        notes: `${runs} warm runs each`,
+      }),
+      withBaseline({
+        name: `validate ${FILES} policy files: peak RSS`,
+        value: rssValidate,
+        unit: 'MiB',
+        baseline: { name: 'js-yaml loadAll of the same files', value: rssParse },
+        goal: 'ratio <= 2',
+        met: rssValidate / rssParse <= 2,
+        notes: 'fresh child process per mode, one run',
+      }),
     ];
     return results;
   } finally {

@@ -2,7 +2,9 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
-export async function buildSidecar(outfile = fileURLToPath(new URL('../dist/sidecar/sidecar.mjs', import.meta.url))): Promise<string> {
+export async function buildSidecar(
+  outfile = fileURLToPath(new URL('../dist/sidecar/sidecar.mjs', import.meta.url)),
+): Promise<string> {
   await build({
     entryPoints: [fileURLToPath(new URL('./src/main.ts', import.meta.url))],
     outfile,

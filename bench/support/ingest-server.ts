@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import { createObserveMetrics, createObserveRouter, createReportValidator, HealthStore, RateLimiter, ReadAuthorizer, TokenAuthenticator } from '../../engine/src/observe/index.js';
+import {
+  createObserveMetrics,
+  createObserveRouter,
+  createReportValidator,
+  HealthStore,
+  RateLimiter,
+  ReadAuthorizer,
+  TokenAuthenticator,
+} from '../../engine/src/observe/index.js';
 
 const [mode, certDir] = process.argv.slice(2);
 const app = new Koa();
@@ -25,7 +33,13 @@ if (mode === 'observe') {
         return {
           authenticated: true,
           audiences: ['bulkhead'],
-          user: { username: 'system:serviceaccount:bench:default', extra: { 'authentication.kubernetes.io/pod-name': [`pod-${i}`], 'authentication.kubernetes.io/pod-uid': [`uid-${i}`] } },
+          user: {
+            username: 'system:serviceaccount:bench:default',
+            extra: {
+              'authentication.kubernetes.io/pod-name': [`pod-${i}`],
+              'authentication.kubernetes.io/pod-uid': [`uid-${i}`],
+            },
+          },
         };
       },
     }),
@@ -46,7 +60,10 @@ if (mode === 'observe') {
     ctx.body = { accepted: 1 };
   });
 }
-const server = createServer({ cert: readFileSync(join(certDir!, 'tls.crt')), key: readFileSync(join(certDir!, 'tls.key')) }, app.callback());
+const server = createServer(
+  { cert: readFileSync(join(certDir!, 'tls.crt')), key: readFileSync(join(certDir!, 'tls.key')) },
+  app.callback(),
+);
 server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
 // The bench asks for memory after a full GC (node --expose-gc), over the IPC channel.

@@ -20,22 +20,47 @@ describe('CRD dialect', () => {
     ['uniqueItems', { type: 'array', items: { type: 'string' }, uniqueItems: true }, /\/uniqueItems/],
     ['if/then/else', { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, /\/if: /],
     ['a leftover $ref', { type: 'object', properties: { a: { $ref: '#/$defs/x' } } }, /\/properties\/a\/\$ref/],
-    ['additionalProperties: true beside properties', { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: true }, /must be false/],
+    [
+      'additionalProperties: true beside properties',
+      { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: true },
+      /must be false/,
+    ],
     ['two types', { type: ['string', 'integer'] }, /exactly one type/],
-    ['a node without a type', { type: 'object', properties: { a: { description: 'untyped' } } }, /\/properties\/a: structural schemas need a type/],
-    ['type inside oneOf', { type: 'object', oneOf: [{ type: 'object', required: ['a'] }] }, /\/oneOf\/0\/type: .*not allowed inside/],
+    [
+      'a node without a type',
+      { type: 'object', properties: { a: { description: 'untyped' } } },
+      /\/properties\/a: structural schemas need a type/,
+    ],
+    [
+      'type inside oneOf',
+      { type: 'object', oneOf: [{ type: 'object', required: ['a'] }] },
+      /\/oneOf\/0\/type: .*not allowed inside/,
+    ],
     ['an unknown keyword', { type: 'string', contentEncoding: 'base64' }, /unknown keyword `contentEncoding`/],
-    ['exclusiveMinimum beside minimum', { type: 'number', minimum: 0, exclusiveMinimum: 0 }, /both exclusiveMinimum and minimum/],
+    [
+      'exclusiveMinimum beside minimum',
+      { type: 'number', minimum: 0, exclusiveMinimum: 0 },
+      /both exclusiveMinimum and minimum/,
+    ],
   ];
   for (const [name, schema, expected] of cases) {
     it(`refuses ${name} instead of dropping it`, () => {
       const problems = refused(schema);
-      assert.ok(problems.some((p) => expected.test(p)), problems.join('\n'));
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        problems.join('\n'),
+      );
     });
   }
 
   it('reports every problem at once, each with its path', () => {
-    const problems = refused({ type: 'object', properties: { a: { type: 'string', const: 'x' }, b: { type: 'array', items: { type: 'string' }, uniqueItems: true } } });
+    const problems = refused({
+      type: 'object',
+      properties: {
+        a: { type: 'string', const: 'x' },
+        b: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+      },
+    });
     assert.equal(problems.length, 2);
   });
 
@@ -71,7 +96,11 @@ describe('CRD dialect', () => {
   it('leaves metadata to the apiserver at the root', () => {
     const out = crdRootSchema({
       type: 'object',
-      properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object', additionalProperties: true, properties: { name: { type: 'string' } } } },
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object', additionalProperties: true, properties: { name: { type: 'string' } } },
+      },
     });
     assert.deepEqual((out.properties as JsonSchema).metadata, { type: 'object' });
   });
@@ -84,15 +113,26 @@ describe('dereference', () => {
   };
 
   it('inlines refs across files, and a field description beside a ref wins', () => {
-    const a = { $id: 'https://x/a.json', type: 'object', properties: { d: { description: 'mine', $ref: 'defs/b.json#/$defs/d' } } };
+    const a = {
+      $id: 'https://x/a.json',
+      type: 'object',
+      properties: { d: { description: 'mine', $ref: 'defs/b.json#/$defs/d' } },
+    };
     const b = { $id: 'https://x/defs/b.json', $defs: { d: { description: 'shared', type: 'string', pattern: '^x' } } };
     const out = dereference(set([a, b]), { id: a.$id, schema: a });
     assert.deepEqual(out.properties, { d: { description: 'mine', type: 'string', pattern: '^x' } });
   });
 
   it('refuses a recursive ref, which a CRD cannot carry', () => {
-    const a = { $id: 'https://x/a.json', $defs: { n: { type: 'object', properties: { next: { $ref: '#/$defs/n' } } } }, $ref: '#/$defs/n' };
-    assert.throws(() => dereference(set([a]), { id: a.$id, schema: a }), (e: unknown) => e instanceof SchemaToolError && /recursive/.test(e.message));
+    const a = {
+      $id: 'https://x/a.json',
+      $defs: { n: { type: 'object', properties: { next: { $ref: '#/$defs/n' } } } },
+      $ref: '#/$defs/n',
+    };
+    assert.throws(
+      () => dereference(set([a]), { id: a.$id, schema: a }),
+      (e: unknown) => e instanceof SchemaToolError && /recursive/.test(e.message),
+    );
   });
 
   it('refuses a ref that resolves to nothing', () => {

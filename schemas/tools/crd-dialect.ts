@@ -7,9 +7,29 @@ import type { JsonSchema } from './schema-set.js';
 
 /** Keywords copied unchanged: their meaning is the same in both dialects. */
 const CARRIED = new Set([
-  'type', 'format', 'description', 'default', 'enum', 'pattern', 'minLength', 'maxLength',
-  'minimum', 'maximum', 'multipleOf', 'minItems', 'maxItems', 'minProperties', 'maxProperties',
-  'required', 'items', 'properties', 'allOf', 'anyOf', 'oneOf', 'not', 'nullable',
+  'type',
+  'format',
+  'description',
+  'default',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+  'minProperties',
+  'maxProperties',
+  'required',
+  'items',
+  'properties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'nullable',
 ]);
 
 /** Annotations that only serve the JSON Schema tooling (ids, TS type names); no validation. */
@@ -103,7 +123,9 @@ export function toCrdSchema(root: JsonSchema): JsonSchema {
         continue;
       }
       const branch = k === 'allOf' || k === 'anyOf' || k === 'oneOf' || k === 'not';
-      out[k] = walkKeyword(k, v, (child, sub) => convert(child, `${path}/${sub}`, inBranch || branch, branch && isIntOrString));
+      out[k] = walkKeyword(k, v, (child, sub) =>
+        convert(child, `${path}/${sub}`, inBranch || branch, branch && isIntOrString),
+      );
     }
     const typed = 'type' in out || isIntOrString || out['x-kubernetes-preserve-unknown-fields'] === true;
     if (!inBranch && !typed) problems.push(`${path || '/'}: structural schemas need a type on every node`);

@@ -29,7 +29,18 @@ export interface CrdMeta {
   printerColumns: PrinterColumn[];
 }
 
-const META_KEYS = ['schema', 'kind', 'listKind', 'plural', 'singular', 'shortNames', 'categories', 'scope', 'subresources', 'printerColumns'];
+const META_KEYS = [
+  'schema',
+  'kind',
+  'listKind',
+  'plural',
+  'singular',
+  'shortNames',
+  'categories',
+  'scope',
+  'subresources',
+  'printerColumns',
+];
 
 const COLUMN_KEYS = ['name', 'type', 'jsonPath', 'description', 'priority', 'format'];
 const COLUMN_TYPES = ['string', 'integer', 'number', 'boolean', 'date'];
@@ -42,13 +53,18 @@ export function parseCrdMeta(text: string, file: string): CrdMeta {
   for (const k of ['schema', 'kind', 'listKind', 'plural', 'singular', 'scope'] as const) {
     if (typeof meta[k] !== 'string') problems.push(`${file}: ${k} is required`);
   }
-  if (meta.scope !== undefined && meta.scope !== 'Cluster' && meta.scope !== 'Namespaced') problems.push(`${file}: scope must be Cluster or Namespaced`);
-  if (!Array.isArray(meta.printerColumns) || meta.printerColumns.length === 0) problems.push(`${file}: printerColumns are required (kubectl get tells the story)`);
+  if (meta.scope !== undefined && meta.scope !== 'Cluster' && meta.scope !== 'Namespaced')
+    problems.push(`${file}: scope must be Cluster or Namespaced`);
+  if (!Array.isArray(meta.printerColumns) || meta.printerColumns.length === 0)
+    problems.push(`${file}: printerColumns are required (kubectl get tells the story)`);
   for (const [i, col] of (Array.isArray(meta.printerColumns) ? meta.printerColumns : []).entries()) {
     // A stray comma in a flow mapping silently becomes a key; catch it here, not at apply time.
-    for (const k of Object.keys(col)) if (!COLUMN_KEYS.includes(k)) problems.push(`${file}: printerColumns[${i}]: unknown key "${k}"`);
-    if (typeof col.name !== 'string' || typeof col.jsonPath !== 'string') problems.push(`${file}: printerColumns[${i}]: name and jsonPath are required`);
-    if (!COLUMN_TYPES.includes(col.type)) problems.push(`${file}: printerColumns[${i}]: type must be one of ${COLUMN_TYPES.join(', ')}`);
+    for (const k of Object.keys(col))
+      if (!COLUMN_KEYS.includes(k)) problems.push(`${file}: printerColumns[${i}]: unknown key "${k}"`);
+    if (typeof col.name !== 'string' || typeof col.jsonPath !== 'string')
+      problems.push(`${file}: printerColumns[${i}]: name and jsonPath are required`);
+    if (!COLUMN_TYPES.includes(col.type))
+      problems.push(`${file}: printerColumns[${i}]: type must be one of ${COLUMN_TYPES.join(', ')}`);
   }
   if (problems.length > 0) throw new SchemaToolError(problems);
   return meta as CrdMeta;
@@ -61,7 +77,8 @@ export function buildCrd(set: SchemaSet, meta: CrdMeta): JsonSchema {
   try {
     openAPIV3Schema = crdRootSchema(dereference(set, source));
   } catch (err) {
-    if (err instanceof SchemaToolError) throw new SchemaToolError(err.problems.map((p) => `schemas/${source.file}#${p}`));
+    if (err instanceof SchemaToolError)
+      throw new SchemaToolError(err.problems.map((p) => `schemas/${source.file}#${p}`));
     throw err;
   }
   return {

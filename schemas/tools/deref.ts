@@ -20,7 +20,8 @@ export function dereference(set: SchemaSet, root: { id: string; schema: JsonSche
     if (typeof obj.$ref === 'string') {
       const { id, pointer } = resolveRef(baseId, obj.$ref);
       const key = `${id}#${pointer}`;
-      if (stack.includes(key)) throw new SchemaToolError([`${path}: recursive $ref ${obj.$ref} cannot be inlined into a CRD`]);
+      if (stack.includes(key))
+        throw new SchemaToolError([`${path}: recursive $ref ${obj.$ref} cannot be inlined into a CRD`]);
       const doc = set.byId.get(id);
       const found = doc ? getPointer(doc.schema, pointer) : undefined;
       if (!doc || found === undefined || found === null || typeof found !== 'object') {

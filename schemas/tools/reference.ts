@@ -4,10 +4,24 @@ import { dereference } from './deref.js';
 import type { JsonSchema, SchemaSet } from './schema-set.js';
 
 const DOCS: { name: string; title: string; intro: string; skip?: string[] }[] = [
-  { name: 'healthpolicy', title: 'HealthPolicy', intro: 'Authored in git under `policies/`; cluster-scoped.', skip: ['status'] },
-  { name: 'policysource', title: 'PolicySource', intro: 'Names the repository the engine syncs; cluster-scoped.', skip: ['status'] },
+  {
+    name: 'healthpolicy',
+    title: 'HealthPolicy',
+    intro: 'Authored in git under `policies/`; cluster-scoped.',
+    skip: ['status'],
+  },
+  {
+    name: 'policysource',
+    title: 'PolicySource',
+    intro: 'Names the repository the engine syncs; cluster-scoped.',
+    skip: ['status'],
+  },
   { name: 'repo-settings', title: 'bulkhead.yaml', intro: 'Optional settings at the root of the policy repository.' },
-  { name: 'quarantine', title: 'Quarantine', intro: 'Written by the engine beside the pod, and as the git audit record under `records/<cluster>/`.' },
+  {
+    name: 'quarantine',
+    title: 'Quarantine',
+    intro: 'Written by the engine beside the pod, and as the git audit record under `records/<cluster>/`.',
+  },
 ];
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
@@ -15,13 +29,15 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
 function typeOf(s: JsonSchema): string {
   if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' | ');
   const alts = (s.oneOf ?? s.anyOf) as JsonSchema[] | undefined;
-  if (!s.type && alts) return [...new Set(alts.map((a) => (typeof a.type === 'string' ? a.type : 'object')))].join(' or ');
+  if (!s.type && alts)
+    return [...new Set(alts.map((a) => (typeof a.type === 'string' ? a.type : 'object')))].join(' or ');
   if (s.type === 'array') return `array of ${typeOf((s.items ?? {}) as JsonSchema)}`;
   return typeof s.type === 'string' ? s.type : Array.isArray(s.type) ? (s.type as string[]).join(' or ') : 'any';
 }
 
 function rows(s: JsonSchema, path: string, required: boolean, out: string[], depth: number): void {
-  if (path) out.push(`| \`${path}\` | ${esc(typeOf(s))} | ${required ? 'yes' : ''} | ${esc(String(s.description ?? ''))} |`);
+  if (path)
+    out.push(`| \`${path}\` | ${esc(typeOf(s))} | ${required ? 'yes' : ''} | ${esc(String(s.description ?? ''))} |`);
   if (depth > 8) return;
   const target = s.type === 'array' ? ((s.items ?? {}) as JsonSchema) : s;
   const props = target.properties as Record<string, JsonSchema> | undefined;
@@ -44,7 +60,16 @@ export function policyReference(set: SchemaSet): string {
     const file = set.kinds.find((k) => k.name === doc.name);
     if (!file) continue;
     const schema = dereference(set, file);
-    out.push(`## ${doc.title}`, '', doc.intro, '', esc(String(schema.description ?? '')), '', '| field | type | required | description |', '|---|---|---|---|');
+    out.push(
+      `## ${doc.title}`,
+      '',
+      doc.intro,
+      '',
+      esc(String(schema.description ?? '')),
+      '',
+      '| field | type | required | description |',
+      '|---|---|---|---|',
+    );
     const props = schema.properties as Record<string, JsonSchema>;
     const req = new Set((schema.required as string[] | undefined) ?? []);
     for (const [k, v] of Object.entries(props)) if (!doc.skip?.includes(k)) rows(v, k, req.has(k), out, 0);

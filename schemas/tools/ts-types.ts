@@ -11,7 +11,8 @@ export function bundle(set: SchemaSet, file: SchemaFile): JsonSchema {
   const local = (id: string, pointer: string): string => {
     if (id === file.id) return `#${pointer}`;
     const m = /^\/\$defs\/([^/]+)$/.exec(pointer);
-    if (!m) throw new Error(`${file.file}: only refs to /$defs/<name> of another file are supported, got ${id}#${pointer}`);
+    if (!m)
+      throw new Error(`${file.file}: only refs to /$defs/<name> of another file are supported, got ${id}#${pointer}`);
     const name = m[1]!;
     if (!(name in defs)) {
       defs[name] = null;
@@ -52,7 +53,8 @@ export function bundle(set: SchemaSet, file: SchemaFile): JsonSchema {
 }
 
 const onlyRequired = (v: unknown): boolean =>
-  Array.isArray(v) && v.every((b) => b !== null && typeof b === 'object' && Object.keys(b).every((k) => k === 'required'));
+  Array.isArray(v) &&
+  v.every((b) => b !== null && typeof b === 'object' && Object.keys(b).every((k) => k === 'required'));
 
 export async function tsTypes(set: SchemaSet, file: SchemaFile): Promise<string> {
   const schema = bundle(set, file);

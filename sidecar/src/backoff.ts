@@ -3,7 +3,12 @@
  * sidecars of many pods retrying against a restarted engine spread apart. A twin of the
  * engine's core/backoff (the sidecar bundle imports nothing from the engine).
  */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt)));
 }
 

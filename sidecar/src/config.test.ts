@@ -14,7 +14,13 @@ describe('sidecar config', () => {
   it('reads the injected env with defaults', () => {
     const c = readConfig({ ...base, [ENV.probePath]: '/healthz', [ENV.probeInterval]: '2s', [ENV.policy]: 'web' });
     assert.deepEqual(c.pod, { namespace: 'shop', name: 'web-1', uid: base[ENV.podUid] });
-    assert.deepEqual(c.probe, { type: 'http', host: '127.0.0.1', port: 8080, path: '/healthz', expectStatus: [{ min: 200, max: 399 }] });
+    assert.deepEqual(c.probe, {
+      type: 'http',
+      host: '127.0.0.1',
+      port: 8080,
+      path: '/healthz',
+      expectStatus: [{ min: 200, max: 399 }],
+    });
     assert.equal(c.probeIntervalMs, 2000);
     assert.equal(c.probeTimeoutMs, 1000);
     assert.equal(c.policy, 'web');
@@ -23,16 +29,26 @@ describe('sidecar config', () => {
   });
 
   it('supports tcp probes', () => {
-    assert.deepEqual(readConfig({ ...base, [ENV.probeType]: 'tcp' }).probe, { type: 'tcp', host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(readConfig({ ...base, [ENV.probeType]: 'tcp' }).probe, {
+      type: 'tcp',
+      host: '127.0.0.1',
+      port: 8080,
+    });
   });
 
   it('lists every problem at once', () => {
     assert.throws(
-      () => readConfig({ [ENV.reportUrl]: 'http://engine/api/v1/reports', [ENV.probeInterval]: 'soon', [ENV.bufferSize]: '-1' }),
+      () =>
+        readConfig({
+          [ENV.reportUrl]: 'http://engine/api/v1/reports',
+          [ENV.probeInterval]: 'soon',
+          [ENV.bufferSize]: '-1',
+        }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const text = err.problems.join('\n');
-        for (const name of [ENV.podName, ENV.podUid, ENV.probePort, ENV.reportUrl, ENV.probeInterval, ENV.bufferSize]) assert.match(text, new RegExp(name));
+        for (const name of [ENV.podName, ENV.podUid, ENV.probePort, ENV.reportUrl, ENV.probeInterval, ENV.bufferSize])
+          assert.match(text, new RegExp(name));
         assert.match(text, /https/);
         return true;
       },

@@ -99,7 +99,8 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
       return fallback;
     }
   };
-  const duration = (name: string, fallback: string): number => attempt(name, () => parseDuration(get(name, fallback)), 0);
+  const duration = (name: string, fallback: string): number =>
+    attempt(name, () => parseDuration(get(name, fallback)), 0);
   const int = (name: string, fallback: string, min: number, max: number): number =>
     attempt(
       name,
@@ -120,7 +121,13 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
     if (type !== 'http') problems.push(`${ENV.probeType} must be http or tcp, got "${type}"`);
     const path = get(ENV.probePath, '/');
     if (!path.startsWith('/')) problems.push(`${ENV.probePath} must start with /`);
-    probe = { type: 'http', host, port, path, expectStatus: attempt(ENV.probeExpectStatus, () => parseStatusRanges(get(ENV.probeExpectStatus, '200-399')), []) };
+    probe = {
+      type: 'http',
+      host,
+      port,
+      path,
+      expectStatus: attempt(ENV.probeExpectStatus, () => parseStatusRanges(get(ENV.probeExpectStatus, '200-399')), []),
+    };
   }
   const reportUrl = attempt(
     ENV.reportUrl,
@@ -158,7 +165,8 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
   const match = env[ENV.procMatch];
   if (match) cfg.procStats.match = match;
   if (cfg.probeIntervalMs < 100) problems.push(`${ENV.probeInterval} must be at least 100ms`);
-  if (cfg.probeTimeoutMs < 1 || cfg.probeTimeoutMs > cfg.probeIntervalMs) problems.push(`${ENV.probeTimeout} must be positive and at most the interval`);
+  if (cfg.probeTimeoutMs < 1 || cfg.probeTimeoutMs > cfg.probeIntervalMs)
+    problems.push(`${ENV.probeTimeout} must be positive and at most the interval`);
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
 }

@@ -5,7 +5,10 @@ import { createServer, type Server } from 'node:http';
  * loop is alive, 503 once it stalls (no probe for 3 intervals) or the sidecar is shutting down.
  * The body shows the buffer state, which helps when the engine is unreachable.
  */
-export function startHealthServer(port: number, status: () => { healthy: boolean; body: Record<string, unknown> }): Promise<Server> {
+export function startHealthServer(
+  port: number,
+  status: () => { healthy: boolean; body: Record<string, unknown> },
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/healthz') {
       res.writeHead(404).end();

@@ -14,7 +14,8 @@ export function createLog(level: Level, write: (line: string) => void = (l) => p
   const at =
     (l: Level) =>
     (msg: string, fields: Record<string, unknown> = {}): void => {
-      if (LEVELS[l] >= min) write(`${JSON.stringify({ level: LEVELS[l], time: Date.now(), name: 'bulkhead-sidecar', msg, ...fields })}\n`);
+      if (LEVELS[l] >= min)
+        write(`${JSON.stringify({ level: LEVELS[l], time: Date.now(), name: 'bulkhead-sidecar', msg, ...fields })}\n`);
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

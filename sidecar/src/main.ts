@@ -21,7 +21,9 @@ async function main(): Promise<number> {
     // Never crash-loop: a restarting container would make the whole pod NotReady, and a pod
     // without a monitor is better than a pod taken out of service by its monitor. Say why,
     // then idle until the pod stops.
-    process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), name: 'bulkhead-sidecar', msg: 'invalid configuration; not monitoring', problems: err.problems })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 50, time: Date.now(), name: 'bulkhead-sidecar', msg: 'invalid configuration; not monitoring', problems: err.problems })}\n`,
+    );
     const keepAlive = setInterval(() => {}, 1 << 30);
     await untilSignal();
     clearInterval(keepAlive);
@@ -39,7 +41,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), name: 'bulkhead-sidecar', msg: 'fatal', err: err instanceof Error ? err.stack : String(err) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 60, time: Date.now(), name: 'bulkhead-sidecar', msg: 'fatal', err: err instanceof Error ? err.stack : String(err) })}\n`,
+    );
     process.exit(1);
   },
 );

@@ -20,7 +20,11 @@ describe('sidecar Prober', () => {
     server.close();
   });
 
-  const http = (timeoutMs = 500): Prober => new Prober({ type: 'http', host: '127.0.0.1', port, path: '/health', expectStatus: [{ min: 200, max: 399 }] }, timeoutMs);
+  const http = (timeoutMs = 500): Prober =>
+    new Prober(
+      { type: 'http', host: '127.0.0.1', port, path: '/health', expectStatus: [{ min: 200, max: 399 }] },
+      timeoutMs,
+    );
 
   it('records status and latency of a healthy app', async () => {
     mode = 'ok';
@@ -38,7 +42,10 @@ describe('sidecar Prober', () => {
     const p = http();
     const r = await p.probe();
     p.close();
-    assert.deepEqual({ ok: r.ok, status: r.status, error: r.error }, { ok: false, status: 500, error: 'UnexpectedStatus' });
+    assert.deepEqual(
+      { ok: r.ok, status: r.status, error: r.error },
+      { ok: false, status: 500, error: 'UnexpectedStatus' },
+    );
   });
 
   it('classifies a hanging app as a timeout', async () => {
@@ -54,7 +61,10 @@ describe('sidecar Prober', () => {
     await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
     const dead = (closed.address() as AddressInfo).port;
     await new Promise<void>((ok) => closed.close(() => ok()));
-    const h = new Prober({ type: 'http', host: '127.0.0.1', port: dead, path: '/', expectStatus: [{ min: 200, max: 200 }] }, 500);
+    const h = new Prober(
+      { type: 'http', host: '127.0.0.1', port: dead, path: '/', expectStatus: [{ min: 200, max: 200 }] },
+      500,
+    );
     const t = new Prober({ type: 'tcp', host: '127.0.0.1', port: dead }, 500);
     assert.equal((await h.probe()).error, 'ConnectionRefused');
     assert.equal((await t.probe()).error, 'ConnectionRefused');

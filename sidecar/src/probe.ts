@@ -3,7 +3,8 @@ import { Socket } from 'node:net';
 import type { ProbeSpec, StatusRange } from './config.js';
 
 /** Why a probe failed, as a small closed set the engine's detectors can count. */
-export type ProbeErrorClass = 'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
+export type ProbeErrorClass =
+  'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
 
 export interface ProbeResult {
   type: 'http' | 'tcp';
@@ -33,7 +34,8 @@ export function classifyError(err: unknown): ProbeErrorClass {
   }
 }
 
-const inRanges = (status: number, ranges: StatusRange[]): boolean => ranges.some((r) => status >= r.min && status <= r.max);
+const inRanges = (status: number, ranges: StatusRange[]): boolean =>
+  ranges.some((r) => status >= r.min && status <= r.max);
 
 const timeoutError = (): Error => Object.assign(new Error('probe timed out'), { code: 'BULKHEAD_PROBE_TIMEOUT' });
 
@@ -70,13 +72,27 @@ export class Prober {
         clearTimeout(timer);
         resolve({ type: 'http', latencyMs: round(performance.now() - start), ...r });
       };
-      const req = request({ host: spec.host, port: spec.port, path: spec.path, method: 'GET', agent: this.agent, headers: { 'user-agent': 'bulkhead-sidecar' } }, (res) => {
-        const status = res.statusCode ?? 0;
-        // Latency is time to the full response: a server that sends headers and then stalls is slow.
-        res.on('error', (err) => finish({ ok: false, status, error: classifyError(err) }));
-        res.on('end', () => (inRanges(status, spec.expectStatus) ? finish({ ok: true, status }) : finish({ ok: false, status, error: 'UnexpectedStatus' })));
-        res.resume();
-      });
+      const req = request(
+        {
+          host: spec.host,
+          port: spec.port,
+          path: spec.path,
+          method: 'GET',
+          agent: this.agent,
+          headers: { 'user-agent': 'bulkhead-sidecar' },
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // Latency is time to the full response: a server that sends headers and then stalls is slow.
+          res.on('error', (err) => finish({ ok: false, status, error: classifyError(err) }));
+          res.on('end', () =>
+            inRanges(status, spec.expectStatus)
+              ? finish({ ok: true, status })
+              : finish({ ok: false, status, error: 'UnexpectedStatus' }),
+          );
+          res.resume();
+        },
+      );
       const timer = setTimeout(() => {
         finish({ ok: false, error: 'Timeout' });
         req.destroy(timeoutError());

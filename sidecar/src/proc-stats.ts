@@ -50,7 +50,10 @@ export async function readProcessStats(opts: ProcReaderOptions = {}): Promise<Pr
       if (opts.match !== undefined && !cmdline.includes(opts.match)) continue;
       const st = parseStat(await readFile(`${root}/${pid}/stat`, 'utf8'));
       if (!st) continue;
-      const fds = await readdir(`${root}/${pid}/fd`).then((l) => l.length, () => 0);
+      const fds = await readdir(`${root}/${pid}/fd`).then(
+        (l) => l.length,
+        () => 0,
+      );
       stats.count++;
       stats.cpuSeconds += (st.utime + st.stime) / CLOCK_TICKS;
       stats.rssBytes += st.rssPages * PAGE_SIZE;

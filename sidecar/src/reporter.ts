@@ -31,7 +31,13 @@ export class Reporter {
   private wake: (() => void) | undefined;
   private urgent = false;
   private attempt = 0;
-  private readonly stats = { delivered: 0, rejected: 0, sendFailures: 0, lastDeliveryAt: undefined as string | undefined, lastError: undefined as string | undefined };
+  private readonly stats = {
+    delivered: 0,
+    rejected: 0,
+    sendFailures: 0,
+    lastDeliveryAt: undefined as string | undefined,
+    lastError: undefined as string | undefined,
+  };
 
   constructor(
     private readonly cfg: SidecarConfig,
@@ -127,13 +133,20 @@ export class Reporter {
       status = await this.post(JSON.stringify(report), token, timeoutMs);
     } catch (err) {
       this.buffer.release();
-      return this.failed(`${(err as { code?: string }).code ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`);
+      return this.failed(
+        `${(err as { code?: string }).code ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (status >= 200 && status < 300) {
       this.buffer.discardThrough(last.seq);
       this.stats.delivered += samples.length;
       this.stats.lastDeliveryAt = new Date().toISOString();
-      if (this.attempt > 0) this.log.info('engine reachable again', { after: this.attempt, buffered: this.buffer.length, dropped: this.buffer.dropped });
+      if (this.attempt > 0)
+        this.log.info('engine reachable again', {
+          after: this.attempt,
+          buffered: this.buffer.length,
+          dropped: this.buffer.dropped,
+        });
       this.attempt = 0;
       return 'delivered';
     }
@@ -153,7 +166,13 @@ export class Reporter {
     this.attempt++;
     this.stats.sendFailures++;
     this.stats.lastError = reason;
-    if (this.attempt === 1 || this.attempt % 10 === 0) this.log.warn('report delivery failed; buffering', { reason, attempt: this.attempt, buffered: this.buffer.length, dropped: this.buffer.dropped });
+    if (this.attempt === 1 || this.attempt % 10 === 0)
+      this.log.warn('report delivery failed; buffering', {
+        reason,
+        attempt: this.attempt,
+        buffered: this.buffer.length,
+        dropped: this.buffer.dropped,
+      });
     return 'retry';
   }
 
@@ -167,7 +186,11 @@ export class Reporter {
           port: url.port || 443,
           path: `${url.pathname}${url.search}`,
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${token}`,
+          },
         },
         (res) => {
           res.resume();
@@ -175,7 +198,9 @@ export class Reporter {
           res.on('error', reject);
         },
       );
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('report request timed out'), { code: 'ETIMEDOUT' })));
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(Object.assign(new Error('report request timed out'), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -40,19 +40,34 @@ export class Sidecar {
     // store (an engine behind a public CA still works) rather than refuse to start.
     const ca = this.cfg.caPath
       ? await readFile(this.cfg.caPath, 'utf8').catch((err: unknown) => {
-          this.log.warn('CA file unreadable; using the system trust store', { path: this.cfg.caPath, error: (err as { code?: string }).code });
+          this.log.warn('CA file unreadable; using the system trust store', {
+            path: this.cfg.caPath,
+            error: (err as { code?: string }).code,
+          });
           return undefined;
         })
       : undefined;
     this.reporter = new Reporter(
       this.cfg,
-      { pod: this.cfg.pod, sidecar: { version: SIDECAR_VERSION, instance: this.instance, startedAt: this.startedAt }, ...(this.cfg.policy ? { policy: this.cfg.policy } : {}) },
+      {
+        pod: this.cfg.pod,
+        sidecar: { version: SIDECAR_VERSION, instance: this.instance, startedAt: this.startedAt },
+        ...(this.cfg.policy ? { policy: this.cfg.policy } : {}),
+      },
       this.log,
       ca,
     );
     if (this.cfg.healthPort > 0) this.health = await startHealthServer(this.cfg.healthPort, () => this.healthStatus());
     this.loops = [this.probeLoop(this.abort.signal), this.reporter.run(this.abort.signal)];
-    this.log.info('sidecar started', { pod: this.cfg.pod, probe: this.cfg.probe.type, port: this.cfg.probe.port, intervalMs: this.cfg.probeIntervalMs, report: this.cfg.reportUrl.href, healthPort: this.cfg.healthPort, instance: this.instance });
+    this.log.info('sidecar started', {
+      pod: this.cfg.pod,
+      probe: this.cfg.probe.type,
+      port: this.cfg.probe.port,
+      intervalMs: this.cfg.probeIntervalMs,
+      report: this.cfg.reportUrl.href,
+      healthPort: this.cfg.healthPort,
+      instance: this.instance,
+    });
   }
 
   /** Stops probing and flushes the buffer within `graceMs`; resolves true when everything was delivered. */
@@ -70,10 +85,17 @@ export class Sidecar {
   }
 
   healthStatus(): { healthy: boolean; body: Record<string, unknown> } {
-    const stalled = this.lastProbeAt > 0 && Date.now() - this.lastProbeAt > 3 * this.cfg.probeIntervalMs + this.cfg.probeTimeoutMs;
+    const stalled =
+      this.lastProbeAt > 0 && Date.now() - this.lastProbeAt > 3 * this.cfg.probeIntervalMs + this.cfg.probeTimeoutMs;
     return {
       healthy: !this.stopping && !stalled,
-      body: { status: this.stopping ? 'stopping' : stalled ? 'stalled' : 'ok', instance: this.instance, seq: this.seq, lastProbe: this.last, ...this.reporter.snapshot() },
+      body: {
+        status: this.stopping ? 'stopping' : stalled ? 'stalled' : 'ok',
+        instance: this.instance,
+        seq: this.seq,
+        lastProbe: this.last,
+        ...this.reporter.snapshot(),
+      },
     };
   }
 

@@ -17,12 +17,23 @@ export async function installCrds(kc: KubeConfig, dir: string): Promise<string[]
   const lists: string[] = [];
   for (const f of files) {
     for (const doc of loadAll(await readFile(join(dir, f), 'utf8'))) {
-      const crd = doc as { kind?: string; metadata: { name: string }; spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] } };
+      const crd = doc as {
+        kind?: string;
+        metadata: { name: string };
+        spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
+      };
       if (crd?.kind !== 'CustomResourceDefinition') continue;
       try {
-        await client.request({ method: 'POST', path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', body: crd });
+        await client.request({
+          method: 'POST',
+          path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+          body: crd,
+        });
       } catch (err) {
-        throw new Error(`installing ${join(dir, f)} (${crd.metadata.name}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(
+          `installing ${join(dir, f)} (${crd.metadata.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
       }
       names.push(crd.metadata.name);
       lists.push(`/apis/${crd.spec.group}/${crd.spec.versions.find((v) => v.served)?.name}/${crd.spec.names.plural}`);
@@ -39,7 +50,8 @@ export async function waitEstablished(kc: KubeConfig, name: string): Promise<voi
   await eventually(
     async () => {
       const crd = await api.readCustomResourceDefinition({ name });
-      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`${name} not Established`);
+      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+        throw new Error(`${name} not Established`);
     },
     { what: `CRD ${name} Established` },
   );

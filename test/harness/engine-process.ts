@@ -20,7 +20,9 @@ const DEPLOY_NAMESPACE = 'bulkhead-system';
  * Rules are not touched: the engine runs with exactly the permissions it ships with.
  * Returns a kubeconfig file acting as the engine's ServiceAccount.
  */
-export async function installEngineRbac(namespace: string): Promise<{ kubeconfigPath: string; serviceAccount: string }> {
+export async function installEngineRbac(
+  namespace: string,
+): Promise<{ kubeconfigPath: string; serviceAccount: string }> {
   const cluster = getCluster();
   const admin = new KubeClient(cluster.kubeConfig());
   const resolver = new ResourceResolver(admin);
@@ -45,10 +47,16 @@ export async function installEngineRbac(namespace: string): Promise<{ kubeconfig
 }
 
 function retarget(obj: KubeObject, ns: string): KubeObject {
-  const o = JSON.parse(JSON.stringify(obj)) as KubeObject & { subjects?: { namespace?: string }[]; roleRef?: { kind: string; name: string } };
+  const o = JSON.parse(JSON.stringify(obj)) as KubeObject & {
+    subjects?: { namespace?: string }[];
+    roleRef?: { kind: string; name: string };
+  };
   // Objects outside the engine's namespace (cluster-scoped, or the Events Role in "default")
   // are shared by every test file: they get the test namespace as a name suffix instead.
-  const shared = o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding' || (o.metadata.namespace !== undefined && o.metadata.namespace !== DEPLOY_NAMESPACE);
+  const shared =
+    o.kind === 'ClusterRole' ||
+    o.kind === 'ClusterRoleBinding' ||
+    (o.metadata.namespace !== undefined && o.metadata.namespace !== DEPLOY_NAMESPACE);
   if (shared) o.metadata.name = `${o.metadata.name}-${ns}`;
   else o.metadata.namespace = ns;
   for (const s of o.subjects ?? []) if (s.namespace === DEPLOY_NAMESPACE) s.namespace = ns;

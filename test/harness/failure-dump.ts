@@ -13,7 +13,10 @@ const tail = async (path: string, lines: number): Promise<string> =>
  * summarized on stderr, so a red CI run explains itself.
  */
 export async function dumpOnFailure(cluster: LocalCluster, testTitle: string): Promise<string> {
-  const slug = testTitle.replace(/[^a-z0-9]+/gi, '-').slice(0, 80).toLowerCase();
+  const slug = testTitle
+    .replace(/[^a-z0-9]+/gi, '-')
+    .slice(0, 80)
+    .toLowerCase();
   const dir = join('test-artifacts', slug);
   await mkdir(dir, { recursive: true });
   const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
@@ -23,7 +26,9 @@ export async function dumpOnFailure(cluster: LocalCluster, testTitle: string): P
       const pods = await core.listNamespacedPod({ namespace: ns });
       out.push(`## pods in ${ns}`);
       for (const p of pods.items) {
-        out.push(`${p.metadata?.name} phase=${p.status?.phase} node=${p.spec?.nodeName ?? '-'} labels=${JSON.stringify(p.metadata?.labels ?? {})}`);
+        out.push(
+          `${p.metadata?.name} phase=${p.status?.phase} node=${p.spec?.nodeName ?? '-'} labels=${JSON.stringify(p.metadata?.labels ?? {})}`,
+        );
       }
       const events = await core.listNamespacedEvent({ namespace: ns });
       out.push(`## events in ${ns}`);

@@ -22,7 +22,13 @@ export interface GitHttpServer {
 
 export async function startGitHttpServer(opts: { projectRoot: string; token: string }): Promise<GitHttpServer> {
   const ca = await createCertificateAuthority('bulkhead-test-git-ca', 1);
-  const serving = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validForDays: 1 });
+  const serving = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    dnsNames: ['localhost'],
+    usage: 'server',
+    validForDays: 1,
+  });
   const requests: GitHttpServer['requests'] = [];
 
   const authorized = (req: IncomingMessage): 'none' | 'basic' | 'bearer' | 'bad' => {

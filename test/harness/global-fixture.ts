@@ -22,7 +22,10 @@ export async function mochaGlobalSetup(): Promise<void> {
   if (crds.length > 0) process.stderr.write(`  [control plane] installed CRDs: ${crds.join(', ')}\n`);
   // Lets a test that runs this fixture in a child process find what it started.
   if (process.env.BULKHEAD_TEST_STATE_OUT) {
-    await writeFile(process.env.BULKHEAD_TEST_STATE_OUT, JSON.stringify({ runDir: cluster.runDir, pids: cluster.processes.map((p) => p.pid) }));
+    await writeFile(
+      process.env.BULKHEAD_TEST_STATE_OUT,
+      JSON.stringify({ runDir: cluster.runDir, pids: cluster.processes.map((p) => p.pid) }),
+    );
   }
 }
 

@@ -14,7 +14,10 @@ export function setCluster(c: LocalCluster | undefined): void {
 }
 
 export function getCluster(): LocalCluster {
-  if (!cluster) throw new Error('no control plane: run integration tests through test/integration/.mocharc.json (its global fixture starts one)');
+  if (!cluster)
+    throw new Error(
+      'no control plane: run integration tests through test/integration/.mocharc.json (its global fixture starts one)',
+    );
   return cluster;
 }
 

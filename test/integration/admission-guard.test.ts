@@ -6,7 +6,12 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AdmissionregistrationV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { SOURCE_ANNOTATIONS } from '../../engine/src/admission/index.js';
 import { issueCertificate } from '../../engine/src/core/pki.js';
 import { renderKubeconfig, serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
@@ -21,7 +26,10 @@ const Q = { ...G, plural: 'quarantines' };
 
 const failure = (err: unknown): { code?: number; message: string } => {
   const e = err as { code?: number; body?: unknown; message?: string };
-  return { code: e.code, message: `${typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '')} ${e.message ?? ''}` };
+  return {
+    code: e.code,
+    message: `${typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '')} ${e.message ?? ''}`,
+  };
 };
 
 async function denied(p: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -58,12 +66,24 @@ describe('admission: GitOps guard through the real apiserver', () => {
     apiVersion: 'bulkhead.dev/v1alpha1',
     kind: 'Quarantine',
     metadata: { name, labels: testLabel },
-    spec: { pod: { name: 'web-1', uid: 'u-1' }, policy: `web-${suffix}`, reason: 'Manual', mode: 'DryRun', time: new Date().toISOString() },
+    spec: {
+      pod: { name: 'web-1', uid: 'u-1' },
+      policy: `web-${suffix}`,
+      reason: 'Manual',
+      mode: 'DryRun',
+      time: new Date().toISOString(),
+    },
   });
   const relabel = (api: CustomObjectsApi, name: string, value: string): Promise<unknown> =>
     api.patchClusterCustomObject({ ...HP, name, body: [{ op: 'add', path: '/metadata/labels/edited', value }] });
   const breakGlass = async (state: 'on' | 'off'): Promise<string> =>
-    (await run(process.execPath, ['--import', 'tsx', 'engine/src/main.ts', 'break-glass', state, '--kubeconfig', getCluster().kubeconfigPath], { timeout: 60_000 })).stdout;
+    (
+      await run(
+        process.execPath,
+        ['--import', 'tsx', 'engine/src/main.ts', 'break-glass', state, '--kubeconfig', getCluster().kubeconfigPath],
+        { timeout: 60_000 },
+      )
+    ).stdout;
 
   before(async () => {
     const kc = getCluster().kubeConfig();
@@ -71,7 +91,9 @@ describe('admission: GitOps guard through the real apiserver', () => {
     appNs = await newNamespace('guarded');
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     const role = `bulkhead-writer-${suffix}`;
-    await rbac.createClusterRole({ body: { metadata: { name: role }, rules: [{ apiGroups: ['bulkhead.dev'], resources: ['*'], verbs: ['*'] }] } });
+    await rbac.createClusterRole({
+      body: { metadata: { name: role }, rules: [{ apiGroups: ['bulkhead.dev'], resources: ['*'], verbs: ['*'] }] },
+    });
     await rbac.createClusterRoleBinding({
       body: {
         metadata: { name: role },
@@ -83,19 +105,46 @@ describe('admission: GitOps guard through the real apiserver', () => {
       },
     });
     admin = kc.makeApiClient(CustomObjectsApi);
-    engine = (await serviceAccountKubeConfig(kc, getCluster(), engineNs, 'bulkhead')).kubeConfig.makeApiClient(CustomObjectsApi);
-    const cert = await issueCertificate(getCluster().ca, { commonName: 'oncall', organizations: [breakGlassGroup], usage: 'client', validForDays: 1 });
+    engine = (await serviceAccountKubeConfig(kc, getCluster(), engineNs, 'bulkhead')).kubeConfig.makeApiClient(
+      CustomObjectsApi,
+    );
+    const cert = await issueCertificate(getCluster().ca, {
+      commonName: 'oncall',
+      organizations: [breakGlassGroup],
+      usage: 'client',
+      validForDays: 1,
+    });
     const oc = new KubeConfig();
-    oc.loadFromString(renderKubeconfig({ server: getCluster().server, caCert: getCluster().ca.cert, userName: 'oncall', user: { clientCert: cert.cert, clientKey: cert.key } }));
+    oc.loadFromString(
+      renderKubeconfig({
+        server: getCluster().server,
+        caCert: getCluster().ca.cert,
+        userName: 'oncall',
+        user: { clientCert: cert.cert, clientKey: cert.key },
+      }),
+    );
     oncall = oc.makeApiClient(CustomObjectsApi);
 
     hook = await startTestAdmission({ engineNamespace: engineNs, policies: [], breakGlassGroups: [breakGlassGroup] });
     // The engine applies a policy from git (it carries its source).
-    await eventually(() => engine.createClusterCustomObject({ ...HP, body: policy(`web-${suffix}`, { [SOURCE_ANNOTATIONS.repo]: 'https://git.example/platform.git', [SOURCE_ANNOTATIONS.path]: 'policies/web.yaml' }) }), {
-      what: 'engine RBAC effective',
-    });
+    await eventually(
+      () =>
+        engine.createClusterCustomObject({
+          ...HP,
+          body: policy(`web-${suffix}`, {
+            [SOURCE_ANNOTATIONS.repo]: 'https://git.example/platform.git',
+            [SOURCE_ANNOTATIONS.path]: 'policies/web.yaml',
+          }),
+        }),
+      {
+        what: 'engine RBAC effective',
+      },
+    );
     // The guard takes effect asynchronously: wait until an admin edit is refused.
-    await eventually(() => denied(relabel(admin, `web-${suffix}`, 'warmup'), /managed in git/), { what: 'guard active', timeoutMs: 30_000 });
+    await eventually(() => denied(relabel(admin, `web-${suffix}`, 'warmup'), /managed in git/), {
+      what: 'guard active',
+      timeoutMs: 30_000,
+    });
   });
 
   after(async () => {
@@ -104,7 +153,11 @@ describe('admission: GitOps guard through the real apiserver', () => {
     await deleteWebhookConfigs(kc, hook.names);
     const custom = kc.makeApiClient(CustomObjectsApi);
     const selector = `bulkhead.dev/test-guard=${suffix}`;
-    for (const hp of ((await custom.listClusterCustomObject({ ...HP, labelSelector: selector })) as { items: { metadata: { name: string } }[] }).items) {
+    for (const hp of (
+      (await custom.listClusterCustomObject({ ...HP, labelSelector: selector })) as {
+        items: { metadata: { name: string } }[];
+      }
+    ).items) {
       await custom.deleteClusterCustomObject({ ...HP, name: hp.metadata.name }).catch(() => {});
     }
     await custom.deleteClusterCustomObject({ ...PS, name: `src-${suffix}` }).catch(() => {});
@@ -117,8 +170,13 @@ describe('admission: GitOps guard through the real apiserver', () => {
     const msg = /managed in git: https:\/\/git\.example\/platform\.git policies\/web\.yaml; change it there/;
     await denied(relabel(admin, `web-${suffix}`, 'by-admin'), msg);
     await denied(admin.deleteClusterCustomObject({ ...HP, name: `web-${suffix}` }), msg);
-    await denied(admin.createClusterCustomObject({ ...HP, body: policy(`sneaky-${suffix}`) }), /managed in git: .* policies\/; change it there/);
-    const stored = (await admin.getClusterCustomObject({ ...HP, name: `web-${suffix}` })) as { metadata: { labels: Record<string, string> } };
+    await denied(
+      admin.createClusterCustomObject({ ...HP, body: policy(`sneaky-${suffix}`) }),
+      /managed in git: .* policies\/; change it there/,
+    );
+    const stored = (await admin.getClusterCustomObject({ ...HP, name: `web-${suffix}` })) as {
+      metadata: { labels: Record<string, string> };
+    };
     assert.equal(stored.metadata.labels.edited, undefined, 'nothing changed');
     assert.ok(hook.logs.some((l) => l.endpoint === 'validate' && l.outcome === 'denied' && l.user === 'admin'));
   });
@@ -130,54 +188,91 @@ describe('admission: GitOps guard through the real apiserver', () => {
   });
 
   it('keeps reads working: anyone with read access lists and gets the guarded kinds', async () => {
-    const list = (await admin.listClusterCustomObject({ ...HP, labelSelector: `bulkhead.dev/test-guard=${suffix}` })) as { items: unknown[] };
+    const list = (await admin.listClusterCustomObject({
+      ...HP,
+      labelSelector: `bulkhead.dev/test-guard=${suffix}`,
+    })) as { items: unknown[] };
     assert.ok(list.items.length >= 1);
     await admin.listNamespacedCustomObject({ ...Q, namespace: appNs });
   });
 
   it('lets the break-glass group edit git-managed kinds, but not Quarantines', async () => {
     await relabel(oncall, `web-${suffix}`, 'by-oncall');
-    await denied(oncall.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-oncall-${suffix}`) }), /written only by the Bulkhead engine/);
+    await denied(
+      oncall.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-oncall-${suffix}`) }),
+      /written only by the Bulkhead engine/,
+    );
   });
 
   it('lets only the engine write Quarantines (admin denied), while anyone may read them', async () => {
-    await denied(admin.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-admin-${suffix}`) }), /written only by the Bulkhead engine/);
+    await denied(
+      admin.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-admin-${suffix}`) }),
+      /written only by the Bulkhead engine/,
+    );
     await engine.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-engine-${suffix}`) });
-    await denied(admin.deleteNamespacedCustomObject({ ...Q, namespace: appNs, name: `q-engine-${suffix}` }), /written only by the Bulkhead engine/);
-    const q = (await admin.getNamespacedCustomObject({ ...Q, namespace: appNs, name: `q-engine-${suffix}` })) as { spec: { policy: string } };
+    await denied(
+      admin.deleteNamespacedCustomObject({ ...Q, namespace: appNs, name: `q-engine-${suffix}` }),
+      /written only by the Bulkhead engine/,
+    );
+    const q = (await admin.getNamespacedCustomObject({ ...Q, namespace: appNs, name: `q-engine-${suffix}` })) as {
+      spec: { policy: string };
+    };
     assert.equal(q.spec.policy, `web-${suffix}`);
   });
 
   it('names the PolicySource its own repository', async () => {
     await denied(
-      admin.createClusterCustomObject({ ...PS, body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: `src-${suffix}`, labels: testLabel }, spec: { url: 'https://git.example/fleet.git', path: 'clusters/a' } } }),
+      admin.createClusterCustomObject({
+        ...PS,
+        body: {
+          apiVersion: 'bulkhead.dev/v1alpha1',
+          kind: 'PolicySource',
+          metadata: { name: `src-${suffix}`, labels: testLabel },
+          spec: { url: 'https://git.example/fleet.git', path: 'clusters/a' },
+        },
+      }),
       /managed in git: https:\/\/git\.example\/fleet\.git clusters\/a; change it there/,
     );
   });
 
   it('break-glass on: every webhook fails open and the admin edit goes through; off restores both', async () => {
     const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    assert.match(await breakGlass('on'), new RegExp(`ValidatingWebhookConfiguration/${hook.names.validating}: break-glass on`));
+    assert.match(
+      await breakGlass('on'),
+      new RegExp(`ValidatingWebhookConfiguration/${hook.names.validating}: break-glass on`),
+    );
     const v = await api.readValidatingWebhookConfiguration({ name: hook.names.validating });
     assert.equal(v.metadata?.annotations?.['bulkhead.dev/break-glass'], 'on');
     assert.ok((v.webhooks ?? []).every((w) => w.failurePolicy === 'Ignore'));
-    await eventually(() => relabel(admin, `web-${suffix}`, 'break-glass'), { what: 'admin edit allowed under break-glass' });
+    await eventually(() => relabel(admin, `web-${suffix}`, 'break-glass'), {
+      what: 'admin edit allowed under break-glass',
+    });
 
     await breakGlass('off');
     const restored = await api.readValidatingWebhookConfiguration({ name: hook.names.validating });
     assert.equal(restored.metadata?.annotations?.['bulkhead.dev/break-glass'], undefined);
     assert.ok((restored.webhooks ?? []).every((w) => w.failurePolicy === 'Fail'));
     const m = await api.readMutatingWebhookConfiguration({ name: hook.names.mutating });
-    assert.ok((m.webhooks ?? []).every((w) => w.failurePolicy === 'Ignore'), 'injection stays fail-open');
-    await eventually(() => denied(relabel(admin, `web-${suffix}`, 'after-off'), /managed in git/), { what: 'guard back on' });
+    assert.ok(
+      (m.webhooks ?? []).every((w) => w.failurePolicy === 'Ignore'),
+      'injection stays fail-open',
+    );
+    await eventually(() => denied(relabel(admin, `web-${suffix}`, 'after-off'), /managed in git/), {
+      what: 'guard back on',
+    });
   });
 
   it('fails closed with the engine stopped; break-glass on is the way through', async () => {
     await hook.stop();
     await denied(relabel(admin, `web-${suffix}`, 'engine-down'), /failed calling webhook|connection refused/);
     await breakGlass('on');
-    await eventually(() => relabel(admin, `web-${suffix}`, 'engine-down-break-glass'), { what: 'admin edit with engine down and break-glass on' });
+    await eventually(() => relabel(admin, `web-${suffix}`, 'engine-down-break-glass'), {
+      what: 'admin edit with engine down and break-glass on',
+    });
     await breakGlass('off');
-    await eventually(() => denied(relabel(admin, `web-${suffix}`, 'engine-down-again'), /failed calling webhook|connection refused/), { what: 'fail closed again' });
+    await eventually(
+      () => denied(relabel(admin, `web-${suffix}`, 'engine-down-again'), /failed calling webhook|connection refused/),
+      { what: 'fail closed again' },
+    );
   });
 });

@@ -6,7 +6,15 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { InjectablePolicy } from '../../engine/src/admission/inject/policy.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
-import { hasSidecar, podUser, SIDECAR, simplePod, startTestAdmission, waitUntilInjecting, type TestAdmission } from './support/admission-harness.js';
+import {
+  hasSidecar,
+  podUser,
+  SIDECAR,
+  simplePod,
+  startTestAdmission,
+  waitUntilInjecting,
+  type TestAdmission,
+} from './support/admission-harness.js';
 
 describe('admission: sidecar injection through the real apiserver', () => {
   let engineNs: string;
@@ -23,14 +31,26 @@ describe('admission: sidecar injection through the real apiserver', () => {
     pay = await newNamespace('pay', { team: 'payments' });
     plain = await newNamespace('plain');
     const policies: InjectablePolicy[] = [
-      { metadata: { name: 'shop-web' }, spec: { match: { namespaces: [shop] }, probe: { http: { path: '/healthz', port: 'http' }, interval: '5s' } } },
+      {
+        metadata: { name: 'shop-web' },
+        spec: { match: { namespaces: [shop] }, probe: { http: { path: '/healthz', port: 'http' }, interval: '5s' } },
+      },
       {
         metadata: { name: 'shop-api' },
-        spec: { match: { namespaces: [shop], selector: { matchLabels: { app: 'api' } } }, probe: { tcp: { port: 8080 } } },
+        spec: {
+          match: { namespaces: [shop], selector: { matchLabels: { app: 'api' } } },
+          probe: { tcp: { port: 8080 } },
+        },
       },
-      { metadata: { name: 'payments' }, spec: { match: { namespaceSelector: { matchLabels: { team: 'payments' } } }, probe: { fromPod: true } } },
+      {
+        metadata: { name: 'payments' },
+        spec: { match: { namespaceSelector: { matchLabels: { team: 'payments' } } }, probe: { fromPod: true } },
+      },
       // Asks for the excluded namespaces: the generator and the injector both refuse.
-      { metadata: { name: 'greedy' }, spec: { match: { namespaces: ['kube-system', 'kube-public', engineNs] }, probe: { tcp: { port: 1 } } } },
+      {
+        metadata: { name: 'greedy' },
+        spec: { match: { namespaces: ['kube-system', 'kube-public', engineNs] }, probe: { tcp: { port: 1 } } },
+      },
     ];
     hook = await startTestAdmission({ engineNamespace: engineNs, policies });
     dev = await podUser(shop);
@@ -44,7 +64,10 @@ describe('admission: sidecar injection through the real apiserver', () => {
     const created = await dev.createNamespacedPod({ namespace: shop, body: simplePod('web-1', { app: 'web' }) });
     const stored = await dev.readNamespacedPod({ namespace: shop, name: 'web-1' });
     for (const p of [created, stored]) {
-      assert.deepEqual(p.spec!.containers.map((c) => c.name), ['app', 'bulkhead-sidecar']);
+      assert.deepEqual(
+        p.spec!.containers.map((c) => c.name),
+        ['app', 'bulkhead-sidecar'],
+      );
     }
     const sc = stored.spec!.containers[1]!;
     assert.equal(sc.image, SIDECAR.image);
@@ -56,20 +79,31 @@ describe('admission: sidecar injection through the real apiserver', () => {
     assert.equal(env.BULKHEAD_REPORT_URL, SIDECAR.reportUrl);
     const vol = stored.spec!.volumes!.find((v) => v.name === 'bulkhead-identity')!;
     assert.equal(vol.projected!.sources![0]!.serviceAccountToken!.audience, 'bulkhead');
-    assert.deepEqual(JSON.parse(stored.metadata!.annotations!['bulkhead.dev/injected']!), { policy: 'shop-web', sidecar: '0.1.0' });
+    assert.deepEqual(JSON.parse(stored.metadata!.annotations!['bulkhead.dev/injected']!), {
+      policy: 'shop-web',
+      sidecar: '0.1.0',
+    });
     // The apiserver really called us for this pod.
-    assert.ok(hook.reviewsIn(shop).some((l) => l.outcome === 'patched' && l.user === `system:serviceaccount:${shop}:dev`));
+    assert.ok(
+      hook.reviewsIn(shop).some((l) => l.outcome === 'patched' && l.user === `system:serviceaccount:${shop}:dev`),
+    );
   });
 
   it('two policies matching one pod: one sidecar, the choice explained', async () => {
     const p = await dev.createNamespacedPod({ namespace: shop, body: simplePod('api-1', { app: 'api' }) });
     assert.equal(p.spec!.containers.filter((c) => c.name === 'bulkhead-sidecar').length, 1);
     assert.equal(p.spec!.containers[1]!.env!.find((e) => e.name === 'BULKHEAD_POLICY')!.value, 'shop-api');
-    assert.match(p.metadata!.annotations!['bulkhead.dev/injection-decision']!, /matched shop-api, shop-web; injected shop-api/);
+    assert.match(
+      p.metadata!.annotations!['bulkhead.dev/injection-decision']!,
+      /matched shop-api, shop-web; injected shop-api/,
+    );
   });
 
   it('respects the opt-out annotation', async () => {
-    const p = await dev.createNamespacedPod({ namespace: shop, body: simplePod('opted-out', { app: 'web' }, { 'bulkhead.dev/inject': 'false' }) });
+    const p = await dev.createNamespacedPod({
+      namespace: shop,
+      body: simplePod('opted-out', { app: 'web' }, { 'bulkhead.dev/inject': 'false' }),
+    });
     assert.equal(hasSidecar(p), false);
     assert.equal(p.metadata!.annotations!['bulkhead.dev/injected'], undefined);
   });
@@ -79,7 +113,10 @@ describe('admission: sidecar injection through the real apiserver', () => {
     body.spec!.containers[0]!.readinessProbe = { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 7 };
     const p = await eventually(
       async () => {
-        const created = await admin().createNamespacedPod({ namespace: pay, body: { ...body, metadata: { generateName: 'ready-' } } });
+        const created = await admin().createNamespacedPod({
+          namespace: pay,
+          body: { ...body, metadata: { generateName: 'ready-' } },
+        });
         assert.ok(hasSidecar(created), 'injected');
         return created;
       },
@@ -105,9 +142,16 @@ describe('admission: sidecar injection through the real apiserver', () => {
       await api.deleteNamespacedPod({ namespace: ns, name: p.metadata!.name! });
     }
     // A pod created after them in a matching namespace is served, so the webhook was live throughout.
-    assert.equal(hasSidecar(await dev.createNamespacedPod({ namespace: shop, body: simplePod('after-excluded') })), true);
-    for (const ns of ['kube-system', 'kube-public', engineNs]) assert.equal(hook.reviewsIn(ns).length, 0, `requests for ${ns}`);
-    const cfg = await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: hook.names.mutating });
+    assert.equal(
+      hasSidecar(await dev.createNamespacedPod({ namespace: shop, body: simplePod('after-excluded') })),
+      true,
+    );
+    for (const ns of ['kube-system', 'kube-public', engineNs])
+      assert.equal(hook.reviewsIn(ns).length, 0, `requests for ${ns}`);
+    const cfg = await getCluster()
+      .kubeConfig()
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: hook.names.mutating });
     for (const w of cfg.webhooks ?? []) {
       assert.equal(w.failurePolicy, 'Ignore');
       assert.equal(w.timeoutSeconds, 5);
@@ -119,11 +163,17 @@ describe('admission: sidecar injection through the real apiserver', () => {
   it('publishes the CA bundle (BULKHEAD_CA_PATH) as ConfigMap bulkhead-ca in selected namespaces only', async () => {
     const bundle = hook.rt.tls.material!.bundle;
     for (const ns of [shop, pay]) {
-      const cm = await eventually(() => admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }), { what: `bulkhead-ca in ${ns}` });
+      const cm = await eventually(() => admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }), {
+        what: `bulkhead-ca in ${ns}`,
+      });
       assert.equal(cm.data?.['ca.crt'], bundle);
     }
     for (const ns of [plain, 'kube-system', engineNs]) {
-      await assert.rejects(admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }), (e: unknown) => (e as { code?: number }).code === 404, ns);
+      await assert.rejects(
+        admin().readNamespacedConfigMap({ namespace: ns, name: 'bulkhead-ca' }),
+        (e: unknown) => (e as { code?: number }).code === 404,
+        ns,
+      );
     }
   });
 
@@ -134,7 +184,14 @@ describe('admission: sidecar injection through the real apiserver', () => {
       .makeApiClient(AppsV1Api)
       .createNamespacedDeployment({
         namespace: shop,
-        body: { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: simplePod('x').spec! } } },
+        body: {
+          metadata: { name: 'web' },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: simplePod('x').spec! },
+          },
+        },
       });
     await eventually(
       async () => {
@@ -154,7 +211,10 @@ describe('admission: sidecar injection through the real apiserver', () => {
     assert.equal(hasSidecar(p), false);
     assert.ok(ms < 5_500, `created in ${ms} ms (timeoutSeconds 5)`);
     // The configuration is still registered: stopping never deletes it.
-    const cfg = await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: hook.names.mutating });
+    const cfg = await getCluster()
+      .kubeConfig()
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: hook.names.mutating });
     assert.ok((cfg.webhooks ?? []).length > 0);
   });
 

@@ -3,11 +3,23 @@
 // time (Deployments and a StatefulSet), never while a PodDisruptionBudget allows no disruption.
 import { strict as assert } from 'node:assert';
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
-import { podsAwaitingSidecar, restartPlan, restartWorkloads, type ExistingPod } from '../../engine/src/admission/index.js';
+import {
+  podsAwaitingSidecar,
+  restartPlan,
+  restartWorkloads,
+  type ExistingPod,
+} from '../../engine/src/admission/index.js';
 import type { RolloutPolicy } from '../../engine/src/admission/existing-pods.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
-import { hasSidecar, SIDECAR, simplePod, startTestAdmission, waitUntilInjecting, type TestAdmission } from './support/admission-harness.js';
+import {
+  hasSidecar,
+  SIDECAR,
+  simplePod,
+  startTestAdmission,
+  waitUntilInjecting,
+  type TestAdmission,
+} from './support/admission-harness.js';
 
 describe('admission: existing pods get the sidecar through a rolling restart', () => {
   let engineNs: string;
@@ -22,15 +34,39 @@ describe('admission: existing pods get the sidecar through a rolling restart', (
     const apps = kc().makeApiClient(AppsV1Api);
     for (const [name, replicas] of Object.entries(deployments)) {
       const labels = { app: name };
-      await apps.createNamespacedDeployment({ namespace: ns, body: { metadata: { name }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: simplePod('x').spec! } } } });
+      await apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: simplePod('x').spec! },
+          },
+        },
+      });
     }
     await apps.createNamespacedStatefulSet({
       namespace: ns,
-      body: { metadata: { name: 'db' }, spec: { replicas: 1, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: simplePod('x').spec! } } },
+      body: {
+        metadata: { name: 'db' },
+        spec: {
+          replicas: 1,
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
+          template: { metadata: { labels: { app: 'db' } }, spec: simplePod('x').spec! },
+        },
+      },
     });
     const pdb = kc().makeApiClient(PolicyV1Api);
-    await pdb.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: 'web' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } } });
-    await pdb.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: 'locked' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'locked' } } } } });
+    await pdb.createNamespacedPodDisruptionBudget({
+      namespace: ns,
+      body: { metadata: { name: 'web' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } } },
+    });
+    await pdb.createNamespacedPodDisruptionBudget({
+      namespace: ns,
+      body: { metadata: { name: 'locked' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'locked' } } } },
+    });
     await eventually(
       async () => {
         for (const name of Object.keys(deployments)) {
@@ -46,7 +82,12 @@ describe('admission: existing pods get the sidecar through a rolling restart', (
       },
       { what: 'workloads available and PDBs observed', timeoutMs: 60_000 },
     );
-    const policies: RolloutPolicy[] = [{ metadata: { name: 'rollout' }, spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 8080 } }, rollout: 'Restart' } }];
+    const policies: RolloutPolicy[] = [
+      {
+        metadata: { name: 'rollout' },
+        spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 8080 } }, rollout: 'Restart' },
+      },
+    ];
     hook = await startTestAdmission({ engineNamespace: engineNs, policies });
     await waitUntilInjecting(kc().makeApiClient(CoreV1Api), ns, { app: 'warmup' });
   });
@@ -59,15 +100,34 @@ describe('admission: existing pods get the sidecar through a rolling restart', (
     const apps = kc().makeApiClient(AppsV1Api);
     const pods = (await core.listNamespacedPod({ namespace: ns })).items as unknown as ExistingPod[];
     const owners = new Map(
-      (await apps.listNamespacedReplicaSet({ namespace: ns })).items.map((rs) => [`${ns}/${rs.metadata!.name}`, rs.metadata!.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '']),
+      (await apps.listNamespacedReplicaSet({ namespace: ns })).items.map((rs) => [
+        `${ns}/${rs.metadata!.name}`,
+        rs.metadata!.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '',
+      ]),
     );
     const labels = { 'kubernetes.io/metadata.name': ns };
-    const awaiting = podsAwaitingSidecar(pods, hook.rt.index(), () => labels, owners, SIDECAR).filter((p) => p.workload.kind !== 'Pod');
-    assert.deepEqual(awaiting.map((p) => `${p.workload.kind}/${p.workload.name}`).sort(), ['Deployment/api', 'Deployment/locked', 'Deployment/web', 'Deployment/web', 'StatefulSet/db']);
+    const awaiting = podsAwaitingSidecar(pods, hook.rt.index(), () => labels, owners, SIDECAR).filter(
+      (p) => p.workload.kind !== 'Pod',
+    );
+    assert.deepEqual(awaiting.map((p) => `${p.workload.kind}/${p.workload.name}`).sort(), [
+      'Deployment/api',
+      'Deployment/locked',
+      'Deployment/web',
+      'Deployment/web',
+      'StatefulSet/db',
+    ]);
     const plan = restartPlan(awaiting);
-    assert.deepEqual(plan.map((w) => w.name), ['api', 'locked', 'web', 'db']);
+    assert.deepEqual(
+      plan.map((w) => w.name),
+      ['api', 'locked', 'web', 'db'],
+    );
 
-    const results = await restartWorkloads(kc(), plan, { logger: silentLogger(), timeoutMs: 60_000, pdbWaitMs: 2_000, pollMs: 250 });
+    const results = await restartWorkloads(kc(), plan, {
+      logger: silentLogger(),
+      timeoutMs: 60_000,
+      pdbWaitMs: 2_000,
+      pollMs: 250,
+    });
     const byName = Object.fromEntries(results.map((r) => [r.workload.name, r]));
     assert.equal(byName.api!.outcome, 'restarted');
     assert.equal(byName.web!.outcome, 'restarted');
@@ -79,8 +139,14 @@ describe('admission: existing pods get the sidecar through a rolling restart', (
 
     await eventually(
       async () => {
-        const live = (await core.listNamespacedPod({ namespace: ns })).items.filter((p) => !p.metadata?.deletionTimestamp);
-        for (const [name, replicas] of [['api', 1], ['web', 2], ['db', 1]] as const) {
+        const live = (await core.listNamespacedPod({ namespace: ns })).items.filter(
+          (p) => !p.metadata?.deletionTimestamp,
+        );
+        for (const [name, replicas] of [
+          ['api', 1],
+          ['web', 2],
+          ['db', 1],
+        ] as const) {
           const mine = live.filter((p) => p.metadata?.labels?.app === name);
           assert.equal(mine.length, replicas, `${name} pods`);
           assert.ok(mine.every(hasSidecar), `${name} pods injected`);

@@ -7,7 +7,12 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
 import { deleteWebhookConfigs, hasSidecar, simplePod } from './support/admission-harness.js';
@@ -27,7 +32,12 @@ describe('admission: `bulkhead admission serve` as a process', () => {
     apiVersion: 'bulkhead.dev/v1alpha1',
     kind: 'HealthPolicy',
     metadata: { name, labels: { 'bulkhead.dev/test': 'admission-serve' } },
-    spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 8080 } }, detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }] }, action: { type: 'Alert' } },
+    spec: {
+      match: { namespaces: [ns] },
+      probe: { tcp: { port: 8080 } },
+      detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }] },
+      action: { type: 'Alert' },
+    },
   });
 
   before(async () => {
@@ -35,18 +45,43 @@ describe('admission: `bulkhead admission serve` as a process', () => {
     nsA = await newNamespace('serve-a');
     nsB = await newNamespace('serve-b');
     // A policy already in the cluster (applied from git) before the engine starts.
-    await kc().makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...HP, body: policy(`serve-a-${nsA}`, nsA) });
+    await kc()
+      .makeApiClient(CustomObjectsApi)
+      .createClusterCustomObject({ ...HP, body: policy(`serve-a-${nsA}`, nsA) });
     const rbac = kc().makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createClusterRole({ body: { metadata: { name: role }, rules: [{ apiGroups: ['bulkhead.dev'], resources: ['healthpolicies'], verbs: ['*'] }] } });
+    await rbac.createClusterRole({
+      body: {
+        metadata: { name: role },
+        rules: [{ apiGroups: ['bulkhead.dev'], resources: ['healthpolicies'], verbs: ['*'] }],
+      },
+    });
     await rbac.createClusterRoleBinding({
-      body: { metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: 'bulkhead', namespace: engineNs }] },
+      body: {
+        metadata: { name: role },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: 'bulkhead', namespace: engineNs }],
+      },
     });
 
     const logFile = join(await mkdtemp(join(tmpdir(), 'bh-admission-')), 'admission.log');
     registerLogFile('bulkhead admission serve', logFile);
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'engine/src/main.ts', 'admission', 'serve', '--kubeconfig', getCluster().kubeconfigPath, '--namespace', engineNs, '--port', '0', '--log-level', 'debug'],
+      [
+        '--import',
+        'tsx',
+        'engine/src/main.ts',
+        'admission',
+        'serve',
+        '--kubeconfig',
+        getCluster().kubeconfigPath,
+        '--namespace',
+        engineNs,
+        '--port',
+        '0',
+        '--log-level',
+        'debug',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr!.pipe(createWriteStream(logFile));
@@ -70,27 +105,49 @@ describe('admission: `bulkhead admission serve` as a process', () => {
     }
     await deleteWebhookConfigs(kc(), NAMES);
     const custom = kc().makeApiClient(CustomObjectsApi);
-    for (const name of [`serve-a-${nsA}`, `serve-b-${nsB}`]) await custom.deleteClusterCustomObject({ ...HP, name }).catch(() => {});
+    for (const name of [`serve-a-${nsA}`, `serve-b-${nsB}`])
+      await custom.deleteClusterCustomObject({ ...HP, name }).catch(() => {});
     const rbac = kc().makeApiClient(RbacAuthorizationV1Api);
     await rbac.deleteClusterRoleBinding({ name: role }).catch(() => {});
     await rbac.deleteClusterRole({ name: role }).catch(() => {});
   });
 
   it('registers the webhooks from the policies it loaded, and injects', async () => {
-    const cfg = await kc().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: NAMES.mutating });
-    const scoped = (cfg.webhooks ?? []).flatMap((w) => w.namespaceSelector?.matchExpressions ?? []).filter((e) => e.operator === 'In');
-    assert.ok(scoped.some((e) => e.values?.includes(nsA)), 'scoped to the policy namespace');
+    const cfg = await kc()
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: NAMES.mutating });
+    const scoped = (cfg.webhooks ?? [])
+      .flatMap((w) => w.namespaceSelector?.matchExpressions ?? [])
+      .filter((e) => e.operator === 'In');
+    assert.ok(
+      scoped.some((e) => e.values?.includes(nsA)),
+      'scoped to the policy namespace',
+    );
     const core = kc().makeApiClient(CoreV1Api);
     let n = 0;
-    await eventually(async () => assert.ok(hasSidecar(await core.createNamespacedPod({ namespace: nsA, body: simplePod(`a-${n++}`) }))), { what: 'pod in A injected', timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        assert.ok(hasSidecar(await core.createNamespacedPod({ namespace: nsA, body: simplePod(`a-${n++}`) }))),
+      { what: 'pod in A injected', timeoutMs: 30_000 },
+    );
   });
 
   it('follows a policy the engine applies later: the webhook scope and the injection both follow', async () => {
     const { kubeConfig } = await serviceAccountKubeConfig(kc(), getCluster(), engineNs, 'bulkhead');
-    await eventually(() => kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...HP, body: policy(`serve-b-${nsB}`, nsB) }), { what: 'engine SA creates a policy' });
+    await eventually(
+      () =>
+        kubeConfig
+          .makeApiClient(CustomObjectsApi)
+          .createClusterCustomObject({ ...HP, body: policy(`serve-b-${nsB}`, nsB) }),
+      { what: 'engine SA creates a policy' },
+    );
     const core = kc().makeApiClient(CoreV1Api);
     let n = 0;
-    await eventually(async () => assert.ok(hasSidecar(await core.createNamespacedPod({ namespace: nsB, body: simplePod(`b-${n++}`) }))), { what: 'pod in B injected', timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        assert.ok(hasSidecar(await core.createNamespacedPod({ namespace: nsB, body: simplePod(`b-${n++}`) }))),
+      { what: 'pod in B injected', timeoutMs: 30_000 },
+    );
   });
 
   it('on SIGTERM stops serving and leaves the configurations: pods are still created (fail open)', async () => {
@@ -100,7 +157,9 @@ describe('admission: `bulkhead admission serve` as a process', () => {
     assert.ok(((await api.readMutatingWebhookConfiguration({ name: NAMES.mutating })).webhooks ?? []).length > 0);
     assert.ok(await api.readValidatingWebhookConfiguration({ name: NAMES.validating }));
     const t0 = Date.now();
-    const p = await kc().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: nsA, body: simplePod('after-stop') });
+    const p = await kc()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedPod({ namespace: nsA, body: simplePod('after-stop') });
     assert.equal(hasSidecar(p), false);
     assert.ok(Date.now() - t0 < 5_500);
   });

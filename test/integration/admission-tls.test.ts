@@ -9,7 +9,13 @@ import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/c
 import type { InjectablePolicy } from '../../engine/src/admission/inject/policy.js';
 import { splitPem } from '../../engine/src/admission/tls/material.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
-import { hasSidecar, simplePod, startTestAdmission, waitUntilInjecting, type TestAdmission } from './support/admission-harness.js';
+import {
+  hasSidecar,
+  simplePod,
+  startTestAdmission,
+  waitUntilInjecting,
+  type TestAdmission,
+} from './support/admission-harness.js';
 
 /** The certificate a replica presents on a fresh TLS connection. */
 function servedFingerprint(port: number): Promise<string> {
@@ -29,7 +35,12 @@ const fp = (pem: string): string => new X509Certificate(pem).fingerprint256;
 async function apiserverFailOpen(webhookNames: string[]): Promise<number> {
   const kc = getCluster().kubeConfig();
   const url = new URL('/metrics', getCluster().server);
-  const opts: Parameters<typeof request>[1] = { method: 'GET', hostname: url.hostname, port: url.port, path: url.pathname };
+  const opts: Parameters<typeof request>[1] = {
+    method: 'GET',
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname,
+  };
   await kc.applyToHTTPSOptions(opts);
   const text = await new Promise<string>((ok, fail) => {
     const req = request(opts, (res) => {
@@ -43,7 +54,11 @@ async function apiserverFailOpen(webhookNames: string[]): Promise<number> {
   });
   return text
     .split('\n')
-    .filter((l) => l.startsWith('apiserver_admission_webhook_fail_open_count') && webhookNames.some((n) => l.includes(`name="${n}"`)))
+    .filter(
+      (l) =>
+        l.startsWith('apiserver_admission_webhook_fail_open_count') &&
+        webhookNames.some((n) => l.includes(`name="${n}"`)),
+    )
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
@@ -56,11 +71,23 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
   before(async () => {
     engineNs = await newNamespace('bh-engine');
     shop = await newNamespace('tls-shop');
-    const policies: InjectablePolicy[] = [{ metadata: { name: 'shop' }, spec: { match: { namespaces: [shop] }, probe: { tcp: { port: 8080 } } } }];
+    const policies: InjectablePolicy[] = [
+      { metadata: { name: 'shop' }, spec: { match: { namespaces: [shop] }, probe: { tcp: { port: 8080 } } } },
+    ];
     // Replica A serves the apiserver and is the one that rotates (its timer is slow; ticks are forced).
-    a = await startTestAdmission({ engineNamespace: engineNs, policies, tls: { intervalMs: 3_600_000, caOverlapMs: 3_000 } });
+    a = await startTestAdmission({
+      engineNamespace: engineNs,
+      policies,
+      tls: { intervalMs: 3_600_000, caOverlapMs: 3_000 },
+    });
     // Replica B shares the Secret and re-reads it every 300 ms.
-    b = await startTestAdmission({ engineNamespace: engineNs, policies, names: a.names, register: false, tls: { intervalMs: 300, caOverlapMs: 3_000 } });
+    b = await startTestAdmission({
+      engineNamespace: engineNs,
+      policies,
+      names: a.names,
+      register: false,
+      tls: { intervalMs: 300, caOverlapMs: 3_000 },
+    });
     await waitUntilInjecting(getCluster().kubeConfig().makeApiClient(CoreV1Api), shop);
   });
   after(async () => {
@@ -71,7 +98,10 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
   it('both replicas serve the one cert from the shared Secret', async () => {
     assert.equal(fp(a.rt.tls.material!.serving.cert), fp(b.rt.tls.material!.serving.cert));
     assert.equal(await servedFingerprint(a.rt.port), await servedFingerprint(b.rt.port));
-    const secret = await getCluster().kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: engineNs, name: 'bulkhead-webhook-tls' });
+    const secret = await getCluster()
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ namespace: engineNs, name: 'bulkhead-webhook-tls' });
     assert.equal(secret.type, 'kubernetes.io/tls');
     const san = new X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64')).subjectAltName ?? '';
     assert.match(san, /DNS:bulkhead\./);
@@ -86,20 +116,42 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
     const worker = async (): Promise<void> => {
       while (streaming) {
         try {
-          pods.push(await core.createNamespacedPod({ namespace: shop, body: { ...simplePod('x'), metadata: { generateName: 'stream-' } } }));
+          pods.push(
+            await core.createNamespacedPod({
+              namespace: shop,
+              body: { ...simplePod('x'), metadata: { generateName: 'stream-' } },
+            }),
+          );
         } catch (err) {
           errors.push(err);
         }
       }
     };
-    const webhookNames = ((await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: a.names.mutating })).webhooks ?? []).map(
-      (w) => w.name,
-    );
+    const webhookNames = (
+      (
+        await getCluster()
+          .kubeConfig()
+          .makeApiClient(AdmissionregistrationV1Api)
+          .readMutatingWebhookConfiguration({ name: a.names.mutating })
+      ).webhooks ?? []
+    ).map((w) => w.name);
     const failOpenBefore = await apiserverFailOpen(webhookNames);
     const workers = [worker(), worker()];
-    const atLeast = (n: number): Promise<void> => eventually(() => assert.ok(pods.length >= n, `${pods.length} pods`), { what: `${n} pods streamed`, timeoutMs: 30_000 });
+    const atLeast = (n: number): Promise<void> =>
+      eventually(() => assert.ok(pods.length >= n, `${pods.length} pods`), {
+        what: `${n} pods streamed`,
+        timeoutMs: 30_000,
+      });
     const caBundle = async (): Promise<string> =>
-      Buffer.from((await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: a.names.mutating })).webhooks![0]!.clientConfig.caBundle!, 'base64').toString();
+      Buffer.from(
+        (
+          await getCluster()
+            .kubeConfig()
+            .makeApiClient(AdmissionregistrationV1Api)
+            .readMutatingWebhookConfiguration({ name: a.names.mutating })
+        ).webhooks![0]!.clientConfig.caBundle!,
+        'base64',
+      ).toString();
 
     try {
       await atLeast(10);
@@ -109,8 +161,14 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
       await a.rt.tls.tick({ serving: true });
       const reissued = a.rt.tls.material!;
       assert.notEqual(fp(reissued.serving.cert), fp(original.serving.cert));
-      assert.equal(await servedFingerprint(a.rt.port), fp(reissued.serving.cert), 'A serves the new cert without a restart');
-      await eventually(async () => assert.equal(await servedFingerprint(b.rt.port), fp(reissued.serving.cert)), { what: 'B reloaded' });
+      assert.equal(
+        await servedFingerprint(a.rt.port),
+        fp(reissued.serving.cert),
+        'A serves the new cert without a restart',
+      );
+      await eventually(async () => assert.equal(await servedFingerprint(b.rt.port), fp(reissued.serving.cert)), {
+        what: 'B reloaded',
+      });
       const mark1 = pods.length;
       await atLeast(mark1 + 10);
 
@@ -119,7 +177,9 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
       const staged = a.rt.tls.material!;
       assert.ok(staged.next, 'next CA staged');
       // B may publish the bundle it read just before the write once more; its next pass corrects it.
-      await eventually(async () => assert.equal(splitPem(await caBundle()).length, 2), { what: 'caBundle trusts both CAs' });
+      await eventually(async () => assert.equal(splitPem(await caBundle()).length, 2), {
+        what: 'caBundle trusts both CAs',
+      });
       assert.equal(await servedFingerprint(a.rt.port), fp(reissued.serving.cert));
       await eventually(
         async () => {
@@ -143,7 +203,9 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
       assert.equal(fp(promoted.ca.cert), fp(staged.next!.ca.cert));
       assert.ok(new X509Certificate(promoted.serving.cert).verify(new X509Certificate(promoted.ca.cert).publicKey));
       assert.equal(await servedFingerprint(a.rt.port), fp(promoted.serving.cert));
-      await eventually(async () => assert.equal(await servedFingerprint(b.rt.port), fp(promoted.serving.cert)), { what: 'B serves the promoted cert' });
+      await eventually(async () => assert.equal(await servedFingerprint(b.rt.port), fp(promoted.serving.cert)), {
+        what: 'B serves the promoted cert',
+      });
       const mark3 = pods.length;
       await atLeast(mark3 + 10);
     } finally {
@@ -153,10 +215,18 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
 
     assert.deepEqual(errors, [], 'every pod create succeeded');
     const missing = pods.filter((p) => !hasSidecar(p)).map((p) => p.metadata!.name);
-    assert.deepEqual(missing, [], `all ${pods.length} pods were admitted by the webhook (failurePolicy Ignore would hide a failure; the sidecar shows none happened)`);
+    assert.deepEqual(
+      missing,
+      [],
+      `all ${pods.length} pods were admitted by the webhook (failurePolicy Ignore would hide a failure; the sidecar shows none happened)`,
+    );
     // Three rotation steps in all; either replica may write the promotion once the overlap passed.
     assert.equal(a.rt.tls.rotations + b.rt.tls.rotations, 3);
-    assert.equal((await apiserverFailOpen(webhookNames)) - failOpenBefore, 0, 'the apiserver recorded no failed call of this webhook');
+    assert.equal(
+      (await apiserverFailOpen(webhookNames)) - failOpenBefore,
+      0,
+      'the apiserver recorded no failed call of this webhook',
+    );
     const outcomes = a.logs.filter((l) => l.msg === 'admission').map((l) => l.outcome);
     assert.ok(!outcomes.includes('error'));
   });

@@ -29,7 +29,8 @@ const policy = (name: string, action: Partial<HealthPolicy['spec']['action']> = 
   },
 });
 
-const commitCount = async (repo: TestRepo): Promise<number> => Number(await git(repo.bareDir, 'rev-list', '--count', 'main'));
+const commitCount = async (repo: TestRepo): Promise<number> =>
+  Number(await git(repo.bareDir, 'rev-list', '--count', 'main'));
 const showAtMain = (repo: TestRepo, path: string): Promise<string> => git(repo.bareDir, 'show', `main:${path}`);
 /** A human's commit, made from their own clone after catching up with main. */
 async function humanCommit(repo: TestRepo, files: Record<string, string | null>, message: string): Promise<void> {
@@ -62,7 +63,14 @@ describe('audit log in git', () => {
       logger,
       cluster,
       now: () => new Date(),
-      repo: new RecordsRepo({ url: repo.url, branch: 'main', cacheDir, env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! }, author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' }, logger }),
+      repo: new RecordsRepo({
+        url: repo.url,
+        branch: 'main',
+        cacheDir,
+        env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! },
+        author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
+        logger,
+      }),
     };
   });
   afterEach(() => repo.remove());
@@ -80,7 +88,11 @@ describe('audit log in git', () => {
     const pods = await runDeployment(kc, ns, 'api', 2);
     const p = healthOf(pods[0]!);
     const [incident] = groupIncidents([{ pod: p, signals: [failingSignal(p)] }]);
-    const result = await executeVerdict(qdeps, decide(incident!, policy(`${prefix}-policy`, action), []), action.releaseAfter);
+    const result = await executeVerdict(
+      qdeps,
+      decide(incident!, policy(`${prefix}-policy`, action), []),
+      action.releaseAfter,
+    );
     assert.equal(result.taken[0]!.outcome, 'done');
     const [q] = await listQuarantines(qdeps.client, qdeps.resolver, ns);
     return { ns, pod: p, q: q! };
@@ -111,7 +123,10 @@ describe('audit log in git', () => {
     const { q } = await quarantineOne('au2');
     const { recordDocument } = await import('../../engine/src/audit/record-document.js');
     // The crash: the push happened, the status update did not.
-    await odeps.repo.commitAndPush([{ path: q.spec.recordPath!, content: recordDocument(q) }], 'quarantine (pushed before a crash)');
+    await odeps.repo.commitAndPush(
+      [{ path: q.spec.recordPath!, content: recordDocument(q) }],
+      'quarantine (pushed before a crash)',
+    );
     const before = await commitCount(repo);
     const r = await flush();
     assert.equal(r.recovered, 1);
@@ -157,8 +172,14 @@ describe('audit log in git', () => {
     const pods = await runDeployment(kc, ns, 'batch', 5);
     const failing = pods.map((p) => healthOf(p, { node: 'kwok-node-0', owner: undefined }));
     const incidents = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
-    assert.deepEqual(incidents.map((i) => i.key), ['node/kwok-node-0']);
-    const result = await executeVerdict(qdeps, decide(incidents[0]!, policy('au5-policy', { budget: { maxUnavailable: 5 } }), []));
+    assert.deepEqual(
+      incidents.map((i) => i.key),
+      ['node/kwok-node-0'],
+    );
+    const result = await executeVerdict(
+      qdeps,
+      decide(incidents[0]!, policy('au5-policy', { budget: { maxUnavailable: 5 } }), []),
+    );
     assert.equal(result.taken.filter((t) => t.outcome === 'done').length, 5);
     const before = await commitCount(repo);
     const r = await flush();
@@ -173,7 +194,10 @@ describe('audit log in git', () => {
     await humanCommit(repo, { [q.spec.recordPath!]: null }, `release ${pod.name}: fixed upstream`);
     const r = await releaseFromGit(odeps);
     assert.deepEqual(r.released, [`${ns}/${q.metadata.name}`]);
-    const stored = await getCluster().kubeConfig().makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: ns });
+    const stored = await getCluster()
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPod({ name: pod.name, namespace: ns });
     assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], undefined);
     assert.equal(stored.metadata?.labels?.app, 'api', 'owner labels restored');
     const [after] = await listQuarantines(qdeps.client, qdeps.resolver, ns);
@@ -194,8 +218,14 @@ describe('audit log in git', () => {
     );
     assert.deepEqual(r.released, [`${ns}/${q.metadata.name}`]);
     await assert.rejects(showAtMain(repo, q.spec.recordPath!), 'record removed from git');
-    assert.match(await git(repo.bareDir, 'log', '-1', '--format=%s', 'main'), new RegExp(`^release: ${ns}/${pod.name} .*releaseAfter 1s elapsed`));
-    const stored = await getCluster().kubeConfig().makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: ns });
+    assert.match(
+      await git(repo.bareDir, 'log', '-1', '--format=%s', 'main'),
+      new RegExp(`^release: ${ns}/${pod.name} .*releaseAfter 1s elapsed`),
+    );
+    const stored = await getCluster()
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPod({ name: pod.name, namespace: ns });
     assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], undefined);
   });
 });

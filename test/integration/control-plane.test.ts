@@ -60,12 +60,19 @@ describe('local control plane', () => {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const base = { group: 'test.bulkhead.dev', version: 'v1', namespace: ns, plural: 'widgets' };
     const ok = await eventually(
-      () => custom.createNamespacedCustomObject({ ...base, body: { apiVersion: 'test.bulkhead.dev/v1', kind: 'Widget', metadata: { name: 'ok' }, spec: { size: 3 } } }),
+      () =>
+        custom.createNamespacedCustomObject({
+          ...base,
+          body: { apiVersion: 'test.bulkhead.dev/v1', kind: 'Widget', metadata: { name: 'ok' }, spec: { size: 3 } },
+        }),
       { what: 'valid Widget accepted' },
     );
     assert.equal((ok as { spec: { size: number } }).spec.size, 3);
     await assert.rejects(
-      custom.createNamespacedCustomObject({ ...base, body: { apiVersion: 'test.bulkhead.dev/v1', kind: 'Widget', metadata: { name: 'bad' }, spec: { size: 99 } } }),
+      custom.createNamespacedCustomObject({
+        ...base,
+        body: { apiVersion: 'test.bulkhead.dev/v1', kind: 'Widget', metadata: { name: 'bad' }, spec: { size: 99 } },
+      }),
       (err: unknown) => {
         assert.equal(apiCode(err), 422);
         assert.match(String((err as { body?: unknown }).body), /spec\.size/);
@@ -126,7 +133,10 @@ describe('local control plane', () => {
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace: ns,
-      body: { metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }] },
+      body: {
+        metadata: { name: 'cm-reader' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }],
+      },
     });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
@@ -136,7 +146,9 @@ describe('local control plane', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
       },
     });
-    const list = await eventually(() => asReader.listNamespacedConfigMap({ namespace: ns }), { what: 'list allowed after binding' });
+    const list = await eventually(() => asReader.listNamespacedConfigMap({ namespace: ns }), {
+      what: 'list allowed after binding',
+    });
     assert.ok(Array.isArray(list.items));
     // The role grants list only: other verbs stay forbidden.
     await assert.rejects(
@@ -148,7 +160,11 @@ describe('local control plane', () => {
   describe('mutating webhook over TLS', () => {
     let hook: TestWebhook;
     after(async () => {
-      await getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api).deleteMutatingWebhookConfiguration({ name: 'cp-test-hook' }).catch(() => {});
+      await getCluster()
+        .kubeConfig()
+        .makeApiClient(AdmissionregistrationV1Api)
+        .deleteMutatingWebhookConfiguration({ name: 'cp-test-hook' })
+        .catch(() => {});
       await hook?.close();
     });
 
@@ -179,7 +195,10 @@ describe('local control plane', () => {
         async () => {
           const created = await core.createNamespacedPod({
             namespace: ns,
-            body: { metadata: { name: `probe-${n++}` }, spec: { containers: [{ name: 'c', image: 'registry.invalid/x:1' }] } },
+            body: {
+              metadata: { name: `probe-${n++}` },
+              spec: { containers: [{ name: 'c', image: 'registry.invalid/x:1' }] },
+            },
           });
           assert.equal(created.metadata?.labels?.['patched-by'], 'test-webhook');
           return created;
@@ -188,13 +207,19 @@ describe('local control plane', () => {
       );
       const stored = await core.readNamespacedPod({ name: pod.metadata!.name!, namespace: ns });
       assert.equal(stored.metadata?.labels?.['patched-by'], 'test-webhook');
-      assert.ok(hook.requests().some((r) => r.namespace === ns && r.name === stored.metadata!.name), 'webhook saw this pod');
+      assert.ok(
+        hook.requests().some((r) => r.namespace === ns && r.name === stored.metadata!.name),
+        'webhook saw this pod',
+      );
     });
   });
 
   it('issues a TokenRequest token that passes TokenReview with its audience', async () => {
     const kc = getCluster().kubeConfig();
-    const token = await mintServiceAccountToken(kc, ns, 'reporter', { audiences: ['bulkhead'], expirationSeconds: 600 });
+    const token = await mintServiceAccountToken(kc, ns, 'reporter', {
+      audiences: ['bulkhead'],
+      expirationSeconds: 600,
+    });
     const auth = kc.makeApiClient(AuthenticationV1Api);
     const review = await auth.createTokenReview({
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['bulkhead'] } },
@@ -203,7 +228,11 @@ describe('local control plane', () => {
     assert.equal(review.status?.user?.username, `system:serviceaccount:${ns}:reporter`);
     assert.deepEqual(review.status?.audiences, ['bulkhead']);
     const wrongAudience = await auth.createTokenReview({
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['someone-else'] } },
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token, audiences: ['someone-else'] },
+      },
     });
     assert.notEqual(wrongAudience.status?.authenticated, true);
   });

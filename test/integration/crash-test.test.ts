@@ -34,12 +34,24 @@ const policy: HealthPolicy = {
   apiVersion: 'bulkhead.dev/v1alpha1',
   kind: 'HealthPolicy',
   metadata: { name: 'crash-test' },
-  spec: { match: {}, probe: { http: { path: '/', port: 80 } }, detect: { rules: [{ type: 'ConsecutiveFailures' }] }, action: { type: 'Quarantine', budget: { maxUnavailable: 2, maxPerNamespacePerHour: 1000 } } },
+  spec: {
+    match: {},
+    probe: { http: { path: '/', port: 80 } },
+    detect: { rules: [{ type: 'ConsecutiveFailures' }] },
+    action: { type: 'Quarantine', budget: { maxUnavailable: 2, maxPerNamespacePerHour: 1000 } },
+  },
 };
 
-function runWorker(bundle: string, env: NodeJS.ProcessEnv, killAfterReadyMs?: number): Promise<{ killed: boolean; code: number | null; out: string; workMs: number }> {
+function runWorker(
+  bundle: string,
+  env: NodeJS.ProcessEnv,
+  killAfterReadyMs?: number,
+): Promise<{ killed: boolean; code: number | null; out: string; workMs: number }> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [bundle], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let killed = false;
     let readyAt = 0;
@@ -53,7 +65,9 @@ function runWorker(bundle: string, env: NodeJS.ProcessEnv, killAfterReadyMs?: nu
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', fail);
-    child.once('exit', (code) => ok({ killed: killed && code === null, code, out, workMs: performance.now() - readyAt }));
+    child.once('exit', (code) =>
+      ok({ killed: killed && code === null, code, out, workMs: performance.now() - readyAt }),
+    );
   });
 }
 
@@ -68,7 +82,16 @@ describe('crash safety of quarantine + audit', () => {
     // One bundle of the worker, so each spawn starts in a few hundred ms instead of
     // transpiling every module again; node_modules stay external and resolve normally.
     bundle = join(process.cwd(), 'test-artifacts', `crash-worker-${process.pid}.mjs`);
-    await build({ entryPoints: ['test/integration/fixtures/quarantine-worker.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: bundle, logLevel: 'silent' });
+    await build({
+      entryPoints: ['test/integration/fixtures/quarantine-worker.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
   });
   after(async () => {
     await repo.remove();
@@ -116,14 +139,18 @@ describe('crash safety of quarantine + audit', () => {
       const resumed = await runWorker(bundle, env(-1, podsFile));
       assert.equal(resumed.code, 0, `resume after run ${i} failed (seed ${seed}): ${resumed.out}`);
     }
-    process.stderr.write(`      crash seed ${seed}; kill points (ms after ready, window ${windowMs.toFixed(0)}): ${kills.join(', ')}\n`);
+    process.stderr.write(
+      `      crash seed ${seed}; kill points (ms after ready, window ${windowMs.toFixed(0)}): ${kills.join(', ')}\n`,
+    );
 
     const qs = await listQuarantines(client, resolver, ns);
     assert.ok(qs.length >= 2, 'at least the uninterrupted run quarantined its pods');
     const core = kc.makeApiClient(CoreV1Api);
     for (const q of qs) {
       // Exactly once: one commit added this record, and the CR names it.
-      const adds = (await git(repo.bareDir, 'log', '--diff-filter=A', '--format=%H', 'main', '--', q.spec.recordPath!)).split('\n').filter(Boolean);
+      const adds = (await git(repo.bareDir, 'log', '--diff-filter=A', '--format=%H', 'main', '--', q.spec.recordPath!))
+        .split('\n')
+        .filter(Boolean);
       assert.equal(adds.length, 1, `${q.spec.recordPath} added ${adds.length} times (seed ${seed})`);
       assert.equal(q.status?.audit?.state, 'Committed', `${q.metadata.name} not committed (seed ${seed})`);
       assert.equal(q.status?.audit?.commit, adds[0]);
@@ -136,16 +163,29 @@ describe('crash safety of quarantine + audit', () => {
         const now = await core.readNamespacedPod({ name: p.metadata!.name!, namespace: ns });
         const marked = now.metadata?.labels?.['bulkhead.dev/quarantined'] === 'true';
         const detached = now.metadata?.labels?.app === undefined;
-        assert.equal(marked, held.has(p.metadata!.uid!), `${p.metadata!.name}: marked=${marked} but CR=${held.has(p.metadata!.uid!)} (seed ${seed})`);
+        assert.equal(
+          marked,
+          held.has(p.metadata!.uid!),
+          `${p.metadata!.name}: marked=${marked} but CR=${held.has(p.metadata!.uid!)} (seed ${seed})`,
+        );
         assert.equal(detached, marked, `${p.metadata!.name}: isolated and detached must go together (seed ${seed})`);
         if (marked) {
-          const saved = JSON.parse(now.metadata?.annotations?.['bulkhead.dev/original-labels'] ?? '{}') as Record<string, string>;
-          assert.equal(saved.app, p.metadata!.labels!.app, `${p.metadata!.name}: original labels lost, a release could not restore them (seed ${seed})`);
+          const saved = JSON.parse(now.metadata?.annotations?.['bulkhead.dev/original-labels'] ?? '{}') as Record<
+            string,
+            string
+          >;
+          assert.equal(
+            saved.app,
+            p.metadata!.labels!.app,
+            `${p.metadata!.name}: original labels lost, a release could not restore them (seed ${seed})`,
+          );
         }
       }
     }
     // Every record file in git belongs to a Quarantine: nothing written that the cluster does not know.
-    const files = (await git(repo.bareDir, 'ls-tree', '-r', '--name-only', 'main', '--', `records/crash/${ns}`)).split('\n').filter(Boolean);
+    const files = (await git(repo.bareDir, 'ls-tree', '-r', '--name-only', 'main', '--', `records/crash/${ns}`))
+      .split('\n')
+      .filter(Boolean);
     assert.deepEqual(files.sort(), qs.map((q) => q.spec.recordPath!).sort());
   });
 });

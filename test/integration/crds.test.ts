@@ -39,7 +39,13 @@ function cases(base: Doc): { name: string; doc: unknown }[] {
     edit('ratio-zero', (d) => (spec(d).detect!.rules = [{ type: 'ErrorRate', ratio: 0, window: '1m' }])),
     edit('port-not-int-or-string', (d) => ((spec(d).probe!.http as Record<string, unknown>).port = [8080])),
     edit('too-many-rules', (d) => (spec(d).detect!.rules = Array.from({ length: 17 }, () => ({ type: 'CrashLoop' })))),
-    edit('bad-selector-operator', (d) => ((spec(d).match!.selector as Record<string, unknown>).matchExpressions = [{ key: 'app', operator: 'Equals', values: ['x'] }])),
+    edit(
+      'bad-selector-operator',
+      (d) =>
+        ((spec(d).match!.selector as Record<string, unknown>).matchExpressions = [
+          { key: 'app', operator: 'Equals', values: ['x'] },
+        ]),
+    ),
     edit('bad-name', (d) => (d.metadata.name = 'Case_Bad_Name')),
   ];
 }
@@ -65,13 +71,24 @@ function semanticOnly(base: Doc): { name: string; doc: unknown }[] {
 function kubectl(args: string[]): Promise<string> {
   const c = getCluster();
   return new Promise((ok, fail) => {
-    execFile(join(c.binDir, 'kubectl'), [`--kubeconfig=${c.kubeconfigPath}`, ...args], { timeout: 30_000 }, (err, stdout, stderr) => (err ? fail(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout)));
+    execFile(
+      join(c.binDir, 'kubectl'),
+      [`--kubeconfig=${c.kubeconfigPath}`, ...args],
+      { timeout: 30_000 },
+      (err, stdout, stderr) =>
+        err ? fail(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout),
+    );
   });
 }
 
 async function apiserverAccepts(client: KubeClient, doc: unknown): Promise<boolean> {
   try {
-    await client.request({ method: 'POST', path: '/apis/bulkhead.dev/v1alpha1/healthpolicies', query: { dryRun: 'All', fieldValidation: 'Strict' }, body: doc });
+    await client.request({
+      method: 'POST',
+      path: '/apis/bulkhead.dev/v1alpha1/healthpolicies',
+      query: { dryRun: 'All', fieldValidation: 'Strict' },
+      body: doc,
+    });
     return true;
   } catch (err) {
     if (err instanceof KubeApiError && (err.code === 422 || err.code === 400)) return false;
@@ -104,15 +121,24 @@ describe('generated CRDs on a real apiserver', function () {
     const api = getCluster().kubeConfig().makeApiClient(ApiextensionsV1Api);
     for (const name of KINDS) {
       const crd = await api.readCustomResourceDefinition({ name });
-      assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), `${name} Established`);
+      assert.ok(
+        crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+        `${name} Established`,
+      );
       const v = crd.spec.versions[0]!;
       assert.ok((v.additionalPrinterColumns ?? []).length >= 4, `${name} has printer columns`);
       assert.ok(v.subresources?.status, `${name} has the status subresource`);
       assert.ok((crd.spec.names.shortNames ?? []).length > 0, `${name} has short names`);
     }
     const hp = await api.readCustomResourceDefinition({ name: 'healthpolicies.bulkhead.dev' });
-    const port = hp.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.probe!.properties!.http!.properties!.port!;
-    assert.equal(port.x_kubernetes_int_or_string, true, 'the x-kubernetes-int-or-string extension survived installation');
+    const port =
+      hp.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.probe!.properties!.http!.properties!
+        .port!;
+    assert.equal(
+      port.x_kubernetes_int_or_string,
+      true,
+      'the x-kubernetes-int-or-string extension survived installation',
+    );
   });
 
   it('accepts every policy of the template, and a Quarantine and a PolicySource', async () => {
@@ -128,19 +154,34 @@ describe('generated CRDs on a real apiserver', function () {
         apiVersion: 'bulkhead.dev/v1alpha1',
         kind: 'Quarantine',
         metadata: { name: 'web-1-abcd1234', namespace: ns },
-        spec: { pod: { name: 'web-1', uid: 'abcd1234-0000' }, policy: 'checkout-api', reason: 'ConsecutiveFailures', mode: 'DryRun', time: '2026-11-26T01:00:00Z', evidence: [{ time: '2026-11-26T00:59:50Z', source: 'Sidecar', detail: 'GET /healthz 503' }] },
+        spec: {
+          pod: { name: 'web-1', uid: 'abcd1234-0000' },
+          policy: 'checkout-api',
+          reason: 'ConsecutiveFailures',
+          mode: 'DryRun',
+          time: '2026-11-26T01:00:00Z',
+          evidence: [{ time: '2026-11-26T00:59:50Z', source: 'Sidecar', detail: 'GET /healthz 503' }],
+        },
       },
     });
     await client.request({
       method: 'POST',
       path: '/apis/bulkhead.dev/v1alpha1/policysources',
       query: { dryRun: 'All', fieldValidation: 'Strict' },
-      body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: 'fleet' }, spec: { url: 'https://git.example.com/policies.git', ref: { branch: 'main' }, interval: '1m' } },
+      body: {
+        apiVersion: 'bulkhead.dev/v1alpha1',
+        kind: 'PolicySource',
+        metadata: { name: 'fleet' },
+        spec: { url: 'https://git.example.com/policies.git', ref: { branch: 'main' }, interval: '1m' },
+      },
     });
   });
 
   it('serve the schema descriptions to `kubectl explain`', async () => {
-    const out = await eventually(() => kubectl(['explain', 'healthpolicy.spec.action.budget']), { what: 'kubectl explain healthpolicy', timeoutMs: 30_000 });
+    const out = await eventually(() => kubectl(['explain', 'healthpolicy.spec.action.budget']), {
+      what: 'kubectl explain healthpolicy',
+      timeoutMs: 30_000,
+    });
     assert.match(out, /The blast-radius limit/);
     assert.match(out, /maxUnavailable/);
     assert.match(out, /Most pods of one workload/);
@@ -152,9 +193,20 @@ describe('generated CRDs on a real apiserver', function () {
       apiVersion: 'bulkhead.dev/v1alpha1',
       kind: 'Quarantine',
       metadata: { name: 'web-1-abcd1234', namespace: ns },
-      spec: { pod: { name: 'web-1', uid: 'abcd1234-0000' }, policy: 'checkout-api', reason: 'ConsecutiveFailures', mode: 'DryRun', time: '2026-11-26T01:00:00Z' },
+      spec: {
+        pod: { name: 'web-1', uid: 'abcd1234-0000' },
+        policy: 'checkout-api',
+        reason: 'ConsecutiveFailures',
+        mode: 'DryRun',
+        time: '2026-11-26T01:00:00Z',
+      },
     };
-    await client.request({ method: 'POST', path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines`, query: { fieldValidation: 'Strict' }, body });
+    await client.request({
+      method: 'POST',
+      path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines`,
+      query: { fieldValidation: 'Strict' },
+      body,
+    });
     try {
       const out = await kubectl(['get', 'quarantines', '-n', ns]);
       const [header, row] = out.trim().split('\n');
@@ -163,7 +215,10 @@ describe('generated CRDs on a real apiserver', function () {
       const short = await kubectl(['get', 'qr', '-n', ns, '-o', 'name']);
       assert.equal(short.trim(), 'quarantine.bulkhead.dev/web-1-abcd1234', 'short name qr works');
     } finally {
-      await client.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines/web-1-abcd1234` });
+      await client.request({
+        method: 'DELETE',
+        path: `/apis/bulkhead.dev/v1alpha1/namespaces/${ns}/quarantines/web-1-abcd1234`,
+      });
     }
   });
 

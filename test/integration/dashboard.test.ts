@@ -40,14 +40,21 @@ function samples(n: number, failing: number, now = Date.now()): HealthSample[] {
     return {
       seq: i + 1,
       time: new Date(now - (n - 1 - i) * 5_000).toISOString(),
-      probe: bad ? { type: 'http' as const, ok: false, latencyMs: 2000, error: 'Timeout' as const } : { type: 'http' as const, ok: true, latencyMs: 8 + ((i * 7) % 30), status: 200 },
+      probe: bad
+        ? { type: 'http' as const, ok: false, latencyMs: 2000, error: 'Timeout' as const }
+        : { type: 'http' as const, ok: true, latencyMs: 8 + ((i * 7) % 30), status: 200 },
     };
   });
 }
 
 /** What the engine's summarizers do: a merge patch of the /status subresource. */
 const patchStatus = (client: KubeClient, plural: string, name: string, body: unknown): Promise<unknown> =>
-  client.request({ method: 'PATCH', path: `/apis/bulkhead.dev/v1alpha1/${plural}/${name}/status`, contentType: 'application/merge-patch+json', body });
+  client.request({
+    method: 'PATCH',
+    path: `/apis/bulkhead.dev/v1alpha1/${plural}/${name}/status`,
+    contentType: 'application/merge-patch+json',
+    body,
+  });
 
 describe('dashboard (real control plane, Chromium)', function () {
   this.timeout(120_000);
@@ -97,20 +104,52 @@ describe('dashboard (real control plane, Chromium)', function () {
     };
     await custom.createClusterCustomObject({ ...G, plural: 'healthpolicies', body: policy });
     const now = new Date().toISOString();
-    await patchStatus(client, 'healthpolicies', policyName, { status: { matchedPods: 2, sourceRevision: 'main@' + 'a'.repeat(40), budget: { quarantined: 1, exhausted: false }, conditions: [{ type: 'Ready', status: 'True', reason: 'Applied', message: 'applied', lastTransitionTime: now }] } });
-    const source: PolicySource = { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: policyName }, spec: { url: 'https://git.example.com/platform/policies.git', ref: { branch: 'main' } } };
+    await patchStatus(client, 'healthpolicies', policyName, {
+      status: {
+        matchedPods: 2,
+        sourceRevision: 'main@' + 'a'.repeat(40),
+        budget: { quarantined: 1, exhausted: false },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'Applied', message: 'applied', lastTransitionTime: now }],
+      },
+    });
+    const source: PolicySource = {
+      apiVersion: 'bulkhead.dev/v1alpha1',
+      kind: 'PolicySource',
+      metadata: { name: policyName },
+      spec: { url: 'https://git.example.com/platform/policies.git', ref: { branch: 'main' } },
+    };
     await custom.createClusterCustomObject({ ...G, plural: 'policysources', body: source });
     await patchStatus(client, 'policysources', policyName, {
-          status: {
-            lastAppliedRevision: 'main@' + 'a'.repeat(40),
-            lastAttemptedRevision: 'main@' + 'b'.repeat(40),
-            policies: 1,
-            validationErrors: [{ file: 'policies/web.yaml', line: 12, column: 7, code: 'BH_INVALID_VALUE', message: 'action.type must be one of Quarantine, Isolate, Restart, Alert' }],
-            conditions: [
-              { type: 'Ready', status: 'True', reason: 'Applied', message: 'main@aaaaaaaaaaaa still applied', lastTransitionTime: now },
-              { type: 'Stalled', status: 'True', reason: 'ValidationFailed', message: 'revision main@bbbbbbbbbbbb rejected: 1 error', lastTransitionTime: now },
-            ],
+      status: {
+        lastAppliedRevision: 'main@' + 'a'.repeat(40),
+        lastAttemptedRevision: 'main@' + 'b'.repeat(40),
+        policies: 1,
+        validationErrors: [
+          {
+            file: 'policies/web.yaml',
+            line: 12,
+            column: 7,
+            code: 'BH_INVALID_VALUE',
+            message: 'action.type must be one of Quarantine, Isolate, Restart, Alert',
           },
+        ],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Applied',
+            message: 'main@aaaaaaaaaaaa still applied',
+            lastTransitionTime: now,
+          },
+          {
+            type: 'Stalled',
+            status: 'True',
+            reason: 'ValidationFailed',
+            message: 'revision main@bbbbbbbbbbbb rejected: 1 error',
+            lastTransitionTime: now,
+          },
+        ],
+      },
     });
 
     // Two real pods; the quarantine stage quarantines one of them for real.
@@ -119,7 +158,14 @@ describe('dashboard (real control plane, Chromium)', function () {
     victimUid = victim.uid;
     const signal = { ...failingSignal(victim), message: HOSTILE_MESSAGE };
     const [incident] = groupIncidents([{ pod: victim, signals: [signal] }]);
-    const result = await executeVerdict(deps, decide(incident!, policy, pods.map((p) => healthOf(p))));
+    const result = await executeVerdict(
+      deps,
+      decide(
+        incident!,
+        policy,
+        pods.map((p) => healthOf(p)),
+      ),
+    );
     assert.equal(result.taken[0]?.outcome, 'done');
     const [q] = await listQuarantines(deps.client, deps.resolver, ns);
     quarantineName = q!.metadata.name!;
@@ -127,10 +173,33 @@ describe('dashboard (real control plane, Chromium)', function () {
     // The health windows the sidecars would have filled.
     store = new HealthStore();
     const ref = (p: V1Pod) => ({ namespace: ns, name: p.metadata!.name!, uid: p.metadata!.uid! });
-    store.addReport({ pod: ref(pods[0]!), policy: policyName, sidecar: { version: '0.1.0', instance: 'a' }, dropped: 0, samples: samples(60, 4) });
-    store.addEvent(ref(pods[0]!), { time: new Date(Date.now() - 90_000).toISOString(), type: 'Restarted', container: 'app', restartCount: 1, exitCode: 137 });
-    store.addReport({ pod: ref(pods[1]!), policy: policyName, sidecar: { version: '0.1.0', instance: 'b' }, dropped: 0, samples: samples(60, 0) });
-    store.addReport({ pod: { namespace: ns, name: HOSTILE_POD, uid: 'hostile-uid' }, sidecar: { version: '0.1.0', instance: 'c' }, dropped: 0, samples: samples(10, 0) });
+    store.addReport({
+      pod: ref(pods[0]!),
+      policy: policyName,
+      sidecar: { version: '0.1.0', instance: 'a' },
+      dropped: 0,
+      samples: samples(60, 4),
+    });
+    store.addEvent(ref(pods[0]!), {
+      time: new Date(Date.now() - 90_000).toISOString(),
+      type: 'Restarted',
+      container: 'app',
+      restartCount: 1,
+      exitCode: 137,
+    });
+    store.addReport({
+      pod: ref(pods[1]!),
+      policy: policyName,
+      sidecar: { version: '0.1.0', instance: 'b' },
+      dropped: 0,
+      samples: samples(60, 0),
+    });
+    store.addReport({
+      pod: { namespace: ns, name: HOSTILE_POD, uid: 'hostile-uid' },
+      sidecar: { version: '0.1.0', instance: 'c' },
+      dropped: 0,
+      samples: samples(10, 0),
+    });
 
     // The router on a koa server, as the engine mounts it; its log goes to a file for the failure dump.
     token = randomBytes(24).toString('base64url');
@@ -144,10 +213,22 @@ describe('dashboard (real control plane, Chromium)', function () {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    await eventually(() => assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed`), { timeoutMs: 60_000, intervalMs: 1000, what: 'Debian chromium' });
+    await eventually(() => assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed`), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      what: 'Debian chromium',
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     await mkdir(ARTIFACTS, { recursive: true });
   });
@@ -156,7 +237,8 @@ describe('dashboard (real control plane, Chromium)', function () {
     await browser?.close();
     server?.close();
     const custom = kc.makeApiClient(CustomObjectsApi);
-    for (const plural of ['healthpolicies', 'policysources']) await custom.deleteClusterCustomObject({ ...G, plural, name: policyName }).catch(() => undefined);
+    for (const plural of ['healthpolicies', 'policysources'])
+      await custom.deleteClusterCustomObject({ ...G, plural, name: policyName }).catch(() => undefined);
   });
 
   const newPage = async (): Promise<Page> => {
@@ -198,40 +280,58 @@ describe('dashboard (real control plane, Chromium)', function () {
 
       // The quarantined pod: reason, phase, audit state, and its chart with data points.
       const card = page.locator(`.qcard[data-uid="${victimUid}"]`);
-      await eventually(async () => {
-        const t = (await card.textContent({ timeout: 1000 })) ?? '';
-        assert.ok(t.includes(`${ns}/${pods[0]!.metadata!.name!}`), t);
-        assert.ok(t.includes('ConsecutiveFailures'), t);
-        assert.ok(t.includes('Isolated'), t);
-        assert.match(t, /audit\s*Pending/);
-      }, { what: 'quarantine card' });
+      await eventually(
+        async () => {
+          const t = (await card.textContent({ timeout: 1000 })) ?? '';
+          assert.ok(t.includes(`${ns}/${pods[0]!.metadata!.name!}`), t);
+          assert.ok(t.includes('ConsecutiveFailures'), t);
+          assert.ok(t.includes('Isolated'), t);
+          assert.match(t, /audit\s*Pending/);
+        },
+        { what: 'quarantine card' },
+      );
       const chart = card.locator('svg.chart');
-      await eventually(async () => {
-        assert.equal(await chart.getAttribute('data-points', { timeout: 1000 }), '60');
-        assert.equal(await chart.getAttribute('data-failures'), '4');
-        assert.equal(await chart.locator('circle').count(), 60);
-        assert.equal(await chart.locator('circle.pt-fail').count(), 4);
-        assert.equal(await chart.locator('polyline.lat').count(), 1);
-        assert.equal(await chart.locator('line.ev title').textContent(), 'Restarted · app · exit 137 · restarts 1');
-      }, { what: 'the quarantined pod’s chart' });
+      await eventually(
+        async () => {
+          assert.equal(await chart.getAttribute('data-points', { timeout: 1000 }), '60');
+          assert.equal(await chart.getAttribute('data-failures'), '4');
+          assert.equal(await chart.locator('circle').count(), 60);
+          assert.equal(await chart.locator('circle.pt-fail').count(), 4);
+          assert.equal(await chart.locator('polyline.lat').count(), 1);
+          assert.equal(await chart.locator('line.ev title').textContent(), 'Restarted · app · exit 137 · restarts 1');
+        },
+        { what: 'the quarantined pod’s chart' },
+      );
 
       // Policy, source (with the rejected revision's error) and the pod list are there too.
-      await eventually(async () => {
-        assert.match((await page.locator(`tr[data-policy="${policyName}"]`).textContent({ timeout: 1000 })) ?? '', /Quarantine.*Ready.*2/s);
-        const src = (await page.locator(`tr[data-source="${policyName}"]`).textContent()) ?? '';
-        assert.match(src, /Stalled/);
-        assert.match(src, /rejected/);
-        assert.match(src, /1 error\(s\) in the rejected revision/);
-        assert.match(src, /policies\/web\.yaml:12:7 BH_INVALID_VALUE action\.type must be one of/);
-        assert.equal(await page.locator(`.pod-row[data-uid="${victimUid}"] svg.chart`).getAttribute('data-points'), '60');
-      }, { what: 'policies, sources and pods' });
+      await eventually(
+        async () => {
+          assert.match(
+            (await page.locator(`tr[data-policy="${policyName}"]`).textContent({ timeout: 1000 })) ?? '',
+            /Quarantine.*Ready.*2/s,
+          );
+          const src = (await page.locator(`tr[data-source="${policyName}"]`).textContent()) ?? '';
+          assert.match(src, /Stalled/);
+          assert.match(src, /rejected/);
+          assert.match(src, /1 error\(s\) in the rejected revision/);
+          assert.match(src, /policies\/web\.yaml:12:7 BH_INVALID_VALUE action\.type must be one of/);
+          assert.equal(
+            await page.locator(`.pod-row[data-uid="${victimUid}"] svg.chart`).getAttribute('data-points'),
+            '60',
+          );
+        },
+        { what: 'policies, sources and pods' },
+      );
 
       // Attacker-influenced strings are text, never markup.
-      await eventually(async () => {
-        const hostile = page.locator('.pod-row[data-uid="hostile-uid"] .podname');
-        assert.equal(await hostile.textContent({ timeout: 1000 }), HOSTILE_POD);
-        assert.equal(await card.locator('.qmessage').textContent(), HOSTILE_MESSAGE);
-      }, { what: 'hostile strings rendered' });
+      await eventually(
+        async () => {
+          const hostile = page.locator('.pod-row[data-uid="hostile-uid"] .podname');
+          assert.equal(await hostile.textContent({ timeout: 1000 }), HOSTILE_POD);
+          assert.equal(await card.locator('.qmessage').textContent(), HOSTILE_MESSAGE);
+        },
+        { what: 'hostile strings rendered' },
+      );
       assert.equal(await page.locator('main img').count(), 0);
       assert.equal(await page.locator('script').count(), 1, 'only app.js');
       assert.equal(await page.evaluate(() => (globalThis as Record<string, unknown>).__pwned), undefined);
@@ -249,11 +349,20 @@ describe('dashboard (real control plane, Chromium)', function () {
         pod: { namespace: ns, name: pods[0]!.metadata!.name!, uid: victimUid },
         sidecar: { version: '0.1.0', instance: 'a' },
         dropped: 0,
-        samples: [{ seq: 61, time: new Date().toISOString(), probe: { type: 'http', ok: false, latencyMs: 2000, error: 'Timeout' } }],
+        samples: [
+          {
+            seq: 61,
+            time: new Date().toISOString(),
+            probe: { type: 'http', ok: false, latencyMs: 2000, error: 'Timeout' },
+          },
+        ],
       });
       await eventually(
         async () => {
-          assert.match((await card.locator('.qaudit').textContent({ timeout: 1000 })) ?? '', /Committed\s*c0ffee000000/);
+          assert.match(
+            (await card.locator('.qaudit').textContent({ timeout: 1000 })) ?? '',
+            /Committed\s*c0ffee000000/,
+          );
           assert.equal(await chart.getAttribute('data-failures'), '5');
         },
         { what: 'live update of audit and chart', timeoutMs: 15_000 },
@@ -263,12 +372,18 @@ describe('dashboard (real control plane, Chromium)', function () {
       // The evidence, opened by the viewer, stays open across live refreshes.
       await card.locator('summary', { hasText: 'Evidence' }).click();
       const generated = await page.locator('body').getAttribute('data-generated-at');
-      await eventually(async () => {
-        assert.notEqual(await page.locator('body').getAttribute('data-generated-at'), generated, 'refreshed since');
-        const ev = await card.locator('.evdetail').allTextContents();
-        assert.equal(ev.length, 3);
-        assert.ok(ev.every((d) => d === 'ConsecutiveFailures: probe failed Timeout'), ev.join(' | '));
-      }, { what: 'evidence open after a refresh' });
+      await eventually(
+        async () => {
+          assert.notEqual(await page.locator('body').getAttribute('data-generated-at'), generated, 'refreshed since');
+          const ev = await card.locator('.evdetail').allTextContents();
+          assert.equal(ev.length, 3);
+          assert.ok(
+            ev.every((d) => d === 'ConsecutiveFailures: probe failed Timeout'),
+            ev.join(' | '),
+          );
+        },
+        { what: 'evidence open after a refresh' },
+      );
 
       const shot = join(ARTIFACTS, 'quarantined-pod.png');
       await page.screenshot({ path: shot, fullPage: true });
@@ -276,12 +391,20 @@ describe('dashboard (real control plane, Chromium)', function () {
 
       // The pod list is filtered on the server (one page at a time, whatever the number of pods).
       await page.fill('#filter', 'script');
-      await eventually(async () => {
-        assert.deepEqual(await page.locator('.pod-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-uid'))), ['hostile-uid']);
-        assert.match((await page.locator('#pageinfo').textContent()) ?? '', /page 1 of 1 · 1 pods/);
-      }, { what: 'filtered pod list' });
+      await eventually(
+        async () => {
+          assert.deepEqual(
+            await page.locator('.pod-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-uid'))),
+            ['hostile-uid'],
+          );
+          assert.match((await page.locator('#pageinfo').textContent()) ?? '', /page 1 of 1 · 1 pods/);
+        },
+        { what: 'filtered pod list' },
+      );
       await page.fill('#filter', '');
-      await eventually(async () => assert.equal(await page.locator('.pod-row').count(), 3), { what: 'unfiltered pod list' });
+      await eventually(async () => assert.equal(await page.locator('.pod-row').count(), 3), {
+        what: 'unfiltered pod list',
+      });
       assert.deepEqual(pageErrors, [], 'no script error and no CSP violation in the page');
     } finally {
       await page.context().close();

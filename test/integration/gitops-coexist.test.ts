@@ -14,7 +14,18 @@ import type { KubeObject } from '../../engine/src/core/kube/resources.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { createTestRepo, type TestRepo } from '../harness/git-repo.js';
-import { adminClient, createSource, deleteQuietly, getPolicy, getSource, HP, metricValue, policyYaml, PS, ready } from './support/gitops.js';
+import {
+  adminClient,
+  createSource,
+  deleteQuietly,
+  getPolicy,
+  getSource,
+  HP,
+  metricValue,
+  policyYaml,
+  PS,
+  ready,
+} from './support/gitops.js';
 
 interface CliResult {
   code: number;
@@ -23,12 +34,18 @@ interface CliResult {
 }
 const cli = (args: string[]): Promise<CliResult> =>
   new Promise((ok) => {
-    execFile(process.execPath, [resolve('bin/bulkhead.js'), ...args], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [resolve('bin/bulkhead.js'), ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 
-const threshold = (o: KubeObject | undefined): number => (o?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold;
+const threshold = (o: KubeObject | undefined): number =>
+  (o?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold;
 
 describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function () {
   // The plan test runs the CLI seven times (tsx start-up each): generous on a loaded machine.
@@ -40,7 +57,8 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
   let engine: EngineProcess | undefined;
   let source: string;
   const name = (p: string): string => `${ns}-${p}`;
-  const plan = (dir: string, ...more: string[]): Promise<CliResult> => cli(['plan', '--source', dir, '--kubeconfig', getCluster().kubeconfigPath, '--source-name', source, ...more]);
+  const plan = (dir: string, ...more: string[]): Promise<CliResult> =>
+    cli(['plan', '--source', dir, '--kubeconfig', getCluster().kubeconfigPath, '--source-name', source, ...more]);
 
   before(async () => {
     admin = adminClient();
@@ -48,7 +66,10 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
     ({ kubeconfigPath } = await installEngineRbac(ns));
     repo = await createTestRepo();
     source = name('src');
-    await repo.commit({ 'policies/a.yaml': policyYaml(name('a'), ns, 3), 'policies/b.yaml': policyYaml(name('b'), ns, 3) });
+    await repo.commit({
+      'policies/a.yaml': policyYaml(name('a'), ns, 3),
+      'policies/b.yaml': policyYaml(name('b'), ns, 3),
+    });
     await createSource(admin, source, { url: repo.url, ref: { branch: 'main' }, interval: '1s' });
   });
   after(async () => {
@@ -82,14 +103,34 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
       });
     }
     assert.equal(threshold(await getPolicy(admin, name('a'))), 3);
-    engine = await startEngineProcess({ name: `${ns}-readonly`, kubeconfigPath, namespace: ns, args: ['--apply=false'] });
-    await eventually(async () => assert.equal((await fetch(`${engine!.url}/readyz`)).status, 200), { what: 'read-only engine ready' });
-    await eventually(async () => assert.ok((await engine!.logLines()).some((l) => l.msg === 'HealthPolicies loaded from the cluster' && Number(l.policies) >= 2)), { what: 'policies read' });
+    engine = await startEngineProcess({
+      name: `${ns}-readonly`,
+      kubeconfigPath,
+      namespace: ns,
+      args: ['--apply=false'],
+    });
+    await eventually(async () => assert.equal((await fetch(`${engine!.url}/readyz`)).status, 200), {
+      what: 'read-only engine ready',
+    });
+    await eventually(
+      async () =>
+        assert.ok(
+          (await engine!.logLines()).some(
+            (l) => l.msg === 'HealthPolicies loaded from the cluster' && Number(l.policies) >= 2,
+          ),
+        ),
+      { what: 'policies read' },
+    );
     await repo.commit({ 'policies/a.yaml': policyYaml(name('a'), ns, 5) });
     // Read-only: no source manager runs at all (not even a fetch), so nothing can be written.
     assert.equal(await metricValue(engine.url, 'bulkhead_source_reconcile_duration_seconds_count'), 0);
     assert.equal(await metricValue(engine.url, 'bulkhead_source_triggers_total'), 0);
-    for (const verb of ['PATCH', 'DELETE', 'POST', 'PUT']) assert.equal(await metricValue(engine.url, 'bulkhead_kube_request_duration_seconds_count', { verb }), 0, `no ${verb}`);
+    for (const verb of ['PATCH', 'DELETE', 'POST', 'PUT'])
+      assert.equal(
+        await metricValue(engine.url, 'bulkhead_kube_request_duration_seconds_count', { verb }),
+        0,
+        `no ${verb}`,
+      );
     assert.equal((await getSource(admin, source)).status, undefined, 'no status written');
     assert.equal(threshold(await getPolicy(admin, name('a'))), 3, 'git change not applied by the read-only engine');
     await engine.stop();
@@ -109,14 +150,23 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
     );
     assert.equal(ready(s).status, 'False');
     assert.match(ready(s).message ?? '', /argocd-controller/);
-    assert.equal((await getPolicy(admin, name('a')))?.metadata.resourceVersion, before?.metadata.resourceVersion, 'not taken');
+    assert.equal(
+      (await getPolicy(admin, name('a')))?.metadata.resourceVersion,
+      before?.metadata.resourceVersion,
+      'not taken',
+    );
     assert.equal(threshold(await getPolicy(admin, name('a'))), 3);
     await engine.stop();
     engine = undefined;
   });
 
   it('--force-conflicts takes ownership and applies git', async () => {
-    engine = await startEngineProcess({ name: `${ns}-force`, kubeconfigPath, namespace: ns, args: ['--force-conflicts'] });
+    engine = await startEngineProcess({
+      name: `${ns}-force`,
+      kubeconfigPath,
+      namespace: ns,
+      args: ['--force-conflicts'],
+    });
     const head = await repo.head();
     await eventually(
       async () => {
@@ -143,7 +193,10 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
       const md = await plan(dir, '--output', 'markdown');
       assert.equal(md.code, 3, md.stderr);
       assert.match(md.stdout, /### Bulkhead plan/);
-      assert.match(md.stdout, /\| ~ \| HealthPolicy\/[a-z0-9-]+-a \| update<br>`\.spec\.detect\.rules\[0\]\.threshold`: 5 → 8 \|/);
+      assert.match(
+        md.stdout,
+        /\| ~ \| HealthPolicy\/[a-z0-9-]+-a \| update<br>`\.spec\.detect\.rules\[0\]\.threshold`: 5 → 8 \|/,
+      );
       assert.match(md.stdout, /\| - \| HealthPolicy\/[a-z0-9-]+-b \| prune/);
       assert.match(md.stdout, /\| \+ \| HealthPolicy\/[a-z0-9-]+-c \| create/);
       const human = await plan(dir);
@@ -151,7 +204,10 @@ describe('GitOps coexistence (Argo CD / Flux modes) and bulkhead plan', function
       assert.equal(await getPolicy(admin, name('c')), undefined, 'plan wrote nothing');
       assert.ok(await getPolicy(admin, name('b')), 'plan pruned nothing');
 
-      await writeFile(join(dir, 'policies/c.yaml'), policyYaml(name('c'), ns, 2).replace('type: Alert', 'type: Explode'));
+      await writeFile(
+        join(dir, 'policies/c.yaml'),
+        policyYaml(name('c'), ns, 2).replace('type: Alert', 'type: Explode'),
+      );
       const bad = await plan(dir);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /policies\/c\.yaml:\d+:\d+: error BH_/);

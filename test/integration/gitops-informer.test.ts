@@ -28,10 +28,14 @@ describe('informer wrapper (restart with backoff)', function () {
       onEvent: (ev, obj) => seen.push(`${ev}:${obj.metadata.name}`),
     });
     try {
-      await eventually(async () => {
-        const errors = (await metrics.watchLifecycle.get()).values.find((v) => v.labels.event === 'error')?.value ?? 0;
-        assert.ok(errors >= 2, `errors ${errors}`);
-      }, { what: 'failing lists retried' });
+      await eventually(
+        async () => {
+          const errors =
+            (await metrics.watchLifecycle.get()).values.find((v) => v.labels.event === 'error')?.value ?? 0;
+          assert.ok(errors >= 2, `errors ${errors}`);
+        },
+        { what: 'failing lists retried' },
+      );
       await client.request({
         method: 'POST',
         path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
@@ -43,19 +47,39 @@ describe('informer wrapper (restart with backoff)', function () {
             group,
             scope: 'Cluster',
             names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
-            versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+            versions: [
+              {
+                name: 'v1',
+                served: true,
+                storage: true,
+                schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+              },
+            ],
           },
         },
       });
       await waitEstablished(getCluster().kubeConfig(), `gadgets.${group}`);
-      await eventually(() => client.request({ method: 'POST', path: `/apis/${group}/v1/gadgets`, body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' } } }), { what: 'gadget created' });
-      await eventually(() => assert.ok(seen.includes('add:g1'), JSON.stringify(seen)), { what: 'informer saw the object' });
+      await eventually(
+        () =>
+          client.request({
+            method: 'POST',
+            path: `/apis/${group}/v1/gadgets`,
+            body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' } },
+          }),
+        { what: 'gadget created' },
+      );
+      await eventually(() => assert.ok(seen.includes('add:g1'), JSON.stringify(seen)), {
+        what: 'informer saw the object',
+      });
       await w.synced;
-      const restarts = (await metrics.watchLifecycle.get()).values.find((v) => v.labels.event === 'restart')?.value ?? 0;
+      const restarts =
+        (await metrics.watchLifecycle.get()).values.find((v) => v.labels.event === 'restart')?.value ?? 0;
       assert.ok(restarts >= 2, `restarts ${restarts}`);
     } finally {
       await w.stop();
-      await client.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}` }).catch(() => {});
+      await client
+        .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}` })
+        .catch(() => {});
       client.close();
     }
   });

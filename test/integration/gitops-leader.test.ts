@@ -6,17 +6,30 @@ import type { KubeClient } from '../../engine/src/core/kube/client.js';
 import { eventually, newNamespace } from '../harness/index.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { createTestRepo, type TestRepo } from '../harness/git-repo.js';
-import { adminClient, createSource, deleteQuietly, getPolicy, getSource, HP, metricValue, policyYaml, PS, ready } from './support/gitops.js';
+import {
+  adminClient,
+  createSource,
+  deleteQuietly,
+  getPolicy,
+  getSource,
+  HP,
+  metricValue,
+  policyYaml,
+  PS,
+  ready,
+} from './support/gitops.js';
 
 const writesOf = async (e: EngineProcess): Promise<number> => {
   let n = 0;
-  for (const verb of ['PATCH', 'DELETE', 'POST', 'PUT']) n += await metricValue(e.url, 'bulkhead_kube_request_duration_seconds_count', { verb });
+  for (const verb of ['PATCH', 'DELETE', 'POST', 'PUT'])
+    n += await metricValue(e.url, 'bulkhead_kube_request_duration_seconds_count', { verb });
   return n;
 };
 /** Writes other than the Lease's own PUTs: what "only the leader writes" is about. */
 const objectWritesOf = async (e: EngineProcess): Promise<number> => {
   let n = 0;
-  for (const verb of ['PATCH', 'DELETE']) n += await metricValue(e.url, 'bulkhead_kube_request_duration_seconds_count', { verb });
+  for (const verb of ['PATCH', 'DELETE'])
+    n += await metricValue(e.url, 'bulkhead_kube_request_duration_seconds_count', { verb });
   return n;
 };
 
@@ -35,10 +48,14 @@ describe('GitOps leader election (two engine processes, one Lease)', function ()
     const { kubeconfigPath } = await installEngineRbac(ns);
     repo = await createTestRepo();
     source = name('src');
-    await repo.commit({ 'policies/a.yaml': policyYaml(name('a'), ns, 3), 'policies/b.yaml': policyYaml(name('b'), ns, 3) });
+    await repo.commit({
+      'policies/a.yaml': policyYaml(name('a'), ns, 3),
+      'policies/b.yaml': policyYaml(name('b'), ns, 3),
+    });
     await createSource(admin, source, { url: repo.url, ref: { branch: 'main' }, interval: '1s' });
     // Default lease timings (8 s lease, 5 s renew deadline, 1 s retry): the bound is theirs.
-    for (const id of ['one', 'two']) engines.push(await startEngineProcess({ name: `${ns}-${id}`, kubeconfigPath, namespace: ns }));
+    for (const id of ['one', 'two'])
+      engines.push(await startEngineProcess({ name: `${ns}-${id}`, kubeconfigPath, namespace: ns }));
   });
   after(async () => {
     for (const e of engines) await e.stop();
@@ -50,21 +67,35 @@ describe('GitOps leader election (two engine processes, one Lease)', function ()
 
   it('elects one leader; only it writes, the follower serves read-only endpoints', async () => {
     const head = await repo.head();
-    await eventually(async () => assert.equal((await getSource(admin, source)).status?.lastAppliedRevision, head), { timeoutMs: 30_000, what: 'applied by the leader' });
-    const lease = await admin.request<{ spec: { holderIdentity: string } }>({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine` });
+    await eventually(async () => assert.equal((await getSource(admin, source)).status?.lastAppliedRevision, head), {
+      timeoutMs: 30_000,
+      what: 'applied by the leader',
+    });
+    const lease = await admin.request<{ spec: { holderIdentity: string } }>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine`,
+    });
     const leader = engines.find((e) => e.name === lease.spec.holderIdentity);
     const follower = engines.find((e) => e.name !== lease.spec.holderIdentity)!;
     assert.ok(leader, `lease held by ${lease.spec.holderIdentity}`);
     assert.equal(await metricValue(leader.url, 'bulkhead_leader'), 1);
     assert.equal(await metricValue(follower.url, 'bulkhead_leader'), 0);
-    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await fetch(`${follower.url}${path}`)).status, 200, `follower ${path}`);
+    for (const path of ['/healthz', '/readyz', '/metrics'])
+      assert.equal((await fetch(`${follower.url}${path}`)).status, 200, `follower ${path}`);
     assert.ok((await objectWritesOf(leader)) > 0);
     assert.equal(await objectWritesOf(follower), 0, 'the follower wrote nothing');
-    assert.equal(await metricValue(follower.url, 'bulkhead_kube_request_duration_seconds_count', { verb: 'POST' }), 0, 'no Events, no creates');
+    assert.equal(
+      await metricValue(follower.url, 'bulkhead_kube_request_duration_seconds_count', { verb: 'POST' }),
+      0,
+      'no Events, no creates',
+    );
   });
 
   it('SIGKILL the leader → the follower takes over within 15 s and applies a new commit, with no burst of writes', async () => {
-    const lease = await admin.request<{ spec: { holderIdentity: string } }>({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine` });
+    const lease = await admin.request<{ spec: { holderIdentity: string } }>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine`,
+    });
     const leader = engines.find((e) => e.name === lease.spec.holderIdentity)!;
     const follower = engines.find((e) => e !== leader)!;
     const followerWritesBefore = await writesOf(follower);
@@ -85,7 +116,10 @@ describe('GitOps leader election (two engine processes, one Lease)', function ()
     const took = Date.now() - t0;
     assert.ok(took <= 15_000, `takeover + apply took ${took} ms`);
     assert.ok(await getPolicy(admin, name('c')));
-    const l2 = await admin.request<{ spec: { holderIdentity: string; leaseTransitions: number } }>({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine` });
+    const l2 = await admin.request<{ spec: { holderIdentity: string; leaseTransitions: number } }>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine`,
+    });
     assert.equal(l2.spec.holderIdentity, follower.name);
     assert.ok(l2.spec.leaseTransitions >= 1);
     // The new leader re-applies nothing that is already in force: b was not written again.

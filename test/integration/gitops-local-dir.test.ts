@@ -10,7 +10,8 @@ import { eventually, newNamespace } from '../harness/index.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { adminClient, deleteQuietly, getPolicy, HP, policyYaml } from './support/gitops.js';
 
-const threshold = (o: KubeObject | undefined): number => (o?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold;
+const threshold = (o: KubeObject | undefined): number =>
+  (o?.spec as { detect: { rules: { threshold: number }[] } }).detect.rules[0]!.threshold;
 
 describe('GitOps local folder source (bulkhead run --dir)', function () {
   this.timeout(60_000);
@@ -27,7 +28,12 @@ describe('GitOps local folder source (bulkhead run --dir)', function () {
     dir = await mkdtemp(join(tmpdir(), 'bulkhead-local-policies-'));
     await mkdir(join(dir, 'policies'));
     await writeFile(join(dir, 'policies', 'a.yaml'), policyYaml(name('a'), ns, 3));
-    engine = await startEngineProcess({ name: `${ns}-dev`, kubeconfigPath, namespace: ns, args: ['--dir', dir, '--dir-source-name', `local-${ns}`] });
+    engine = await startEngineProcess({
+      name: `${ns}-dev`,
+      kubeconfigPath,
+      namespace: ns,
+      args: ['--dir', dir, '--dir-source-name', `local-${ns}`],
+    });
   });
   after(async () => {
     await engine?.stop();
@@ -37,7 +43,9 @@ describe('GitOps local folder source (bulkhead run --dir)', function () {
   });
 
   it('applies the folder, then follows saves: add, edit, delete', async () => {
-    await eventually(async () => assert.equal(threshold(await getPolicy(admin, name('a'))), 3), { what: 'initial apply' });
+    await eventually(async () => assert.equal(threshold(await getPolicy(admin, name('a'))), 3), {
+      what: 'initial apply',
+    });
     assert.equal((await fetch(`${engine.url}/readyz`)).status, 200);
     await writeFile(join(dir, 'policies', 'b.yaml'), policyYaml(name('b'), ns, 4));
     await writeFile(join(dir, 'policies', 'a.yaml'), policyYaml(name('a'), ns, 6));

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { eventually } from '../harness/index.js';
 import { alive } from '../harness/process-alive.js';
 
-
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   describe(`a test run ended by ${signal}`, () => {
     it('leaves no control-plane process and no run folder behind', async function () {
@@ -21,13 +20,21 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
         process.execPath,
         [
           'node_modules/mocha/bin/mocha.js',
-          '--require', 'test/harness/global-fixture.ts',
-          '--node-option', 'import=tsx',
-          '--extension', 'ts',
-          '--timeout', '0',
+          '--require',
+          'test/harness/global-fixture.ts',
+          '--node-option',
+          'import=tsx',
+          '--extension',
+          'ts',
+          '--timeout',
+          '0',
           'test/integration/fixtures/interrupted-run.spec.ts',
         ],
-        { env: { ...process.env, BULKHEAD_TEST_STATE_OUT: stateOut }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+        {
+          env: { ...process.env, BULKHEAD_TEST_STATE_OUT: stateOut },
+          stdio: ['ignore', 'ignore', 'pipe'],
+          detached: true,
+        },
       );
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -12,11 +12,11 @@ import { alive } from '../harness/process-alive.js';
 
 const run = promisify(execFile);
 
-
 describe('bulkhead local-cluster up | env | down', () => {
   let stateDir: string;
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, BULKHEAD_STATE_DIR: stateDir });
-  const cli = (...args: string[]) => run(process.execPath, ['bin/bulkhead.js', 'local-cluster', ...args], { env: env() });
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['bin/bulkhead.js', 'local-cluster', ...args], { env: env() });
 
   before(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'bh-lc-state-'));
@@ -44,7 +44,9 @@ describe('bulkhead local-cluster up | env | down', () => {
 
     const nodes = await eventually(
       async () => {
-        const r = await run(join(binDir, 'kubectl'), ['get', 'nodes', '-o', 'name'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        const r = await run(join(binDir, 'kubectl'), ['get', 'nodes', '-o', 'name'], {
+          env: { ...process.env, KUBECONFIG: kubeconfig },
+        });
         assert.match(r.stdout, /node\/kwok-node-0/);
         return r.stdout;
       },
@@ -52,11 +54,16 @@ describe('bulkhead local-cluster up | env | down', () => {
     );
     assert.equal(nodes.trim().split('\n').length, 1);
 
-    const state = JSON.parse(await readFile(join(stateDir, 'cli-test.json'), 'utf8')) as { runDir: string; processes: { pid: number }[] };
+    const state = JSON.parse(await readFile(join(stateDir, 'cli-test.json'), 'utf8')) as {
+      runDir: string;
+      processes: { pid: number }[];
+    };
     assert.equal(state.processes.length, 5);
     const down = await cli('down', '--name', 'cli-test');
     assert.match(down.stdout, /stopped/);
-    await eventually(() => assert.deepEqual(state.processes.map((p) => p.pid).filter(alive), []), { what: 'components stopped' });
+    await eventually(() => assert.deepEqual(state.processes.map((p) => p.pid).filter(alive), []), {
+      what: 'components stopped',
+    });
     assert.equal(existsSync(state.runDir), false);
     assert.equal(existsSync(join(stateDir, 'cli-test.json')), false);
   });

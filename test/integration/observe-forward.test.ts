@@ -7,7 +7,17 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { eventually, newNamespace } from '../harness/index.js';
-import { createPod, httpsCall, killAll, makeTls, metric, podToken, startIngest, type Ingest, type TestPod } from './support/observe-processes.js';
+import {
+  createPod,
+  httpsCall,
+  killAll,
+  makeTls,
+  metric,
+  podToken,
+  startIngest,
+  type Ingest,
+  type TestPod,
+} from './support/observe-processes.js';
 
 interface Endpoint {
   url: string;
@@ -41,7 +51,10 @@ async function startEndpoint(cert: { cert: string; key: string }): Promise<Endpo
         res.writeHead(500).end();
         return;
       }
-      const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { kind: string; reports: { pod: { name: string }; samples: { seq: number }[] }[] };
+      const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        kind: string;
+        reports: { pod: { name: string }; samples: { seq: number }[] }[];
+      };
       assert.equal(batch.kind, 'HealthReportBatch');
       for (const r of batch.reports) for (const s of r.samples) ep.received.push({ seq: s.seq, pod: r.pod.name });
       res.writeHead(200).end();
@@ -69,7 +82,20 @@ describe('observe: forwarding to an analytics endpoint (real ingest process)', (
     const tls = await makeTls('analytics');
     endpoint = await startEndpoint(tls.serving);
     ingest = await startIngest(
-      ['--rate', '100', '--burst', '100', '--forward', endpoint.url, '--forward-ca', tls.caPath, '--forward-timeout', '2s', '--forward-max-wait', '100ms'],
+      [
+        '--rate',
+        '100',
+        '--burst',
+        '100',
+        '--forward',
+        endpoint.url,
+        '--forward-ca',
+        tls.caPath,
+        '--forward-timeout',
+        '2s',
+        '--forward-max-wait',
+        '100ms',
+      ],
       'observe-forwarding',
     );
     pod = await createPod(ns, 'fw-1');
@@ -93,17 +119,27 @@ describe('observe: forwarding to an analytics endpoint (real ingest process)', (
       dropped: 0,
       samples: [{ seq, time: new Date().toISOString(), probe: { type: 'http', ok: true, latencyMs: 2, status: 200 } }],
     });
-    const res = await httpsCall(`${ingest.url}/api/v1/reports`, { ca: ingest.tls.ca.cert, method: 'POST', body, token });
+    const res = await httpsCall(`${ingest.url}/api/v1/reports`, {
+      ca: ingest.tls.ca.cert,
+      method: 'POST',
+      body,
+      token,
+    });
     return res.status;
   };
 
   it('keeps accepting reports while the endpoint hangs, then answers 500, and delivers all once it recovers', async () => {
     endpoint.mode = 'hang';
     assert.equal(await postOne(), 202);
-    await eventually(() => assert.ok(endpoint.held.length >= 1, 'the forwarder is stuck on the hanging endpoint'), { what: 'a forward request held open' });
+    await eventually(() => assert.ok(endpoint.held.length >= 1, 'the forwarder is stuck on the hanging endpoint'), {
+      what: 'a forward request held open',
+    });
     for (let i = 0; i < 15; i++) {
       assert.equal(await postOne(), 202, 'ingest answers while the endpoint hangs');
-      assert.ok(endpoint.held.length >= 1 || endpoint.attempts > 1, 'the endpoint is still hanging (or timed out and is being retried)');
+      assert.ok(
+        endpoint.held.length >= 1 || endpoint.attempts > 1,
+        'the endpoint is still hanging (or timed out and is being retried)',
+      );
     }
     assert.equal(endpoint.received.length, 0);
     assert.ok((await metric(ingest, 'bulkhead_observe_forward_queue_depth')) >= 1, 'reports wait in the bounded queue');
@@ -111,11 +147,16 @@ describe('observe: forwarding to an analytics endpoint (real ingest process)', (
     endpoint.mode = 'fail';
     for (const r of endpoint.held.splice(0)) r.writeHead(500).end();
     for (let i = 0; i < 10; i++) assert.equal(await postOne(), 202, 'ingest answers while the endpoint fails');
-    await eventually(async () => assert.ok((await metric(ingest, 'bulkhead_observe_forward_failures_total')) >= 2), { what: 'failed forwards counted' });
+    await eventually(async () => assert.ok((await metric(ingest, 'bulkhead_observe_forward_failures_total')) >= 2), {
+      what: 'failed forwards counted',
+    });
     assert.equal(endpoint.received.length, 0);
 
     endpoint.mode = 'ok';
-    await eventually(() => assert.equal(endpoint.received.length, seq), { what: `all ${seq} reports forwarded`, timeoutMs: 40_000 });
+    await eventually(() => assert.equal(endpoint.received.length, seq), {
+      what: `all ${seq} reports forwarded`,
+      timeoutMs: 40_000,
+    });
     assert.deepEqual(
       endpoint.received.map((r) => r.seq),
       Array.from({ length: seq }, (_, i) => i + 1),
@@ -123,7 +164,9 @@ describe('observe: forwarding to an analytics endpoint (real ingest process)', (
     );
     assert.ok(endpoint.received.every((r) => r.pod === 'fw-1'));
     assert.equal(await metric(ingest, 'bulkhead_observe_forward_dropped_total'), 0);
-    await eventually(async () => assert.equal(await metric(ingest, 'bulkhead_observe_forward_queue_depth'), 0), { what: 'queue drained' });
+    await eventually(async () => assert.equal(await metric(ingest, 'bulkhead_observe_forward_queue_depth'), 0), {
+      what: 'queue drained',
+    });
     assert.equal(await metric(ingest, 'bulkhead_observe_requests_total', { route: 'reports', code: '202' }), seq);
   });
 });

@@ -18,7 +18,11 @@ import {
   type TestPod,
 } from './support/observe-processes.js';
 
-const report = (pod: TestPod, samples: { seq: number; ok: boolean; status?: number }[], extra: Record<string, unknown> = {}): string =>
+const report = (
+  pod: TestPod,
+  samples: { seq: number; ok: boolean; status?: number }[],
+  extra: Record<string, unknown> = {},
+): string =>
   JSON.stringify({
     apiVersion: 'bulkhead.dev/v1alpha1',
     kind: 'HealthReport',
@@ -28,7 +32,13 @@ const report = (pod: TestPod, samples: { seq: number; ok: boolean; status?: numb
     samples: samples.map((s) => ({
       seq: s.seq,
       time: new Date().toISOString(),
-      probe: { type: 'http', ok: s.ok, latencyMs: 1.5, ...(s.status ? { status: s.status } : {}), ...(s.ok ? {} : { error: 'UnexpectedStatus' }) },
+      probe: {
+        type: 'http',
+        ok: s.ok,
+        latencyMs: 1.5,
+        ...(s.status ? { status: s.status } : {}),
+        ...(s.ok ? {} : { error: 'UnexpectedStatus' }),
+      },
     })),
     ...extra,
   });
@@ -40,7 +50,12 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
   let podB: TestPod;
   let reader: string;
   const post = (body: string, token?: string): ReturnType<typeof httpsCall> =>
-    httpsCall(`${ingest.url}/api/v1/reports`, { ca: ingest.tls.ca.cert, method: 'POST', body, ...(token ? { token } : {}) });
+    httpsCall(`${ingest.url}/api/v1/reports`, {
+      ca: ingest.tls.ca.cert,
+      method: 'POST',
+      body,
+      ...(token ? { token } : {}),
+    });
 
   before(async () => {
     ns = await newNamespace('observe');
@@ -58,7 +73,9 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
     const review = await getCluster()
       .kubeConfig()
       .makeApiClient(AuthenticationV1Api)
-      .createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['bulkhead'] } } });
+      .createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['bulkhead'] } },
+      });
     assert.equal(review.status?.authenticated, true);
     assert.deepEqual(review.status?.user?.extra?.['authentication.kubernetes.io/pod-name'], ['pod-a']);
     assert.deepEqual(review.status?.user?.extra?.['authentication.kubernetes.io/pod-uid'], [podA.uid]);
@@ -66,30 +83,52 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
 
   it('accepts a report from the pod it describes and serves it back (JSON and NDJSON)', async () => {
     const token = await podToken(podA);
-    const res = await post(report(podA, [{ seq: 1, ok: true, status: 200 }, { seq: 2, ok: false, status: 500 }]), token);
+    const res = await post(
+      report(podA, [
+        { seq: 1, ok: true, status: 200 },
+        { seq: 2, ok: false, status: 500 },
+      ]),
+      token,
+    );
     assert.equal(res.status, 202, res.body);
     assert.deepEqual(res.json(), { accepted: 2, duplicates: 0 });
     const [h] = await readHealth(ingest, reader, { namespace: ns, pod: 'pod-a' });
     assert.ok(h);
     assert.equal(h.uid, podA.uid);
-    assert.deepEqual(h.samples.map((s) => [s.seq, s.probe.ok, s.probe.status]), [
-      [1, true, 200],
-      [2, false, 500],
-    ]);
-    const nd = await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}&pod=pod-a`, { ca: ingest.tls.ca.cert, token: reader, headers: { accept: 'application/x-ndjson' } });
+    assert.deepEqual(
+      h.samples.map((s) => [s.seq, s.probe.ok, s.probe.status]),
+      [
+        [1, true, 200],
+        [2, false, 500],
+      ],
+    );
+    const nd = await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}&pod=pod-a`, {
+      ca: ingest.tls.ca.cert,
+      token: reader,
+      headers: { accept: 'application/x-ndjson' },
+    });
     assert.equal(nd.status, 200);
-    const lines = nd.body.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; pod: string; seq: number });
-    assert.deepEqual(lines.filter((l) => l.kind === 'sample').map((l) => [l.pod, l.seq]), [
-      ['pod-a', 1],
-      ['pod-a', 2],
-    ]);
+    const lines = nd.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; pod: string; seq: number });
+    assert.deepEqual(
+      lines.filter((l) => l.kind === 'sample').map((l) => [l.pod, l.seq]),
+      [
+        ['pod-a', 1],
+        ['pod-a', 2],
+      ],
+    );
     // A retried batch (the ack was lost) is not stored twice.
     const again = await post(report(podA, [{ seq: 2, ok: false, status: 500 }]), token);
     assert.deepEqual(again.json(), { accepted: 0, duplicates: 1 });
-    assert.ok((await metric(ingest, 'bulkhead_observe_auth_cache_total', { result: 'hit' })) >= 1, 'the second request used the cached review');
+    assert.ok(
+      (await metric(ingest, 'bulkhead_observe_auth_cache_total', { result: 'hit' })) >= 1,
+      'the second request used the cached review',
+    );
   });
 
-  it("refuses a token of pod A reporting about pod B with 403, and counts it", async () => {
+  it('refuses a token of pod A reporting about pod B with 403, and counts it', async () => {
     const tokenA = await podToken(podA);
     const before = await metric(ingest, 'bulkhead_observe_forbidden_total', { reason: 'pod_mismatch' });
     const res = await post(report(podB, [{ seq: 1, ok: false, status: 500 }]), tokenA);
@@ -99,7 +138,9 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
     const res2 = await post(report({ ...podA, uid: podB.uid }, [{ seq: 1, ok: true }]), tokenA);
     assert.equal(res2.status, 403);
     assert.equal(await metric(ingest, 'bulkhead_observe_forbidden_total', { reason: 'pod_mismatch' }), before + 2);
-    const [b] = await readHealth(ingest, reader, { namespace: ns, pod: 'pod-b' }).then((l) => l.filter((p) => p.samples.length > 0));
+    const [b] = await readHealth(ingest, reader, { namespace: ns, pod: 'pod-b' }).then((l) =>
+      l.filter((p) => p.samples.length > 0),
+    );
     assert.equal(b, undefined, 'nothing was stored for pod B');
   });
 
@@ -116,7 +157,13 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
     const review = await getCluster()
       .kubeConfig()
       .makeApiClient(AuthenticationV1Api)
-      .createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: expired, audiences: ['bulkhead'] } } });
+      .createTokenReview({
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token: expired, audiences: ['bulkhead'] },
+        },
+      });
     assert.notEqual(review.status?.authenticated, true);
     const wrongAudience = await podToken(podA, { audiences: ['someone-else'] });
     const cases: [string, string | undefined, string][] = [
@@ -129,7 +176,11 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
       const before = await metric(ingest, 'bulkhead_observe_auth_failures_total', { reason });
       const res = await post(report(podA, [{ seq: 100, ok: true }]), token);
       assert.equal(res.status, 401, `${what}: ${res.body}`);
-      assert.equal(await metric(ingest, 'bulkhead_observe_auth_failures_total', { reason }), before + 1, `${what} counted as ${reason}`);
+      assert.equal(
+        await metric(ingest, 'bulkhead_observe_auth_failures_total', { reason }),
+        before + 1,
+        `${what} counted as ${reason}`,
+      );
     }
     assert.ok((await metric(ingest, 'bulkhead_observe_requests_total', { route: 'reports', code: '401' })) >= 4);
   });
@@ -143,20 +194,30 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
     const res = await post(JSON.stringify(bad), token);
     assert.equal(res.status, 422, res.body);
     const pointers = res.json<{ errors: { pointer: string }[] }>().errors.map((e) => e.pointer);
-    assert.ok(pointers.includes('/samples/0/probe/type') || pointers.includes('/samples/0/probe/latencyMs'), pointers.join());
+    assert.ok(
+      pointers.includes('/samples/0/probe/type') || pointers.includes('/samples/0/probe/latencyMs'),
+      pointers.join(),
+    );
     const big = report(pod, [{ seq: 1, ok: true }], { policy: 'x'.repeat(70_000) });
     assert.equal((await post(big, token)).status, 413);
     let limited = 0;
-    for (let i = 0; i < 10 && limited === 0; i++) if ((await post(report(pod, [{ seq: 10 + i, ok: true }]), token)).status === 429) limited++;
+    for (let i = 0; i < 10 && limited === 0; i++)
+      if ((await post(report(pod, [{ seq: 10 + i, ok: true }]), token)).status === 429) limited++;
     assert.equal(limited, 1, 'the burst of 6 ran out');
     assert.ok((await metric(ingest, 'bulkhead_observe_requests_total', { route: 'reports', code: '429' })) >= 1);
   });
 
   it('refuses health reads without RBAC get pods in the namespace', async () => {
     const other = await podToken(podA);
-    const res = await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}`, { ca: ingest.tls.ca.cert, token: other });
+    const res = await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}`, {
+      ca: ingest.tls.ca.cert,
+      token: other,
+    });
     assert.equal(res.status, 403, res.body);
-    assert.equal((await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}`, { ca: ingest.tls.ca.cert })).status, 401);
+    assert.equal(
+      (await httpsCall(`${ingest.url}/api/v1/health?namespace=${ns}`, { ca: ingest.tls.ca.cert })).status,
+      401,
+    );
   });
 
   it('feeds restarts, OOM kills and readiness from the pod watch into the same window', async () => {
@@ -178,9 +239,18 @@ describe('observe: authenticated report ingest (real apiserver, real ingest proc
         ...running,
         status: {
           ...running.status,
-          conditions: (running.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)),
+          conditions: (running.status?.conditions ?? []).map((c) =>
+            c.type === 'Ready' ? { ...c, status: 'False' } : c,
+          ),
           containerStatuses: [
-            { ...cs, ready: false, restartCount: cs.restartCount + 1, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: new Date(), finishedAt: new Date() } } },
+            {
+              ...cs,
+              ready: false,
+              restartCount: cs.restartCount + 1,
+              lastState: {
+                terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: new Date(), finishedAt: new Date() },
+              },
+            },
           ],
         },
       },

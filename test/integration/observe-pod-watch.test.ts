@@ -22,16 +22,36 @@ describe('observe: pod watch restart on error (real apiserver RBAC)', () => {
     const metrics = createObserveMetrics(registry);
     const store = new HealthStore();
     const pod = await createPod(ns, 'watched');
-    watch = watchPods({ kubeConfig: limited, store, logger: silentLogger(), metrics, namespace: ns, backoff: { baseMs: 100, capMs: 400 } });
-    const count = async (event: string): Promise<number> => (await metrics.podWatch.get()).values.find((v) => v.labels.event === event)?.value ?? 0;
-    await eventually(async () => assert.ok((await count('restart')) >= 2, 'restarted at least twice while forbidden'), { what: 'watch retries while forbidden' });
+    watch = watchPods({
+      kubeConfig: limited,
+      store,
+      logger: silentLogger(),
+      metrics,
+      namespace: ns,
+      backoff: { baseMs: 100, capMs: 400 },
+    });
+    const count = async (event: string): Promise<number> =>
+      (await metrics.podWatch.get()).values.find((v) => v.labels.event === event)?.value ?? 0;
+    await eventually(async () => assert.ok((await count('restart')) >= 2, 'restarted at least twice while forbidden'), {
+      what: 'watch retries while forbidden',
+    });
     assert.equal(await count('list'), 0, 'no list succeeded without permission');
 
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'pod-watcher' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }] } });
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'pod-watcher' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }],
+      },
+    });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
-      body: { metadata: { name: 'pod-watcher' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-watcher' }, subjects: [{ kind: 'ServiceAccount', name: 'observer', namespace: ns }] },
+      body: {
+        metadata: { name: 'pod-watcher' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-watcher' },
+        subjects: [{ kind: 'ServiceAccount', name: 'observer', namespace: ns }],
+      },
     });
     await eventually(() => watch!.synced, { what: 'first successful list', timeoutMs: 30_000 });
     assert.ok((await count('list')) >= 1);
@@ -40,7 +60,10 @@ describe('observe: pod watch restart on error (real apiserver RBAC)', () => {
     const running = await eventually(
       async () => {
         const p = await core.readNamespacedPod({ name: 'watched', namespace: ns });
-        assert.ok(p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'Ready');
+        assert.ok(
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          'Ready',
+        );
         return p;
       },
       { what: 'pod Ready on its kwok node', timeoutMs: 30_000 },
@@ -48,8 +71,16 @@ describe('observe: pod watch restart on error (real apiserver RBAC)', () => {
     await core.replaceNamespacedPodStatus({
       name: 'watched',
       namespace: ns,
-      body: { ...running, status: { ...running.status, conditions: running.status!.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)) } },
+      body: {
+        ...running,
+        status: {
+          ...running.status,
+          conditions: running.status!.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)),
+        },
+      },
     });
-    await eventually(() => assert.ok(store.get(pod.uid)?.events.some((e) => e.type === 'NotReady')), { what: 'NotReady in the window' });
+    await eventually(() => assert.ok(store.get(pod.uid)?.events.some((e) => e.type === 'NotReady')), {
+      what: 'NotReady in the window',
+    });
   });
 });

@@ -22,15 +22,33 @@ describe('bulkhead plan: existing pods without the sidecar', function () {
     try {
       await mkdir(join(dir, 'policies'));
       await writeFile(join(dir, 'policies', 'p.yaml'), `${policyYaml(`${ns}-p`, ns, 3)}\n  rollout: Restart\n`);
-      const args = ['bin/bulkhead.js', 'plan', '--source', dir, '--kubeconfig', getCluster().kubeconfigPath, '--source-name', `${ns}-src`];
-      const json = await run(process.execPath, [...args, '--output', 'json']).catch((e: { stdout: string; code: number }) => e);
-      const out = JSON.parse(json.stdout) as { awaitingSidecar: { namespace: string; pod: string; policy: string; workload: string; rollout: string }[] };
+      const args = [
+        'bin/bulkhead.js',
+        'plan',
+        '--source',
+        dir,
+        '--kubeconfig',
+        getCluster().kubeconfigPath,
+        '--source-name',
+        `${ns}-src`,
+      ];
+      const json = await run(process.execPath, [...args, '--output', 'json']).catch(
+        (e: { stdout: string; code: number }) => e,
+      );
+      const out = JSON.parse(json.stdout) as {
+        awaitingSidecar: { namespace: string; pod: string; policy: string; workload: string; rollout: string }[];
+      };
       const mine = out.awaitingSidecar.filter((a) => a.namespace === ns);
       assert.deepEqual(mine.map((a) => a.pod).sort(), pods.map((p) => p.metadata!.name!).sort());
-      assert.ok(mine.every((a) => a.policy === `${ns}-p` && a.workload === 'Deployment/legacy' && a.rollout === 'Restart'));
+      assert.ok(
+        mine.every((a) => a.policy === `${ns}-p` && a.workload === 'Deployment/legacy' && a.rollout === 'Restart'),
+      );
       const human = await run(process.execPath, args).catch((e: { stdout: string }) => e);
       assert.match(human.stdout, /Existing pods without the sidecar/);
-      assert.match(human.stdout, new RegExp(`${ns}/${pods[0]!.metadata!.name}\\s+policy ${ns}-p\\s+Deployment/legacy\\s+rollout: Restart`));
+      assert.match(
+        human.stdout,
+        new RegExp(`${ns}/${pods[0]!.metadata!.name}\\s+policy ${ns}-p\\s+Deployment/legacy\\s+rollout: Restart`),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

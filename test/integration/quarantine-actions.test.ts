@@ -9,7 +9,15 @@ import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import { buildQuarantine, executeVerdict, ISOLATION_POLICY_NAME, listQuarantines, NODE_TAINT_KEY, resumePending, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
+import {
+  buildQuarantine,
+  executeVerdict,
+  ISOLATION_POLICY_NAME,
+  listQuarantines,
+  NODE_TAINT_KEY,
+  resumePending,
+  type QuarantineDeps,
+} from '../../engine/src/quarantine/index.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment, runningPods } from './support/quarantine-fixtures.js';
 
@@ -48,23 +56,41 @@ describe('quarantine actions', () => {
     const pods = await runDeployment(kc, ns, 'api', 4);
     const victim = healthOf(pods[0]!);
     const [incident] = groupIncidents([{ pod: victim, signals: [failingSignal(victim)] }]);
-    const result = await executeVerdict(deps, decide(incident!, policy('qa-api'), pods.map((p) => healthOf(p))));
-    assert.deepEqual(result.taken.map((t) => [t.pod, t.action, t.outcome]), [[victim.name, 'Quarantine', 'done']]);
+    const result = await executeVerdict(
+      deps,
+      decide(
+        incident!,
+        policy('qa-api'),
+        pods.map((p) => healthOf(p)),
+      ),
+    );
+    assert.deepEqual(
+      result.taken.map((t) => [t.pod, t.action, t.outcome]),
+      [[victim.name, 'Quarantine', 'done']],
+    );
 
     const core = kc.makeApiClient(CoreV1Api);
     const stored = await core.readNamespacedPod({ name: victim.name, namespace: ns });
     assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], 'true');
     assert.equal(stored.metadata?.labels?.app, undefined, 'owner label removed');
     assert.equal(stored.metadata?.labels?.team, 'shop', 'labels the owner does not select on stay');
-    assert.deepEqual(JSON.parse(stored.metadata?.annotations?.['bulkhead.dev/original-labels'] ?? '{}'), { app: 'api', 'pod-template-hash': victim.labels['pod-template-hash'] });
+    assert.deepEqual(JSON.parse(stored.metadata?.annotations?.['bulkhead.dev/original-labels'] ?? '{}'), {
+      app: 'api',
+      'pod-template-hash': victim.labels['pod-template-hash'],
+    });
     assert.equal(stored.status?.phase, 'Running', 'kept for forensics');
 
-    const np = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: ISOLATION_POLICY_NAME, namespace: ns });
+    const np = await kc
+      .makeApiClient(NetworkingV1Api)
+      .readNamespacedNetworkPolicy({ name: ISOLATION_POLICY_NAME, namespace: ns });
     assert.deepEqual(np.spec?.policyTypes, ['Ingress', 'Egress']);
     assert.deepEqual(np.spec?.podSelector?.matchLabels, { 'bulkhead.dev/quarantined': 'true' });
 
     const replacements = await runningPods(kc, ns, 'app=api', 4);
-    assert.ok(!replacements.some((p) => p.metadata?.uid === victim.uid), 'the quarantined pod is no longer part of the workload');
+    assert.ok(
+      !replacements.some((p) => p.metadata?.uid === victim.uid),
+      'the quarantined pod is no longer part of the workload',
+    );
 
     const qs = await listQuarantines(deps.client, deps.resolver, ns);
     assert.equal(qs.length, 1);
@@ -87,19 +113,37 @@ describe('quarantine actions', () => {
     const incidents = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
     assert.equal(incidents.length, 1, 'one owner incident');
     const hp = policy('qb-web', { budget: { maxUnavailable: '25%' } });
-    await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies', body: hp });
+    await kc
+      .makeApiClient(CustomObjectsApi)
+      .createClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies', body: hp });
     const result = await executeVerdict(deps, decide(incidents[0]!, hp, []));
     assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Alert', 'Quarantine']);
     // The policy's status says the budget stopped it (the circuit breaker), and what it did.
-    const status = ((await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies', name: 'qb-web' })) as HealthPolicy).status;
+    const status = (
+      (await kc
+        .makeApiClient(CustomObjectsApi)
+        .getClusterCustomObject({
+          group: 'bulkhead.dev',
+          version: 'v1alpha1',
+          plural: 'healthpolicies',
+          name: 'qb-web',
+        })) as HealthPolicy
+    ).status;
     assert.equal(status?.budget?.exhausted, true);
     assert.equal(status?.lastAction?.type, 'Quarantine');
     assert.equal(status?.lastAction?.namespace, ns);
     assert.equal(result.budget.exhausted, true);
-    assert.deepEqual(result.budget.downgraded.map((d) => d.why), ['WorkloadBudgetExhausted', 'WorkloadBudgetExhausted']);
+    assert.deepEqual(
+      result.budget.downgraded.map((d) => d.why),
+      ['WorkloadBudgetExhausted', 'WorkloadBudgetExhausted'],
+    );
     assert.equal((await listQuarantines(deps.client, deps.resolver, ns)).length, 1);
     const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
-    assert.equal(events.items.filter((e) => e.reason === 'WorkloadBudgetExhausted').length, 2, 'held-back pods are alerted with the reason');
+    assert.equal(
+      events.items.filter((e) => e.reason === 'WorkloadBudgetExhausted').length,
+      2,
+      'held-back pods are alerted with the reason',
+    );
   });
 
   it("the policy's own budget applies: maxUnavailable 2 of 4 lets exactly two go", async () => {
@@ -108,7 +152,10 @@ describe('quarantine actions', () => {
     const pods = await runDeployment(kc, ns, 'two', 4);
     const failing = pods.slice(0, 3).map((p) => healthOf(p, { node: undefined, image: undefined }));
     const [incident] = groupIncidents(failing.map((p) => ({ pod: p, signals: [failingSignal(p)] })));
-    const result = await executeVerdict(deps, decide(incident!, policy('qc-two', { budget: { maxUnavailable: 2 } }), []));
+    const result = await executeVerdict(
+      deps,
+      decide(incident!, policy('qc-two', { budget: { maxUnavailable: 2 } }), []),
+    );
     assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Quarantine', 'Quarantine']);
   });
 
@@ -123,10 +170,16 @@ describe('quarantine actions', () => {
     assert.equal(incident!.key, `node/${node}`);
     const core = kc.makeApiClient(CoreV1Api);
     try {
-      const result = await executeVerdict(deps, decide(incident!, policy('qn', { taintNode: true, budget: { maxUnavailable: 3 } }), []));
+      const result = await executeVerdict(
+        deps,
+        decide(incident!, policy('qn', { taintNode: true, budget: { maxUnavailable: 3 } }), []),
+      );
       assert.deepEqual(result.node, { name: node, tainted: true });
       const n = await core.readNode({ name: node });
-      assert.ok(n.spec?.taints?.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule'), 'node tainted');
+      assert.ok(
+        n.spec?.taints?.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule'),
+        'node tainted',
+      );
       const qs = await listQuarantines(deps.client, deps.resolver, ns);
       assert.equal(qs.length, 3);
       assert.ok(qs.every((q) => q.spec.actions?.some((a) => a.type === 'TaintNode' && a.detail?.startsWith(node))));
@@ -136,7 +189,12 @@ describe('quarantine actions', () => {
     } finally {
       // The cluster is shared by every test file: the node must schedule again.
       const n = await core.readNode({ name: node });
-      await deps.client.request({ method: 'PATCH', path: `/api/v1/nodes/${node}`, contentType: 'application/merge-patch+json', body: { spec: { taints: (n.spec?.taints ?? []).filter((t) => t.key !== NODE_TAINT_KEY) } } });
+      await deps.client.request({
+        method: 'PATCH',
+        path: `/api/v1/nodes/${node}`,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { taints: (n.spec?.taints ?? []).filter((t) => t.key !== NODE_TAINT_KEY) } },
+      });
     }
   });
 
@@ -150,7 +208,9 @@ describe('quarantine actions', () => {
     assert.equal(result.taken[0]!.outcome, 'dry-run');
     const stored = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: p.name, namespace: ns });
     assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], undefined);
-    await assert.rejects(kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: ISOLATION_POLICY_NAME, namespace: ns }));
+    await assert.rejects(
+      kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: ISOLATION_POLICY_NAME, namespace: ns }),
+    );
     const [q] = await listQuarantines(deps.client, deps.resolver, ns);
     assert.equal(q!.spec.mode, 'DryRun');
   });
@@ -171,8 +231,24 @@ describe('quarantine actions', () => {
     const [incident] = groupIncidents([{ pod: p, signals: [failingSignal(p)] }]);
     const verdict = decide(incident!, policy('qr'), []);
     // The crash: the CR was created (step 1), nothing else happened.
-    const q: Quarantine = buildQuarantine({ action: verdict.actions[0]!, kind: 'Quarantine', policy: 'qr', mode: 'Enforce', incident: 'x', cluster: 'test', now: new Date() });
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', namespace: ns, plural: 'quarantines', body: q });
+    const q: Quarantine = buildQuarantine({
+      action: verdict.actions[0]!,
+      kind: 'Quarantine',
+      policy: 'qr',
+      mode: 'Enforce',
+      incident: 'x',
+      cluster: 'test',
+      now: new Date(),
+    });
+    await kc
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({
+        group: 'bulkhead.dev',
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'quarantines',
+        body: q,
+      });
     const resumed = await resumePending(deps, await listQuarantines(deps.client, deps.resolver, ns));
     assert.equal(resumed, 1);
     const stored = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: p.name, namespace: ns });
@@ -181,6 +257,10 @@ describe('quarantine actions', () => {
       const [after] = await listQuarantines(deps.client, deps.resolver, ns);
       assert.equal(after!.status?.phase, 'Isolated');
     });
-    assert.equal(await resumePending(deps, await listQuarantines(deps.client, deps.resolver, ns)), 0, 'nothing left to resume');
+    assert.equal(
+      await resumePending(deps, await listQuarantines(deps.client, deps.resolver, ns)),
+      0,
+      'nothing left to resume',
+    );
   });
 });

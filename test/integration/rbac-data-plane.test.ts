@@ -11,7 +11,12 @@ import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { mintServiceAccountToken } from '../../engine/src/local-cluster/index.js';
-import { executeVerdict, listQuarantines, releaseQuarantine, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
+import {
+  executeVerdict,
+  listQuarantines,
+  releaseQuarantine,
+  type QuarantineDeps,
+} from '../../engine/src/quarantine/index.js';
 import { installEngineRbac } from '../harness/engine-process.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment } from './support/quarantine-fixtures.js';
@@ -20,7 +25,12 @@ const policy: HealthPolicy = {
   apiVersion: 'bulkhead.dev/v1alpha1',
   kind: 'HealthPolicy',
   metadata: { name: 'rbac-test' },
-  spec: { match: {}, probe: { http: { path: '/', port: 80 } }, detect: { rules: [{ type: 'ConsecutiveFailures' }] }, action: { type: 'Quarantine', budget: { maxUnavailable: '100%', maxPerNamespacePerHour: 1000 } } },
+  spec: {
+    match: {},
+    probe: { http: { path: '/', port: 80 } },
+    detect: { rules: [{ type: 'ConsecutiveFailures' }] },
+    action: { type: 'Quarantine', budget: { maxUnavailable: '100%', maxPerNamespacePerHour: 1000 } },
+  },
 };
 
 interface Rule {
@@ -65,9 +75,17 @@ describe('data-plane RBAC: each main rule is needed', () => {
       protectedNamespaces: new Set([engineNs]),
     };
     const adminClient = admin();
-    adminDeps = { ...deps, client: adminClient, resolver: new ResourceResolver(adminClient), events: new EventRecorder(adminClient, { component: 'bulkhead', instance: 'rbac-admin', logger }) };
+    adminDeps = {
+      ...deps,
+      client: adminClient,
+      resolver: new ResourceResolver(adminClient),
+      events: new EventRecorder(adminClient, { component: 'bulkhead', instance: 'rbac-admin', logger }),
+    };
     roleName = `bulkhead-engine-data-plane-${engineNs}`;
-    const role = await admin().request<{ rules: Rule[] }>({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${roleName}` });
+    const role = await admin().request<{ rules: Rule[] }>({
+      method: 'GET',
+      path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${roleName}`,
+    });
     shipped = role.rules;
     // A pool of pods: every attempt of a scenario takes a fresh one, so retries stay independent.
     pods = await runDeployment(getCluster().kubeConfig(), appNs, 'web', 40);
@@ -75,13 +93,21 @@ describe('data-plane RBAC: each main rule is needed', () => {
 
   /** Replaces the shipped ClusterRole's rules (admin), and waits until RBAC reflects it. */
   async function setRules(rules: Rule[]): Promise<void> {
-    await admin().request({ method: 'PATCH', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${roleName}`, contentType: 'application/merge-patch+json', body: { rules } });
+    await admin().request({
+      method: 'PATCH',
+      path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${roleName}`,
+      contentType: 'application/merge-patch+json',
+      body: { rules },
+    });
   }
   const without = (resource: string, verb: string): Rule[] =>
     shipped
       .map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r))
       .filter((r) => r.verbs.length > 0);
-  const forbidden = (err: unknown): boolean => /403|Forbidden|forbidden/.test(err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err));
+  const forbidden = (err: unknown): boolean =>
+    /403|Forbidden|forbidden/.test(
+      err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err),
+    );
 
   /** The engine's own view of one permission (SelfSubjectAccessReview needs no RBAC). */
   const allowed = async (group: string, resource: string, verb: string): Promise<boolean> => {
@@ -89,7 +115,20 @@ describe('data-plane RBAC: each main rule is needed', () => {
     const r = await deps.client.request<{ status?: { allowed?: boolean } }>({
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: appNs, group, resource: res, ...(sub ? { subresource: sub } : {}), verb, ...(resource === 'networkpolicies' ? { name: 'bulkhead-quarantine' } : {}) } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            namespace: appNs,
+            group,
+            resource: res,
+            ...(sub ? { subresource: sub } : {}),
+            verb,
+            ...(resource === 'networkpolicies' ? { name: 'bulkhead-quarantine' } : {}),
+          },
+        },
+      },
     });
     return r.status?.allowed === true;
   };
@@ -121,18 +160,25 @@ describe('data-plane RBAC: each main rule is needed', () => {
         const [incident] = groupIncidents([{ pod: p, signals: [failingSignal(p)] }]);
         const result = await executeVerdict(deps, decide(incident!, policy, []));
         const t = result.taken[0]!;
-        if (t.action !== 'Quarantine' || t.outcome !== 'done') throw new Error(`quarantine ${t.action} ${t.outcome}: ${t.detail ?? ''}`);
+        if (t.action !== 'Quarantine' || t.outcome !== 'done')
+          throw new Error(`quarantine ${t.action} ${t.outcome}: ${t.detail ?? ''}`);
       },
     },
     {
       name: 'authenticate a sidecar report (TokenReview)',
       needs: [['tokenreviews', 'create']],
       run: async () => {
-        const token = await mintServiceAccountToken(getCluster().kubeConfig(), appNs, 'default', { audiences: ['bulkhead'] });
+        const token = await mintServiceAccountToken(getCluster().kubeConfig(), appNs, 'default', {
+          audiences: ['bulkhead'],
+        });
         const r = await deps.client.request<{ status?: { authenticated?: boolean } }>({
           method: 'POST',
           path: '/apis/authentication.k8s.io/v1/tokenreviews',
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: ['bulkhead'] } },
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token, audiences: ['bulkhead'] },
+          },
         });
         assert.equal(r.status?.authenticated, true);
       },
@@ -144,7 +190,14 @@ describe('data-plane RBAC: each main rule is needed', () => {
         await deps.client.request({
           method: 'POST',
           path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-          body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'someone', resourceAttributes: { namespace: appNs, verb: 'create', group: 'bulkhead.dev', resource: 'quarantines' } } },
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: 'someone',
+              resourceAttributes: { namespace: appNs, verb: 'create', group: 'bulkhead.dev', resource: 'quarantines' },
+            },
+          },
         });
       },
     },
@@ -168,7 +221,9 @@ describe('data-plane RBAC: each main rule is needed', () => {
         const p = healthOf(nextPod());
         const [incident] = groupIncidents([{ pod: p, signals: [failingSignal(p)] }]);
         await executeVerdict(adminDeps, decide(incident!, policy, []));
-        const q = (await listQuarantines(adminDeps.client, adminDeps.resolver, appNs)).find((x) => x.spec.pod.uid === p.uid && x.status?.phase === 'Isolated');
+        const q = (await listQuarantines(adminDeps.client, adminDeps.resolver, appNs)).find(
+          (x) => x.spec.pod.uid === p.uid && x.status?.phase === 'Isolated',
+        );
         assert.ok(q, 'a quarantined pod to release');
         const outcome = await releaseQuarantine(deps, q, 'rbac test');
         assert.equal(outcome, 'released');
@@ -184,7 +239,9 @@ describe('data-plane RBAC: each main rule is needed', () => {
         await setRules(without(resource, verb));
         try {
           // Wait until RBAC reflects the change, then one attempt must be refused with 403.
-          await eventually(async () => assert.equal(await allowed(GROUP[resource]!, resource, verb), false), { what: `${verb} ${resource} revoked` });
+          await eventually(async () => assert.equal(await allowed(GROUP[resource]!, resource, verb), false), {
+            what: `${verb} ${resource} revoked`,
+          });
           const err = await s.run().then(
             () => undefined,
             (e: unknown) => e,
@@ -193,7 +250,9 @@ describe('data-plane RBAC: each main rule is needed', () => {
           assert.ok(forbidden(err), `${s.name} failed without ${verb} ${resource}, but not with 403: ${String(err)}`);
         } finally {
           await setRules(shipped);
-          await eventually(async () => assert.equal(await allowed(GROUP[resource]!, resource, verb), true), { what: `${verb} ${resource} restored` });
+          await eventually(async () => assert.equal(await allowed(GROUP[resource]!, resource, verb), true), {
+            what: `${verb} ${resource} restored`,
+          });
         }
       }
     });

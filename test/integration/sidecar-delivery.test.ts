@@ -49,18 +49,23 @@ describe('sidecar → engine delivery (real processes, real apiserver)', functio
   it('delivers accepted reports, and a failing app is reported at once, not at the next report tick', async () => {
     const app = await startApp('app-1');
     const pod = await createPod(ns, 'web-1');
-    const sidecar = await startSidecar(pod, await podToken(pod), {
-      BULKHEAD_PROBE_PORT: String(app.port),
-      BULKHEAD_PROBE_PATH: '/health',
-      BULKHEAD_PROBE_INTERVAL: '200ms',
-      BULKHEAD_PROBE_TIMEOUT: '150ms',
-      // Periodic reports never come during this test: only a change of state sends.
-      BULKHEAD_REPORT_INTERVAL: '1h',
-      BULKHEAD_REPORT_URL: `${ingest.url}/api/v1/reports`,
-      BULKHEAD_CA_PATH: ingest.tls.caPath,
-      BULKHEAD_PROC_STATS: 'true',
-      BULKHEAD_PROC_MATCH: `bulkhead-test-app-${app.port}`,
-    }, 'sidecar-1');
+    const sidecar = await startSidecar(
+      pod,
+      await podToken(pod),
+      {
+        BULKHEAD_PROBE_PORT: String(app.port),
+        BULKHEAD_PROBE_PATH: '/health',
+        BULKHEAD_PROBE_INTERVAL: '200ms',
+        BULKHEAD_PROBE_TIMEOUT: '150ms',
+        // Periodic reports never come during this test: only a change of state sends.
+        BULKHEAD_REPORT_INTERVAL: '1h',
+        BULKHEAD_REPORT_URL: `${ingest.url}/api/v1/reports`,
+        BULKHEAD_CA_PATH: ingest.tls.caPath,
+        BULKHEAD_PROC_STATS: 'true',
+        BULKHEAD_PROC_MATCH: `bulkhead-test-app-${app.port}`,
+      },
+      'sidecar-1',
+    );
     const first = await eventually(
       async () => {
         const h = await health('web-1');
@@ -70,7 +75,10 @@ describe('sidecar → engine delivery (real processes, real apiserver)', functio
       { what: 'first (healthy) sample accepted' },
     );
     assert.equal(first.uid, pod.uid);
-    assert.deepEqual([first.samples[0]!.seq, first.samples[0]!.probe.ok, first.samples[0]!.probe.status], [1, true, 200]);
+    assert.deepEqual(
+      [first.samples[0]!.seq, first.samples[0]!.probe.ok, first.samples[0]!.probe.status],
+      [1, true, 200],
+    );
     assert.ok((await metric(ingest, 'bulkhead_observe_requests_total', { route: 'reports', code: '202' })) >= 1);
 
     await app.setMode('fail');
@@ -87,16 +95,23 @@ describe('sidecar → engine delivery (real processes, real apiserver)', functio
     assert.equal(failing.bad.probe.error, 'UnexpectedStatus');
     // The healthy samples buffered in between came with it, in order and without gaps.
     const seqs = failing.h.samples.map((s) => s.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+    );
     assert.equal(failing.h.gaps, 0);
     // Process stats of the app process (the sidecar sees it as a shared PID namespace would).
-    const withStats = (await readHealth(ingest, reader, { namespace: ns, pod: 'web-1' }).then((l) => l[0])) as PodHealthView & { process?: { count: number; rssBytes: number } };
+    const withStats = (await readHealth(ingest, reader, { namespace: ns, pod: 'web-1' }).then(
+      (l) => l[0],
+    )) as PodHealthView & { process?: { count: number; rssBytes: number } };
     assert.equal(withStats.process?.count, 1);
     assert.ok((withStats.process?.rssBytes ?? 0) > 0);
 
     // Another kind of failure is a change of state too: sent at once.
     await app.setMode('hang');
-    await eventually(async () => assert.ok((await health('web-1')).samples.some((s) => s.probe.error === 'Timeout')), { what: 'hung app reported as Timeout' });
+    await eventually(async () => assert.ok((await health('web-1')).samples.some((s) => s.probe.error === 'Timeout')), {
+      what: 'hung app reported as Timeout',
+    });
     await app.setMode('ok');
     const beforeStop = await eventually(
       async () => {
@@ -109,27 +124,37 @@ describe('sidecar → engine delivery (real processes, real apiserver)', functio
     // SIGTERM flushes what is buffered (the 1h report interval would never send it) and exits 0.
     assert.equal(await sidecar.stop(), 0, 'SIGTERM flush delivered everything');
     const last = (await health('web-1')).samples.at(-1)!;
-    assert.ok(last.seq >= beforeStop.seq, `engine has seq ${last.seq}, sidecar had produced ${beforeStop.seq} before SIGTERM`);
+    assert.ok(
+      last.seq >= beforeStop.seq,
+      `engine has seq ${last.seq}, sidecar had produced ${beforeStop.seq} before SIGTERM`,
+    );
     assert.equal(last.probe.ok, true, 'the recovery was delivered');
   });
 
   it(`buffers while the engine is down (${ENGINE_DOWN_MS} ms), drops the oldest beyond ${BUFFER} samples, then delivers in order with the drop count`, async () => {
     const app = await startApp('app-2');
     const pod = await createPod(ns, 'web-2');
-    const sidecar = await startSidecar(pod, await podToken(pod), {
-      BULKHEAD_PROBE_PORT: String(app.port),
-      BULKHEAD_PROBE_PATH: '/health',
-      BULKHEAD_PROBE_INTERVAL: '100ms',
-      BULKHEAD_PROBE_TIMEOUT: '90ms',
-      BULKHEAD_REPORT_INTERVAL: '300ms',
-      BULKHEAD_REPORT_URL: `${ingest.url}/api/v1/reports`,
-      BULKHEAD_CA_PATH: ingest.tls.caPath,
-      BULKHEAD_BUFFER_SIZE: String(BUFFER),
-      BULKHEAD_BACKOFF_BASE: '100ms',
-      BULKHEAD_BACKOFF_CAP: '1s',
-      BULKHEAD_REQUEST_TIMEOUT: '1s',
-    }, 'sidecar-2');
-    await eventually(async () => assert.ok((await health('web-2')).samples.length >= 3), { what: 'sidecar-2 delivering' });
+    const sidecar = await startSidecar(
+      pod,
+      await podToken(pod),
+      {
+        BULKHEAD_PROBE_PORT: String(app.port),
+        BULKHEAD_PROBE_PATH: '/health',
+        BULKHEAD_PROBE_INTERVAL: '100ms',
+        BULKHEAD_PROBE_TIMEOUT: '90ms',
+        BULKHEAD_REPORT_INTERVAL: '300ms',
+        BULKHEAD_REPORT_URL: `${ingest.url}/api/v1/reports`,
+        BULKHEAD_CA_PATH: ingest.tls.caPath,
+        BULKHEAD_BUFFER_SIZE: String(BUFFER),
+        BULKHEAD_BACKOFF_BASE: '100ms',
+        BULKHEAD_BACKOFF_CAP: '1s',
+        BULKHEAD_REQUEST_TIMEOUT: '1s',
+      },
+      'sidecar-2',
+    );
+    await eventually(async () => assert.ok((await health('web-2')).samples.length >= 3), {
+      what: 'sidecar-2 delivering',
+    });
 
     await ingest.stop();
     const downAt = Date.now();
@@ -163,7 +188,11 @@ describe('sidecar → engine delivery (real processes, real apiserver)', functio
       { what: 'buffered samples delivered after the engine came back', timeoutMs: 30_000 },
     );
     const seqs = after.h.samples.map((x) => x.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), 'in order, no gaps');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => seqs[0]! + i),
+      'in order, no gaps',
+    );
     // The oldest undelivered samples were the ones dropped: delivery resumes right after them.
     assert.equal(seqs[0], deliveredBefore + after.h.droppedBySidecar + 1);
     assert.ok(after.h.droppedBySidecar >= during.dropped);

@@ -31,7 +31,12 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
   before(async () => {
     const authority = await createCertificateAuthority('reporter-test', 1);
     ca = authority.cert;
-    const cert = await issueCertificate(authority, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+    const cert = await issueCertificate(authority, {
+      commonName: '127.0.0.1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validForDays: 1,
+    });
     server = createServer(cert, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -42,7 +47,12 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
           return;
         }
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { dropped: number; samples: Sample[] };
-        seen.push({ token: String(req.headers.authorization), seqs: body.samples.map((s) => s.seq), dropped: body.dropped, status: next });
+        seen.push({
+          token: String(req.headers.authorization),
+          seqs: body.samples.map((s) => s.seq),
+          dropped: body.dropped,
+          status: next,
+        });
         res.writeHead(next).end();
       });
     });
@@ -60,7 +70,9 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     seen.length = 0;
   });
 
-  const make = (env: Record<string, string> = {}): { reporter: Reporter; abort: AbortController; run: Promise<void> } => {
+  const make = (
+    env: Record<string, string> = {},
+  ): { reporter: Reporter; abort: AbortController; run: Promise<void> } => {
     const cfg = readConfig({
       BULKHEAD_POD_NAME: 'p',
       BULKHEAD_POD_NAMESPACE: 'ns',
@@ -74,12 +86,21 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
       BULKHEAD_REQUEST_TIMEOUT: '300ms',
       ...env,
     });
-    const reporter = new Reporter(cfg, { pod: cfg.pod, sidecar: { version: 't', instance: 'i', startedAt: new Date().toISOString() } }, createLog('error', () => {}), ca);
+    const reporter = new Reporter(
+      cfg,
+      { pod: cfg.pod, sidecar: { version: 't', instance: 'i', startedAt: new Date().toISOString() } },
+      createLog('error', () => {}),
+      ca,
+    );
     const abort = new AbortController();
     return { reporter, abort, run: reporter.run(abort.signal) };
   };
   let seq = 0;
-  const sample = (): Sample => ({ seq: ++seq, time: new Date().toISOString(), probe: { type: 'http', ok: true, latencyMs: 1, status: 200 } });
+  const sample = (): Sample => ({
+    seq: ++seq,
+    time: new Date().toISOString(),
+    probe: { type: 'http', ok: true, latencyMs: 1, status: 200 },
+  });
 
   it('retries 5xx with backoff and delivers in order, once; re-reads the token for every send', async () => {
     await writeFile(join(dir, 'token'), 'token-1');
@@ -90,7 +111,10 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     reporter.add(sample());
     reporter.add(sample(), true);
     await eventually(() => assert.equal(reporter.snapshot().delivered, 3), { what: 'three samples delivered' });
-    assert.deepEqual(seen.map((s) => s.status), [503, 503, 202]);
+    assert.deepEqual(
+      seen.map((s) => s.status),
+      [503, 503, 202],
+    );
     assert.deepEqual(seen.at(-1)!.seqs, [first, first + 1, first + 2]);
     assert.equal(reporter.snapshot().sendFailures, 2);
     await writeFile(join(dir, 'token'), 'token-2\n');
@@ -122,7 +146,11 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     for (let i = 0; i < 5; i++) reporter.add(sample());
     assert.equal(await reporter.drain(Date.now() + 5_000), true);
     assert.equal(reporter.buffer.length, 0);
-    assert.deepEqual(seen.map((s) => s.seqs.length), [2, 2, 1], 'in batches of 2');
+    assert.deepEqual(
+      seen.map((s) => s.seqs.length),
+      [2, 2, 1],
+      'in batches of 2',
+    );
     script.push('hang', 'hang', 'hang', 'hang', 'hang', 'hang', 'hang', 'hang');
     reporter.add(sample());
     assert.equal(await reporter.drain(Date.now() + 800), false, 'deadline passed with the engine hanging');
@@ -132,11 +160,16 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
 
   it('a misconfigured sidecar process says why and stays up (no crash loop to take the pod out of service)', async () => {
     const file = await buildSidecar();
-    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '', BULKHEAD_POD_NAME: 'p' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      env: { PATH: process.env.PATH ?? '', BULKHEAD_POD_NAME: 'p' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await eventually(() => assert.match(stderr, /invalid configuration; not monitoring/), { what: 'the configuration problems logged' });
+      await eventually(() => assert.match(stderr, /invalid configuration; not monitoring/), {
+        what: 'the configuration problems logged',
+      });
       assert.match(stderr, /BULKHEAD_REPORT_URL is required/);
       assert.equal(child.exitCode, null, 'still running');
       child.kill('SIGTERM');

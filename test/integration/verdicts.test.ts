@@ -18,7 +18,12 @@ import { silentLogger } from '../../engine/src/core/logger.js';
 import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
 import { mintServiceAccountToken } from '../../engine/src/local-cluster/index.js';
 import { TokenAuthenticator, tokenReviewer } from '../../engine/src/observe/index.js';
-import { createVerdictRouter, executeVerdict, listQuarantines, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
+import {
+  createVerdictRouter,
+  executeVerdict,
+  listQuarantines,
+  type QuarantineDeps,
+} from '../../engine/src/quarantine/index.js';
 import { createTestRepo, git, HERMETIC_GIT_ENV, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { runDeployment } from './support/quarantine-fixtures.js';
@@ -53,7 +58,15 @@ describe('external verdicts API', () => {
     const client = new KubeClient(kc);
     const logger = silentLogger();
     const resolver = new ResourceResolver(client);
-    qdeps = { client, resolver, events: new EventRecorder(client, { component: 'bulkhead', instance: 'test', logger }), logger, now: () => new Date(), cluster: 'verdicts', protectedNamespaces: new Set() };
+    qdeps = {
+      client,
+      resolver,
+      events: new EventRecorder(client, { component: 'bulkhead', instance: 'test', logger }),
+      logger,
+      now: () => new Date(),
+      cluster: 'verdicts',
+      protectedNamespaces: new Set(),
+    };
     evaluator = new Evaluator({
       health: () => undefined,
       peers: () => [],
@@ -67,11 +80,22 @@ describe('external verdicts API', () => {
     });
     const authenticator = new TokenAuthenticator({ review: tokenReviewer(kc), audience: 'bulkhead' });
     const app = new Koa();
-    const router = createVerdictRouter({ authenticator, client, submit: (p, s, pol) => evaluator.submit(p, s, pol), policy: (n) => (n === policy.metadata.name ? policy : undefined), logger });
+    const router = createVerdictRouter({
+      authenticator,
+      client,
+      submit: (p, s, pol) => evaluator.submit(p, s, pol),
+      policy: (n) => (n === policy.metadata.name ? policy : undefined),
+      logger,
+    });
     app.use(router.routes()).use(router.allowedMethods());
     const ca = await createCertificateAuthority('verdict-test', 1);
     caCert = ca.cert;
-    const serving = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+    const serving = await issueCertificate(ca, {
+      commonName: '127.0.0.1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validForDays: 1,
+    });
     server = createServer({ cert: serving.cert, key: serving.key }, app.callback());
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/verdicts`;
@@ -86,20 +110,39 @@ describe('external verdicts API', () => {
 
   const post = (body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> =>
     new Promise((ok, fail) => {
-      const req = request(url, { method: 'POST', ca: caCert, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          ca: caCert,
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            ok({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
+          );
+        },
+      );
       req.on('error', fail);
       req.end(JSON.stringify(body));
     });
 
-  const verdict = () => ({ namespace: ns, pod: podName, reason: 'AnomalousEgress', message: 'egress to 203.0.113.9:4444', policy: policy.metadata.name, evidence: [{ detail: '1.2 GB to an unknown host', value: 1.2e9 }] });
+  const verdict = () => ({
+    namespace: ns,
+    pod: podName,
+    reason: 'AnomalousEgress',
+    message: 'egress to 203.0.113.9:4444',
+    policy: policy.metadata.name,
+    evidence: [{ detail: '1.2 GB to an unknown host', value: 1.2e9 }],
+  });
 
   it('no token → 401; a token without the audience → 401', async () => {
     assert.equal((await post(verdict())).status, 401);
-    const wrongAudience = await mintServiceAccountToken(getCluster().kubeConfig(), ns, 'analyzer', { audiences: ['not-bulkhead'] });
+    const wrongAudience = await mintServiceAccountToken(getCluster().kubeConfig(), ns, 'analyzer', {
+      audiences: ['not-bulkhead'],
+    });
     assert.equal((await post(verdict(), wrongAudience)).status, 401);
   });
 
@@ -122,10 +165,20 @@ describe('external verdicts API', () => {
   it('with create on quarantines.bulkhead.dev → the pod is quarantined and audited like any other', async () => {
     const kc = getCluster().kubeConfig();
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'verdicts' }, rules: [{ apiGroups: ['bulkhead.dev'], resources: ['quarantines'], verbs: ['create'] }] } });
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'verdicts' },
+        rules: [{ apiGroups: ['bulkhead.dev'], resources: ['quarantines'], verbs: ['create'] }],
+      },
+    });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
-      body: { metadata: { name: 'verdicts' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'verdicts' }, subjects: [{ kind: 'ServiceAccount', name: 'analyzer', namespace: ns }] },
+      body: {
+        metadata: { name: 'verdicts' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'verdicts' },
+        subjects: [{ kind: 'ServiceAccount', name: 'analyzer', namespace: ns }],
+      },
     });
     const token = await mintServiceAccountToken(kc, ns, 'analyzer', { audiences: ['bulkhead'] });
     const r = await eventually(
@@ -149,7 +202,14 @@ describe('external verdicts API', () => {
     const stored = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: podName, namespace: ns });
     assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], 'true');
 
-    const records = new RecordsRepo({ url: repo.url, branch: 'main', cacheDir: join(repo.bareDir, '..', 'cache'), env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! }, author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' }, logger: silentLogger() });
+    const records = new RecordsRepo({
+      url: repo.url,
+      branch: 'main',
+      cacheDir: join(repo.bareDir, '..', 'cache'),
+      env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! },
+      author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
+      logger: silentLogger(),
+    });
     const flushed = await flushOutbox({ ...qdeps, repo: records, cluster: 'verdicts' });
     assert.equal(flushed.committed, 1);
     assert.equal(recordUid(await git(repo.bareDir, 'show', `main:${q.spec.recordPath}`)), q.metadata.uid);
@@ -158,7 +218,9 @@ describe('external verdicts API', () => {
   it('a caller may ask for a milder action than the policy’s (harsher is capped: unit-tested)', async () => {
     const kc = getCluster().kubeConfig();
     const token = await mintServiceAccountToken(kc, ns, 'analyzer', { audiences: ['bulkhead'] });
-    const other = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=svc' })).items.find((p) => p.metadata?.name !== podName)!;
+    const other = (
+      await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=svc' })
+    ).items.find((p) => p.metadata?.name !== podName)!;
     const r = await post({ ...verdict(), pod: other.metadata!.name!, action: 'Alert' }, token);
     assert.equal(r.status, 202);
     assert.equal(r.body.action, 'Alert');

@@ -26,7 +26,12 @@ describe('admission app over HTTPS', () => {
   before(async () => {
     const authority = await createCertificateAuthority('t', 1);
     ca = authority.cert;
-    const serving = await issueCertificate(authority, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+    const serving = await issueCertificate(authority, {
+      commonName: '127.0.0.1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validForDays: 1,
+    });
     registry = new Registry();
     const app = createAdmissionApp({
       logger: silentLogger(),
@@ -46,33 +51,68 @@ describe('admission app over HTTPS', () => {
 
   const send = (path: string, body: string | Buffer, method = 'POST'): Promise<Reply> =>
     new Promise((ok, fail) => {
-      const req = request(`${server.url}${path}`, { method, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          ok({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) as AdmissionReview & { error?: string } });
-        });
-      });
+      const req = request(
+        `${server.url}${path}`,
+        { method, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            ok({
+              status: res.statusCode ?? 0,
+              body: text,
+              json: () => JSON.parse(text) as AdmissionReview & { error?: string },
+            });
+          });
+        },
+      );
       req.on('error', fail);
       req.end(body);
     });
 
   const review = (request: Record<string, unknown>): string =>
-    JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'abc', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: 'ns', object: {}, ...request } });
+    JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'abc',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        operation: 'CREATE',
+        namespace: 'ns',
+        object: {},
+        ...request,
+      },
+    });
 
   it('answers a valid review with the same uid in an AdmissionReview v1 envelope', async () => {
     const r = await send('/mutate', review({}));
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json(), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'abc', allowed: true } });
+    assert.deepEqual(r.json(), {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'abc', allowed: true },
+    });
   });
 
   const bad: [string, string, RegExp][] = [
     ['malformed JSON', '{"apiVersion": ', /not valid JSON/],
     ['a JSON array', '[]', /must be a JSON object/],
-    ['the wrong kind', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'Pod', request: { uid: 'x' } }), /kind must be "AdmissionReview"/],
-    ['the wrong version', JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }), /apiVersion must be "admission.k8s.io\/v1"/],
-    ['no request', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), /request is missing/],
+    [
+      'the wrong kind',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'Pod', request: { uid: 'x' } }),
+      /kind must be "AdmissionReview"/,
+    ],
+    [
+      'the wrong version',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }),
+      /apiVersion must be "admission.k8s.io\/v1"/,
+    ],
+    [
+      'no request',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      /request is missing/,
+    ],
     ['no uid', review({ uid: undefined }), /request.uid is missing/],
     ['an empty uid', review({ uid: '' }), /request.uid is missing/],
     ['an empty body', '', /empty body/],
@@ -155,7 +195,11 @@ describe('admission app over HTTPS', () => {
   });
 
   it('survives a burst of garbage and keeps answering', async () => {
-    const junk = await Promise.all(Array.from({ length: 50 }, (_, i) => send(i % 2 ? '/mutate' : '/validate', i % 3 ? '{{{' : Buffer.alloc(70 * 1024))));
+    const junk = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        send(i % 2 ? '/mutate' : '/validate', i % 3 ? '{{{' : Buffer.alloc(70 * 1024)),
+      ),
+    );
     assert.ok(junk.every((r) => r.status === 400 || r.status === 413));
     assert.equal((await send('/validate', review({}))).status, 200);
   });

@@ -3,7 +3,15 @@ import Koa from 'koa';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type Outcome } from './metrics.js';
-import { deny, allow, parseAdmissionReview, reviewResponse, ReviewError, type AdmissionRequest, type AdmissionResponse } from './review.js';
+import {
+  deny,
+  allow,
+  parseAdmissionReview,
+  reviewResponse,
+  ReviewError,
+  type AdmissionRequest,
+  type AdmissionResponse,
+} from './review.js';
 
 /** A pure-ish processor: AdmissionRequest in, AdmissionResponse out (plus the outcome label). */
 export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
@@ -104,7 +112,13 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
   return app;
 }
 
-async function runProcessor(processor: Processor, request: AdmissionRequest, endpoint: Endpoint, metrics: AdmissionMetrics, logger: Logger): Promise<Processed> {
+async function runProcessor(
+  processor: Processor,
+  request: AdmissionRequest,
+  endpoint: Endpoint,
+  metrics: AdmissionMetrics,
+  logger: Logger,
+): Promise<Processed> {
   try {
     return await processor(request);
   } catch (err) {
@@ -113,15 +127,24 @@ async function runProcessor(processor: Processor, request: AdmissionRequest, end
     if (endpoint === 'mutate') {
       metrics.mutateErrors.inc();
       // Fail open: a pod without a monitor is better than no pod.
-      return { outcome: 'error', response: allow(request.uid, { warnings: [`bulkhead: sidecar not injected (internal error: ${message})`] }), note: message };
+      return {
+        outcome: 'error',
+        response: allow(request.uid, { warnings: [`bulkhead: sidecar not injected (internal error: ${message})`] }),
+        note: message,
+      };
     }
     // Fail closed: the guard never lets a write through because it broke.
-    return { outcome: 'error', response: deny(request.uid, 500, 'InternalError', `bulkhead guard failed, write denied: ${message}`), note: message };
+    return {
+      outcome: 'error',
+      response: deny(request.uid, 500, 'InternalError', `bulkhead guard failed, write denied: ${message}`),
+      note: message,
+    };
   }
 }
 
 function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
-  if (contentLength !== '' && Number(contentLength) > max) return Promise.reject(new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`));
+  if (contentLength !== '' && Number(contentLength) > max)
+    return Promise.reject(new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`));
   // Plain 'data' events: measurably cheaper per request than an async iterator.
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
@@ -147,16 +170,40 @@ function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number
   });
 }
 
-function log(logger: Logger, endpoint: Endpoint, outcome: Outcome, req: AdmissionRequest | undefined, seconds: number, note: string | undefined): void {
-  const level = outcome === 'error' ? 'warn' : outcome === 'patched' || outcome === 'denied' || outcome === 'bad_request' ? 'info' : 'debug';
+function log(
+  logger: Logger,
+  endpoint: Endpoint,
+  outcome: Outcome,
+  req: AdmissionRequest | undefined,
+  seconds: number,
+  note: string | undefined,
+): void {
+  const level =
+    outcome === 'error'
+      ? 'warn'
+      : outcome === 'patched' || outcome === 'denied' || outcome === 'bad_request'
+        ? 'info'
+        : 'debug';
   if (!logger.isLevelEnabled(level)) return;
-  const name = req ? (req.name ?? (req.object as { metadata?: { name?: string; generateName?: string } } | undefined)?.metadata?.generateName) : undefined;
+  const name = req
+    ? (req.name ??
+      (req.object as { metadata?: { name?: string; generateName?: string } } | undefined)?.metadata?.generateName)
+    : undefined;
   logger[level](
     {
       endpoint,
       outcome,
       ms: Math.round(seconds * 1e5) / 100,
-      ...(req ? { uid: req.uid, namespace: req.namespace, name, kind: req.kind.kind, operation: req.operation, user: req.userInfo.username } : {}),
+      ...(req
+        ? {
+            uid: req.uid,
+            namespace: req.namespace,
+            name,
+            kind: req.kind.kind,
+            operation: req.operation,
+            user: req.userInfo.username,
+          }
+        : {}),
       ...(note ? { note } : {}),
     },
     'admission',

@@ -15,23 +15,41 @@ describe('break-glass patch', () => {
     const ops = flipOps(cfg, true)!;
     assert.deepEqual(ops[0], { op: 'test', path: '/metadata/resourceVersion', value: '7' });
     const on = applyJsonPatch(cfg, ops as never);
-    assert.deepEqual(on.webhooks!.map((w) => w.failurePolicy), ['Ignore', 'Ignore']);
+    assert.deepEqual(
+      on.webhooks!.map((w) => w.failurePolicy),
+      ['Ignore', 'Ignore'],
+    );
     assert.equal(on.metadata!.annotations![BREAK_GLASS_ANNOTATION], 'on');
-    assert.deepEqual(JSON.parse(on.metadata!.annotations![SAVED_POLICIES_ANNOTATION]!), { 'guard.bulkhead.dev': 'Fail', 'pabc.inject.bulkhead.dev': 'Ignore' });
+    assert.deepEqual(JSON.parse(on.metadata!.annotations![SAVED_POLICIES_ANNOTATION]!), {
+      'guard.bulkhead.dev': 'Fail',
+      'pabc.inject.bulkhead.dev': 'Ignore',
+    });
     assert.equal(flipOps(on, true), undefined, 'already on');
   });
 
   it('off: restores the saved policies and removes the annotations', () => {
     const on = applyJsonPatch(cfg, flipOps(cfg, true)! as never);
     const off = applyJsonPatch(on, flipOps(on, false)! as never);
-    assert.deepEqual(off.webhooks!.map((w) => w.failurePolicy), ['Fail', 'Ignore']);
+    assert.deepEqual(
+      off.webhooks!.map((w) => w.failurePolicy),
+      ['Fail', 'Ignore'],
+    );
     assert.deepEqual(off.metadata!.annotations, {});
     assert.equal(flipOps(off, false), undefined, 'already off');
   });
 
   it('off without a saved record falls back to each kind of webhook’s safe default', () => {
-    const odd: Config = { metadata: { resourceVersion: '1', annotations: { [BREAK_GLASS_ANNOTATION]: 'on' } }, webhooks: [{ name: 'guard.bulkhead.dev', failurePolicy: 'Ignore' }, { name: 'p1.inject.bulkhead.dev', failurePolicy: 'Ignore' }] };
+    const odd: Config = {
+      metadata: { resourceVersion: '1', annotations: { [BREAK_GLASS_ANNOTATION]: 'on' } },
+      webhooks: [
+        { name: 'guard.bulkhead.dev', failurePolicy: 'Ignore' },
+        { name: 'p1.inject.bulkhead.dev', failurePolicy: 'Ignore' },
+      ],
+    };
     const off = applyJsonPatch(odd, flipOps(odd, false)! as never);
-    assert.deepEqual(off.webhooks!.map((w) => w.failurePolicy), ['Fail', 'Ignore']);
+    assert.deepEqual(
+      off.webhooks!.map((w) => w.failurePolicy),
+      ['Fail', 'Ignore'],
+    );
   });
 });

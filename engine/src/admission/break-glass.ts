@@ -36,7 +36,11 @@ export function flipOps(cfg: Config, on: boolean): object[] | undefined {
   const hooks = cfg.webhooks ?? [];
   if (on) {
     const saved = Object.fromEntries(hooks.map((w) => [w.name, w.failurePolicy ?? 'Fail']));
-    ops.push({ op: 'add', path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}`, value: JSON.stringify(saved) });
+    ops.push({
+      op: 'add',
+      path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}`,
+      value: JSON.stringify(saved),
+    });
     ops.push({ op: 'add', path: `/metadata/annotations/${esc(BREAK_GLASS_ANNOTATION)}`, value: 'on' });
     hooks.forEach((_, i) => ops.push({ op: 'add', path: `/webhooks/${i}/failurePolicy`, value: 'Ignore' }));
   } else {
@@ -48,8 +52,15 @@ export function flipOps(cfg: Config, on: boolean): object[] | undefined {
     }
     // A webhook with no saved policy goes back to its kind's default: Ignore for injection
     // (fail open), Fail for everything else.
-    hooks.forEach((w, i) => ops.push({ op: 'add', path: `/webhooks/${i}/failurePolicy`, value: saved[w.name] ?? (w.name.endsWith('.inject.bulkhead.dev') ? 'Ignore' : 'Fail') }));
-    if (ann[SAVED_POLICIES_ANNOTATION] !== undefined) ops.push({ op: 'remove', path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}` });
+    hooks.forEach((w, i) =>
+      ops.push({
+        op: 'add',
+        path: `/webhooks/${i}/failurePolicy`,
+        value: saved[w.name] ?? (w.name.endsWith('.inject.bulkhead.dev') ? 'Ignore' : 'Fail'),
+      }),
+    );
+    if (ann[SAVED_POLICIES_ANNOTATION] !== undefined)
+      ops.push({ op: 'remove', path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}` });
     ops.push({ op: 'remove', path: `/metadata/annotations/${esc(BREAK_GLASS_ANNOTATION)}` });
   }
   return ops;
@@ -102,7 +113,12 @@ export async function setBreakGlass(kc: KubeConfig, on: boolean): Promise<BreakG
  * `ttlMs`. Only consulted when a write would be denied. A failed read counts as off (the
  * guard fails closed).
  */
-export function breakGlassReader(kc: KubeConfig, validatingName: string, ttlMs = 1000, clock: () => number = Date.now): () => Promise<boolean> {
+export function breakGlassReader(
+  kc: KubeConfig,
+  validatingName: string,
+  ttlMs = 1000,
+  clock: () => number = Date.now,
+): () => Promise<boolean> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   let cached: { value: boolean; at: number } | undefined;
   return async () => {

@@ -1,4 +1,11 @@
-import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Namespace,
+} from '@kubernetes/client-node';
 import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
 import type { InjectablePolicy } from './inject/policy.js';
@@ -9,12 +16,23 @@ import type { Labels } from './inject/selector.js';
  * carry them) and the HealthPolicies. Both are informers that restart themselves with backoff
  * (client-node's informer stays stopped after an error).
  */
-function keepAlive(inf: { on(verb: 'error', cb: (err?: unknown) => void): void; start(): Promise<void> }, what: string, logger: Logger): void {
+function keepAlive(
+  inf: { on(verb: 'error', cb: (err?: unknown) => void): void; start(): Promise<void> },
+  what: string,
+  logger: Logger,
+): void {
   let attempt = 0;
   inf.on('error', (err) => {
     const delay = backoffDelay(attempt++, { baseMs: 500, capMs: 30_000 });
     logger.warn({ err, what, delay }, 'watch failed; restarting');
-    setTimeout(() => void inf.start().then(() => (attempt = 0)).catch(() => {}), delay).unref();
+    setTimeout(
+      () =>
+        void inf
+          .start()
+          .then(() => (attempt = 0))
+          .catch(() => {}),
+      delay,
+    ).unref();
   });
 }
 

@@ -3,17 +3,35 @@ import { podsAwaitingSidecar, restartPlan, type ExistingPod, type RolloutPolicy 
 import { PolicyIndex } from './inject/policy-index.js';
 
 const sidecar = { image: 'x', version: '0.1.0', reportUrl: 'https://x' };
-const pod = (ns: string, name: string, labels: Record<string, string>, owner?: { kind: string; name: string }, extra: Partial<ExistingPod['metadata']> = {}): ExistingPod => ({
-  metadata: { namespace: ns, name, labels, ...(owner ? { ownerReferences: [{ ...owner, controller: true }] } : {}), ...extra },
+const pod = (
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  owner?: { kind: string; name: string },
+  extra: Partial<ExistingPod['metadata']> = {},
+): ExistingPod => ({
+  metadata: {
+    namespace: ns,
+    name,
+    labels,
+    ...(owner ? { ownerReferences: [{ ...owner, controller: true }] } : {}),
+    ...extra,
+  },
   spec: { containers: [{ name: 'app' }] },
 });
 const policy = (name: string, ns: string, restart: boolean): RolloutPolicy => ({
   metadata: { name },
-  spec: { match: { namespaces: [ns] }, probe: { tcp: { port: 80 } }, ...(restart ? { rollout: 'Restart' as const } : {}) },
+  spec: {
+    match: { namespaces: [ns] },
+    probe: { tcp: { port: 80 } },
+    ...(restart ? { rollout: 'Restart' as const } : {}),
+  },
 });
 
 describe('existing pods without a sidecar', () => {
-  const index = new PolicyIndex([policy('shop', 'shop', true), policy('blog', 'blog', false)], { excludedNamespaces: ['kube-system'] });
+  const index = new PolicyIndex([policy('shop', 'shop', true), policy('blog', 'blog', false)], {
+    excludedNamespaces: ['kube-system'],
+  });
   const rsOwners = new Map([
     ['shop/web-abc', 'web'],
     ['blog/site-1', 'site'],
@@ -33,7 +51,13 @@ describe('existing pods without a sidecar', () => {
     const got = podsAwaitingSidecar(pods, index, () => ({}), rsOwners, sidecar);
     assert.deepEqual(
       got.map((p) => `${p.namespace}/${p.name} ${p.policy} ${p.workload.kind}/${p.workload.name} ${p.restart}`),
-      ['blog/site-1-x blog Deployment/site false', 'shop/bare shop Pod/bare true', 'shop/db-0 shop StatefulSet/db true', 'shop/web-abc-1 shop Deployment/web true', 'shop/web-abc-2 shop Deployment/web true'],
+      [
+        'blog/site-1-x blog Deployment/site false',
+        'shop/bare shop Pod/bare true',
+        'shop/db-0 shop StatefulSet/db true',
+        'shop/web-abc-1 shop Deployment/web true',
+        'shop/web-abc-2 shop Deployment/web true',
+      ],
     );
   });
 

@@ -9,7 +9,9 @@ import type { Labels } from './inject/selector.js';
  * Restart`, names the workloads to restart. Pure: the caller lists pods and ReplicaSets.
  */
 export interface ExistingPod extends PodLike {
-  metadata: NonNullable<PodLike['metadata']> & { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+  metadata: NonNullable<PodLike['metadata']> & {
+    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  };
 }
 
 export interface WorkloadRef {
@@ -38,7 +40,9 @@ export function owningWorkload(pod: ExistingPod, replicaSetOwners: ReadonlyMap<s
   if (!ctl) return { kind: 'Pod', namespace, name: pod.metadata.name ?? '' };
   if (ctl.kind === 'ReplicaSet') {
     const deployment = replicaSetOwners.get(`${namespace}/${ctl.name}`);
-    return deployment ? { kind: 'Deployment', namespace, name: deployment } : { kind: 'ReplicaSet', namespace, name: ctl.name };
+    return deployment
+      ? { kind: 'Deployment', namespace, name: deployment }
+      : { kind: 'ReplicaSet', namespace, name: ctl.name };
   }
   if (ctl.kind === 'StatefulSet' || ctl.kind === 'DaemonSet') return { kind: ctl.kind, namespace, name: ctl.name };
   return { kind: 'Pod', namespace, name: pod.metadata.name ?? '' };
@@ -57,8 +61,15 @@ export function podsAwaitingSidecar(
     // Exactly the decision the webhook would make for this pod at creation.
     const d = decideInjection(pod, namespace, namespaceLabels(namespace), index, sidecar);
     if (!d.inject) continue;
-    const policy = index.candidates(namespace, namespaceLabels(namespace)).find((p) => p.name === d.policy)?.policy as RolloutPolicy | undefined;
-    out.push({ namespace, name: pod.metadata.name ?? '', policy: d.policy, workload: owningWorkload(pod, replicaSetOwners), restart: policy?.spec.rollout === 'Restart' });
+    const policy = index.candidates(namespace, namespaceLabels(namespace)).find((p) => p.name === d.policy)?.policy as
+      RolloutPolicy | undefined;
+    out.push({
+      namespace,
+      name: pod.metadata.name ?? '',
+      policy: d.policy,
+      workload: owningWorkload(pod, replicaSetOwners),
+      restart: policy?.spec.rollout === 'Restart',
+    });
   }
   return out.sort((a, b) => (a.namespace + a.name < b.namespace + b.name ? -1 : 1));
 }
@@ -67,7 +78,11 @@ export function podsAwaitingSidecar(
 export function restartPlan(awaiting: readonly PodAwaitingSidecar[]): WorkloadRef[] {
   const seen = new Map<string, WorkloadRef>();
   for (const p of awaiting) {
-    if (!p.restart || (p.workload.kind !== 'Deployment' && p.workload.kind !== 'StatefulSet' && p.workload.kind !== 'DaemonSet')) continue;
+    if (
+      !p.restart ||
+      (p.workload.kind !== 'Deployment' && p.workload.kind !== 'StatefulSet' && p.workload.kind !== 'DaemonSet')
+    )
+      continue;
     seen.set(`${p.workload.kind}/${p.workload.namespace}/${p.workload.name}`, p.workload);
   }
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, w]) => w);

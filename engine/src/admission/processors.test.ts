@@ -4,7 +4,11 @@ import { createMutateProcessor, createValidateProcessor } from './processors.js'
 import type { AdmissionRequest } from './review.js';
 
 const sidecar = { image: 'x', version: '0.1.0', reportUrl: 'https://x' };
-const podReq = (namespace: string, pod: Record<string, unknown>, operation: AdmissionRequest['operation'] = 'CREATE'): AdmissionRequest => ({
+const podReq = (
+  namespace: string,
+  pod: Record<string, unknown>,
+  operation: AdmissionRequest['operation'] = 'CREATE',
+): AdmissionRequest => ({
   uid: 'u',
   kind: { group: '', version: 'v1', kind: 'Pod' },
   resource: { group: '', version: 'v1', resource: 'pods' },
@@ -17,7 +21,10 @@ const podReq = (namespace: string, pod: Record<string, unknown>, operation: Admi
 describe('admission processors', () => {
   const index = new PolicyIndex(
     [
-      { metadata: { name: 'web' }, spec: { match: { namespaces: ['shop'] }, probe: { http: { path: '/', port: 8080 } } } },
+      {
+        metadata: { name: 'web' },
+        spec: { match: { namespaces: ['shop'] }, probe: { http: { path: '/', port: 8080 } } },
+      },
       { metadata: { name: 'ready' }, spec: { match: { namespaces: ['ro'] }, probe: { fromPod: true } } },
     ],
     { excludedNamespaces: ['kube-system'] },
@@ -72,7 +79,11 @@ describe('admission processors', () => {
         return true;
       },
     });
-    const req = (username: string): AdmissionRequest => ({ ...podReq('', {}), kind: { group: 'bulkhead.dev', version: 'v1alpha1', kind: 'HealthPolicy' }, userInfo: { username } });
+    const req = (username: string): AdmissionRequest => ({
+      ...podReq('', {}),
+      kind: { group: 'bulkhead.dev', version: 'v1alpha1', kind: 'HealthPolicy' },
+      userInfo: { username },
+    });
     assert.equal((await validate(req('engine'))).response.allowed, true);
     assert.equal(reads, 0);
     const admin = await validate(req('admin'));

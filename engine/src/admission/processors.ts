@@ -17,7 +17,11 @@ export interface MutateDeps {
 export function createMutateProcessor(deps: MutateDeps): Processor {
   return async (req) => {
     if (req.kind.kind !== 'Pod' || req.kind.group !== '' || req.operation !== 'CREATE' || req.subResource) {
-      return { outcome: 'unchanged', response: allow(req.uid), note: `${req.operation} ${req.kind.kind} is not injected` };
+      return {
+        outcome: 'unchanged',
+        response: allow(req.uid),
+        note: `${req.operation} ${req.kind.kind} is not injected`,
+      };
     }
     const index = deps.policies();
     if (!index) return { outcome: 'unchanged', response: allow(req.uid), note: 'policies not loaded yet' };
@@ -29,7 +33,8 @@ export function createMutateProcessor(deps: MutateDeps): Processor {
     if (!decision.inject) {
       // Matched but not injectable (e.g. fromPod without a readinessProbe): tell the user why,
       // as an admission warning kubectl prints. Unmatched pods get no warning.
-      const warn = decision.policies.length > 0 ? { warnings: [`bulkhead: no sidecar injected: ${decision.reason}`] } : {};
+      const warn =
+        decision.policies.length > 0 ? { warnings: [`bulkhead: no sidecar injected: ${decision.reason}`] } : {};
       return { outcome: 'unchanged', response: allow(req.uid, warn), note: decision.reason };
     }
     return {
@@ -56,6 +61,10 @@ export function createValidateProcessor(deps: ValidateDeps): Processor {
     let decision = decideGuard(req, deps.guard, { breakGlass: false });
     if (!decision.allowed && (await deps.breakGlass())) decision = decideGuard(req, deps.guard, { breakGlass: true });
     if (decision.allowed) return { outcome: 'allowed', response: allow(req.uid), note: decision.reason };
-    return { outcome: 'denied', response: deny(req.uid, 403, 'Forbidden', decision.message), note: `${decision.reason}: ${req.userInfo.username ?? '?'}` };
+    return {
+      outcome: 'denied',
+      response: deny(req.uid, 403, 'Forbidden', decision.message),
+      note: `${decision.reason}: ${req.userInfo.username ?? '?'}`,
+    };
   };
 }

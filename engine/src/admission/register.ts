@@ -13,13 +13,24 @@ export async function registerWebhooks(kc: KubeConfig, configs: readonly Webhook
   for (const cfg of configs) {
     let desired: WebhookConfiguration = cfg;
     try {
-      const live = (await api.read({ apiVersion: cfg.apiVersion, kind: cfg.kind, metadata: { name: cfg.metadata.name } })) as KubernetesObject & WebhookConfiguration;
+      const live = (await api.read({
+        apiVersion: cfg.apiVersion,
+        kind: cfg.kind,
+        metadata: { name: cfg.metadata.name },
+      })) as KubernetesObject & WebhookConfiguration;
       if (live.metadata?.annotations?.[BREAK_GLASS_ANNOTATION] === 'on') {
         desired = { ...cfg, webhooks: cfg.webhooks.map((w) => ({ ...w, failurePolicy: 'Ignore' })) };
       }
     } catch (e) {
       if ((e as { code?: number }).code !== 404) throw e;
     }
-    await api.patch(desired as unknown as KubernetesObject, undefined, undefined, 'bulkhead', true, PatchStrategy.ServerSideApply);
+    await api.patch(
+      desired as unknown as KubernetesObject,
+      undefined,
+      undefined,
+      'bulkhead',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
   }
 }

@@ -59,17 +59,22 @@ export function parseAdmissionReview(body: Buffer | string): AdmissionRequest {
     throw new ReviewError(`body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!isObject(doc)) throw new ReviewError('body must be a JSON object (an AdmissionReview)');
-  if (doc.kind !== 'AdmissionReview') throw new ReviewError(`kind must be "AdmissionReview", got ${JSON.stringify(doc.kind ?? null)}`);
+  if (doc.kind !== 'AdmissionReview')
+    throw new ReviewError(`kind must be "AdmissionReview", got ${JSON.stringify(doc.kind ?? null)}`);
   if (doc.apiVersion !== 'admission.k8s.io/v1') {
-    throw new ReviewError(`apiVersion must be "admission.k8s.io/v1" (set admissionReviewVersions: [v1]), got ${JSON.stringify(doc.apiVersion ?? null)}`);
+    throw new ReviewError(
+      `apiVersion must be "admission.k8s.io/v1" (set admissionReviewVersions: [v1]), got ${JSON.stringify(doc.apiVersion ?? null)}`,
+    );
   }
   const req = doc.request;
   if (!isObject(req)) throw new ReviewError('request is missing');
   if (typeof req.uid !== 'string' || req.uid === '') throw new ReviewError('request.uid is missing');
   if (!isObject(req.kind) || typeof req.kind.kind !== 'string') throw new ReviewError('request.kind is missing');
   if (typeof req.operation !== 'string') throw new ReviewError('request.operation is missing');
-  if (req.userInfo !== undefined && !isObject(req.userInfo)) throw new ReviewError('request.userInfo must be an object');
-  if (req.object !== undefined && req.object !== null && !isObject(req.object)) throw new ReviewError('request.object must be an object');
+  if (req.userInfo !== undefined && !isObject(req.userInfo))
+    throw new ReviewError('request.userInfo must be an object');
+  if (req.object !== undefined && req.object !== null && !isObject(req.object))
+    throw new ReviewError('request.object must be an object');
   return { ...(req as unknown as AdmissionRequest), userInfo: (req.userInfo as UserInfo | undefined) ?? {} };
 }
 
@@ -77,7 +82,11 @@ export function reviewResponse(response: AdmissionResponse): AdmissionReview {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }
 
-export const allow = (uid: string, extra: Partial<AdmissionResponse> = {}): AdmissionResponse => ({ uid, allowed: true, ...extra });
+export const allow = (uid: string, extra: Partial<AdmissionResponse> = {}): AdmissionResponse => ({
+  uid,
+  allowed: true,
+  ...extra,
+});
 
 export const deny = (uid: string, code: number, reason: string, message: string): AdmissionResponse => ({
   uid,

@@ -20,13 +20,34 @@ export interface RolloutControllerOptions {
  * Pods that exist but carry no sidecar although a policy matches them now (the same decision
  * the webhook would make at creation): what `bulkhead plan` lists and the controller restarts.
  */
-export async function findPodsAwaitingSidecar(kc: KubeConfig, index: PolicyIndex, sidecar: SidecarSettings): Promise<PodAwaitingSidecar[]> {
+export async function findPodsAwaitingSidecar(
+  kc: KubeConfig,
+  index: PolicyIndex,
+  sidecar: SidecarSettings,
+): Promise<PodAwaitingSidecar[]> {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
-  const [pods, namespaces, replicaSets] = await Promise.all([core.listPodForAllNamespaces(), core.listNamespace(), apps.listReplicaSetForAllNamespaces()]);
-  const labels = new Map(namespaces.items.map((n) => [n.metadata!.name!, (n.metadata?.labels ?? {}) as Record<string, string>]));
-  const owners = new Map(replicaSets.items.map((rs) => [`${rs.metadata!.namespace}/${rs.metadata!.name}`, rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '']));
-  return podsAwaitingSidecar(pods.items as unknown as ExistingPod[], index, (ns) => labels.get(ns) ?? {}, owners, sidecar);
+  const [pods, namespaces, replicaSets] = await Promise.all([
+    core.listPodForAllNamespaces(),
+    core.listNamespace(),
+    apps.listReplicaSetForAllNamespaces(),
+  ]);
+  const labels = new Map(
+    namespaces.items.map((n) => [n.metadata!.name!, (n.metadata?.labels ?? {}) as Record<string, string>]),
+  );
+  const owners = new Map(
+    replicaSets.items.map((rs) => [
+      `${rs.metadata!.namespace}/${rs.metadata!.name}`,
+      rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name ?? '',
+    ]),
+  );
+  return podsAwaitingSidecar(
+    pods.items as unknown as ExistingPod[],
+    index,
+    (ns) => labels.get(ns) ?? {},
+    owners,
+    sidecar,
+  );
 }
 
 /**
@@ -35,7 +56,10 @@ export async function findPodsAwaitingSidecar(kc: KubeConfig, index: PolicyIndex
  * webhook would make) and rolls their workloads one at a time, respecting
  * PodDisruptionBudgets. One pass at a time; a workload a PDB blocks is tried again next pass.
  */
-export function startRolloutController(opts: RolloutControllerOptions): { runOnce(): Promise<RestartResult[]>; stop(): void } {
+export function startRolloutController(opts: RolloutControllerOptions): {
+  runOnce(): Promise<RestartResult[]>;
+  stop(): void;
+} {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<RestartResult[]> | undefined;
   let stopped = false;
@@ -43,7 +67,10 @@ export function startRolloutController(opts: RolloutControllerOptions): { runOnc
     if (!opts.isLeader()) return [];
     const plan = restartPlan(await findPodsAwaitingSidecar(opts.kubeConfig, opts.index(), opts.sidecar));
     if (plan.length === 0) return [];
-    opts.logger.info({ workloads: plan.map((w) => `${w.kind}/${w.namespace}/${w.name}`) }, 'rolling restart for pods created before their policy (spec.rollout: Restart)');
+    opts.logger.info(
+      { workloads: plan.map((w) => `${w.kind}/${w.namespace}/${w.name}`) },
+      'rolling restart for pods created before their policy (spec.rollout: Restart)',
+    );
     const results = await restartWorkloads(opts.kubeConfig, plan, { logger: opts.logger });
     opts.onResults?.(results);
     return results;
@@ -56,7 +83,12 @@ export function startRolloutController(opts: RolloutControllerOptions): { runOnc
     if (stopped) return;
     timer = setTimeout(() => {
       runOnce()
-        .catch((err: unknown) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rollout pass failed; retried next pass'))
+        .catch((err: unknown) =>
+          opts.logger.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'rollout pass failed; retried next pass',
+          ),
+        )
         .finally(tick);
     }, opts.intervalMs ?? 30_000);
   };

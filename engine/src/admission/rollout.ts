@@ -1,4 +1,12 @@
-import { AppsV1Api, PolicyV1Api, type KubeConfig, type V1DaemonSet, type V1Deployment, type V1LabelSelector, type V1StatefulSet } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  PolicyV1Api,
+  type KubeConfig,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1LabelSelector,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 import { sleep } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
 import { compileSelector } from './inject/selector.js';
@@ -24,7 +32,12 @@ const KINDS: Record<'Deployment' | 'StatefulSet' | 'DaemonSet', KindOps> = {
       const d = obj as V1Deployment;
       const want = d.spec?.replicas ?? 1;
       const s = d.status ?? {};
-      return seen(d, gen) && (s.updatedReplicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+      return (
+        seen(d, gen) &&
+        (s.updatedReplicas ?? 0) === want &&
+        (s.availableReplicas ?? 0) === want &&
+        (s.replicas ?? 0) === want
+      );
     },
   },
   StatefulSet: {
@@ -34,7 +47,13 @@ const KINDS: Record<'Deployment' | 'StatefulSet' | 'DaemonSet', KindOps> = {
     rolledOut: (obj, gen) => {
       const s = (obj as V1StatefulSet).status;
       const want = (obj as V1StatefulSet).spec?.replicas ?? 1;
-      return seen(obj, gen) && !!s && s.updateRevision === s.currentRevision && (s.updatedReplicas ?? 0) === want && (s.readyReplicas ?? 0) === want;
+      return (
+        seen(obj, gen) &&
+        !!s &&
+        s.updateRevision === s.currentRevision &&
+        (s.updatedReplicas ?? 0) === want &&
+        (s.readyReplicas ?? 0) === want
+      );
     },
   },
   DaemonSet: {
@@ -43,7 +62,12 @@ const KINDS: Record<'Deployment' | 'StatefulSet' | 'DaemonSet', KindOps> = {
     onDelete: (obj) => (obj as V1DaemonSet).spec?.updateStrategy?.type === 'OnDelete',
     rolledOut: (obj, gen) => {
       const s = (obj as V1DaemonSet).status;
-      return seen(obj, gen) && !!s && (s.updatedNumberScheduled ?? 0) === s.desiredNumberScheduled && (s.numberAvailable ?? 0) === s.desiredNumberScheduled;
+      return (
+        seen(obj, gen) &&
+        !!s &&
+        (s.updatedNumberScheduled ?? 0) === s.desiredNumberScheduled &&
+        (s.numberAvailable ?? 0) === s.desiredNumberScheduled
+      );
     },
   },
 };
@@ -76,7 +100,11 @@ export interface RestartOptions {
  * workload controller's own rolling update (its maxUnavailable / partition holds). Deployments,
  * StatefulSets and DaemonSets; an OnDelete update strategy is reported, not forced.
  */
-export async function restartWorkloads(kc: KubeConfig, workloads: readonly WorkloadRef[], opts: RestartOptions): Promise<RestartResult[]> {
+export async function restartWorkloads(
+  kc: KubeConfig,
+  workloads: readonly WorkloadRef[],
+  opts: RestartOptions,
+): Promise<RestartResult[]> {
   const apps = kc.makeApiClient(AppsV1Api);
   const policy = kc.makeApiClient(PolicyV1Api);
   const timeoutMs = opts.timeoutMs ?? 300_000;
@@ -86,12 +114,20 @@ export async function restartWorkloads(kc: KubeConfig, workloads: readonly Workl
   for (const w of workloads) {
     const kind = KINDS[w.kind as keyof typeof KINDS];
     if (!kind) {
-      results.push({ workload: w, outcome: 'skipped', reason: `a ${w.kind} cannot be restarted; recreate its pods to inject` });
+      results.push({
+        workload: w,
+        outcome: 'skipped',
+        reason: `a ${w.kind} cannot be restarted; recreate its pods to inject`,
+      });
       continue;
     }
     const obj = await kind.read(apps, w);
     if (kind.onDelete(obj)) {
-      results.push({ workload: w, outcome: 'skipped', reason: `${w.kind} ${w.name} uses updateStrategy OnDelete: a template change restarts nothing` });
+      results.push({
+        workload: w,
+        outcome: 'skipped',
+        reason: `${w.kind} ${w.name} uses updateStrategy OnDelete: a template change restarts nothing`,
+      });
       continue;
     }
     const labels = obj.spec?.template.metadata?.labels ?? {};
@@ -114,8 +150,14 @@ export async function restartWorkloads(kc: KubeConfig, workloads: readonly Workl
     const deadline = Date.now() + timeoutMs;
     const startedAt = now().toISOString();
     const body = [
-      ...(obj.spec?.template.metadata?.annotations ? [] : [{ op: 'add', path: '/spec/template/metadata/annotations', value: {} }]),
-      { op: 'add', path: `/spec/template/metadata/annotations/${RESTARTED_AT_ANNOTATION.replace('/', '~1')}`, value: startedAt },
+      ...(obj.spec?.template.metadata?.annotations
+        ? []
+        : [{ op: 'add', path: '/spec/template/metadata/annotations', value: {} }]),
+      {
+        op: 'add',
+        path: `/spec/template/metadata/annotations/${RESTARTED_AT_ANNOTATION.replace('/', '~1')}`,
+        value: startedAt,
+      },
     ];
     const generation = (await kind.patch(apps, w, body)).metadata?.generation ?? 0;
     opts.logger.info({ workload: w }, 'rolling restart started');
@@ -128,7 +170,13 @@ export async function restartWorkloads(kc: KubeConfig, workloads: readonly Workl
     results.push(
       done
         ? { workload: w, outcome: 'restarted', reason: 'rollout complete', startedAt, finishedAt }
-        : { workload: w, outcome: 'skipped', reason: `rollout not complete within ${timeoutMs} ms; stopped before the next workload`, startedAt, finishedAt },
+        : {
+            workload: w,
+            outcome: 'skipped',
+            reason: `rollout not complete within ${timeoutMs} ms; stopped before the next workload`,
+            startedAt,
+            finishedAt,
+          },
     );
     // Never start the next workload while this one is still rolling.
     if (!done) break;

@@ -96,7 +96,6 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
   }
 
   async function serve(): Promise<AdmissionRuntime> {
-
     const excluded = excludedNamespaces(opts.engineNamespace);
     const namespaces = await watchNamespaceLabels(kc, logger);
     started.push(() => namespaces.stop());
@@ -108,7 +107,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     const app = createAdmissionApp({
       logger,
       registry: opts.registry,
-      mutate: createMutateProcessor({ policies: () => index, namespaceLabels: (ns) => namespaces.labels(ns), sidecar: opts.sidecar }),
+      mutate: createMutateProcessor({
+        policies: () => index,
+        namespaceLabels: (ns) => namespaces.labels(ns),
+        sidecar: opts.sidecar,
+      }),
       validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
       ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
       ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
@@ -123,17 +126,25 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
       const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
       const list = policies.list();
-      await registerWebhooks(kc, [buildMutatingWebhookConfiguration(list, base), buildValidatingWebhookConfiguration(base)]);
+      await registerWebhooks(kc, [
+        buildMutatingWebhookConfiguration(list, base),
+        buildValidatingWebhookConfiguration(base),
+      ]);
       logger.info({ policies: list.length }, 'webhook configurations registered');
     };
-      // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
-    const selectedNamespaces = (): string[] => namespaces.list().filter((n) => index.candidates(n.name, n.labels).length > 0).map((n) => n.name);
+    // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
+    const selectedNamespaces = (): string[] =>
+      namespaces
+        .list()
+        .filter((n) => index.candidates(n.name, n.labels).length > 0)
+        .map((n) => n.name);
     live.publishCa = (bundle) => publishCaConfigMaps(kc, selectedNamespaces(), bundle, logger);
 
     policies.onChange(() => {
       index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
       void live.publishCa?.(tls.material?.bundle ?? material.bundle);
-      if (opts.register !== false) register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
+      if (opts.register !== false)
+        register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
     });
     // Registered only now that the policies are loaded: never a webhook without its rules.
     if (opts.register !== false) await register();

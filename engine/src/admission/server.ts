@@ -17,7 +17,11 @@ export interface AdmissionServer {
  * setSecureContext (no restart, no dropped request), and keep-alive outlives the apiserver's
  * idle timeout so connections are reused rather than re-handshaked.
  */
-export async function startAdmissionServer(app: Koa, serving: KeyPair, opts: { host?: string; port?: number } = {}): Promise<AdmissionServer> {
+export async function startAdmissionServer(
+  app: Koa,
+  serving: KeyPair,
+  opts: { host?: string; port?: number } = {},
+): Promise<AdmissionServer> {
   const server = createServer({ cert: serving.cert, key: serving.key, minVersion: 'TLSv1.2' }, app.callback());
   server.keepAliveTimeout = 95_000;
   server.headersTimeout = 100_000;

@@ -66,5 +66,12 @@ export function decide(incident: Incident, policy: HealthPolicy, population: rea
       });
     }
   }
-  return { policy: policy.metadata.name, mode: action.mode ?? 'Enforce', ...(action.budget ? { budget: action.budget } : {}), ...(action.taintNode ? { taintNode: true } : {}), incident, actions: [...primary, ...similar] };
+  return {
+    policy: policy.metadata.name,
+    mode: action.mode ?? 'Enforce',
+    ...(action.budget ? { budget: action.budget } : {}),
+    ...(action.taintNode ? { taintNode: true } : {}),
+    incident,
+    actions: [...primary, ...similar],
+  };
 }

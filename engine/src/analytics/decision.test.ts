@@ -17,7 +17,15 @@ const pod = (name: string, over: Partial<PodHealth> = {}): PodHealth => ({
   image: `img-${name}`,
   ...over,
 });
-const sig = (p: PodHealth): Signal => ({ type: 'ConsecutiveFailures', pod: p, at: 0, reason: 'ConsecutiveProbeFailures', message: '3 consecutive probe failures', evidence: [], threat: false });
+const sig = (p: PodHealth): Signal => ({
+  type: 'ConsecutiveFailures',
+  pod: p,
+  at: 0,
+  reason: 'ConsecutiveProbeFailures',
+  message: '3 consecutive probe failures',
+  evidence: [],
+  threat: false,
+});
 const firing = (...pods: PodHealth[]) => pods.map((p) => ({ pod: p, signals: [sig(p)] }));
 
 describe('hysteresis', () => {
@@ -30,22 +38,61 @@ describe('hysteresis', () => {
     });
   };
   it('trips once and holds through a flapping pod', () => {
-    assert.deepEqual(run([[true, 0], [false, 1], [true, 2], [false, 3], [true, 4]]), ['trip', null, null, null, null]);
+    assert.deepEqual(
+      run([
+        [true, 0],
+        [false, 1],
+        [true, 2],
+        [false, 3],
+        [true, 4],
+      ]),
+      ['trip', null, null, null, null],
+    );
   });
   it('clears only after enough quiet evaluations and the minimum hold', () => {
-    assert.deepEqual(run([[true, 0], [false, 5], [false, 6], [false, 20]]), ['trip', null, null, 'clear']);
+    assert.deepEqual(
+      run([
+        [true, 0],
+        [false, 5],
+        [false, 6],
+        [false, 20],
+      ]),
+      ['trip', null, null, 'clear'],
+    );
   });
   it('does not re-trip within the cooldown, but does after it', () => {
-    assert.deepEqual(run([[true, 0], [false, 20], [false, 30], [true, 40], [true, 200]]), ['trip', null, 'clear', null, 'trip']);
+    assert.deepEqual(
+      run([
+        [true, 0],
+        [false, 20],
+        [false, 30],
+        [true, 40],
+        [true, 200],
+      ]),
+      ['trip', null, 'clear', null, 'trip'],
+    );
   });
   it('a threat re-trips even in the cooldown', () => {
-    assert.deepEqual(run([[true, 0], [false, 20], [false, 30], [true, 40]], true), ['trip', null, 'clear', 'trip']);
+    assert.deepEqual(
+      run(
+        [
+          [true, 0],
+          [false, 20],
+          [false, 30],
+          [true, 40],
+        ],
+        true,
+      ),
+      ['trip', null, 'clear', 'trip'],
+    );
   });
 });
 
 describe('grouping', () => {
   it('five pods failing on one node are one incident', () => {
-    const pods = ['a', 'b', 'c', 'd', 'e'].map((n) => pod(n, { node: 'node-1', owner: { kind: 'ReplicaSet', name: `rs-${n}`, uid: `rs-${n}` } }));
+    const pods = ['a', 'b', 'c', 'd', 'e'].map((n) =>
+      pod(n, { node: 'node-1', owner: { kind: 'ReplicaSet', name: `rs-${n}`, uid: `rs-${n}` } }),
+    );
     const incidents = groupIncidents(firing(...pods));
     assert.equal(incidents.length, 1);
     assert.equal(incidents[0]!.key, 'node/node-1');
@@ -53,14 +100,23 @@ describe('grouping', () => {
   });
   it('a bad image across nodes is one incident', () => {
     const pods = ['a', 'b', 'c'].map((n) => pod(n, { image: 'shop/api:1.4.2' }));
-    assert.deepEqual(groupIncidents(firing(...pods)).map((i) => i.key), ['image/shop/api:1.4.2']);
+    assert.deepEqual(
+      groupIncidents(firing(...pods)).map((i) => i.key),
+      ['image/shop/api:1.4.2'],
+    );
   });
   it('below the group size every pod is its own incident', () => {
     const incidents = groupIncidents(firing(pod('a', { owner: undefined }), pod('b', { owner: undefined })));
-    assert.deepEqual(incidents.map((i) => i.scope), ['pod', 'pod']);
+    assert.deepEqual(
+      incidents.map((i) => i.scope),
+      ['pod', 'pod'],
+    );
   });
   it('three of one owner become one owner incident', () => {
-    assert.deepEqual(groupIncidents(firing(pod('a'), pod('b'), pod('c'))).map((i) => i.key), ['owner/shop/ReplicaSet/api-7d9']);
+    assert.deepEqual(
+      groupIncidents(firing(pod('a'), pod('b'), pod('c'))).map((i) => i.key),
+      ['owner/shop/ReplicaSet/api-7d9'],
+    );
   });
 });
 
@@ -69,7 +125,11 @@ describe('decide', () => {
     ({ metadata: { name: 'api' }, spec: { action: { type: 'Quarantine', ...action } } }) as unknown as HealthPolicy;
   it('gives failing pods the policy action and siblings the milder one', () => {
     const [failing] = groupIncidents(firing(pod('a')));
-    const v = decide(failing!, policy({ similar: { groupBy: ['app'], action: 'Alert' } }), [pod('a'), pod('b'), pod('c', { labels: { app: 'other' } })]);
+    const v = decide(failing!, policy({ similar: { groupBy: ['app'], action: 'Alert' } }), [
+      pod('a'),
+      pod('b'),
+      pod('c', { labels: { app: 'other' } }),
+    ]);
     assert.deepEqual(
       v.actions.map((a) => [a.pod.name, a.action, a.role]),
       [
@@ -81,12 +141,17 @@ describe('decide', () => {
   });
   it('never gives a sibling a harsher action than the failing pod gets', () => {
     const [failing] = groupIncidents(firing(pod('a')));
-    const v = decide(failing!, policy({ type: 'Restart', similar: { groupBy: ['app'], action: 'Isolate' } }), [pod('a'), pod('b')]);
+    const v = decide(failing!, policy({ type: 'Restart', similar: { groupBy: ['app'], action: 'Isolate' } }), [
+      pod('a'),
+      pod('b'),
+    ]);
     assert.equal(v.actions.find((a) => a.role === 'similar')?.action, 'Alert');
   });
   it('carries the policy budget to quarantine', () => {
     const [failing] = groupIncidents(firing(pod('a')));
-    assert.deepEqual(decide(failing!, policy({ budget: { maxUnavailable: '50%' } }), []).budget, { maxUnavailable: '50%' });
+    assert.deepEqual(decide(failing!, policy({ budget: { maxUnavailable: '50%' } }), []).budget, {
+      maxUnavailable: '50%',
+    });
   });
   it('carries DryRun through', () => {
     const [failing] = groupIncidents(firing(pod('a')));

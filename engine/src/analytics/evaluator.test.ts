@@ -28,14 +28,25 @@ describe('Evaluator', () => {
 
   const report = (name: string, ok: boolean[], node = `node-${name}`) => {
     const uid = `uid-${name}`;
-    facts.set(uid, { labels: { app: 'api' }, node, owner: { kind: 'ReplicaSet', name: 'api-rs', uid: 'rs' }, image: `img-${name}` });
+    facts.set(uid, {
+      labels: { app: 'api' },
+      node,
+      owner: { kind: 'ReplicaSet', name: 'api-rs', uid: 'rs' },
+      image: `img-${name}`,
+    });
     const samples = ok.map((o) => {
       const s = (seq.get(uid) ?? 0) + 1;
       seq.set(uid, s);
       clock += 1000;
       return { seq: s, time: new Date(clock).toISOString(), probe: { type: 'http' as const, ok: o, latencyMs: 3 } };
     });
-    store.addReport({ pod: { namespace: 'shop', name, uid }, policy: 'api', sidecar: { version: '1', instance: `i-${name}` }, dropped: 0, samples });
+    store.addReport({
+      pod: { namespace: 'shop', name, uid },
+      policy: 'api',
+      sidecar: { version: '1', instance: `i-${name}` },
+      dropped: 0,
+      samples,
+    });
     evaluator.notify(uid);
   };
 
@@ -64,7 +75,10 @@ describe('Evaluator', () => {
     report('a', [true, false, false, false]);
     await evaluator.idle();
     assert.equal(verdicts.length, 1);
-    assert.deepEqual(verdicts[0]!.actions.map((a) => [a.pod.name, a.action]), [['a', 'Quarantine']]);
+    assert.deepEqual(
+      verdicts[0]!.actions.map((a) => [a.pod.name, a.action]),
+      [['a', 'Quarantine']],
+    );
     assert.equal(verdicts[0]!.actions[0]!.pod.owner?.name, 'api-rs');
   });
 
@@ -93,7 +107,12 @@ describe('Evaluator', () => {
   });
 
   it('pods without a policy are ignored', async () => {
-    store.addReport({ pod: { namespace: 'x', name: 'n', uid: 'u' }, sidecar: { version: '1', instance: 'i' }, dropped: 0, samples: [{ seq: 1, time: new Date(clock).toISOString(), probe: { type: 'http', ok: false, latencyMs: 1 } }] });
+    store.addReport({
+      pod: { namespace: 'x', name: 'n', uid: 'u' },
+      sidecar: { version: '1', instance: 'i' },
+      dropped: 0,
+      samples: [{ seq: 1, time: new Date(clock).toISOString(), probe: { type: 'http', ok: false, latencyMs: 1 } }],
+    });
     facts.set('u', { labels: {} });
     evaluator.notify('u');
     await evaluator.idle();

@@ -117,12 +117,22 @@ export class Evaluator {
       .filter((p) => p.uid !== uid)
       .map((p) => toAnalytics(p, { labels: {} }));
     const signals = detectSignals(pod, policy, siblings, now);
-    const { state, transition } = stepHysteresis(this.states.get(uid), signals.length > 0, signals.some((s) => s.threat), now, this.opts.hysteresis ?? HYSTERESIS_DEFAULTS);
+    const { state, transition } = stepHysteresis(
+      this.states.get(uid),
+      signals.length > 0,
+      signals.some((s) => s.threat),
+      now,
+      this.opts.hysteresis ?? HYSTERESIS_DEFAULTS,
+    );
     this.states.delete(uid); // re-insert: Map order is the LRU order
     this.states.set(uid, state);
-    if (this.states.size > (this.opts.maxTracked ?? 50_000)) this.states.delete(this.states.keys().next().value as string);
+    if (this.states.size > (this.opts.maxTracked ?? 50_000))
+      this.states.delete(this.states.keys().next().value as string);
     if (transition !== 'trip') return;
-    this.opts.logger.info({ pod: `${pod.namespace}/${pod.name}`, policy: policy.metadata.name, signals: signals.map((s) => s.reason) }, 'pod tripped');
+    this.opts.logger.info(
+      { pod: `${pod.namespace}/${pod.name}`, policy: policy.metadata.name, signals: signals.map((s) => s.reason) },
+      'pod tripped',
+    );
     this.submit(pod, signals, policy);
   }
 
@@ -138,7 +148,10 @@ export class Evaluator {
         try {
           await this.opts.onVerdict(decide(incident, policy, population), policy);
         } catch (err) {
-          this.opts.logger.error({ err: err instanceof Error ? err.message : String(err), incident: incident.key }, 'verdict failed');
+          this.opts.logger.error(
+            { err: err instanceof Error ? err.message : String(err), incident: incident.key },
+            'verdict failed',
+          );
         }
       }
     }

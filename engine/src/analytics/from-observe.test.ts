@@ -16,7 +16,12 @@ describe('podFactsOf', () => {
       },
       spec: { nodeName: 'node-1', containers: [{ image: 'shop/api:1' }, { image: 'sidecar' }] },
     });
-    assert.deepEqual(facts, { labels: { app: 'api' }, node: 'node-1', owner: { kind: 'ReplicaSet', name: 'api-7d9', uid: 'rs' }, image: 'shop/api:1' });
+    assert.deepEqual(facts, {
+      labels: { app: 'api' },
+      node: 'node-1',
+      owner: { kind: 'ReplicaSet', name: 'api-7d9', uid: 'rs' },
+      image: 'shop/api:1',
+    });
   });
   it('a bare, unscheduled pod has only labels', () => {
     assert.deepEqual(podFactsOf({ metadata: { name: 'p', namespace: 'n', uid: 'u' } }), { labels: {} });

@@ -11,7 +11,13 @@ export interface PodFacts {
 
 /** The parts of a pod object analytics reads (what the apiserver returns). */
 export interface PodObject {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+  };
   spec?: { nodeName?: string; containers?: { image?: string }[] };
 }
 
@@ -56,7 +62,19 @@ export function toAnalytics(h: ObservedHealth, facts: PodFacts, identityRejectio
       ...(s.probe.error ? { errorClass: s.probe.error } : {}),
     })),
     events,
-    ...(h.process ? { stats: [{ t: Date.parse(h.lastReportAt ?? new Date(0).toISOString()), processes: h.process.count, openFds: h.process.openFds, threads: h.process.threads, rssBytes: h.process.rssBytes }] } : {}),
+    ...(h.process
+      ? {
+          stats: [
+            {
+              t: Date.parse(h.lastReportAt ?? new Date(0).toISOString()),
+              processes: h.process.count,
+              openFds: h.process.openFds,
+              threads: h.process.threads,
+              rssBytes: h.process.rssBytes,
+            },
+          ],
+        }
+      : {}),
     identityRejections,
   };
 }

@@ -42,7 +42,12 @@ export function groupIncidents(firing: { pod: PodHealth; signals: Signal[] }[], 
     }
   }
   for (const m of left) {
-    incidents.push({ key: `pod/${m.pod.namespace}/${m.pod.name}`, scope: 'pod', value: `${m.pod.namespace}/${m.pod.name}`, members: [m] });
+    incidents.push({
+      key: `pod/${m.pod.namespace}/${m.pod.name}`,
+      scope: 'pod',
+      value: `${m.pod.namespace}/${m.pod.name}`,
+      members: [m],
+    });
   }
   return incidents;
 }

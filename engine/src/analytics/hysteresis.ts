@@ -32,7 +32,8 @@ export function stepHysteresis(
   const s: HysteresisState = prev ?? { tripped: false, since: now, quietStreak: 0 };
   if (!s.tripped) {
     const coolingDown = s.clearedAt !== undefined && now - s.clearedAt < opts.cooldownMs;
-    if (firing && (threat || !coolingDown)) return { state: { tripped: true, since: now, quietStreak: 0 }, transition: 'trip' };
+    if (firing && (threat || !coolingDown))
+      return { state: { tripped: true, since: now, quietStreak: 0 }, transition: 'trip' };
     return { state: { ...s, quietStreak: firing ? 0 : s.quietStreak + 1 }, transition: null };
   }
   if (firing) return { state: { ...s, quietStreak: 0 }, transition: null };

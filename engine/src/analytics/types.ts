@@ -61,7 +61,13 @@ export interface Signal {
   reason: string;
   message: string;
   /** The samples or events that crossed the threshold (bounded: at most 20). */
-  evidence: readonly (ProbeSample | LifecycleEvent | ProcessStats | { t: number; rejected: true } | { t: number; detail: string; value?: number })[];
+  evidence: readonly (
+    | ProbeSample
+    | LifecycleEvent
+    | ProcessStats
+    | { t: number; rejected: true }
+    | { t: number; detail: string; value?: number }
+  )[];
   /** Threat signals are about compromise, not failure: never released by hysteresis alone. */
   threat: boolean;
 }

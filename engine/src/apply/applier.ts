@@ -45,31 +45,60 @@ export function otherAppliers(live: KubeObject | undefined): string[] {
  * edit/patch/replace: "Update" operations), that is drift from git and is re-applied with
  * force: git stays the source of truth. See docs/adr/0201-conflicts-and-drift.md.
  */
-export async function executePlan(client: KubeClient, resolver: ResourceResolver, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const r: ApplyResult = { created: [], updated: [], pruned: [], unchanged: plan.counts.unchanged, conflicts: [], driftCorrected: [], failed: [] };
+export async function executePlan(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  plan: Plan,
+  opts: ApplyOptions,
+): Promise<ApplyResult> {
+  const r: ApplyResult = {
+    created: [],
+    updated: [],
+    pruned: [],
+    unchanged: plan.counts.unchanged,
+    conflicts: [],
+    driftCorrected: [],
+    failed: [],
+  };
   const todo = plan.items.filter((i) => i.action !== 'unchanged');
   let next = 0;
   const notLeader = (): BulkheadError =>
-    new BulkheadError({ kind: 'Waiting', code: 'BH_NOT_LEADER', reason: 'NotLeader', message: 'leadership lost: stopped writing' });
+    new BulkheadError({
+      kind: 'Waiting',
+      code: 'BH_NOT_LEADER',
+      reason: 'NotLeader',
+      message: 'leadership lost: stopped writing',
+    });
   const one = async (item: PlanItem): Promise<void> => {
     if (opts.signal?.aborted) throw notLeader();
     const id = `${item.kind}/${item.name}`;
     if (item.action === 'prune') {
       const live = item.live!;
-      await deleteObject(client, resolver, { apiVersion: live.apiVersion, kind: live.kind, name: live.metadata.name, ...(live.metadata.uid ? { uid: live.metadata.uid } : {}) });
+      await deleteObject(client, resolver, {
+        apiVersion: live.apiVersion,
+        kind: live.kind,
+        name: live.metadata.name,
+        ...(live.metadata.uid ? { uid: live.metadata.uid } : {}),
+      });
       r.pruned.push(id);
       return;
     }
     const desired = item.desired!;
     try {
-      await serverSideApply(client, resolver, desired, { force: opts.forceConflicts, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await serverSideApply(client, resolver, desired, {
+        force: opts.forceConflicts,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (err) {
       if (!(isBulkheadError(err) && err.reason === 'ApplyConflict')) throw err;
       // Who owns the contested fields: another tool's Apply is a conflict to report; only
       // Update (hand edit) owners is drift to correct. Unknown owners: judge by the object.
       const fields = err.cause instanceof KubeApiError ? applyConflicts(err.cause).map((c) => c.field) : [];
       const owners = fields.flatMap((f) => fieldOwners(item.live, f));
-      const appliers = owners.length > 0 ? [...new Set(owners.filter((o) => o.operation !== 'Update').map((o) => o.manager))] : otherAppliers(item.live);
+      const appliers =
+        owners.length > 0
+          ? [...new Set(owners.filter((o) => o.operation !== 'Update').map((o) => o.manager))]
+          : otherAppliers(item.live);
       if (appliers.length > 0) {
         r.conflicts.push({ name: id, managers: appliers, message: err.message });
         return;

@@ -19,7 +19,8 @@ export function setCondition(
     status: next.status,
     reason: next.reason,
     message: next.message.length > 32_000 ? `${next.message.slice(0, 31_997)}...` : next.message,
-    lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    lastTransitionTime:
+      prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     ...(next.observedGeneration !== undefined ? { observedGeneration: next.observedGeneration } : {}),
   };
   if (i >= 0) list[i] = cond;
@@ -27,4 +28,5 @@ export function setCondition(
   return list;
 }
 
-export const findCondition = (list: Condition[] | undefined, type: string): Condition | undefined => list?.find((c) => c.type === type);
+export const findCondition = (list: Condition[] | undefined, type: string): Condition | undefined =>
+  list?.find((c) => c.type === type);

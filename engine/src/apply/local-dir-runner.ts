@@ -23,11 +23,24 @@ export class LocalDirRunner {
     private readonly logger: Logger,
   ) {
     this.dir = new DirSource(folder);
-    this.source = { apiVersion: API_VERSION, kind: KIND.PolicySource, metadata: { name: sourceName, generation: 1 }, spec: { url: `file://${folder}` } };
+    this.source = {
+      apiVersion: API_VERSION,
+      kind: KIND.PolicySource,
+      metadata: { name: sourceName, generation: 1 },
+      spec: { url: `file://${folder}` },
+    };
     this.coalescer = new Coalescer(async () => {
       const o = await this.reconciler.reconcile(this.source, this.signal);
       this.done = true;
-      this.logger.info({ source: sourceName, result: o.result, ...(o.result === 'ValidationFailed' ? { diagnostics: o.diagnostics.slice(0, 20) } : {}), ...(o.result === 'Failed' ? { reason: o.reason, error: o.message } : {}) }, 'reconciled local folder');
+      this.logger.info(
+        {
+          source: sourceName,
+          result: o.result,
+          ...(o.result === 'ValidationFailed' ? { diagnostics: o.diagnostics.slice(0, 20) } : {}),
+          ...(o.result === 'Failed' ? { reason: o.reason, error: o.message } : {}),
+        },
+        'reconciled local folder',
+      );
       return o;
     });
   }

@@ -24,9 +24,29 @@ export function createSyncMetrics(registry: Registry): SyncMetrics {
       labelNames: ['source', 'action'],
       registers: [registry],
     }),
-    triggers: new Counter({ name: 'bulkhead_source_triggers_total', help: 'sync triggers by kind (poll, webhook, watch, dir)', labelNames: ['source', 'trigger'], registers: [registry] }),
-    coalesced: new Counter({ name: 'bulkhead_source_triggers_coalesced_total', help: 'triggers folded into a fetch already queued', labelNames: ['source'], registers: [registry] }),
-    policies: new Gauge({ name: 'bulkhead_source_policies', help: 'policies applied from the last good revision', labelNames: ['source'], registers: [registry] }),
-    lastAppliedTimestamp: new Gauge({ name: 'bulkhead_source_last_applied_timestamp_seconds', help: 'when a revision was last applied', labelNames: ['source'], registers: [registry] }),
+    triggers: new Counter({
+      name: 'bulkhead_source_triggers_total',
+      help: 'sync triggers by kind (poll, webhook, watch, dir)',
+      labelNames: ['source', 'trigger'],
+      registers: [registry],
+    }),
+    coalesced: new Counter({
+      name: 'bulkhead_source_triggers_coalesced_total',
+      help: 'triggers folded into a fetch already queued',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    policies: new Gauge({
+      name: 'bulkhead_source_policies',
+      help: 'policies applied from the last good revision',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    lastAppliedTimestamp: new Gauge({
+      name: 'bulkhead_source_last_applied_timestamp_seconds',
+      help: 'when a revision was last applied',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   };
 }

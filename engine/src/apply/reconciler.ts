@@ -42,7 +42,6 @@ interface SourceState {
   statusOf?: string;
 }
 
-
 /**
  * The PolicySource reconciler: ordered steps (fetch → load/validate → plan → apply), each
  * returning or throwing a typed result, then one summarizer that alone writes status and
@@ -85,7 +84,8 @@ export class PolicySourceReconciler {
       artifact = await this.deps.fetch(source, signal);
       // 2. load + validate (skipped when the content and the spec are what we loaded last)
       const key = `${artifact.pathTree}|${source.metadata.generation ?? 0}|${source.metadata.uid ?? ''}`;
-      if (st.rejected?.key === key) return { result: 'ValidationFailed', artifact, diagnostics: st.rejected.diagnostics };
+      if (st.rejected?.key === key)
+        return { result: 'ValidationFailed', artifact, diagnostics: st.rejected.diagnostics };
       if (st.key !== key || !st.desired) {
         const loaded = await this.deps.loadPolicies(artifact.dir);
         const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -94,7 +94,10 @@ export class PolicySourceReconciler {
           return { result: 'ValidationFailed', artifact, diagnostics: errors };
         }
         delete st.rejected;
-        st.desired = desiredObjects(loaded.policies, { name, ...(source.metadata.uid ? { uid: source.metadata.uid } : {}) });
+        st.desired = desiredObjects(loaded.policies, {
+          name,
+          ...(source.metadata.uid ? { uid: source.metadata.uid } : {}),
+        });
         st.policies = loaded.policies.length;
         st.key = key;
       }
@@ -103,14 +106,23 @@ export class PolicySourceReconciler {
       const plan = computePlan(st.desired, live, name);
       if (!hasChanges(plan)) return { result: 'NoChange', artifact, policies: st.policies ?? 0 };
       // 4. apply + prune
-      const apply = await executePlan(this.deps.client, this.deps.resolver, plan, { forceConflicts: this.deps.forceConflicts, signal, logger: this.deps.logger });
+      const apply = await executePlan(this.deps.client, this.deps.resolver, plan, {
+        forceConflicts: this.deps.forceConflicts,
+        signal,
+        logger: this.deps.logger,
+      });
       this.count(name, apply);
-      if (apply.conflicts.length > 0 || apply.failed.length > 0) return { result: 'ApplyIncomplete', artifact, policies: st.policies ?? 0, apply };
+      if (apply.conflicts.length > 0 || apply.failed.length > 0)
+        return { result: 'ApplyIncomplete', artifact, policies: st.policies ?? 0, apply };
       return { result: 'Applied', artifact, policies: st.policies ?? 0, apply };
     } catch (err) {
       const e = isBulkheadError(err)
         ? { kind: err.kind, reason: err.reason, message: err.message }
-        : { kind: 'Transient' as const, reason: 'ReconcileFailed', message: err instanceof Error ? err.message : String(err) };
+        : {
+            kind: 'Transient' as const,
+            reason: 'ReconcileFailed',
+            message: err instanceof Error ? err.message : String(err),
+          };
       return { result: 'Failed', ...(artifact ? { artifact } : {}), ...e };
     }
   }
@@ -131,27 +143,45 @@ export class PolicySourceReconciler {
     if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();
     const st = this.state.get(source.metadata.name!) ?? {};
-    const known = st.status && st.statusOf === source.metadata.uid && source.metadata.generation === st.status.observedGeneration ? { ...source, status: st.status } : source;
+    const known =
+      st.status && st.statusOf === source.metadata.uid && source.metadata.generation === st.status.observedGeneration
+        ? { ...source, status: st.status }
+        : source;
     const { status, event, changed } = summarizeOutcome(known, o, now, this.maxDiagnostics);
-    if (o.result === 'Applied' || o.result === 'NoChange') this.deps.metrics?.policies.set({ source: source.metadata.name! }, o.policies);
-    if (o.result === 'Applied') this.deps.metrics?.lastAppliedTimestamp.set({ source: source.metadata.name! }, now.getTime() / 1000);
+    if (o.result === 'Applied' || o.result === 'NoChange')
+      this.deps.metrics?.policies.set({ source: source.metadata.name! }, o.policies);
+    if (o.result === 'Applied')
+      this.deps.metrics?.lastAppliedTimestamp.set({ source: source.metadata.name! }, now.getTime() / 1000);
     if (!changed) {
       st.status = status;
       st.statusOf = source.metadata.uid;
     }
     if (changed) {
-      const body: KubeObject = { apiVersion: API_VERSION, kind: KIND.PolicySource, metadata: { name: source.metadata.name! }, status };
+      const body: KubeObject = {
+        apiVersion: API_VERSION,
+        kind: KIND.PolicySource,
+        metadata: { name: source.metadata.name! },
+        status,
+      };
       try {
         await serverSideApply(this.deps.client, this.deps.resolver, body, { subresource: 'status', force: true });
         st.status = status;
         st.statusOf = source.metadata.uid;
       } catch (err) {
-        this.deps.logger.warn({ source: source.metadata.name, err: err instanceof Error ? err.message : String(err) }, 'status write failed');
+        this.deps.logger.warn(
+          { source: source.metadata.name, err: err instanceof Error ? err.message : String(err) },
+          'status write failed',
+        );
       }
     }
     if (event) {
       await this.deps.events.emit(
-        { apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.metadata.name!, ...(source.metadata.uid ? { uid: source.metadata.uid } : {}) },
+        {
+          apiVersion: API_VERSION,
+          kind: KIND.PolicySource,
+          name: source.metadata.name!,
+          ...(source.metadata.uid ? { uid: source.metadata.uid } : {}),
+        },
         event.type,
         event.reason,
         event.message,

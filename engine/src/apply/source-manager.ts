@@ -7,7 +7,14 @@ import type { Logger } from '../core/logger.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import { watchResource, type WatchedResource } from '../core/kube/informer.js';
 import type { KubeMetrics } from '../core/kube/metrics.js';
-import { Coalescer, credentialsFromSecretData, GitSource, NO_CREDENTIALS, type Artifact, type GitRef } from '../source/index.js';
+import {
+  Coalescer,
+  credentialsFromSecretData,
+  GitSource,
+  NO_CREDENTIALS,
+  type Artifact,
+  type GitRef,
+} from '../source/index.js';
 import type { SyncMetrics } from './metrics.js';
 import type { Outcome, PolicySourceReconciler } from './reconciler.js';
 
@@ -113,7 +120,13 @@ export class SourceManager {
         return;
       }
       const git = new GitSource({ cacheDir: join(this.o.cacheDir, name), logger: this.o.logger, env: this.o.gitEnv });
-      const worker: Worker = { source: s, git, failures: 0, firstDone: false, coalescer: new Coalescer(() => this.run(worker)) };
+      const worker: Worker = {
+        source: s,
+        git,
+        failures: 0,
+        firstDone: false,
+        coalescer: new Coalescer(() => this.run(worker)),
+      };
       w = worker;
       this.workers.set(name, w);
       void this.trigger(name, 'start');
@@ -146,7 +159,12 @@ export class SourceManager {
       } catch (err) {
         // The reconciler reports through outcomes; this is the last guard so a bug in a step
         // never becomes an unhandled rejection that ends the process.
-        outcome = { result: 'Failed', kind: 'Transient', reason: 'ReconcileFailed', message: err instanceof Error ? err.message : String(err) };
+        outcome = {
+          result: 'Failed',
+          kind: 'Transient',
+          reason: 'ReconcileFailed',
+          message: err instanceof Error ? err.message : String(err),
+        };
       }
     }
     w.firstDone = true;
@@ -154,11 +172,18 @@ export class SourceManager {
     w.failures = transient ? w.failures + 1 : 0;
     if (!this.signal.aborted && this.workers.get(name) === w) {
       const interval = Math.max(this.o.minIntervalMs, safeDuration(w.source.spec.interval, 60_000));
-      const delay = transient ? Math.min(interval, Math.max(500, backoffDelay(w.failures, { baseMs: 1000, capMs: interval }))) : interval;
+      const delay = transient
+        ? Math.min(interval, Math.max(500, backoffDelay(w.failures, { baseMs: 1000, capMs: interval })))
+        : interval;
       w.timer = setTimeout(() => void this.trigger(name, 'poll'), delay);
     }
     this.o.logger.info(
-      { source: name, result: outcome.result, revision: 'artifact' in outcome ? outcome.artifact?.revision : undefined, ...(outcome.result === 'Failed' ? { reason: outcome.reason, error: outcome.message } : {}) },
+      {
+        source: name,
+        result: outcome.result,
+        revision: 'artifact' in outcome ? outcome.artifact?.revision : undefined,
+        ...(outcome.result === 'Failed' ? { reason: outcome.reason, error: outcome.message } : {}),
+      },
       'reconciled',
     );
     return outcome;
@@ -167,11 +192,20 @@ export class SourceManager {
   /** Fetches a source's artifact: credentials from its Secret (read each time: rotation works). */
   async fetchArtifact(s: PolicySource): Promise<Artifact> {
     const w = this.workers.get(s.metadata.name!);
-    if (!w) throw new BulkheadError({ kind: 'Waiting', code: 'BH_SOURCE_GONE', reason: 'SourceRemoved', message: 'the PolicySource was removed' });
+    if (!w)
+      throw new BulkheadError({
+        kind: 'Waiting',
+        code: 'BH_SOURCE_GONE',
+        reason: 'SourceRemoved',
+        message: 'the PolicySource was removed',
+      });
     let creds = NO_CREDENTIALS;
     if (s.spec.secretRef?.name) {
       const secret = await this.o.client
-        .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${this.o.engineNamespace}/secrets/${encodeURIComponent(s.spec.secretRef.name)}` })
+        .request<{ data?: Record<string, string> }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${this.o.engineNamespace}/secrets/${encodeURIComponent(s.spec.secretRef.name)}`,
+        })
         .catch((err: unknown) => {
           if (isNotFound(err)) {
             throw new BulkheadError({
@@ -185,7 +219,10 @@ export class SourceManager {
         });
       creds = credentialsFromSecretData(secret.data);
     }
-    return w.git.fetch({ url: s.spec.url, ref: gitRefOf(s), path: s.spec.path ?? '.', contentPaths: CONTENT_PATHS }, creds);
+    return w.git.fetch(
+      { url: s.spec.url, ref: gitRefOf(s), path: s.spec.path ?? '.', contentPaths: CONTENT_PATHS },
+      creds,
+    );
   }
 }
 
@@ -197,4 +234,3 @@ function safeDuration(text: string | undefined, fallback: number): number {
     return fallback;
   }
 }
-

@@ -5,7 +5,12 @@ import type { ApplyResult } from './applier.js';
 import type { Diagnostic } from './outcome.js';
 import { summarizeOutcome } from './status.js';
 
-const art = (revision: string): Artifact => ({ revision, pathTree: `t-${revision}`, dir: '/x', fetchedAt: new Date(0) });
+const art = (revision: string): Artifact => ({
+  revision,
+  pathTree: `t-${revision}`,
+  dir: '/x',
+  fetchedAt: new Date(0),
+});
 const t0 = new Date('2026-01-01T00:00:00Z');
 const t1 = new Date('2026-01-01T00:05:00Z');
 const src = (status?: PolicySource['status']): PolicySource => ({
@@ -15,17 +20,40 @@ const src = (status?: PolicySource['status']): PolicySource => ({
   spec: { url: 'file:///r', ref: { branch: 'main' } },
   ...(status ? { status } : {}),
 });
-const applied: ApplyResult = { created: ['HealthPolicy/a'], updated: [], pruned: ['HealthPolicy/b'], unchanged: 3, conflicts: [], driftCorrected: [], failed: [] };
-const diag = (i: number): Diagnostic => ({ severity: 'error', code: 'BH_INVALID_VALUE', message: `problem ${i} ${'x'.repeat(2000)}`, file: `policies/p${i}.yaml`, line: i + 1, column: 3 });
+const applied: ApplyResult = {
+  created: ['HealthPolicy/a'],
+  updated: [],
+  pruned: ['HealthPolicy/b'],
+  unchanged: 3,
+  conflicts: [],
+  driftCorrected: [],
+  failed: [],
+};
+const diag = (i: number): Diagnostic => ({
+  severity: 'error',
+  code: 'BH_INVALID_VALUE',
+  message: `problem ${i} ${'x'.repeat(2000)}`,
+  file: `policies/p${i}.yaml`,
+  line: i + 1,
+  column: 3,
+});
 
 describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
   it('Applied: revision in force, Ready=True, Normal Event with what changed', () => {
-    const s = summarizeOutcome(src(), { result: 'Applied', artifact: art('a'.repeat(40)), policies: 4, apply: applied }, t0);
+    const s = summarizeOutcome(
+      src(),
+      { result: 'Applied', artifact: art('a'.repeat(40)), policies: 4, apply: applied },
+      t0,
+    );
     assert.equal(s.status.lastAppliedRevision, 'a'.repeat(40));
     assert.equal(s.status.lastAttemptedRevision, 'a'.repeat(40));
     assert.equal(s.status.observedGeneration, 2);
     assert.equal(s.status.policies, 4);
-    assert.deepEqual(s.ready, { status: 'True', reason: 'Applied', message: `Applied revision main@${'a'.repeat(12)}: 4 policies` });
+    assert.deepEqual(s.ready, {
+      status: 'True',
+      reason: 'Applied',
+      message: `Applied revision main@${'a'.repeat(12)}: 4 policies`,
+    });
     assert.equal(s.event?.type, 'Normal');
     assert.match(s.event?.message ?? '', /1 created, 0 updated, 1 pruned/);
     assert.equal(s.changed, true);
@@ -49,7 +77,11 @@ describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
   it('ValidationFailed keeps the last good revision, caps diagnostics at 50 with bounded messages, and warns once', () => {
     const good = summarizeOutcome(src(), { result: 'Applied', artifact: art('good'), policies: 4, apply: applied }, t0);
     const diagnostics = Array.from({ length: 120 }, (_, i) => diag(i));
-    const bad = summarizeOutcome(src(good.status), { result: 'ValidationFailed', artifact: art('bad'), diagnostics }, t1);
+    const bad = summarizeOutcome(
+      src(good.status),
+      { result: 'ValidationFailed', artifact: art('bad'), diagnostics },
+      t1,
+    );
     assert.equal(bad.status.lastAppliedRevision, 'good');
     assert.equal(bad.status.lastAttemptedRevision, 'bad');
     assert.equal(bad.status.validationErrors?.length, 50);
@@ -59,26 +91,50 @@ describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
       { file: 'policies/p0.yaml', line: 1 },
     );
     assert.equal(bad.ready.reason, 'ValidationFailed');
-    assert.match(bad.ready.message, /120 error\(s\) \(first 50 in status\); still serving good: policies\/p0\.yaml:1:3:/);
+    assert.match(
+      bad.ready.message,
+      /120 error\(s\) \(first 50 in status\); still serving good: policies\/p0\.yaml:1:3:/,
+    );
     assert.ok(bad.ready.message.length < 2000);
     assert.equal(bad.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
     assert.equal(bad.event?.type, 'Warning');
     // The same bad revision polled again: no write, no second Warning.
-    const again = summarizeOutcome(src(bad.status), { result: 'ValidationFailed', artifact: art('bad'), diagnostics }, new Date('2026-01-01T00:06:00Z'));
+    const again = summarizeOutcome(
+      src(bad.status),
+      { result: 'ValidationFailed', artifact: art('bad'), diagnostics },
+      new Date('2026-01-01T00:06:00Z'),
+    );
     assert.equal(again.changed, false);
     assert.equal(again.event, undefined);
     // Recovery clears the diagnostics.
-    const fixed = summarizeOutcome(src(bad.status), { result: 'Applied', artifact: art('fixed'), policies: 4, apply: applied }, t1);
+    const fixed = summarizeOutcome(
+      src(bad.status),
+      { result: 'Applied', artifact: art('fixed'), policies: 4, apply: applied },
+      t1,
+    );
     assert.equal(fixed.status.validationErrors, undefined);
     assert.equal(fixed.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'False');
   });
 
   it('a conflict with another manager is Stalled with the managers named; a transient failure is Reconciling', () => {
-    const conflict = summarizeOutcome(src(), { result: 'ApplyIncomplete', artifact: art('r'), policies: 1, apply: { ...applied, conflicts: [{ name: 'HealthPolicy/a', managers: ['argocd-controller'], message: 'x' }] } }, t0);
+    const conflict = summarizeOutcome(
+      src(),
+      {
+        result: 'ApplyIncomplete',
+        artifact: art('r'),
+        policies: 1,
+        apply: { ...applied, conflicts: [{ name: 'HealthPolicy/a', managers: ['argocd-controller'], message: 'x' }] },
+      },
+      t0,
+    );
     assert.equal(conflict.ready.reason, 'ApplyConflict');
     assert.match(conflict.ready.message, /argocd-controller.*--force-conflicts/);
     assert.equal(conflict.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
-    const net = summarizeOutcome(src(), { result: 'Failed', kind: 'Transient', reason: 'GitOperationFailed', message: 'connection refused' }, t0);
+    const net = summarizeOutcome(
+      src(),
+      { result: 'Failed', kind: 'Transient', reason: 'GitOperationFailed', message: 'connection refused' },
+      t0,
+    );
     assert.equal(net.ready.reason, 'GitOperationFailed');
     assert.equal(net.status.conditions?.find((c) => c.type === 'Reconciling')?.status, 'True');
     assert.equal(net.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'False');

@@ -45,7 +45,9 @@ export function summarizeOutcome(source: PolicySource, o: Outcome, now: Date, ma
       const a = o.apply;
       // The condition says what is in force (stable across no-op resyncs); the Event says what changed.
       ready = { status: 'True', reason: 'Applied', message: `Applied revision ${at}: ${o.policies} policies` };
-      eventDetail = a ? ` (${a.created.length} created, ${a.updated.length} updated, ${a.pruned.length} pruned${a.driftCorrected.length ? `, ${a.driftCorrected.length} drift corrected` : ''})` : '';
+      eventDetail = a
+        ? ` (${a.created.length} created, ${a.updated.length} updated, ${a.pruned.length} pruned${a.driftCorrected.length ? `, ${a.driftCorrected.length} drift corrected` : ''})`
+        : '';
       break;
     }
     case 'ValidationFailed': {
@@ -95,15 +97,39 @@ export function summarizeOutcome(source: PolicySource, o: Outcome, now: Date, ma
   conditions = setCondition(
     conditions,
     retrying
-      ? { type: 'Reconciling', status: 'True', reason: 'RetryingAfterError', message: 'retrying with backoff', observedGeneration: gen }
-      : { type: 'Reconciling', status: 'False', reason: 'Done', message: 'reconcile finished', observedGeneration: gen },
+      ? {
+          type: 'Reconciling',
+          status: 'True',
+          reason: 'RetryingAfterError',
+          message: 'retrying with backoff',
+          observedGeneration: gen,
+        }
+      : {
+          type: 'Reconciling',
+          status: 'False',
+          reason: 'Done',
+          message: 'reconcile finished',
+          observedGeneration: gen,
+        },
     now,
   );
   conditions = setCondition(
     conditions,
     stalled
-      ? { type: 'Stalled', status: 'True', reason: ready.reason, message: 'the source must change before this can succeed', observedGeneration: gen }
-      : { type: 'Stalled', status: 'False', reason: 'NotStalled', message: 'progressing normally', observedGeneration: gen },
+      ? {
+          type: 'Stalled',
+          status: 'True',
+          reason: ready.reason,
+          message: 'the source must change before this can succeed',
+          observedGeneration: gen,
+        }
+      : {
+          type: 'Stalled',
+          status: 'False',
+          reason: 'NotStalled',
+          message: 'progressing normally',
+          observedGeneration: gen,
+        },
     now,
   );
   status.conditions = conditions;
@@ -114,7 +140,12 @@ export function summarizeOutcome(source: PolicySource, o: Outcome, now: Date, ma
   const quiet = o.result === 'NoChange' && before?.status === 'True' && before.reason === 'Applied';
   const transition = !quiet && (before?.status !== ready.status || before?.reason !== ready.reason || newRevision);
   const summary: Summary = { status, ready, changed: !sameStatus(prev, status) };
-  if (transition) summary.event = { type: ready.status === 'True' ? 'Normal' : 'Warning', reason: ready.reason, message: `${ready.message}${eventDetail}` };
+  if (transition)
+    summary.event = {
+      type: ready.status === 'True' ? 'Normal' : 'Warning',
+      reason: ready.reason,
+      message: `${ready.message}${eventDetail}`,
+    };
   return summary;
 }
 
@@ -131,6 +162,9 @@ function canonical(v: unknown): unknown {
 }
 
 export function sameStatus(a: PolicySource['status'] | undefined, b: Status): boolean {
-  const byType = (s: PolicySource['status'] | undefined): unknown => ({ ...s, conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)) });
+  const byType = (s: PolicySource['status'] | undefined): unknown => ({
+    ...s,
+    conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)),
+  });
   return JSON.stringify(canonical(byType(a))) === JSON.stringify(canonical(byType(b)));
 }

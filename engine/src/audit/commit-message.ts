@@ -14,7 +14,10 @@ export function commitMessage(batch: readonly Quarantine[], cluster: string): st
     batch.length === 1
       ? `${verb}: ${first.metadata.namespace}/${first.spec.pod.name} (policy ${policies}, ${reasons})`
       : `${verb}: ${batch.length} pods in ${cluster} (policy ${policies}, ${reasons})`;
-  const body = batch.map((q) => `- ${q.metadata.namespace}/${q.spec.pod.name} on ${q.spec.node ?? 'unknown node'}: ${q.spec.message ?? q.spec.reason}`);
+  const body = batch.map(
+    (q) =>
+      `- ${q.metadata.namespace}/${q.spec.pod.name} on ${q.spec.node ?? 'unknown node'}: ${q.spec.message ?? q.spec.reason}`,
+  );
   return `${subject}\n\n${body.join('\n')}\n`;
 }
 

@@ -32,7 +32,9 @@ export interface FlushResult {
 
 /** A record is ready to write once enforcement finished (or it only says "would"). */
 const ready = (q: Quarantine): boolean =>
-  Boolean(q.spec.recordPath) && q.status?.audit?.state !== 'Committed' && (q.spec.mode === 'DryRun' || q.status?.phase === 'Isolated' || q.status?.phase === 'Released');
+  Boolean(q.spec.recordPath) &&
+  q.status?.audit?.state !== 'Committed' &&
+  (q.spec.mode === 'DryRun' || q.status?.phase === 'Isolated' || q.status?.phase === 'Released');
 
 /**
  * The audit outbox, drained: the Quarantine CRs themselves are the durable queue (they survive
@@ -73,13 +75,20 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
     );
     commit = sha;
     // Status updates in parallel (bounded): they are independent, and the push is already done.
-    for (let i = 0; i < toWrite.length; i += 16) await Promise.all(toWrite.slice(i, i + 16).map((q) => markCommitted(deps, q, sha)));
+    for (let i = 0; i < toWrite.length; i += 16)
+      await Promise.all(toWrite.slice(i, i + 16).map((q) => markCommitted(deps, q, sha)));
   }
   return { committed: toWrite.length, recovered, ...(commit ? { commit } : {}), waiting: all.length - batch.length };
 }
 
 async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Promise<void> {
-  await patchQuarantineStatus(deps, q, { audit: { state: 'Committed', commit: sha, path: q.spec.recordPath! } }, 'Recorded', `audit record committed as ${sha.slice(0, 12)}`);
+  await patchQuarantineStatus(
+    deps,
+    q,
+    { audit: { state: 'Committed', commit: sha, path: q.spec.recordPath! } },
+    'Recorded',
+    `audit record committed as ${sha.slice(0, 12)}`,
+  );
 }
 
 /**
@@ -90,7 +99,11 @@ async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Prom
  */
 export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: string[] }> {
   const held = (await listQuarantines(deps.client, deps.resolver)).filter(
-    (q) => q.spec.mode === 'Enforce' && q.status?.phase === 'Isolated' && q.status.audit?.state === 'Committed' && q.spec.cluster === deps.cluster,
+    (q) =>
+      q.spec.mode === 'Enforce' &&
+      q.status?.phase === 'Isolated' &&
+      q.status.audit?.state === 'Committed' &&
+      q.spec.cluster === deps.cluster,
   );
   if (held.length === 0) return { released: [] };
   await deps.repo.sync();
@@ -104,7 +117,10 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
       continue;
     }
     if (q.spec.releaseAfter && deps.now().getTime() >= Date.parse(q.spec.time) + parseDuration(q.spec.releaseAfter)) {
-      await deps.repo.commitAndPush([{ path: q.spec.recordPath!, content: null }], releaseMessage(q, `releaseAfter ${q.spec.releaseAfter} elapsed`));
+      await deps.repo.commitAndPush(
+        [{ path: q.spec.recordPath!, content: null }],
+        releaseMessage(q, `releaseAfter ${q.spec.releaseAfter} elapsed`),
+      );
       await releaseQuarantine(deps, q, `releaseAfter ${q.spec.releaseAfter} elapsed`);
       released.push(id);
     }

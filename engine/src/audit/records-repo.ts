@@ -51,7 +51,13 @@ export class RecordsRepo {
   /** Fetches the branch and resets the work tree to it; returns the tip sha. */
   async sync(): Promise<string> {
     return this.guard('sync', async (git) => {
-      await git.raw(['fetch', '--no-tags', '--prune', 'origin', `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`]);
+      await git.raw([
+        'fetch',
+        '--no-tags',
+        '--prune',
+        'origin',
+        `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`,
+      ]);
       await git.raw(['checkout', '--force', '-B', this.opts.branch, `refs/remotes/origin/${this.opts.branch}`]);
       await git.raw(['clean', '-ffdxq']);
       return (await git.raw(['rev-parse', 'HEAD'])).trim();
@@ -65,7 +71,10 @@ export class RecordsRepo {
 
   /** The newest commit that touched `path`. */
   async lastCommitOf(path: string): Promise<string | undefined> {
-    return this.guard('log', async (git) => (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', path])).trim() || undefined);
+    return this.guard(
+      'log',
+      async (git) => (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', path])).trim() || undefined,
+    );
   }
 
   /** Files under a folder at HEAD. */
@@ -94,7 +103,12 @@ export class RecordsRepo {
           const text = err instanceof Error ? err.message : String(err);
           if (!REJECTED.test(text) || attempt >= attempts) throw err;
           this.opts.logger.info({ attempt }, 'records push rejected (the branch moved); rebasing and retrying');
-          await git.raw(['fetch', '--no-tags', 'origin', `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`]);
+          await git.raw([
+            'fetch',
+            '--no-tags',
+            'origin',
+            `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`,
+          ]);
           try {
             await git.raw(['rebase', `refs/remotes/origin/${this.opts.branch}`]);
           } catch {
@@ -118,7 +132,8 @@ export class RecordsRepo {
     const added: string[] = [];
     const removed: string[] = [];
     for (const c of changes) {
-      if (c.path.split('/').includes('..') || c.path.startsWith('/')) throw new RangeError(`record path leaves the repository: ${c.path}`);
+      if (c.path.split('/').includes('..') || c.path.startsWith('/'))
+        throw new RangeError(`record path leaves the repository: ${c.path}`);
       if (c.content === null) {
         removed.push(c.path);
       } else {
@@ -130,18 +145,30 @@ export class RecordsRepo {
     }
     // One git process per batch, not per file: a storm of records is one add and one commit.
     for (let i = 0; i < added.length; i += 500) await git.raw(['add', '--', ...added.slice(i, i + 500)]);
-    for (let i = 0; i < removed.length; i += 500) await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', ...removed.slice(i, i + 500)]);
+    for (let i = 0; i < removed.length; i += 500)
+      await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', ...removed.slice(i, i + 500)]);
   }
 
   private async commit(git: SimpleGit, message: string): Promise<void> {
     const sign = this.opts.signingKey ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${this.opts.signingKey}`] : [];
     // -F - would need stdin; the message is passed as one argv element, never through a shell.
-    await git.raw([...sign, 'commit', '--quiet', '--no-verify', ...(this.opts.signingKey ? ['-S'] : []), '-m', message]);
+    await git.raw([
+      ...sign,
+      'commit',
+      '--quiet',
+      '--no-verify',
+      ...(this.opts.signingKey ? ['-S'] : []),
+      '-m',
+      message,
+    ]);
   }
 
   private async open(): Promise<SimpleGit> {
     await mkdir(this.workDir, { recursive: true });
-    const env = await buildGitEnv(this.opts.credentials ?? NO_CREDENTIALS, { ...this.opts.env, secretsDir: join(this.opts.cacheDir, 'secrets') });
+    const env = await buildGitEnv(this.opts.credentials ?? NO_CREDENTIALS, {
+      ...this.opts.env,
+      secretsDir: join(this.opts.cacheDir, 'secrets'),
+    });
     const git = simpleGit({
       baseDir: this.workDir,
       allowEnvironment: [...GIT_ENV_NAMES],
@@ -171,7 +198,12 @@ export class RecordsRepo {
       if (err instanceof BulkheadError || err instanceof RangeError) throw err;
       const raw = err instanceof GitError || err instanceof Error ? err.message : String(err);
       const text = scrub(raw, this.secrets).trim().split('\n').slice(-3).join(' | ').slice(0, 500);
-      throw new BulkheadError({ kind: 'Transient', code: 'BH_AUDIT_GIT', reason: 'AuditPushFailed', message: `records ${op} on ${scrub(this.opts.url, this.secrets)}: ${text}` });
+      throw new BulkheadError({
+        kind: 'Transient',
+        code: 'BH_AUDIT_GIT',
+        reason: 'AuditPushFailed',
+        message: `records ${op} on ${scrub(this.opts.url, this.secrets)}: ${text}`,
+      });
     }
   }
 }

@@ -29,22 +29,33 @@ interface ServeOptions {
  * stops serving and leaves them in place (the injector fails open meanwhile).
  */
 export const registerAdmissionCommand: CommandRegistrar = (program: Command, setExit) => {
-  const admission = program.command('admission').description('the admission webhooks: sidecar injection and the GitOps guard');
+  const admission = program
+    .command('admission')
+    .description('the admission webhooks: sidecar injection and the GitOps guard');
   admission
     .command('serve')
     .description('serve /mutate and /validate over HTTPS with self-managed TLS')
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--namespace <ns>', "the engine's namespace (always excluded from injection; holds the TLS Secret)", 'bulkhead-system')
+    .option(
+      '--namespace <ns>',
+      "the engine's namespace (always excluded from injection; holds the TLS Secret)",
+      'bulkhead-system',
+    )
     .option('--service-account <name>', "the engine's ServiceAccount (the guard lets it write)", 'bulkhead')
     .option('--service <name>', "the engine's Service (serving cert SANs)", 'bulkhead')
     .option('--host <ip>', 'listen address', '127.0.0.1')
     .option('--port <n>', 'listen port (0: any free port)', '9443')
     .option('--url <url>', 'base URL the apiserver calls (default: https://<host>:<port>)')
     .option('--tls-secret <name>', 'Secret holding the CA and serving cert', 'bulkhead-webhook-tls')
-    .option('--break-glass-group <group...>', 'groups the guard lets write git-managed objects', ['bulkhead:break-glass'])
+    .option('--break-glass-group <group...>', 'groups the guard lets write git-managed objects', [
+      'bulkhead:break-glass',
+    ])
     .option('--sidecar-image <image>', 'sidecar image', 'ghcr.io/bulkhead/sidecar:0.1.0')
     .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
-    .option('--report-url <url>', `where sidecars report (default: https://<service>.<namespace>.svc${REPORTS_PATH}, served on this listener)`)
+    .option(
+      '--report-url <url>',
+      `where sidecars report (default: https://<service>.<namespace>.svc${REPORTS_PATH}, served on this listener)`,
+    )
     .option('--log-level <level>', 'log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-admission', destination: pino.destination(2) });
@@ -57,10 +68,18 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
         engineNamespace: o.namespace,
         engineUsernames: [`system:serviceaccount:${o.namespace}:${o.serviceAccount}`],
         breakGlassGroups: o.breakGlassGroup,
-        sidecar: { image: o.sidecarImage, version: o.sidecarVersion, reportUrl: o.reportUrl ?? `https://${o.service}.${o.namespace}.svc${REPORTS_PATH}` },
+        sidecar: {
+          image: o.sidecarImage,
+          version: o.sidecarVersion,
+          reportUrl: o.reportUrl ?? `https://${o.service}.${o.namespace}.svc${REPORTS_PATH}`,
+        },
         tls: {
           secretName: o.tlsSecret,
-          settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(o.service, o.namespace), ipAddresses: ['127.0.0.1'] },
+          settings: {
+            ...DEFAULT_TLS_TIMING,
+            dnsNames: serviceSans(o.service, o.namespace),
+            ipAddresses: ['127.0.0.1'],
+          },
         },
         listen: { host: o.host, port: Number(o.port) },
         ...(o.url ? { endpoint: { url: o.url } } : {}),

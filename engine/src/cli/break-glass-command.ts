@@ -9,7 +9,8 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   const server = kc.getCurrentCluster()?.server;
-  if (!server || server === 'http://localhost:8080') throw new Error('no cluster configured: pass --kubeconfig or set KUBECONFIG');
+  if (!server || server === 'http://localhost:8080')
+    throw new Error('no cluster configured: pass --kubeconfig or set KUBECONFIG');
   return kc;
 }
 
@@ -21,7 +22,9 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 export const registerBreakGlassCommand: CommandRegistrar = (program: Command, setExit) => {
   program
     .command('break-glass')
-    .description('flip every Bulkhead webhook to failurePolicy Ignore and suspend the GitOps guard (on), or restore them (off)')
+    .description(
+      'flip every Bulkhead webhook to failurePolicy Ignore and suspend the GitOps guard (on), or restore them (off)',
+    )
     .argument('<state>', 'on or off')
     .option('--kubeconfig <path>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('-o, --output <format>', 'human or json', 'human')
@@ -31,13 +34,17 @@ export const registerBreakGlassCommand: CommandRegistrar = (program: Command, se
         setExit(EXIT.usage);
         return;
       }
-      const result = await setBreakGlass(loadKubeConfig(o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]), state === 'on');
+      const result = await setBreakGlass(
+        loadKubeConfig(o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]),
+        state === 'on',
+      );
       if (o.output === 'json') {
         process.stdout.write(`${JSON.stringify({ breakGlass: state, ...result })}\n`);
       } else {
         for (const c of result.changed) process.stdout.write(`${c}: break-glass ${state}\n`);
         for (const c of result.unchanged) process.stdout.write(`${c}: already ${state}\n`);
-        if (result.changed.length + result.unchanged.length === 0) process.stdout.write('no Bulkhead webhook configurations found\n');
+        if (result.changed.length + result.unchanged.length === 0)
+          process.stdout.write('no Bulkhead webhook configurations found\n');
       }
       setExit(EXIT.ok);
     });

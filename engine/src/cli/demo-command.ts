@@ -18,8 +18,14 @@ export const registerDemoCommand: CommandRegistrar = (program: Command, setExit)
       };
       const t0 = performance.now();
       try {
-        const r = await runStory({ keep: o.keep, say, ...(process.env.BULKHEAD_BIN_DIR ? { binDir: process.env.BULKHEAD_BIN_DIR } : {}) });
-        say(`done in ${((performance.now() - t0) / 1000).toFixed(0)}s: ${r.quarantinedPod} quarantined, ${r.replacementPod} took its place, record ${r.recordCommit.slice(0, 12)} in git`);
+        const r = await runStory({
+          keep: o.keep,
+          say,
+          ...(process.env.BULKHEAD_BIN_DIR ? { binDir: process.env.BULKHEAD_BIN_DIR } : {}),
+        });
+        say(
+          `done in ${((performance.now() - t0) / 1000).toFixed(0)}s: ${r.quarantinedPod} quarantined, ${r.replacementPod} took its place, record ${r.recordCommit.slice(0, 12)} in git`,
+        );
         setExit(EXIT.ok);
       } catch (err) {
         const step = err instanceof StepFailed ? err.step : 'demo';

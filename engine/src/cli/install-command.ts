@@ -52,7 +52,11 @@ function outputs(f: CommonFlags): { say: (line: string) => void; json: boolean }
 async function connect(flags: CommonFlags, progress: Progress) {
   const deadline = Date.now() + parseDuration(flags.timeout);
   const dir = resolve(flags.manifests);
-  const objects = await progress.step(`rendered ${dir}`, () => renderKustomization(dir), (objs) => `${objs.length} objects`);
+  const objects = await progress.step(
+    `rendered ${dir}`,
+    () => renderKustomization(dir),
+    (objs) => `${objs.length} objects`,
+  );
   const kc = loadKubeConfig(flags.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]);
   const client = new KubeClient(kc, { timeoutMs: 15_000 });
   const server = kc.getCurrentCluster()?.server ?? '';
@@ -75,8 +79,13 @@ function nextSteps(f: InstallFlags): string[] {
   const rows: [string, string][] = [
     ['kubectl get policysources,healthpolicies,quarantines', 'what the engine syncs and does'],
     [`kubectl -n ${ENGINE.namespace} logs deploy/${ENGINE.deployment}`, "the engine's log"],
-    f.repo ? [`kubectl get policysource ${f.sourceName} -w`, 'wait for Ready with the synced revision'] : ['bulkhead install --repo <git url> [--ref <branch>]', 'point the engine at your policy repository'],
-    [`kubectl -n ${ENGINE.namespace} create secret generic git-credentials --from-literal=token=<token>`, 'a private repository: then install again with --secret git-credentials'],
+    f.repo
+      ? [`kubectl get policysource ${f.sourceName} -w`, 'wait for Ready with the synced revision']
+      : ['bulkhead install --repo <git url> [--ref <branch>]', 'point the engine at your policy repository'],
+    [
+      `kubectl -n ${ENGINE.namespace} create secret generic git-credentials --from-literal=token=<token>`,
+      'a private repository: then install again with --secret git-credentials',
+    ],
     ['bulkhead validate <policy checkout>', 'check policies before you push them'],
     ['bulkhead break-glass on', 'in an incident: every Bulkhead webhook fails open'],
     ['bulkhead uninstall', 'webhooks first, then the engine (CRDs kept unless --crds)'],
@@ -93,13 +102,21 @@ function nextSteps(f: InstallFlags): string[] {
 export const registerInstallCommand: CommandRegistrar = (program: Command, setExit) => {
   program
     .command('install')
-    .description('apply deploy/ to the current kube context (server-side apply), create the PolicySource, wait until the engine is Available')
-    .option('--repo <url>', 'policy repository to sync: creates PolicySource <source-name> (https://, ssh:// or file://)')
+    .description(
+      'apply deploy/ to the current kube context (server-side apply), create the PolicySource, wait until the engine is Available',
+    )
+    .option(
+      '--repo <url>',
+      'policy repository to sync: creates PolicySource <source-name> (https://, ssh:// or file://)',
+    )
     .option('--ref <branch>', 'branch of --repo to follow (default: main)')
     .option('--path <dir>', 'folder of --repo holding policies/ and bulkhead.yaml (default: .)')
     .option('--secret <name>', `Secret in ${ENGINE.namespace} with git credentials for --repo`)
     .option('--source-name <name>', 'name of the PolicySource created from --repo', 'default')
-    .option('--image <ref>', 'engine image to run instead of the one in deploy/ (e.g. one loaded with kind load docker-image)')
+    .option(
+      '--image <ref>',
+      'engine image to run instead of the one in deploy/ (e.g. one loaded with kind load docker-image)',
+    )
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <duration>', 'give up after this long (whole install)', '5m')
     .option('--dry-run', 'server-side dry run: validate every object on the apiserver, store nothing', false)
@@ -113,7 +130,8 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
       try {
         const { say, json } = outputs(f);
         progress = new Progress(say);
-        if (f.repo === undefined && (f.ref !== undefined || f.path !== undefined || f.secret !== undefined)) throw new Error('--ref, --path and --secret describe --repo: pass --repo too');
+        if (f.repo === undefined && (f.ref !== undefined || f.path !== undefined || f.secret !== undefined))
+          throw new Error('--ref, --path and --secret describe --repo: pass --repo too');
         say(`bulkhead install${f.dryRun ? ' (dry run)' : ''}`);
         const c = await connect(f, progress);
         client = c.client;
@@ -123,7 +141,17 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
           { client: c.client, resolver: c.resolver, progress },
           {
             objects,
-            ...(f.repo ? { source: { name: f.sourceName, url: f.repo, ...(f.ref ? { branch: f.ref } : {}), ...(f.path ? { path: f.path } : {}), ...(f.secret ? { secret: f.secret } : {}) } } : {}),
+            ...(f.repo
+              ? {
+                  source: {
+                    name: f.sourceName,
+                    url: f.repo,
+                    ...(f.ref ? { branch: f.ref } : {}),
+                    ...(f.path ? { path: f.path } : {}),
+                    ...(f.secret ? { secret: f.secret } : {}),
+                  },
+                }
+              : {}),
             dryRun: f.dryRun,
             force: f.forceConflicts,
             deadline: c.deadline,
@@ -137,13 +165,18 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
               `${skipped > 0 ? `; ${skipped} could not be checked before the namespace or CRDs they need exist` : ''}; nothing was stored.`,
           );
         } else {
-          say(`Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`);
+          say(
+            `Bulkhead is installed and Ready (${result.ready?.ready ?? 0}/${result.ready?.replicas ?? 0} engine replicas) in ${progress.total()}.`,
+          );
           for (const l of nextSteps(f)) say(l);
         }
         setExit(EXIT.ok);
       } catch (err) {
         if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-        else process.stderr.write(`install failed after ${progress.total()}; run it again once the cause is fixed (it is idempotent)\n`);
+        else
+          process.stderr.write(
+            `install failed after ${progress.total()}; run it again once the cause is fixed (it is idempotent)\n`,
+          );
         setExit(exitCodeFor(err, connected));
       } finally {
         client?.close();
@@ -152,8 +185,14 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
 
   program
     .command('uninstall')
-    .description('remove Bulkhead: webhook configurations first, then the engine, its namespace and RBAC; the CRDs only with --crds')
-    .option('--crds', 'also delete the CRDs, and with them EVERY HealthPolicy, Quarantine and PolicySource in the cluster', false)
+    .description(
+      'remove Bulkhead: webhook configurations first, then the engine, its namespace and RBAC; the CRDs only with --crds',
+    )
+    .option(
+      '--crds',
+      'also delete the CRDs, and with them EVERY HealthPolicy, Quarantine and PolicySource in the cluster',
+      false,
+    )
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <duration>', 'give up after this long', '5m')
     .option('--manifests <dir>', 'kustomization that was installed', DEFAULT_MANIFEST_DIR)
@@ -169,12 +208,17 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         const c = await connect(f, progress);
         client = c.client;
         connected = true;
-        const result = await uninstall({ client: c.client, resolver: c.resolver, progress }, { objects: c.objects, crds: f.crds, deadline: c.deadline });
+        const result = await uninstall(
+          { client: c.client, resolver: c.resolver, progress },
+          { objects: c.objects, crds: f.crds, deadline: c.deadline },
+        );
         if (json) out(JSON.stringify(result));
         say(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
         const kept = Object.entries(result.kept);
         if (!f.crds) {
-          say(`Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`);
+          say(
+            `Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`,
+          );
         }
         setExit(EXIT.ok);
       } catch (err) {

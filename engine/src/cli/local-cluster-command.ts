@@ -12,7 +12,8 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const validName = (name: string): string => {
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) throw new Error(`invalid cluster name "${name}": use lowercase letters, digits and dashes`);
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name))
+    throw new Error(`invalid cluster name "${name}": use lowercase letters, digits and dashes`);
   return name;
 };
 
@@ -30,17 +31,23 @@ async function isOurs(pid: number, binary: string): Promise<boolean> {
 }
 
 export const registerLocalClusterCommand: CommandRegistrar = (program: Command, setExit) => {
-  const lc = program.command('local-cluster').description('a real local Kubernetes control plane built from Go modules (no Docker)');
+  const lc = program
+    .command('local-cluster')
+    .description('a real local Kubernetes control plane built from Go modules (no Docker)');
 
   lc.command('up')
-    .description('start etcd + kube-apiserver (and with --workloads: controller-manager, scheduler, kwok nodes), detached')
+    .description(
+      'start etcd + kube-apiserver (and with --workloads: controller-manager, scheduler, kwok nodes), detached',
+    )
     .option('--name <name>', 'cluster name, so several can run at once', 'default')
     .option('--workloads', 'also run kube-controller-manager, kube-scheduler and kwok so pods become Running', false)
     .option('--nodes <n>', 'kwok fake nodes (with --workloads)', (v) => Number.parseInt(v, 10), 2)
     .action(async (o: { name: string; workloads: boolean; nodes: number }) => {
       const name = validName(o.name);
       if (await readState(name)) {
-        process.stderr.write(`cluster "${name}" is already up; run \`bulkhead local-cluster down --name ${name}\` first\n`);
+        process.stderr.write(
+          `cluster "${name}" is already up; run \`bulkhead local-cluster down --name ${name}\` first\n`,
+        );
         setExit(2);
         return;
       }
@@ -55,7 +62,9 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
         runDir: cluster.runDir,
         kubeconfig: cluster.kubeconfigPath,
         server: cluster.server,
-        processes: JSON.parse(await readFile(join(cluster.runDir, 'state.json'), 'utf8').catch(() => '{"processes":[]}')).processes,
+        processes: JSON.parse(
+          await readFile(join(cluster.runDir, 'state.json'), 'utf8').catch(() => '{"processes":[]}'),
+        ).processes,
       };
       await mkdir(stateDir(), { recursive: true });
       await writeFile(join(stateDir(), `${name}.json`), JSON.stringify(state, null, 2));

@@ -47,8 +47,16 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
     .requiredOption('--tls-key <file>', 'serving key (PEM)')
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0: any free port)', (v) => Number.parseInt(v, 10), 8443)
-    .option('--kubeconfig <file>', 'kubeconfig for TokenReview, SubjectAccessReview and the pod watch (default: $KUBECONFIG)')
-    .option('--forward <url>', 'forward accepted reports to this https endpoint (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for TokenReview, SubjectAccessReview and the pod watch (default: $KUBECONFIG)',
+    )
+    .option(
+      '--forward <url>',
+      'forward accepted reports to this https endpoint (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--forward-ca <file>', 'extra CA certificates to trust for forward endpoints')
     .option('--forward-timeout <duration>', 'timeout of one forward request', '5s')
     .option('--forward-queue <n>', 'reports held per forward endpoint', (v) => Number.parseInt(v, 10), 10_000)
@@ -60,7 +68,12 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
     .option('--watch-selector <selector>', 'label selector for the pod watch')
     .option('--watch-injected-only', 'only pods carrying the bulkhead.dev/injected annotation', false)
     .option('--window-samples <n>', 'samples kept per pod', (v) => Number.parseInt(v, 10), 120)
-    .option('--max-pods <n>', 'pods kept in memory (least recently reporting evicted first)', (v) => Number.parseInt(v, 10), 10_000)
+    .option(
+      '--max-pods <n>',
+      'pods kept in memory (least recently reporting evicted first)',
+      (v) => Number.parseInt(v, 10),
+      10_000,
+    )
     .option('--log-level <level>', 'log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-observe' });
@@ -75,7 +88,10 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
       }
       const registry = new Registry();
       collectDefaultMetrics({ register: registry, prefix: 'bulkhead_observe_process_' });
-      const targets: ForwardTarget[] = o.forward.map((url) => ({ url, batch: { maxWaitMs: parseDuration(o.forwardMaxWait) } }));
+      const targets: ForwardTarget[] = o.forward.map((url) => ({
+        url,
+        batch: { maxWaitMs: parseDuration(o.forwardMaxWait) },
+      }));
       for (const t of targets) {
         if (new URL(t.url).protocol !== 'https:') {
           process.stderr.write(`forward endpoint must be https: ${t.url}\n`);
@@ -133,7 +149,10 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
         await next();
       });
       app.use(obs.router.routes()).use(obs.router.allowedMethods());
-      const server = createServer({ cert: await readFile(o.tlsCert, 'utf8'), key: await readFile(o.tlsKey, 'utf8') }, app.callback());
+      const server = createServer(
+        { cert: await readFile(o.tlsCert, 'utf8'), key: await readFile(o.tlsKey, 'utf8') },
+        app.callback(),
+      );
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((ok, fail) => {
         server.once('error', fail);

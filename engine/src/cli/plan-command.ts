@@ -6,7 +6,16 @@ import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
 import { silentLogger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { ResourceResolver } from '../core/kube/resources.js';
-import { desiredObjects, dryRunPlan, formatHuman, formatJson, formatMarkdown, hasChanges, listLive, type SourceRef } from '../plan/index.js';
+import {
+  desiredObjects,
+  dryRunPlan,
+  formatHuman,
+  formatJson,
+  formatMarkdown,
+  hasChanges,
+  listLive,
+  type SourceRef,
+} from '../plan/index.js';
 import { loadPolicyDir } from '../policy/index.js';
 import { findPodsAwaitingSidecar, PolicyIndex } from '../admission/index.js';
 import type { InjectablePolicy } from '../admission/inject/policy.js';
@@ -40,7 +49,10 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
     .option('--ref <branch>', 'branch to fetch when --source is a URL', 'main')
     .option('--path <path>', 'folder of the repository holding policies/ (with a URL)', '.')
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG)')
-    .option('--source-name <name>', 'the PolicySource whose inventory prunes are computed against (default: the only one in the cluster)')
+    .option(
+      '--source-name <name>',
+      'the PolicySource whose inventory prunes are computed against (default: the only one in the cluster)',
+    )
     .option('--output <format>', 'human | json | markdown (a pull-request comment)', 'human')
     .option('--force-conflicts', 'plan as if conflicts with other field managers were forced', false)
     .action(async (f: PlanFlags) => {
@@ -54,7 +66,11 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
       let cleanup: string | undefined;
       if (isUrl(f.source)) {
         cleanup = await mkdtemp(join(tmpdir(), 'bulkhead-plan-'));
-        const git = new GitSource({ cacheDir: cleanup, logger: silentLogger(), env: { path: process.env.PATH ?? '', home: process.env.HOME ?? homedir() } });
+        const git = new GitSource({
+          cacheDir: cleanup,
+          logger: silentLogger(),
+          env: { path: process.env.PATH ?? '', home: process.env.HOME ?? homedir() },
+        });
         const a = await git.fetch({ url: f.source, ref: { branch: f.ref }, path: f.path, contentPaths: CONTENT_PATHS });
         dir = a.dir;
         revision = a.revision;
@@ -63,7 +79,8 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
         const loaded = await loadPolicyDir(dir);
         const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
         if (errors.length > 0) {
-          for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
+          for (const d of errors)
+            process.stderr.write(`${d.file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
           setExit(EXIT.invalid);
           return;
         }
@@ -77,8 +94,16 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           const plan = await dryRunPlan(client, resolver, desired, live, sourceName, { force: f.forceConflicts });
           // Pods that exist already get no sidecar from these policies until they are recreated.
           // Validated HealthPolicies (their selector maps only look optional in the generated type).
-          const index = new PolicyIndex(loaded.policies.map((p) => p.policy) as unknown as InjectablePolicy[], { excludedNamespaces: excludedNamespaces('bulkhead-system') });
-          const awaiting = (await findPodsAwaitingSidecar(client.kubeConfig, index, { image: 'plan', version: 'plan', reportUrl: 'https://plan.invalid' })).map((p) => ({
+          const index = new PolicyIndex(loaded.policies.map((p) => p.policy) as unknown as InjectablePolicy[], {
+            excludedNamespaces: excludedNamespaces('bulkhead-system'),
+          });
+          const awaiting = (
+            await findPodsAwaitingSidecar(client.kubeConfig, index, {
+              image: 'plan',
+              version: 'plan',
+              reportUrl: 'https://plan.invalid',
+            })
+          ).map((p) => ({
             namespace: p.namespace,
             pod: p.name,
             policy: p.policy,
@@ -86,12 +111,26 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
             rollout: p.restart ? 'Restart' : 'None',
           }));
           if (f.output === 'json') {
-            process.stdout.write(`${JSON.stringify({ ...(JSON.parse(formatJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`);
+            process.stdout.write(
+              `${JSON.stringify({ ...(JSON.parse(formatJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`,
+            );
           } else {
             process.stdout.write((f.output === 'markdown' ? formatMarkdown : formatHuman)(plan, revision));
             if (awaiting.length > 0) {
-              const head = f.output === 'markdown' ? '\n#### Existing pods without the sidecar\n\n' : '\nExisting pods without the sidecar (injected only when recreated; rollout: Restart restarts their workload):\n';
-              process.stdout.write(head + awaiting.map((a) => `${f.output === 'markdown' ? '- ' : '  '}${a.namespace}/${a.pod}  policy ${a.policy}  ${a.workload}  rollout: ${a.rollout}`).join('\n') + '\n');
+              const head =
+                f.output === 'markdown'
+                  ? '\n#### Existing pods without the sidecar\n\n'
+                  : '\nExisting pods without the sidecar (injected only when recreated; rollout: Restart restarts their workload):\n';
+              process.stdout.write(
+                head +
+                  awaiting
+                    .map(
+                      (a) =>
+                        `${f.output === 'markdown' ? '- ' : '  '}${a.namespace}/${a.pod}  policy ${a.policy}  ${a.workload}  rollout: ${a.rollout}`,
+                    )
+                    .join('\n') +
+                  '\n',
+              );
             }
           }
           setExit(plan.rejected.length > 0 ? EXIT.invalid : hasChanges(plan) ? EXIT.changes : EXIT.ok);
@@ -109,10 +148,16 @@ async function findSource(client: KubeClient, name: string | undefined): Promise
   const path = `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}`;
   try {
     if (name) {
-      const s = await client.request<{ metadata: { name: string; uid?: string } }>({ method: 'GET', path: `${path}/${encodeURIComponent(name)}` });
+      const s = await client.request<{ metadata: { name: string; uid?: string } }>({
+        method: 'GET',
+        path: `${path}/${encodeURIComponent(name)}`,
+      });
       return { name, ...(s.metadata.uid ? { uid: s.metadata.uid } : {}) };
     }
-    const list = await client.request<{ items: { metadata: { name: string; uid?: string } }[] }>({ method: 'GET', path });
+    const list = await client.request<{ items: { metadata: { name: string; uid?: string } }[] }>({
+      method: 'GET',
+      path,
+    });
     const only = list.items.length === 1 ? list.items[0]!.metadata : undefined;
     return only ? { name: only.name, ...(only.uid ? { uid: only.uid } : {}) } : { name: 'default' };
   } catch {

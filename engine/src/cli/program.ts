@@ -12,7 +12,18 @@ import { registerValidateCommand } from './validate-command.js';
 import { registerObserveCommand } from './observe-command.js';
 import { registerInstallCommand } from './install-command.js';
 
-const registrars: CommandRegistrar[] = [registerValidateCommand, registerRenderCommand, registerLocalClusterCommand, registerDemoCommand, registerRunCommand, registerPlanCommand, registerObserveCommand, registerAdmissionCommand, registerBreakGlassCommand, registerInstallCommand];
+const registrars: CommandRegistrar[] = [
+  registerValidateCommand,
+  registerRenderCommand,
+  registerLocalClusterCommand,
+  registerDemoCommand,
+  registerRunCommand,
+  registerPlanCommand,
+  registerObserveCommand,
+  registerAdmissionCommand,
+  registerBreakGlassCommand,
+  registerInstallCommand,
+];
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('bulkhead')

@@ -48,7 +48,9 @@ interface RunFlags {
 
 const hostPort = (v: string, defaultPort: number): { host: string; port: number } => {
   const i = v.lastIndexOf(':');
-  return i < 0 ? { host: '0.0.0.0', port: Number.parseInt(v, 10) } : { host: v.slice(0, i) || '0.0.0.0', port: Number.parseInt(v.slice(i + 1) || String(defaultPort), 10) };
+  return i < 0
+    ? { host: '0.0.0.0', port: Number.parseInt(v, 10) }
+    : { host: v.slice(0, i) || '0.0.0.0', port: Number.parseInt(v.slice(i + 1) || String(defaultPort), 10) };
 };
 
 const bool = (name: string, v: string): boolean => {
@@ -96,7 +98,9 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             breakGlassGroups: f.breakGlassGroup,
             sidecar: { image: f.sidecarImage, version: f.sidecarVersion },
             cluster: f.clusterName ?? env.BULKHEAD_CLUSTER_NAME ?? 'default',
-            ...(f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO ? { records: { url: (f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)!, branch: f.recordsBranch } } : {}),
+            ...((f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)
+              ? { records: { url: (f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)!, branch: f.recordsBranch } }
+              : {}),
             groupWindowMs: parseDuration(f.groupWindow),
             flushIntervalMs: parseDuration(f.flushInterval),
             releaseIntervalMs: parseDuration(f.releaseInterval),
@@ -116,33 +120,69 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .command('run')
     .description('run the engine: sync PolicySources from git into the cluster (leader-elected)')
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, else in-cluster)')
-    .option('--namespace <ns>', "the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE)")
+    .option(
+      '--namespace <ns>',
+      "the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE)",
+    )
     .option('--identity <id>', 'this process in the Lease ($POD_NAME; default host-pid)')
     .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', '0.0.0.0:8080')
     .option('--apply <bool>', 'false: read-only mode, Argo CD or Flux apply `bulkhead render` output', 'true')
-    .option('--force-conflicts', 'take fields another declarative field manager owns instead of reporting the conflict', false)
+    .option(
+      '--force-conflicts',
+      'take fields another declarative field manager owns instead of reporting the conflict',
+      false,
+    )
     .option('--leader-elect <bool>', 'elect a leader through a Lease (only the leader writes)', 'true')
     .option('--lease-name <name>', 'Lease name', 'bulkhead-engine')
     .option('--lease-duration <d>', 'how long a silent leader keeps the Lease', '8s')
     .option('--renew-deadline <d>', 'a leader that cannot renew this long steps down', '5s')
     .option('--retry-period <d>', 'how often to renew or try to acquire', '1s')
     .option('--cache-dir <dir>', 'git cache folder ($BULKHEAD_CACHE_DIR)')
-    .option('--webhook-secret-file <path>', 'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET)')
+    .option(
+      '--webhook-secret-file <path>',
+      'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET)',
+    )
     .option('--min-interval <d>', 'floor for a PolicySource interval', '1s')
-    .option('--event-namespace <ns>', 'namespace for Events about cluster-scoped objects (the apiserver only accepts "default")', 'default')
+    .option(
+      '--event-namespace <ns>',
+      'namespace for Events about cluster-scoped objects (the apiserver only accepts "default")',
+      'default',
+    )
     .option('--log-level <level>', 'log level', 'info')
-    .option('--dir <folder>', 'development: also sync this local checkout (policies/, bulkhead.yaml), re-applied on every save')
+    .option(
+      '--dir <folder>',
+      'development: also sync this local checkout (policies/, bulkhead.yaml), re-applied on every save',
+    )
     .option('--dir-source-name <name>', 'inventory name of the --dir source (what its prune is scoped to)', 'local')
-    .option('--https <host:port>', 'serve the data plane here: admission webhooks, sidecar reports, verdicts, dashboard (off when not given)')
+    .option(
+      '--https <host:port>',
+      'serve the data plane here: admission webhooks, sidecar reports, verdicts, dashboard (off when not given)',
+    )
     .option('--webhook-url <url>', 'base URL the apiserver calls for the webhooks (local runs; default: the Service)')
-    .option('--report-url <url>', 'where injected sidecars report (default: https://<service>.<namespace>.svc:<port>/api/v1/reports)')
+    .option(
+      '--report-url <url>',
+      'where injected sidecars report (default: https://<service>.<namespace>.svc:<port>/api/v1/reports)',
+    )
     .option('--service <name>', "the engine's Service (serving-cert SANs, default report URL)", 'bulkhead-engine')
-    .option('--service-account <name>', "the engine's ServiceAccount (the GitOps guard lets it write)", 'bulkhead-engine')
-    .option('--tls-secret <name>', 'Secret with the webhook CA and serving cert (shared by the replicas)', 'bulkhead-webhook-tls')
-    .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', ['bulkhead:break-glass'])
+    .option(
+      '--service-account <name>',
+      "the engine's ServiceAccount (the GitOps guard lets it write)",
+      'bulkhead-engine',
+    )
+    .option(
+      '--tls-secret <name>',
+      'Secret with the webhook CA and serving cert (shared by the replicas)',
+      'bulkhead-webhook-tls',
+    )
+    .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', [
+      'bulkhead:break-glass',
+    ])
     .option('--sidecar-image <image>', 'image of the injected sidecar', 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0')
     .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
-    .option('--cluster-name <name>', 'this cluster in the policy repository: records go to records/<name>/ ($BULKHEAD_CLUSTER_NAME)')
+    .option(
+      '--cluster-name <name>',
+      'this cluster in the policy repository: records go to records/<name>/ ($BULKHEAD_CLUSTER_NAME)',
+    )
     .option('--records-repo <url>', 'git URL the quarantine records are committed to ($BULKHEAD_RECORDS_REPO)')
     .option('--records-branch <branch>', 'branch for the records (the synced branch, or a dedicated one)', 'main')
     .option('--group-window <d>', 'how long failing pods are gathered into one incident', '250ms')

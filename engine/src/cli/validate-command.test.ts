@@ -17,7 +17,8 @@ function bulkhead(args: string[], cwd = repoRoot): { code: number | null; stdout
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const noStackTrace = (text: string): void => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `stack trace in:\n${text}`);
+const noStackTrace = (text: string): void =>
+  assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `stack trace in:\n${text}`);
 
 describe('bulkhead validate / render (CLI)', function () {
   this.timeout(60_000);
@@ -26,7 +27,13 @@ describe('bulkhead validate / render (CLI)', function () {
   before(async () => {
     bad = await mkdtemp(join(tmpdir(), 'bh-cli-'));
     await mkdir(join(bad, 'policies'));
-    for (const f of ['unknown-field-nested.yaml', 'bad-duration-words.yaml', 'kind-secret.yaml', 'forward-auth-header.yaml']) await cp(join(corpus, f), join(bad, 'policies', f));
+    for (const f of [
+      'unknown-field-nested.yaml',
+      'bad-duration-words.yaml',
+      'kind-secret.yaml',
+      'forward-auth-header.yaml',
+    ])
+      await cp(join(corpus, f), join(bad, 'policies', f));
   });
   after(async () => {
     await rm(bad, { recursive: true, force: true });
@@ -48,7 +55,10 @@ describe('bulkhead validate / render (CLI)', function () {
       'policies/unknown-field-nested.yaml:15:5  BH_UNKNOWN_FIELD  ',
       'policies/forward-auth-header.yaml:28:9  BH_SECRET_IN_HEADER  warning: ',
     ]) {
-      assert.ok(lines.some((l) => l.startsWith(want)), `missing "${want}" in:\n${r.stdout}`);
+      assert.ok(
+        lines.some((l) => l.startsWith(want)),
+        `missing "${want}" in:\n${r.stdout}`,
+      );
     }
     assert.ok(lines.includes('    hint: did you mean "interval"?'));
     assert.match(r.stdout, /invalid \(1 policy, 3 errors, 1 warning\)/);
@@ -58,7 +68,12 @@ describe('bulkhead validate / render (CLI)', function () {
   it('--output json is machine-readable', () => {
     const r = bulkhead(['validate', '.', '--output', 'json'], bad);
     assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { valid: boolean; errors: number; warnings: number; diagnostics: { file: string; line: number; column: number; code: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      valid: boolean;
+      errors: number;
+      warnings: number;
+      diagnostics: { file: string; line: number; column: number; code: string }[];
+    };
     assert.equal(out.valid, false);
     assert.equal(out.errors, 3);
     assert.equal(out.warnings, 1);
@@ -70,7 +85,18 @@ describe('bulkhead validate / render (CLI)', function () {
     assert.equal(r.code, 1);
     const sarif = JSON.parse(r.stdout) as {
       version: string;
-      runs: { tool: { driver: { name: string; rules: { id: string; shortDescription: { text: string } }[] } }; results: { ruleId: string; ruleIndex: number; level: string; message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[] }[] }[];
+      runs: {
+        tool: { driver: { name: string; rules: { id: string; shortDescription: { text: string } }[] } };
+        results: {
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          message: { text: string };
+          locations: {
+            physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } };
+          }[];
+        }[];
+      }[];
     };
     assert.equal(sarif.version, '2.1.0');
     const run = sarif.runs[0]!;
@@ -100,8 +126,15 @@ describe('bulkhead validate / render (CLI)', function () {
   it('render prints the CRs the engine would apply, labelled managed-by bulkhead', () => {
     const r = bulkhead(['render', 'policy-repo-template']);
     assert.equal(r.code, 0, r.stderr);
-    const docs = loadAll(r.stdout) as { kind: string; metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; status?: unknown }[];
-    assert.deepEqual(docs.map((d) => d.metadata.name), ['checkout-api', 'queue-worker', 'search-error-rate']);
+    const docs = loadAll(r.stdout) as {
+      kind: string;
+      metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+      status?: unknown;
+    }[];
+    assert.deepEqual(
+      docs.map((d) => d.metadata.name),
+      ['checkout-api', 'queue-worker', 'search-error-rate'],
+    );
     for (const d of docs) {
       assert.equal(d.kind, 'HealthPolicy');
       assert.equal(d.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');

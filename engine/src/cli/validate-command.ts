@@ -22,7 +22,11 @@ function displayPath(root: string, file: string): string {
   return file.endsWith('/') ? `${rel}/` : rel;
 }
 
-export function buildReport(root: string, result: LoadResult, opts: { failOnWarnings?: boolean } = {}): ValidationReport {
+export function buildReport(
+  root: string,
+  result: LoadResult,
+  opts: { failOnWarnings?: boolean } = {},
+): ValidationReport {
   const failOnWarnings = opts.failOnWarnings ?? result.settings?.validation?.failOnWarnings ?? false;
   const diagnostics: Diagnostic[] = result.diagnostics.map((d) => ({ ...d, file: displayPath(root, d.file) }));
   const valid = !diagnostics.some((d) => isError(d) || failOnWarnings);
@@ -39,7 +43,11 @@ export async function loadOrReport(dir: string): Promise<LoadResult | null> {
       return null;
     }
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(typeof e.code === 'string' ? `error: cannot read ${dir} (${e.code})\n` : `error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(
+      typeof e.code === 'string'
+        ? `error: cannot read ${dir} (${e.code})\n`
+        : `error: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
     return null;
   }
 }
@@ -53,7 +61,9 @@ export const registerValidateCommand: CommandRegistrar = (program: Command, setE
     .command('validate')
     .description('validate the policies of a policy repository (policies/**/*.yaml, bulkhead.yaml)')
     .argument('[dir]', 'policy repository root', '.')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['human', 'json', 'sarif']).default('human'))
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['human', 'json', 'sarif']).default('human'),
+    )
     .option('--fail-on-warnings', 'treat warnings as errors (default: bulkhead.yaml validation.failOnWarnings)')
     .action(async (dir: string, o: { output: OutputFormat; failOnWarnings?: boolean }) => {
       const result = await loadOrReport(dir);
@@ -61,8 +71,17 @@ export const registerValidateCommand: CommandRegistrar = (program: Command, setE
         setExit(EXIT.usage);
         return;
       }
-      const report = buildReport(dir, result, o.failOnWarnings === undefined ? {} : { failOnWarnings: o.failOnWarnings });
-      const text = o.output === 'json' ? formatJson(report) : o.output === 'sarif' ? formatSarif(report, await toolVersion()) : formatHuman(report);
+      const report = buildReport(
+        dir,
+        result,
+        o.failOnWarnings === undefined ? {} : { failOnWarnings: o.failOnWarnings },
+      );
+      const text =
+        o.output === 'json'
+          ? formatJson(report)
+          : o.output === 'sarif'
+            ? formatSarif(report, await toolVersion())
+            : formatHuman(report);
       process.stdout.write(text);
       setExit(report.valid ? EXIT.ok : EXIT.invalid);
     });

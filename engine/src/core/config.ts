@@ -14,7 +14,13 @@ export interface EngineConfig {
   apply: boolean;
   /** Take fields another declarative manager owns instead of reporting the conflict. */
   forceConflicts: boolean;
-  leaderElection: { enabled: boolean; leaseName: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  leaderElection: {
+    enabled: boolean;
+    leaseName: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
   /** git cache folder (one subfolder per PolicySource). */
   cacheDir: string;
   /** Shared secret for push webhooks (HMAC / GitLab token); undefined → webhooks are refused. */

@@ -23,7 +23,11 @@ export interface CertRequest {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export async function createCertificateAuthority(commonName: string, validForDays: number, now = new Date()): Promise<KeyPair> {
+export async function createCertificateAuthority(
+  commonName: string,
+  validForDays: number,
+  now = new Date(),
+): Promise<KeyPair> {
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',

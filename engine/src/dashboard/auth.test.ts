@@ -2,7 +2,12 @@ import { strict as assert } from 'node:assert';
 import { decideAuth, readCookie, secretsEqual, sessionValue, SESSION_COOKIE, type AuthRequest } from './auth.js';
 
 const TOKEN = 'tok-0123456789abcdef';
-const req = (over: Partial<AuthRequest> = {}): AuthRequest => ({ path: '/dashboard/', querystring: '', secure: false, ...over });
+const req = (over: Partial<AuthRequest> = {}): AuthRequest => ({
+  path: '/dashboard/',
+  querystring: '',
+  secure: false,
+  ...over,
+});
 const cookie = `${SESSION_COOKIE}=${sessionValue(TOKEN)}`;
 
 describe('dashboard auth (pure decision)', () => {
@@ -11,11 +16,23 @@ describe('dashboard auth (pure decision)', () => {
     { name: 'right bearer', req: req({ authorization: `Bearer ${TOKEN}` }), want: 'bearer' },
     { name: 'bearer scheme is case-insensitive', req: req({ authorization: `bearer ${TOKEN}` }), want: 'bearer' },
     { name: 'wrong bearer', req: req({ authorization: 'Bearer nope' }), want: 'bad-bearer' },
-    { name: 'bearer that is a prefix of the token', req: req({ authorization: `Bearer ${TOKEN.slice(0, -1)}` }), want: 'bad-bearer' },
+    {
+      name: 'bearer that is a prefix of the token',
+      req: req({ authorization: `Bearer ${TOKEN.slice(0, -1)}` }),
+      want: 'bad-bearer',
+    },
     { name: 'Basic scheme', req: req({ authorization: `Basic ${TOKEN}` }), want: 'bad-bearer' },
     { name: 'session cookie', req: req({ cookie: `other=1; ${cookie}` }), want: 'cookie' },
-    { name: 'the raw token as cookie is not a session', req: req({ cookie: `${SESSION_COOKIE}=${TOKEN}` }), want: 'bad-cookie' },
-    { name: 'session of another token', req: req({ cookie: `${SESSION_COOKIE}=${sessionValue('another-token-xxxxxxxx')}` }), want: 'bad-cookie' },
+    {
+      name: 'the raw token as cookie is not a session',
+      req: req({ cookie: `${SESSION_COOKIE}=${TOKEN}` }),
+      want: 'bad-cookie',
+    },
+    {
+      name: 'session of another token',
+      req: req({ cookie: `${SESSION_COOKIE}=${sessionValue('another-token-xxxxxxxx')}` }),
+      want: 'bad-cookie',
+    },
     { name: 'right ?token=', req: req({ querystring: `token=${TOKEN}` }), want: 'query' },
     { name: 'wrong ?token= even with a good cookie', req: req({ querystring: 'token=x', cookie }), want: 'bad-query' },
     { name: 'empty ?token=', req: req({ querystring: 'token=' }), want: 'bad-query' },
@@ -28,7 +45,10 @@ describe('dashboard auth (pure decision)', () => {
   }
 
   it('?token= sets an HttpOnly, SameSite=Strict cookie that is not the token, and redirects without it', () => {
-    const d = decideAuth(req({ path: '/dashboard/', querystring: `page=2&token=${encodeURIComponent(TOKEN)}&q=a` }), TOKEN);
+    const d = decideAuth(
+      req({ path: '/dashboard/', querystring: `page=2&token=${encodeURIComponent(TOKEN)}&q=a` }),
+      TOKEN,
+    );
     assert.ok(d.ok && d.via === 'query');
     assert.equal(d.location, './?page=2&q=a');
     assert.match(d.setCookie, /^bulkhead_dashboard=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/$/);
@@ -44,7 +64,12 @@ describe('dashboard auth (pure decision)', () => {
   });
 
   it('the redirect never leaves the dashboard, whatever the path', () => {
-    for (const path of ['/dashboard/javascript:alert(1)', '/dashboard/..', '/dashboard/%2F%2Fevil.example', '/dashboard/a b']) {
+    for (const path of [
+      '/dashboard/javascript:alert(1)',
+      '/dashboard/..',
+      '/dashboard/%2F%2Fevil.example',
+      '/dashboard/a b',
+    ]) {
       const d = decideAuth(req({ path, querystring: `token=${TOKEN}` }), TOKEN);
       assert.ok(d.ok && d.via === 'query');
       assert.equal(d.location, './', path);

@@ -68,7 +68,12 @@ export function decideAuth(req: AuthRequest, token: string): AuthDecision {
     const last = req.path.slice(req.path.lastIndexOf('/') + 1);
     const location = `${/^[A-Za-z0-9._-]+$/.test(last) && !last.startsWith('.') ? last : './'}${rest ? `?${rest}` : ''}`;
     const attrs = ['HttpOnly', 'SameSite=Strict', 'Path=/', ...(req.secure ? ['Secure'] : [])];
-    return { ok: true, via: 'query', setCookie: `${SESSION_COOKIE}=${sessionValue(token)}; ${attrs.join('; ')}`, location };
+    return {
+      ok: true,
+      via: 'query',
+      setCookie: `${SESSION_COOKIE}=${sessionValue(token)}; ${attrs.join('; ')}`,
+      location,
+    };
   }
   const auth = req.authorization;
   if (auth !== undefined && auth !== '') {
@@ -76,6 +81,9 @@ export function decideAuth(req: AuthRequest, token: string): AuthDecision {
     return m && secretsEqual(m[1]!, token) ? { ok: true, via: 'bearer' } : { ok: false, reason: 'bad-bearer' };
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
-  if (cookie !== undefined) return secretsEqual(cookie, sessionValue(token)) ? { ok: true, via: 'cookie' } : { ok: false, reason: 'bad-cookie' };
+  if (cookie !== undefined)
+    return secretsEqual(cookie, sessionValue(token))
+      ? { ok: true, via: 'cookie' }
+      : { ok: false, reason: 'bad-cookie' };
   return { ok: false, reason: 'missing' };
 }

@@ -6,7 +6,11 @@ describe('dashboard cluster reads', () => {
   it('one load shared by every caller within the ttl; reloaded after it', async () => {
     let t = 0;
     let loads = 0;
-    const m = new Memo(async () => ++loads, 1000, () => t);
+    const m = new Memo(
+      async () => ++loads,
+      1000,
+      () => t,
+    );
     assert.deepEqual(await Promise.all([m.get(), m.get(), m.get()]), [1, 1, 1]);
     t = 999;
     assert.equal(await m.get(), 1);
@@ -18,10 +22,14 @@ describe('dashboard cluster reads', () => {
     let t = 0;
     let loads = 0;
     let release: (v: number) => void = () => undefined;
-    const m = new Memo(() => {
-      loads++;
-      return new Promise<number>((ok) => (release = ok));
-    }, 1000, () => t);
+    const m = new Memo(
+      () => {
+        loads++;
+        return new Promise<number>((ok) => (release = ok));
+      },
+      1000,
+      () => t,
+    );
     const first = m.get();
     t = 60_000;
     const second = m.get();
@@ -34,10 +42,14 @@ describe('dashboard cluster reads', () => {
 
   it('a failed load is not cached', async () => {
     let fail = true;
-    const m = new Memo(async () => {
-      if (fail) throw new Error('down');
-      return 'ok';
-    }, 60_000, () => 0);
+    const m = new Memo(
+      async () => {
+        if (fail) throw new Error('down');
+        return 'ok';
+      },
+      60_000,
+      () => 0,
+    );
     await assert.rejects(m.get(), /down/);
     fail = false;
     assert.equal(await m.get(), 'ok');
@@ -61,8 +73,17 @@ describe('dashboard cluster reads', () => {
   });
 
   it('explains a failed list in words an operator can act on', () => {
-    assert.match(describeListError('quarantines', new KubeApiError(403, { message: 'no' }, 'GET', '/x')), /may not list quarantines\.bulkhead\.dev \(RBAC\)/);
-    assert.match(describeListError('policysources', new KubeApiError(404, {}, 'GET', '/x')), /not served \(CRD not installed\?\)/);
-    assert.match(describeListError('healthpolicies', new Error('ECONNREFUSED')), /listing healthpolicies: ECONNREFUSED/);
+    assert.match(
+      describeListError('quarantines', new KubeApiError(403, { message: 'no' }, 'GET', '/x')),
+      /may not list quarantines\.bulkhead\.dev \(RBAC\)/,
+    );
+    assert.match(
+      describeListError('policysources', new KubeApiError(404, {}, 'GET', '/x')),
+      /not served \(CRD not installed\?\)/,
+    );
+    assert.match(
+      describeListError('healthpolicies', new Error('ECONNREFUSED')),
+      /listing healthpolicies: ECONNREFUSED/,
+    );
   });
 });

@@ -24,7 +24,8 @@ export const LIST_TIMEOUT_MS = 5_000;
 /** Why a list failed, in words an operator can act on (never the request's credentials). */
 export function describeListError(plural: string, err: unknown): string {
   if (err instanceof KubeApiError) {
-    if (err.code === 403) return `the engine may not list ${plural}.${GROUP} (RBAC): ${err.status.message ?? ''}`.trim();
+    if (err.code === 403)
+      return `the engine may not list ${plural}.${GROUP} (RBAC): ${err.status.message ?? ''}`.trim();
     if (err.code === 404) return `${plural}.${GROUP} is not served (CRD not installed?)`;
     return `listing ${plural}: ${err.code} ${err.status.reason ?? ''} ${err.status.message ?? ''}`.trim();
   }
@@ -47,7 +48,11 @@ async function listOne<T>(client: KubeClient, plural: string, limit: number, tim
 }
 
 /** The three lists, read in parallel; a failing list is reported in its section, never fails the page. */
-export async function readClusterLists(client: KubeClient, limits: ListLimits = DEFAULT_LIMITS, timeoutMs = LIST_TIMEOUT_MS): Promise<ClusterLists> {
+export async function readClusterLists(
+  client: KubeClient,
+  limits: ListLimits = DEFAULT_LIMITS,
+  timeoutMs = LIST_TIMEOUT_MS,
+): Promise<ClusterLists> {
   const [sources, policies, quarantines] = await Promise.all([
     listOne<PolicySource>(client, PLURAL.PolicySource, limits.sources, timeoutMs),
     listOne<HealthPolicy>(client, PLURAL.HealthPolicy, limits.policies, timeoutMs),

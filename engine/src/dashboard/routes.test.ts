@@ -30,12 +30,17 @@ describe('dashboard routes', () => {
   const registry = new Registry();
   const store = new HealthStore();
 
-  const get = (path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
+  const get = (
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
     new Promise((ok, fail) => {
       const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          ok({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
       });
       req.on('error', fail);
       req.end();
@@ -51,25 +56,58 @@ describe('dashboard routes', () => {
       res.setHeader('content-type', 'application/json');
       if (req.url?.startsWith('/apis/bulkhead.dev/v1alpha1/quarantines') && forbidQuarantines) {
         res.statusCode = 403;
-        res.end(JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'quarantines is forbidden', code: 403 }));
+        res.end(
+          JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'quarantines is forbidden', code: 403 }),
+        );
         return;
       }
       const items = req.url?.startsWith('/apis/bulkhead.dev/v1alpha1/policysources')
-        ? [{ apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: 'fleet' }, spec: { url: 'https://git.example/p.git' } }]
+        ? [
+            {
+              apiVersion: 'bulkhead.dev/v1alpha1',
+              kind: 'PolicySource',
+              metadata: { name: 'fleet' },
+              spec: { url: 'https://git.example/p.git' },
+            },
+          ]
         : [];
       res.end(JSON.stringify({ items, metadata: {} }));
     });
     api = fake.server;
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${fake.port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${fake.port}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
     const logger = pino({ level: 'debug' }, { write: (l: string) => void logLines.push(l) });
-    const router = createDashboardRouter({ client: new KubeClient(kc), store, token: `${TOKEN}\n`, logger, registry, refreshMs: 0 });
+    const router = createDashboardRouter({
+      client: new KubeClient(kc),
+      store,
+      token: `${TOKEN}\n`,
+      logger,
+      registry,
+      refreshMs: 0,
+    });
     const koa = new Koa();
     koa.use(router.routes()).use(router.allowedMethods());
     const served = await listen(koa.callback());
     app = served.server;
     port = served.port;
-    store.addReport({ pod: { namespace: 'shop', name: '<script>x</script>', uid: 'u-1' }, policy: 'web', sidecar: { version: '1', instance: 'i' }, dropped: 0, samples: [{ seq: 1, time: new Date().toISOString(), probe: { type: 'http', ok: false, latencyMs: 2000, error: 'Timeout' } }] });
+    store.addReport({
+      pod: { namespace: 'shop', name: '<script>x</script>', uid: 'u-1' },
+      policy: 'web',
+      sidecar: { version: '1', instance: 'i' },
+      dropped: 0,
+      samples: [
+        {
+          seq: 1,
+          time: new Date().toISOString(),
+          probe: { type: 'http', ok: false, latencyMs: 2000, error: 'Timeout' },
+        },
+      ],
+    });
   });
   after(() => {
     app.close();
@@ -77,12 +115,26 @@ describe('dashboard routes', () => {
   });
 
   it('refuses a weak token at construction', () => {
-    assert.throws(() => createDashboardRouter({ client: {} as KubeClient, store, token: ' short \n', logger: pino({ level: 'silent' }) }), /at least 16/);
+    assert.throws(
+      () =>
+        createDashboardRouter({
+          client: {} as KubeClient,
+          store,
+          token: ' short \n',
+          logger: pino({ level: 'silent' }),
+        }),
+      /at least 16/,
+    );
   });
 
   it('401 without credentials, for the page, the assets and the API; nothing is read from the cluster', async () => {
     apiCalls = [];
-    for (const path of ['/dashboard/', '/dashboard/app.js', '/dashboard/api/snapshot', '/dashboard/api/timeline?uid=u-1']) {
+    for (const path of [
+      '/dashboard/',
+      '/dashboard/app.js',
+      '/dashboard/api/snapshot',
+      '/dashboard/api/timeline?uid=u-1',
+    ]) {
       const r = await get(path);
       assert.equal(r.status, 401, path);
       assert.equal(r.headers['www-authenticate'], 'Bearer realm="bulkhead-dashboard"');
@@ -124,16 +176,28 @@ describe('dashboard routes', () => {
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
     }
     const page = await get('/dashboard/', bearer);
-    assert.ok(!/<script>|<style>| style=| on[a-z]+=/i.test(page.text), 'no inline script, style or handler in the page');
+    assert.ok(
+      !/<script>|<style>| style=| on[a-z]+=/i.test(page.text),
+      'no inline script, style or handler in the page',
+    );
   });
 
   it('snapshot: the cluster lists and the health windows, one page of pods', async () => {
     const r = await get('/dashboard/api/snapshot?pageSize=5', bearer);
     const s = JSON.parse(r.text) as DashboardSnapshot;
-    assert.deepEqual(s.sources.items.map((x) => x.name), ['fleet']);
-    assert.deepEqual(s.pods.items.map((p) => [p.pod, p.state]), [['<script>x</script>', 'Failing']]);
+    assert.deepEqual(
+      s.sources.items.map((x) => x.name),
+      ['fleet'],
+    );
+    assert.deepEqual(
+      s.pods.items.map((p) => [p.pod, p.state]),
+      [['<script>x</script>', 'Failing']],
+    );
     assert.equal(s.pods.pageSize, 5);
-    assert.ok(apiCalls.some((c) => c === '/apis/bulkhead.dev/v1alpha1/quarantines?limit=500'), 'lists are limited');
+    assert.ok(
+      apiCalls.some((c) => c === '/apis/bulkhead.dev/v1alpha1/quarantines?limit=500'),
+      'lists are limited',
+    );
   });
 
   it('a list the engine may not read shows as an error in its section, and the rest still shows', async () => {

@@ -41,9 +41,11 @@ export interface DashboardDeps {
  * Content-Security-Policy: scripts and styles only from our own origin (no inline script or
  * style, no eval), no plugins, no framing, and the page may only talk to the engine.
  */
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const one = (v: string | string[] | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const one = (v: string | string[] | undefined): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
 const int = (v: string | undefined, dflt: number, max: number): number => {
   const n = v === undefined ? NaN : Number.parseInt(v, 10);
   return Number.isFinite(n) && n >= 1 ? Math.min(n, max) : dflt;
@@ -67,10 +69,20 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
   const staleAfterMs = deps.staleAfterMs ?? 60_000;
   const { logger, store } = deps;
   const requests = deps.registry
-    ? new Counter({ name: 'bulkhead_dashboard_requests_total', help: 'Dashboard requests by route and status code', labelNames: ['route', 'code'] as const, registers: [deps.registry] })
+    ? new Counter({
+        name: 'bulkhead_dashboard_requests_total',
+        help: 'Dashboard requests by route and status code',
+        labelNames: ['route', 'code'] as const,
+        registers: [deps.registry],
+      })
     : undefined;
   const listErrors = deps.registry
-    ? new Counter({ name: 'bulkhead_dashboard_list_errors_total', help: 'Dashboard reads of a cluster list that failed', labelNames: ['resource'] as const, registers: [deps.registry] })
+    ? new Counter({
+        name: 'bulkhead_dashboard_list_errors_total',
+        help: 'Dashboard reads of a cluster list that failed',
+        labelNames: ['resource'] as const,
+        registers: [deps.registry],
+      })
     : undefined;
 
   let lastErrors = '';
@@ -82,7 +94,11 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
       // Log on change only: a viewer polling every 2 s must not repeat the same line forever.
       const sig = errs.map((k) => `${k}: ${l[k].error}`).join('\n');
       if (sig !== lastErrors) {
-        if (sig) logger.warn({ errors: errs.map((k) => ({ list: k, error: l[k].error })) }, 'dashboard: cannot read some cluster lists');
+        if (sig)
+          logger.warn(
+            { errors: errs.map((k) => ({ list: k, error: l[k].error })) },
+            'dashboard: cannot read some cluster lists',
+          );
         else if (lastErrors) logger.info('dashboard: cluster lists readable again');
         lastErrors = sig;
       }
@@ -98,41 +114,55 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = new Router({ prefix: DASHBOARD_PREFIX });
 
   // `route` is a fixed name per route, never the request path: metric labels stay bounded.
-  const guard = (route: string) => async (ctx: Context, next: Next): Promise<void> => {
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('Cache-Control', 'no-store');
-    try {
-      const auth = decideAuth(
-        { path: ctx.path, querystring: ctx.querystring, authorization: ctx.get('authorization') || undefined, cookie: ctx.get('cookie') || undefined, secure: ctx.secure },
-        token,
-      );
-      if (!auth.ok) {
-        // The reason only: never the presented value.
-        logger.debug({ path: ctx.path, reason: auth.reason }, 'dashboard: unauthorized');
-        ctx.status = 401;
-        ctx.set('WWW-Authenticate', 'Bearer realm="bulkhead-dashboard"');
-        if (route.startsWith('api/')) ctx.body = { status: 401, reason: 'Unauthorized', message: 'open the dashboard with its token (?token=…) or send Authorization: Bearer' };
-        else {
-          ctx.type = 'text/plain';
-          ctx.body = 'Unauthorized: open the dashboard link that carries ?token=… (printed by the engine), or send Authorization: Bearer.\n';
+  const guard =
+    (route: string) =>
+    async (ctx: Context, next: Next): Promise<void> => {
+      ctx.set('Content-Security-Policy', CSP);
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.set('X-Frame-Options', 'DENY');
+      ctx.set('Referrer-Policy', 'no-referrer');
+      ctx.set('Cache-Control', 'no-store');
+      try {
+        const auth = decideAuth(
+          {
+            path: ctx.path,
+            querystring: ctx.querystring,
+            authorization: ctx.get('authorization') || undefined,
+            cookie: ctx.get('cookie') || undefined,
+            secure: ctx.secure,
+          },
+          token,
+        );
+        if (!auth.ok) {
+          // The reason only: never the presented value.
+          logger.debug({ path: ctx.path, reason: auth.reason }, 'dashboard: unauthorized');
+          ctx.status = 401;
+          ctx.set('WWW-Authenticate', 'Bearer realm="bulkhead-dashboard"');
+          if (route.startsWith('api/'))
+            ctx.body = {
+              status: 401,
+              reason: 'Unauthorized',
+              message: 'open the dashboard with its token (?token=…) or send Authorization: Bearer',
+            };
+          else {
+            ctx.type = 'text/plain';
+            ctx.body =
+              'Unauthorized: open the dashboard link that carries ?token=… (printed by the engine), or send Authorization: Bearer.\n';
+          }
+          return;
         }
-        return;
+        if (auth.via === 'query') {
+          ctx.set('Set-Cookie', auth.setCookie);
+          ctx.status = 303;
+          ctx.set('Location', auth.location);
+          ctx.body = '';
+          return;
+        }
+        await next();
+      } finally {
+        requests?.inc({ route, code: String(ctx.status) });
       }
-      if (auth.via === 'query') {
-        ctx.set('Set-Cookie', auth.setCookie);
-        ctx.status = 303;
-        ctx.set('Location', auth.location);
-        ctx.body = '';
-        return;
-      }
-      await next();
-    } finally {
-      requests?.inc({ route, code: String(ctx.status) });
-    }
-  };
+    };
 
   const asset = (type: string, body: string) => (ctx: Context) => {
     ctx.type = type;
@@ -161,7 +191,12 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
       now: now(),
       ...l,
       pods,
-      query: { ...(namespace ? { namespace } : {}), ...(filter ? { q: filter } : {}), page: int(one(q.page), 1, 100_000), pageSize: int(one(q.pageSize), 20, MAX_PAGE_SIZE) },
+      query: {
+        ...(namespace ? { namespace } : {}),
+        ...(filter ? { q: filter } : {}),
+        page: int(one(q.page), 1, 100_000),
+        pageSize: int(one(q.pageSize), 20, MAX_PAGE_SIZE),
+      },
       recentMs,
       staleAfterMs,
     });

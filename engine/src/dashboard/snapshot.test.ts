@@ -1,27 +1,58 @@
 import { strict as assert } from 'node:assert';
 import type { HealthPolicy, PolicySource, Quarantine } from '../core/api/index.js';
 import { HealthStore, type PodHealth } from '../observe/index.js';
-import { buildSnapshot, formatMatch, formatRef, podRow, sourceState, sourceView, text, type Listed, type SnapshotInput } from './snapshot.js';
+import {
+  buildSnapshot,
+  formatMatch,
+  formatRef,
+  podRow,
+  sourceState,
+  sourceView,
+  text,
+  type Listed,
+  type SnapshotInput,
+} from './snapshot.js';
 import type { ConditionView } from './view-model.js';
 
 const NOW = Date.parse('2026-11-26T03:00:00Z');
 const iso = (msAgo: number): string => new Date(NOW - msAgo).toISOString();
 const ok = <T>(items: T[]): Listed<T> => ({ items, truncated: false });
-const cond = (type: string, status: string, reason = 'R', message = ''): ConditionView => ({ type, status, reason, message });
+const cond = (type: string, status: string, reason = 'R', message = ''): ConditionView => ({
+  type,
+  status,
+  reason,
+  message,
+});
 
-const health = (name: string, samples: [ok: boolean, latencyMs: number][], over: Partial<PodHealth> = {}): PodHealth => ({
+const health = (
+  name: string,
+  samples: [ok: boolean, latencyMs: number][],
+  over: Partial<PodHealth> = {},
+): PodHealth => ({
   namespace: 'shop',
   pod: name,
   uid: `uid-${name}`,
   droppedBySidecar: 0,
   gaps: 0,
   lastReportAt: iso(1000),
-  samples: samples.map(([good, latencyMs], i) => ({ seq: i + 1, time: iso((samples.length - i) * 1000), probe: { type: 'http', ok: good, latencyMs } })),
+  samples: samples.map(([good, latencyMs], i) => ({
+    seq: i + 1,
+    time: iso((samples.length - i) * 1000),
+    probe: { type: 'http', ok: good, latencyMs },
+  })),
   events: [],
   ...over,
 });
 
-const quarantine = (name: string, over: { uid?: string; phase?: 'Pending' | 'Isolated' | 'Released'; time?: string; audit?: NonNullable<Quarantine['status']>['audit'] } = {}): Quarantine => ({
+const quarantine = (
+  name: string,
+  over: {
+    uid?: string;
+    phase?: 'Pending' | 'Isolated' | 'Released';
+    time?: string;
+    audit?: NonNullable<Quarantine['status']>['audit'];
+  } = {},
+): Quarantine => ({
   apiVersion: 'bulkhead.dev/v1alpha1',
   kind: 'Quarantine',
   metadata: { name, namespace: 'shop' },
@@ -68,7 +99,17 @@ describe('dashboard snapshot (pure view model)', () => {
     assert.equal(formatRef({ tag: 'v1', commit: 'abc' }), 'commit abc');
     assert.equal(formatMatch(undefined), 'all pods');
     assert.equal(
-      formatMatch({ namespaces: ['a', 'b'], namespaceSelector: { matchLabels: { env: 'prod' } }, selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['x', 'y'] }, { key: 'canary', operator: 'DoesNotExist' }] } }),
+      formatMatch({
+        namespaces: ['a', 'b'],
+        namespaceSelector: { matchLabels: { env: 'prod' } },
+        selector: {
+          matchLabels: { app: 'web' },
+          matchExpressions: [
+            { key: 'tier', operator: 'In', values: ['x', 'y'] },
+            { key: 'canary', operator: 'DoesNotExist' },
+          ],
+        },
+      }),
       'namespaces a,b; namespaces with env=prod; pods with app=web, tier in (x,y), !canary',
     );
   });
@@ -82,16 +123,32 @@ describe('dashboard snapshot (pure view model)', () => {
       status: {
         lastAppliedRevision: 'main@aaa',
         lastAttemptedRevision: 'main@bbb',
-        validationErrors: [{ file: 'policies/a.yaml', line: 3, column: 5, code: 'BH_INVALID_VALUE', message: 'must be one of …' }],
-        conditions: [{ type: 'Ready', status: 'True', reason: 'Applied', message: 'm', lastTransitionTime: iso(0) }, { type: 'Stalled', status: 'True', reason: 'ValidationFailed', message: '1 error', lastTransitionTime: iso(0) }],
+        validationErrors: [
+          { file: 'policies/a.yaml', line: 3, column: 5, code: 'BH_INVALID_VALUE', message: 'must be one of …' },
+        ],
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'Applied', message: 'm', lastTransitionTime: iso(0) },
+          {
+            type: 'Stalled',
+            status: 'True',
+            reason: 'ValidationFailed',
+            message: '1 error',
+            lastTransitionTime: iso(0),
+          },
+        ],
       },
     };
     const v = sourceView(s);
     assert.equal(v.state, 'Stalled');
     assert.equal(v.rejected, true);
-    assert.deepEqual(v.errors, [{ file: 'policies/a.yaml', line: 3, column: 5, code: 'BH_INVALID_VALUE', message: 'must be one of …' }]);
+    assert.deepEqual(v.errors, [
+      { file: 'policies/a.yaml', line: 3, column: 5, code: 'BH_INVALID_VALUE', message: 'must be one of …' },
+    ]);
     // Applied and attempted the same: nothing rejected.
-    assert.equal(sourceView({ ...s, status: { lastAppliedRevision: 'x', lastAttemptedRevision: 'x' } }).rejected, false);
+    assert.equal(
+      sourceView({ ...s, status: { lastAppliedRevision: 'x', lastAttemptedRevision: 'x' } }).rejected,
+      false,
+    );
   });
 
   it('policies: action, mode default, last action and budget', () => {
@@ -99,8 +156,18 @@ describe('dashboard snapshot (pure view model)', () => {
       apiVersion: 'bulkhead.dev/v1alpha1',
       kind: 'HealthPolicy',
       metadata: { name: 'web' },
-      spec: { match: {}, probe: { http: { path: '/', port: 80 } }, detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }] }, action: { type: 'Quarantine' } },
-      status: { matchedPods: 4, lastAction: { type: 'Quarantine', mode: 'DryRun', namespace: 'shop', pod: 'a', time: iso(0) }, budget: { exhausted: true, quarantined: 1 }, conditions: [{ type: 'Ready', status: 'False', reason: 'Invalid', message: '', lastTransitionTime: iso(0) }] },
+      spec: {
+        match: {},
+        probe: { http: { path: '/', port: 80 } },
+        detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }] },
+        action: { type: 'Quarantine' },
+      },
+      status: {
+        matchedPods: 4,
+        lastAction: { type: 'Quarantine', mode: 'DryRun', namespace: 'shop', pod: 'a', time: iso(0) },
+        budget: { exhausted: true, quarantined: 1 },
+        conditions: [{ type: 'Ready', status: 'False', reason: 'Invalid', message: '', lastTransitionTime: iso(0) }],
+      },
     };
     const s = buildSnapshot(input({ policies: ok([p]) }));
     const v = s.policies.items[0]!;
@@ -114,8 +181,22 @@ describe('dashboard snapshot (pure view model)', () => {
 
   describe('pod state', () => {
     const cases: [string, PodHealth, string][] = [
-      ['last probe ok', health('a', [[false, 5], [true, 3]]), 'Healthy'],
-      ['last probe failed', health('a', [[true, 3], [false, 2000]]), 'Failing'],
+      [
+        'last probe ok',
+        health('a', [
+          [false, 5],
+          [true, 3],
+        ]),
+        'Healthy',
+      ],
+      [
+        'last probe failed',
+        health('a', [
+          [true, 3],
+          [false, 2000],
+        ]),
+        'Failing',
+      ],
       ['reported long ago', health('a', [[true, 3]], { lastReportAt: iso(120_000) }), 'Stale'],
       ['reporting, but no recent probe', health('a', []), 'NoData'],
       ['never reported', health('a', [], { lastReportAt: undefined } as Partial<PodHealth>), 'NoData'],
@@ -124,7 +205,13 @@ describe('dashboard snapshot (pure view model)', () => {
   });
 
   it('pod list: quarantined first, then failing, then by name; filtered and paged', () => {
-    const pods = [health('c', [[true, 1]]), health('b', [[false, 1]]), health('a', [[true, 1]]), health('q', [[true, 1]]), { ...health('other', [[true, 1]]), namespace: 'ops' }];
+    const pods = [
+      health('c', [[true, 1]]),
+      health('b', [[false, 1]]),
+      health('a', [[true, 1]]),
+      health('q', [[true, 1]]),
+      { ...health('other', [[true, 1]]), namespace: 'ops' },
+    ];
     const s = buildSnapshot(input({ pods, quarantines: ok([quarantine('q')]), query: { page: 1, pageSize: 3 } }));
     assert.deepEqual(
       s.pods.items.map((r) => r.pod),
@@ -133,11 +220,20 @@ describe('dashboard snapshot (pure view model)', () => {
     assert.equal(s.pods.items[0]!.quarantined, true);
     assert.deepEqual([s.pods.total, s.pods.pages, s.pods.page], [5, 2, 1]);
     const p2 = buildSnapshot(input({ pods, quarantines: ok([quarantine('q')]), query: { page: 2, pageSize: 3 } }));
-    assert.deepEqual(p2.pods.items.map((r) => r.pod), ['a', 'c']);
+    assert.deepEqual(
+      p2.pods.items.map((r) => r.pod),
+      ['a', 'c'],
+    );
     // Past the last page: the last page.
     assert.equal(buildSnapshot(input({ pods, query: { page: 99, pageSize: 3 } })).pods.page, 2);
-    assert.deepEqual(buildSnapshot(input({ pods, query: { page: 1, pageSize: 20, namespace: 'ops' } })).pods.items.map((r) => r.pod), ['other']);
-    assert.deepEqual(buildSnapshot(input({ pods, query: { page: 1, pageSize: 20, q: 'SHOP/B' } })).pods.items.map((r) => r.pod), ['b']);
+    assert.deepEqual(
+      buildSnapshot(input({ pods, query: { page: 1, pageSize: 20, namespace: 'ops' } })).pods.items.map((r) => r.pod),
+      ['other'],
+    );
+    assert.deepEqual(
+      buildSnapshot(input({ pods, query: { page: 1, pageSize: 20, q: 'SHOP/B' } })).pods.items.map((r) => r.pod),
+      ['b'],
+    );
     // A page is never larger than 100, whatever is asked.
     assert.equal(buildSnapshot(input({ pods, query: { page: 1, pageSize: 10_000 } })).pods.pageSize, 100);
   });
@@ -145,7 +241,12 @@ describe('dashboard snapshot (pure view model)', () => {
   it('10,000 pods: one bounded page, whatever the store holds', () => {
     const store = new HealthStore({ samplesPerPod: 4, now: () => NOW });
     for (let i = 0; i < 10_000; i++) {
-      store.addReport({ pod: { namespace: `ns-${i % 50}`, name: `pod-${i}`, uid: `u-${i}` }, sidecar: { version: '1', instance: 'i' }, dropped: 0, samples: [{ seq: 1, time: iso(1000), probe: { type: 'http', ok: i % 100 !== 0, latencyMs: 5 } }] });
+      store.addReport({
+        pod: { namespace: `ns-${i % 50}`, name: `pod-${i}`, uid: `u-${i}` },
+        sidecar: { version: '1', instance: 'i' },
+        dropped: 0,
+        samples: [{ seq: 1, time: iso(1000), probe: { type: 'http', ok: i % 100 !== 0, latencyMs: 5 } }],
+      });
     }
     const s = buildSnapshot(input({ pods: store.query({ sinceMs: NOW - 15_000 }), query: { page: 3, pageSize: 20 } }));
     assert.deepEqual([s.pods.total, s.pods.pages, s.pods.items.length], [10_000, 500, 20]);
@@ -156,27 +257,60 @@ describe('dashboard snapshot (pure view model)', () => {
   });
 
   it('a released quarantine does not mark its pod', () => {
-    const s = buildSnapshot(input({ pods: [health('q', [[true, 1]])], quarantines: ok([quarantine('q', { phase: 'Released' })]) }));
+    const s = buildSnapshot(
+      input({ pods: [health('q', [[true, 1]])], quarantines: ok([quarantine('q', { phase: 'Released' })]) }),
+    );
     assert.equal(s.pods.items[0]!.quarantined, false);
   });
 
   it('quarantines: newest first, audit state and path, evidence and actions; summary counts', () => {
     const s = buildSnapshot(
       input({
-        quarantines: ok([quarantine('old', { time: iso(60_000) }), quarantine('new', { time: iso(1000), audit: { state: 'Committed', commit: 'f00d', path: 'records/c/shop/new.yaml' } })]),
+        quarantines: ok([
+          quarantine('old', { time: iso(60_000) }),
+          quarantine('new', {
+            time: iso(1000),
+            audit: { state: 'Committed', commit: 'f00d', path: 'records/c/shop/new.yaml' },
+          }),
+        ]),
         pods: [health('x', [[false, 9]])],
       }),
     );
-    assert.deepEqual(s.quarantines.items.map((q) => q.name), ['new', 'old']);
-    assert.deepEqual(s.quarantines.items[0]!.audit, { state: 'Committed', commit: 'f00d', path: 'records/c/shop/new.yaml' });
-    assert.deepEqual(s.quarantines.items[1]!.audit, { state: 'Pending', path: 'records/c/shop/old.yaml' }, 'record path from the spec until the audit names one');
+    assert.deepEqual(
+      s.quarantines.items.map((q) => q.name),
+      ['new', 'old'],
+    );
+    assert.deepEqual(s.quarantines.items[0]!.audit, {
+      state: 'Committed',
+      commit: 'f00d',
+      path: 'records/c/shop/new.yaml',
+    });
+    assert.deepEqual(
+      s.quarantines.items[1]!.audit,
+      { state: 'Pending', path: 'records/c/shop/old.yaml' },
+      'record path from the spec until the audit names one',
+    );
     assert.equal(s.quarantines.items[0]!.evidence[0]!.detail, 'GET /healthz 503');
     assert.equal(s.quarantines.items[0]!.actions[0]!.type, 'Detach');
-    assert.deepEqual(s.summary, { sources: 0, sourcesNotReady: 0, policies: 0, pods: 1, failingPods: 1, quarantines: 2, isolated: 2, auditPending: 1 });
+    assert.deepEqual(s.summary, {
+      sources: 0,
+      sourcesNotReady: 0,
+      policies: 0,
+      pods: 1,
+      failingPods: 1,
+      quarantines: 2,
+      isolated: 2,
+      auditPending: 1,
+    });
   });
 
   it('a list that could not be read is reported in its section; the rest still shows', () => {
-    const s = buildSnapshot(input({ sources: { items: [], truncated: false, error: 'forbidden' }, quarantines: { items: [quarantine('a')], truncated: true } }));
+    const s = buildSnapshot(
+      input({
+        sources: { items: [], truncated: false, error: 'forbidden' },
+        quarantines: { items: [quarantine('a')], truncated: true },
+      }),
+    );
     assert.equal(s.sources.error, 'forbidden');
     assert.equal(s.quarantines.truncated, true);
     assert.equal(s.quarantines.items.length, 1);

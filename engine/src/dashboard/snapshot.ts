@@ -1,6 +1,16 @@
 import type { HealthPolicy, LabelSelector, PolicySource, Quarantine } from '../core/api/index.js';
 import type { PodHealth } from '../observe/index.js';
-import type { ConditionView, DashboardSnapshot, PodRow, PodState, PolicyView, QuarantineView, Section, SourceState, SourceView } from './view-model.js';
+import type {
+  ConditionView,
+  DashboardSnapshot,
+  PodRow,
+  PodState,
+  PolicyView,
+  QuarantineView,
+  Section,
+  SourceState,
+  SourceView,
+} from './view-model.js';
 
 /**
  * The dashboard's view model, built from what the engine already has: the three lists read
@@ -46,7 +56,8 @@ export function text(v: unknown, max = MAX_TEXT): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-const optText = (v: unknown, max = MAX_TEXT): string | undefined => (v === undefined || v === null || v === '' ? undefined : text(v, max));
+const optText = (v: unknown, max = MAX_TEXT): string | undefined =>
+  v === undefined || v === null || v === '' ? undefined : text(v, max);
 const optNum = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const list = <T>(v: unknown, max: number): T[] => (Array.isArray(v) ? (v.slice(0, max) as T[]) : []);
 
@@ -88,7 +99,10 @@ export function sourceView(s: PolicySource): SourceView {
     state: sourceState(conditions),
     ...(applied ? { lastAppliedRevision: applied } : {}),
     ...(attempted ? { lastAttemptedRevision: attempted } : {}),
-    rejected: attempted !== undefined && attempted !== applied && (s.status?.validationErrors?.length ?? 0) + (isTrue(conditions, 'Stalled') ? 1 : 0) > 0,
+    rejected:
+      attempted !== undefined &&
+      attempted !== applied &&
+      (s.status?.validationErrors?.length ?? 0) + (isTrue(conditions, 'Stalled') ? 1 : 0) > 0,
     ...(optNum(s.status?.policies) !== undefined ? { policies: optNum(s.status?.policies)! } : {}),
     conditions,
     errors: list<Record<string, unknown>>(s.status?.validationErrors, 50).map((e) => ({
@@ -126,7 +140,9 @@ export function policyView(p: HealthPolicy): PolicyView {
   const conditions = conditionsOf(p.status?.conditions);
   const ready = conditions.find((c) => c.type === 'Ready');
   const la = p.status?.lastAction;
-  const lastAction = la?.type ? text(`${la.type}${la.mode === 'DryRun' ? ' (dry run)' : ''}${la.pod ? ` ${la.namespace ?? ''}/${la.pod}` : ''}`) : undefined;
+  const lastAction = la?.type
+    ? text(`${la.type}${la.mode === 'DryRun' ? ' (dry run)' : ''}${la.pod ? ` ${la.namespace ?? ''}/${la.pod}` : ''}`)
+    : undefined;
   return {
     name: text(p.metadata?.name, 253),
     match: formatMatch(p.spec?.match),
@@ -136,7 +152,9 @@ export function policyView(p: HealthPolicy): PolicyView {
     ...(optNum(p.status?.matchedPods) !== undefined ? { matchedPods: optNum(p.status?.matchedPods)! } : {}),
     ...(lastAction ? { lastAction } : {}),
     ...(la?.time ? { lastActionTime: text(la.time, 40) } : {}),
-    ...(optNum(p.status?.budget?.quarantined) !== undefined ? { quarantinedNow: optNum(p.status?.budget?.quarantined)! } : {}),
+    ...(optNum(p.status?.budget?.quarantined) !== undefined
+      ? { quarantinedNow: optNum(p.status?.budget?.quarantined)! }
+      : {}),
     budgetExhausted: p.status?.budget?.exhausted === true,
     ...(p.status?.sourceRevision ? { sourceRevision: text(p.status.sourceRevision, 128) } : {}),
     conditions,
@@ -168,7 +186,11 @@ export function quarantineView(q: Quarantine): QuarantineView {
       detail: text(e.detail),
       ...(optNum(e.value) !== undefined ? { value: optNum(e.value)! } : {}),
     })),
-    actions: list<Record<string, unknown>>(q.spec?.actions, 16).map((a) => ({ type: text(a.type, 32), time: text(a.time, 40), detail: text(a.detail) })),
+    actions: list<Record<string, unknown>>(q.spec?.actions, 16).map((a) => ({
+      type: text(a.type, 32),
+      time: text(a.time, 40),
+      detail: text(a.detail),
+    })),
   };
 }
 
@@ -218,12 +240,18 @@ export function buildSnapshot(input: SnapshotInput): DashboardSnapshot {
   const sources = section(input.sources, sourceView, byName);
   const policies = section(input.policies, policyView, byName);
   // Newest quarantine first.
-  const quarantines = section(input.quarantines, quarantineView, (a, b) => (a.time === b.time ? byName(a, b) : a.time < b.time ? 1 : -1));
+  const quarantines = section(input.quarantines, quarantineView, (a, b) =>
+    a.time === b.time ? byName(a, b) : a.time < b.time ? 1 : -1,
+  );
   const held = new Set(quarantines.items.filter((q) => q.phase !== 'Released').map((q) => q.podUid));
 
   const q = input.query.q?.toLowerCase();
   const rows = input.pods
-    .filter((h) => (input.query.namespace === undefined || h.namespace === input.query.namespace) && (!q || `${h.namespace}/${h.pod}`.toLowerCase().includes(q)))
+    .filter(
+      (h) =>
+        (input.query.namespace === undefined || h.namespace === input.query.namespace) &&
+        (!q || `${h.namespace}/${h.pod}`.toLowerCase().includes(q)),
+    )
     .map((h) => podRow(h, input.now, held, staleAfterMs))
     .sort(comparePods);
   const pageSize = Math.min(Math.max(1, Math.floor(input.query.pageSize)), MAX_PAGE_SIZE);
@@ -237,7 +265,10 @@ export function buildSnapshot(input: SnapshotInput): DashboardSnapshot {
       sourcesNotReady: sources.items.filter((s) => s.state !== 'Ready').length,
       policies: policies.items.length,
       pods: input.pods.length,
-      failingPods: input.pods.reduce((n, h) => n + (h.samples.length > 0 && !h.samples[h.samples.length - 1]!.probe.ok ? 1 : 0), 0),
+      failingPods: input.pods.reduce(
+        (n, h) => n + (h.samples.length > 0 && !h.samples[h.samples.length - 1]!.probe.ok ? 1 : 0),
+        0,
+      ),
       quarantines: quarantines.items.length,
       isolated: quarantines.items.filter((x) => x.phase === 'Isolated').length,
       auditPending: quarantines.items.filter((x) => x.audit.state !== 'Committed').length,
@@ -245,6 +276,13 @@ export function buildSnapshot(input: SnapshotInput): DashboardSnapshot {
     sources,
     policies,
     quarantines,
-    pods: { total: rows.length, page, pageSize, pages, recentMs: input.recentMs ?? 15_000, items: rows.slice((page - 1) * pageSize, page * pageSize) },
+    pods: {
+      total: rows.length,
+      page,
+      pageSize,
+      pages,
+      recentMs: input.recentMs ?? 15_000,
+      items: rows.slice((page - 1) * pageSize, page * pageSize),
+    },
   };
 }

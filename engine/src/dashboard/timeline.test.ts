@@ -33,11 +33,25 @@ describe('dashboard timeline (pure)', () => {
       gaps: 1,
       samples: [
         { seq: 1, time: new Date(NOW - 700_000).toISOString(), probe: { type: 'http', ok: true, latencyMs: 3 } },
-        { seq: 2, time: new Date(NOW - 60_000).toISOString(), probe: { type: 'http', ok: true, latencyMs: 12, status: 200 } },
-        { seq: 3, time: new Date(NOW - 30_000).toISOString(), probe: { type: 'http', ok: false, latencyMs: 2100, error: 'Timeout' } },
+        {
+          seq: 2,
+          time: new Date(NOW - 60_000).toISOString(),
+          probe: { type: 'http', ok: true, latencyMs: 12, status: 200 },
+        },
+        {
+          seq: 3,
+          time: new Date(NOW - 30_000).toISOString(),
+          probe: { type: 'http', ok: false, latencyMs: 2100, error: 'Timeout' },
+        },
       ],
       events: [
-        { time: new Date(NOW - 20_000).toISOString(), type: 'Restarted', container: 'app', restartCount: 2, exitCode: 137 },
+        {
+          time: new Date(NOW - 20_000).toISOString(),
+          type: 'Restarted',
+          container: 'app',
+          restartCount: 2,
+          exitCode: 137,
+        },
         { time: new Date(NOW - 900_000).toISOString(), type: 'Ready' },
       ],
     };

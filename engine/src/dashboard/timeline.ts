@@ -47,7 +47,17 @@ export function buildTimeline(h: PodHealth, now: number, windowMs: number): Time
       .map((e) => ({
         t: Date.parse(e.time) - from,
         type: text(e.type, 32),
-        detail: text([e.container, e.reason, e.exitCode !== undefined ? `exit ${e.exitCode}` : undefined, e.restartCount !== undefined ? `restarts ${e.restartCount}` : undefined].filter((x) => x !== undefined).join(' · '), 256),
+        detail: text(
+          [
+            e.container,
+            e.reason,
+            e.exitCode !== undefined ? `exit ${e.exitCode}` : undefined,
+            e.restartCount !== undefined ? `restarts ${e.restartCount}` : undefined,
+          ]
+            .filter((x) => x !== undefined)
+            .join(' · '),
+          256,
+        ),
       }))
       .filter((e) => Number.isFinite(e.t) && e.t >= 0),
     droppedBySidecar: h.droppedBySidecar,

@@ -19,8 +19,15 @@ describe('dashboard token file', () => {
 
   it('refuses a short token and an unreadable file without echoing any content', async () => {
     await writeFile(join(dir, 'short'), ' secret-ish \n');
-    await assert.rejects(readDashboardToken(join(dir, 'short')), (e: unknown) => e instanceof BulkheadError && e.code === 'BH_DASHBOARD_WEAK_TOKEN' && !e.message.includes('secret-ish'));
-    await assert.rejects(readDashboardToken(join(dir, 'missing')), (e: unknown) => e instanceof BulkheadError && e.code === 'BH_DASHBOARD_TOKEN_FILE' && /ENOENT/.test(e.message));
+    await assert.rejects(
+      readDashboardToken(join(dir, 'short')),
+      (e: unknown) =>
+        e instanceof BulkheadError && e.code === 'BH_DASHBOARD_WEAK_TOKEN' && !e.message.includes('secret-ish'),
+    );
+    await assert.rejects(
+      readDashboardToken(join(dir, 'missing')),
+      (e: unknown) => e instanceof BulkheadError && e.code === 'BH_DASHBOARD_TOKEN_FILE' && /ENOENT/.test(e.message),
+    );
     assert.throws(() => normalizeToken('   '), /at least 16/);
   });
 });

@@ -8,7 +8,12 @@ export const MIN_TOKEN_LENGTH = 16;
 export function normalizeToken(raw: string): string {
   const token = raw.trim();
   if (token.length < MIN_TOKEN_LENGTH) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_DASHBOARD_WEAK_TOKEN', reason: 'WeakToken', message: `the dashboard token must be at least ${MIN_TOKEN_LENGTH} characters` });
+    throw new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_DASHBOARD_WEAK_TOKEN',
+      reason: 'WeakToken',
+      message: `the dashboard token must be at least ${MIN_TOKEN_LENGTH} characters`,
+    });
   }
   return token;
 }
@@ -22,7 +27,13 @@ export async function readDashboardToken(path: string): Promise<string> {
   try {
     raw = await readFile(path, 'utf8');
   } catch (err) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_DASHBOARD_TOKEN_FILE', reason: 'TokenFileUnreadable', message: `cannot read the dashboard token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, cause: err });
+    throw new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_DASHBOARD_TOKEN_FILE',
+      reason: 'TokenFileUnreadable',
+      message: `cannot read the dashboard token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      cause: err,
+    });
   }
   return normalizeToken(raw);
 }

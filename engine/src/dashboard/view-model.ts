@@ -107,7 +107,16 @@ export interface PodPage {
 
 export interface DashboardSnapshot {
   generatedAt: string;
-  summary: { sources: number; sourcesNotReady: number; policies: number; pods: number; failingPods: number; quarantines: number; isolated: number; auditPending: number };
+  summary: {
+    sources: number;
+    sourcesNotReady: number;
+    policies: number;
+    pods: number;
+    failingPods: number;
+    quarantines: number;
+    isolated: number;
+    auditPending: number;
+  };
   sources: Section<SourceView>;
   policies: Section<PolicyView>;
   quarantines: Section<QuarantineView>;

@@ -37,7 +37,9 @@ async function complete(dir: string): Promise<boolean> {
  * ready folder; otherwise `local-cluster/build.sh` builds what is missing into the cache
  * (a no-op on a warm machine) and prints the folder.
  */
-export async function ensureBinaries(opts: { explicitDir?: string; onProgress?: (line: string) => void } = {}): Promise<BinaryDir> {
+export async function ensureBinaries(
+  opts: { explicitDir?: string; onProgress?: (line: string) => void } = {},
+): Promise<BinaryDir> {
   if (opts.explicitDir) {
     if (await complete(opts.explicitDir)) return binaryDir(opts.explicitDir);
     throw new BulkheadError({

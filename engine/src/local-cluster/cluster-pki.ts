@@ -15,7 +15,13 @@ export async function createClusterPki(): Promise<ClusterPki> {
   const [apiserver, admin] = await Promise.all([
     issueCertificate(ca, {
       commonName: 'kube-apiserver',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      dnsNames: [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
       ipAddresses: ['127.0.0.1', '10.96.0.1'],
       usage: 'server',
       validForDays: 7,

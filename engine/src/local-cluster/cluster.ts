@@ -99,7 +99,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     if (!opts.detached) {
       // Written before any component starts, so the reaper never misses one.
       await writeState('', '');
-      spawn(process.execPath, [reaperScript, String(process.pid), stateFile], { detached: true, stdio: 'ignore' }).unref();
+      spawn(process.execPath, [reaperScript, String(process.pid), stateFile], {
+        detached: true,
+        stdio: 'ignore',
+      }).unref();
     }
     const logs = join(runDir, 'logs');
     await mkdir(logs);
@@ -126,7 +129,12 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const kubeconfigPath = join(runDir, 'admin.kubeconfig');
     await writeFile(
       kubeconfigPath,
-      renderKubeconfig({ server, caCert: pki.ca.cert, userName: 'admin', user: { clientCert: pki.admin.cert, clientKey: pki.admin.key } }),
+      renderKubeconfig({
+        server,
+        caCert: pki.ca.cert,
+        userName: 'admin',
+        user: { clientCert: pki.admin.cert, clientKey: pki.admin.key },
+      }),
       { mode: 0o600 },
     );
 
@@ -181,19 +189,29 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const kubeConfig = (): KubeConfig => {
       const kc = new KubeConfig();
       kc.loadFromString(
-        renderKubeconfig({ server, caCert: pki.ca.cert, userName: 'admin', user: { clientCert: pki.admin.cert, clientKey: pki.admin.key } }),
+        renderKubeconfig({
+          server,
+          caCert: pki.ca.cert,
+          userName: 'admin',
+          user: { clientCert: pki.admin.cert, clientKey: pki.admin.key },
+        }),
       );
       return kc;
     };
     const core = kubeConfig().makeApiClient(CoreV1Api);
-    await waitFor('namespace default', apiserver, async () => {
-      try {
-        await core.readNamespace({ name: 'default' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000);
+    await waitFor(
+      'namespace default',
+      apiserver,
+      async () => {
+        try {
+          await core.readNamespace({ name: 'default' });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
 
     if (opts.workloads) {
       progress('starting kube-controller-manager, kube-scheduler and kwok');
@@ -207,7 +225,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         // Fake nodes have no cloud and no real network: no node IPAM, no cloud routes.
         '--controllers=*,-nodeipam,-cloud-node-lifecycle,-route,-service-lb-controller',
       ]);
-      const scheduler = await start('kube-scheduler', [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0']);
+      const scheduler = await start('kube-scheduler', [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+      ]);
       const kwok = await start('kwok', [
         `--kubeconfig=${kubeconfigPath}`,
         `--config=${bins.kwokStages}`,
@@ -251,7 +273,12 @@ async function exitedEarly(p: ManagedProcess): Promise<BulkheadError> {
   });
 }
 
-async function waitFor(what: string, proc: ManagedProcess, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  proc: ManagedProcess,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!proc.isRunning()) throw await exitedEarly(proc);
@@ -271,7 +298,11 @@ async function waitFor(what: string, proc: ManagedProcess, check: () => Promise<
 /** GET that succeeds on a 200; with `tls`, authenticates with the admin client cert. */
 function httpOk(url: string, tls?: { ca: KeyPair; admin: KeyPair }): Promise<boolean> {
   return new Promise((ok) => {
-    const opts = { method: 'GET', timeout: 2000, ...(tls ? { ca: tls.ca.cert, cert: tls.admin.cert, key: tls.admin.key } : {}) };
+    const opts = {
+      method: 'GET',
+      timeout: 2000,
+      ...(tls ? { ca: tls.ca.cert, cert: tls.admin.cert, key: tls.admin.key } : {}),
+    };
     const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, opts, (res) => {
       res.resume();
       ok(res.statusCode === 200);

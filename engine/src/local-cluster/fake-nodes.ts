@@ -16,7 +16,12 @@ export async function createFakeNodes(core: CoreV1Api, count: number, prefix = '
       metadata: {
         name,
         annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-        labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': name, type: 'kwok' },
+        labels: {
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'kubernetes.io/hostname': name,
+          type: 'kwok',
+        },
       },
       spec: {},
     };

@@ -3,9 +3,15 @@ import { CoreV1Api, KubeConfig, type AuthenticationV1TokenRequest } from '@kuber
 import { renderKubeconfig } from './kubeconfig.js';
 
 /** Creates a namespace with a random suffix, so test files never share state. */
-export async function createTestNamespace(kc: KubeConfig, prefix: string, labels: Record<string, string> = {}): Promise<string> {
+export async function createTestNamespace(
+  kc: KubeConfig,
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels: { 'bulkhead.dev/test': 'true', ...labels } } } });
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name, labels: { 'bulkhead.dev/test': 'true', ...labels } } } });
   return name;
 }
 
@@ -17,18 +23,27 @@ export interface TokenOptions {
 }
 
 /** Mints a ServiceAccount token through the TokenRequest API (creating the SA if needed). */
-export async function mintServiceAccountToken(kc: KubeConfig, namespace: string, serviceAccount: string, opts: TokenOptions = {}): Promise<string> {
+export async function mintServiceAccountToken(
+  kc: KubeConfig,
+  namespace: string,
+  serviceAccount: string,
+  opts: TokenOptions = {},
+): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } }).catch((e: { code?: number }) => {
-    if (e.code !== 409) throw e;
-  });
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } })
+    .catch((e: { code?: number }) => {
+      if (e.code !== 409) throw e;
+    });
   const body: AuthenticationV1TokenRequest = {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
     spec: {
       audiences: opts.audiences ?? [],
       expirationSeconds: opts.expirationSeconds ?? 3600,
-      ...(opts.boundPod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: opts.boundPod.name, uid: opts.boundPod.uid } } : {}),
+      ...(opts.boundPod
+        ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: opts.boundPod.name, uid: opts.boundPod.uid } }
+        : {}),
     },
   };
   const res = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body });

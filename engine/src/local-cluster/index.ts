@@ -1,6 +1,11 @@
 export { startLocalCluster, type LocalCluster, type LocalClusterOptions, type ClusterState } from './cluster.js';
 export { ensureBinaries, COMPONENTS, type Component } from './binaries.js';
-export { createTestNamespace, mintServiceAccountToken, serviceAccountKubeConfig, type TokenOptions } from './identities.js';
+export {
+  createTestNamespace,
+  mintServiceAccountToken,
+  serviceAccountKubeConfig,
+  type TokenOptions,
+} from './identities.js';
 export { createFakeNodes, KWOK_NODE_ANNOTATION } from './fake-nodes.js';
 export { renderKubeconfig } from './kubeconfig.js';
 export { freePorts } from './ports.js';

@@ -16,7 +16,13 @@ export interface ManagedProcess {
   logTail(lines?: number): Promise<string>;
 }
 
-export async function startProcess(name: string, binary: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<ManagedProcess> {
+export async function startProcess(
+  name: string,
+  binary: string,
+  args: string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<ManagedProcess> {
   const log = await open(logFile, 'a');
   let child: ChildProcess;
   try {

@@ -87,10 +87,13 @@ export class PodRunner {
     const port = this.appPort(pod);
     if (!port) throw new Error(`no local app runs for pod ${pod}`);
     await new Promise<void>((ok, fail) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: failing ? '/__demo/fail' : '/__demo/recover' }, (res) => {
-        res.resume();
-        res.on('end', () => ok());
-      });
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', path: failing ? '/__demo/fail' : '/__demo/recover' },
+        (res) => {
+          res.resume();
+          res.on('end', () => ok());
+        },
+      );
       req.on('error', fail);
       req.end();
     });
@@ -113,7 +116,8 @@ export class PodRunner {
   private async reconcile(): Promise<void> {
     let pods: V1Pod[];
     try {
-      pods = (await this.opts.kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: this.opts.namespace })).items;
+      pods = (await this.opts.kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: this.opts.namespace }))
+        .items;
     } catch {
       return; // the next tick tries again
     }
@@ -135,14 +139,24 @@ export class PodRunner {
     const uid = pod.metadata!.uid!;
     const dir = join(this.opts.workDir, name);
     await mkdir(dir, { recursive: true });
-    const token = await mintServiceAccountToken(this.opts.kubeConfig, this.opts.namespace, pod.spec?.serviceAccountName ?? 'default', {
-      audiences: ['bulkhead'],
-      expirationSeconds: 3600,
-      boundPod: { name, uid },
-    });
+    const token = await mintServiceAccountToken(
+      this.opts.kubeConfig,
+      this.opts.namespace,
+      pod.spec?.serviceAccountName ?? 'default',
+      {
+        audiences: ['bulkhead'],
+        expirationSeconds: 3600,
+        boundPod: { name, uid },
+      },
+    );
     await writeFile(join(dir, 'token'), token, { mode: 0o600 });
     const [appPort, healthPort] = (await freePorts(2)) as [number, number];
-    const app = await startProcess(`app-${name}`, process.execPath, [demoApp, String(appPort), name], join(dir, 'app.log'));
+    const app = await startProcess(
+      `app-${name}`,
+      process.execPath,
+      [demoApp, String(appPort), name],
+      join(dir, 'app.log'),
+    );
     // Like a kubelet's startup probe: the sidecar (and whoever drives the app) starts only
     // once the app accepts connections, however slow the machine is.
     if (!(await listening(appPort, 15_000))) {
@@ -164,7 +178,13 @@ export class PodRunner {
       BULKHEAD_HEALTH_PORT: String(healthPort),
       ...this.opts.sidecarEnv,
     });
-    const sidecar = await startProcess(`sidecar-${name}`, process.execPath, [this.bundle!], join(dir, 'sidecar.log'), env);
+    const sidecar = await startProcess(
+      `sidecar-${name}`,
+      process.execPath,
+      [this.bundle!],
+      join(dir, 'sidecar.log'),
+      env,
+    );
     this.running.set(name, { uid, app, sidecar, appPort });
     this.opts.onEvent?.({ type: 'started', pod: name, appPort });
   }

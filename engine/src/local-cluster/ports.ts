@@ -7,12 +7,14 @@ import { createServer, type Server } from 'node:net';
  */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<Server>((ok, fail) => {
-        const s = createServer();
-        s.once('error', fail);
-        s.listen(0, '127.0.0.1', () => ok(s));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((ok, fail) => {
+          const s = createServer();
+          s.once('error', fail);
+          s.listen(0, '127.0.0.1', () => ok(s));
+        }),
     ),
   );
   const ports = servers.map((s) => {

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { TokenAuthenticator, type TokenReviewStatus } from './authenticator.js';
 
-const jwt = (claims: Record<string, unknown>): string => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+const jwt = (claims: Record<string, unknown>): string =>
+  `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const podStatus = (ns = 'shop', pod = 'web-1', uid = 'u-1'): TokenReviewStatus => ({
   authenticated: true,
   audiences: ['bulkhead'],
@@ -41,7 +42,11 @@ describe('observe TokenAuthenticator', () => {
     assert.deepEqual(first, {
       ok: true,
       cached: false,
-      identity: { username: 'system:serviceaccount:shop:default', groups: ['system:serviceaccounts'], pod: { namespace: 'shop', name: 'web-1', uid: 'u-1' } },
+      identity: {
+        username: 'system:serviceaccount:shop:default',
+        groups: ['system:serviceaccounts'],
+        pod: { namespace: 'shop', name: 'web-1', uid: 'u-1' },
+      },
     });
     const second = await a.authenticate(`Bearer ${t}`);
     assert.equal(second.ok && second.cached, true);
@@ -85,7 +90,11 @@ describe('observe TokenAuthenticator', () => {
     const a = make();
     let release: () => void = () => {};
     answer = () => new Promise((ok) => (release = () => ok(podStatus())));
-    const p = Promise.all([a.authenticate('Bearer same'), a.authenticate('Bearer same'), a.authenticate('Bearer same')]);
+    const p = Promise.all([
+      a.authenticate('Bearer same'),
+      a.authenticate('Bearer same'),
+      a.authenticate('Bearer same'),
+    ]);
     await new Promise((ok) => setImmediate(ok));
     release();
     const results = await p;
@@ -99,7 +108,11 @@ describe('observe TokenAuthenticator', () => {
 
   it('gives no pod identity to a token that is not pod-bound', async () => {
     const a = make();
-    answer = () => ({ authenticated: true, audiences: ['bulkhead'], user: { username: 'system:serviceaccount:shop:reader' } });
+    answer = () => ({
+      authenticated: true,
+      audiences: ['bulkhead'],
+      user: { username: 'system:serviceaccount:shop:reader' },
+    });
     const r = await a.authenticate('Bearer plain');
     assert.ok(r.ok);
     assert.equal(r.identity.pod, undefined);

@@ -15,7 +15,12 @@ describe('observe Forwarder', () => {
   before(async () => {
     const authority = await createCertificateAuthority('fw-test', 1);
     ca = authority.cert;
-    const cert = await issueCertificate(authority, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', validForDays: 1 });
+    const cert = await issueCertificate(authority, {
+      commonName: '127.0.0.1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validForDays: 1,
+    });
     server = createServer(cert, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -43,7 +48,11 @@ describe('observe Forwarder', () => {
     const f = new Forwarder({ logger: silentLogger(), ca, queueCapacity: 5, backoff: { baseMs: 10, capMs: 20 } });
     const target = { url, batch: { maxReports: 100, maxWaitMs: 30 } };
     for (let i = 1; i <= 8; i++) f.enqueue(target, { n: i });
-    await eventually(() => assert.ok(batches.flatMap((b) => b.reports).length >= 5), { what: 'five reports forwarded', timeoutMs: 5000, intervalMs: 20 });
+    await eventually(() => assert.ok(batches.flatMap((b) => b.reports).length >= 5), {
+      what: 'five reports forwarded',
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     const got = batches.flatMap((b) => b.reports as { n: number }[]).map((r) => r.n);
     assert.deepEqual(got, [4, 5, 6, 7, 8], 'the oldest three were dropped, the rest arrive in order');
     assert.equal(batches.at(-1)!.dropped, 3);

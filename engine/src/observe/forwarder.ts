@@ -121,7 +121,12 @@ export class Forwarder {
       }
       while (!signal.aborted && ep.queue.length > 0) {
         const batch = ep.queue.take(maxReports);
-        const body: ForwardBatch = { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'HealthReportBatch', dropped: ep.queue.dropped, reports: batch };
+        const body: ForwardBatch = {
+          apiVersion: 'bulkhead.dev/v1alpha1',
+          kind: 'HealthReportBatch',
+          dropped: ep.queue.dropped,
+          reports: batch,
+        };
         const ok = await this.post(ep, JSON.stringify(body));
         if (ok) {
           ep.attempt = 0;
@@ -132,7 +137,11 @@ export class Forwarder {
           const lost = ep.queue.dropped - before;
           if (lost > 0) this.opts.metrics?.forwardDropped.inc({ endpoint: ep.label }, lost);
           this.opts.metrics?.forwardFailures.inc({ endpoint: ep.label });
-          if (ep.attempt === 0 || ep.attempt % 10 === 9) this.opts.logger.warn({ endpoint: ep.label, attempt: ep.attempt + 1, queued: ep.queue.length }, 'forward failed; will retry');
+          if (ep.attempt === 0 || ep.attempt % 10 === 9)
+            this.opts.logger.warn(
+              { endpoint: ep.label, attempt: ep.attempt + 1, queued: ep.queue.length },
+              'forward failed; will retry',
+            );
           await sleep(backoffDelay(ep.attempt++, this.backoff), signal);
         }
         this.opts.metrics?.forwardQueue.set({ endpoint: ep.label }, ep.queue.length);
@@ -150,7 +159,11 @@ export class Forwarder {
           port: u.port || 443,
           path: `${u.pathname}${u.search}`,
           agent: this.agent,
-          headers: { ...ep.target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            ...ep.target.headers,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
         },
         (res) => {
           res.resume();

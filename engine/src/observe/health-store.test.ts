@@ -4,13 +4,29 @@ import { HealthStore } from './health-store.js';
 import type { HealthSample } from './report.js';
 
 const T0 = Date.parse('2026-11-26T00:00:00Z');
-const pod = (n: number): { namespace: string; name: string; uid: string } => ({ namespace: 'shop', name: `web-${n}`, uid: `uid-${n}` });
+const pod = (n: number): { namespace: string; name: string; uid: string } => ({
+  namespace: 'shop',
+  name: `web-${n}`,
+  uid: `uid-${n}`,
+});
 const sample = (seq: number, ok = true, extra: Partial<HealthSample['probe']> = {}): HealthSample => ({
   seq,
   time: new Date(T0 + seq * 1000).toISOString(),
-  probe: { type: 'http', ok, latencyMs: 1.25, status: ok ? 200 : 500, ...(ok ? {} : { error: 'UnexpectedStatus' as const }), ...extra },
+  probe: {
+    type: 'http',
+    ok,
+    latencyMs: 1.25,
+    status: ok ? 200 : 500,
+    ...(ok ? {} : { error: 'UnexpectedStatus' as const }),
+    ...extra,
+  },
 });
-const rep = (n: number, samples: HealthSample[], dropped = 0, instance = 'i1') => ({ pod: pod(n), sidecar: { version: '0.1.0', instance }, dropped, samples });
+const rep = (n: number, samples: HealthSample[], dropped = 0, instance = 'i1') => ({
+  pod: pod(n),
+  sidecar: { version: '0.1.0', instance },
+  dropped,
+  samples,
+});
 
 describe('observe HealthStore', () => {
   let now = T0 + 1_000_000;
@@ -18,7 +34,9 @@ describe('observe HealthStore', () => {
 
   it('stores samples compactly and returns them as they came, oldest first', () => {
     const s = new HealthStore({ now: () => now, maxAgeMs: 1e9 });
-    const r = s.addReport(rep(1, [sample(1), sample(2, false), sample(3, false, { type: 'tcp', status: undefined, error: 'Timeout' })]));
+    const r = s.addReport(
+      rep(1, [sample(1), sample(2, false), sample(3, false, { type: 'tcp', status: undefined, error: 'Timeout' })]),
+    );
     assert.deepEqual(r, { added: 3, duplicates: 0, droppedDelta: 0, gapsDelta: 0 });
     const h = s.get('uid-1')!;
     assert.deepEqual(h.samples, [
@@ -31,21 +49,50 @@ describe('observe HealthStore', () => {
   it('skips duplicates, counts gaps and the sidecar drop count, and restarts sequences with a new sidecar instance', () => {
     const s = new HealthStore({ now: () => now, maxAgeMs: 1e9 });
     s.addReport(rep(1, [sample(1), sample(2)]));
-    assert.deepEqual(s.addReport(rep(1, [sample(2), sample(5)], 1)), { added: 1, duplicates: 1, droppedDelta: 1, gapsDelta: 2 });
+    assert.deepEqual(s.addReport(rep(1, [sample(2), sample(5)], 1)), {
+      added: 1,
+      duplicates: 1,
+      droppedDelta: 1,
+      gapsDelta: 2,
+    });
     assert.equal(s.get('uid-1')!.gaps, 2);
     assert.equal(s.get('uid-1')!.droppedBySidecar, 1);
-    assert.deepEqual(s.addReport(rep(1, [sample(1)], 0, 'i2')), { added: 1, duplicates: 0, droppedDelta: 0, gapsDelta: 0 });
+    assert.deepEqual(s.addReport(rep(1, [sample(1)], 0, 'i2')), {
+      added: 1,
+      duplicates: 0,
+      droppedDelta: 0,
+      gapsDelta: 0,
+    });
     assert.equal(s.get('uid-1')!.sidecar?.instance, 'i2');
   });
 
   it('keeps at most samplesPerPod per pod (the oldest go) and hides samples older than maxAge or since', () => {
     const s = new HealthStore({ now: () => now, samplesPerPod: 4, maxAgeMs: 1e9 });
-    s.addReport(rep(1, [1, 2, 3, 4, 5, 6].map((i) => sample(i))));
-    assert.deepEqual(s.get('uid-1')!.samples.map((x) => x.seq), [3, 4, 5, 6]);
-    assert.deepEqual(s.get('uid-1', T0 + 5000)!.samples.map((x) => x.seq), [5, 6]);
+    s.addReport(
+      rep(
+        1,
+        [1, 2, 3, 4, 5, 6].map((i) => sample(i)),
+      ),
+    );
+    assert.deepEqual(
+      s.get('uid-1')!.samples.map((x) => x.seq),
+      [3, 4, 5, 6],
+    );
+    assert.deepEqual(
+      s.get('uid-1', T0 + 5000)!.samples.map((x) => x.seq),
+      [5, 6],
+    );
     const aged = new HealthStore({ now: () => T0 + 10_000, maxAgeMs: 6_000 });
-    aged.addReport(rep(1, [1, 2, 3, 4, 5, 6].map((i) => sample(i))));
-    assert.deepEqual(aged.get('uid-1')!.samples.map((x) => x.seq), [4, 5, 6]);
+    aged.addReport(
+      rep(
+        1,
+        [1, 2, 3, 4, 5, 6].map((i) => sample(i)),
+      ),
+    );
+    assert.deepEqual(
+      aged.get('uid-1')!.samples.map((x) => x.seq),
+      [4, 5, 6],
+    );
   });
 
   it('evicts the least recently updated pod beyond maxPods', () => {
@@ -61,11 +108,21 @@ describe('observe HealthStore', () => {
 
   it('keeps the last eventsPerPod events beside the samples, and queries by namespace and pod', () => {
     const s = new HealthStore({ now: () => now, eventsPerPod: 2, maxAgeMs: 1e9 });
-    for (const [i, type] of (['Restarted', 'OOMKilled', 'NotReady'] as const).entries()) s.addEvent(pod(1), { time: new Date(T0 + i).toISOString(), type });
-    assert.deepEqual(s.get('uid-1')!.events.map((e) => e.type), ['OOMKilled', 'NotReady']);
+    for (const [i, type] of (['Restarted', 'OOMKilled', 'NotReady'] as const).entries())
+      s.addEvent(pod(1), { time: new Date(T0 + i).toISOString(), type });
+    assert.deepEqual(
+      s.get('uid-1')!.events.map((e) => e.type),
+      ['OOMKilled', 'NotReady'],
+    );
     s.addReport({ ...rep(2, [sample(1)]), pod: { namespace: 'other', name: 'x', uid: 'uid-x' } });
-    assert.deepEqual(s.query({ namespace: 'shop' }).map((p) => p.pod), ['web-1']);
-    assert.deepEqual(s.query({ namespace: 'other', pod: 'x' }).map((p) => p.uid), ['uid-x']);
+    assert.deepEqual(
+      s.query({ namespace: 'shop' }).map((p) => p.pod),
+      ['web-1'],
+    );
+    assert.deepEqual(
+      s.query({ namespace: 'other', pod: 'x' }).map((p) => p.uid),
+      ['uid-x'],
+    );
     s.remove('uid-1');
     assert.equal(s.get('uid-1'), undefined);
   });
@@ -86,7 +143,17 @@ describe('observe HealthStore', () => {
   it('matches a simple model under random reports, removals and evictions (slots are reused without leaking samples)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.record({ op: fc.constant('report' as const), pod: fc.integer({ min: 0, max: 9 }), n: fc.integer({ min: 1, max: 4 }) }), fc.record({ op: fc.constant('remove' as const), pod: fc.integer({ min: 0, max: 9 }) })), { maxLength: 120 }),
+        fc.array(
+          fc.oneof(
+            fc.record({
+              op: fc.constant('report' as const),
+              pod: fc.integer({ min: 0, max: 9 }),
+              n: fc.integer({ min: 1, max: 4 }),
+            }),
+            fc.record({ op: fc.constant('remove' as const), pod: fc.integer({ min: 0, max: 9 }) }),
+          ),
+          { maxLength: 120 },
+        ),
         (ops) => {
           const s = new HealthStore({ now: () => now, maxPods: 4, samplesPerPod: 3, maxAgeMs: 1e12 });
           const model = new Map<number, number[]>(); // pod → seqs kept, in recency order of the Map
@@ -99,14 +166,24 @@ describe('observe HealthStore', () => {
             }
             const first = (next.get(o.pod) ?? 0) + 1;
             next.set(o.pod, first + o.n - 1);
-            s.addReport(rep(o.pod, Array.from({ length: o.n }, (_, k) => sample(first + k))));
+            s.addReport(
+              rep(
+                o.pod,
+                Array.from({ length: o.n }, (_, k) => sample(first + k)),
+              ),
+            );
             const kept = [...(model.get(o.pod) ?? []), ...Array.from({ length: o.n }, (_, k) => first + k)].slice(-3);
             model.delete(o.pod);
             if (model.size >= 4 && !model.has(o.pod)) model.delete(model.keys().next().value!);
             model.set(o.pod, kept);
           }
           assert.equal(s.size, model.size);
-          for (let p = 0; p < 10; p++) assert.deepEqual(s.get(`uid-${p}`)?.samples.map((x) => x.seq), model.get(p), `pod ${p}`);
+          for (let p = 0; p < 10; p++)
+            assert.deepEqual(
+              s.get(`uid-${p}`)?.samples.map((x) => x.seq),
+              model.get(p),
+              `pod ${p}`,
+            );
         },
       ),
     );

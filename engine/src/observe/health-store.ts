@@ -129,7 +129,13 @@ export class HealthStore {
    * how many more samples the sidecar says it dropped and how many went missing in transit
    * since the previous report.
    */
-  addReport(r: { pod: PodRef; policy?: string; sidecar: { version: string; instance: string }; dropped: number; samples: HealthSample[] }): IngestResult {
+  addReport(r: {
+    pod: PodRef;
+    policy?: string;
+    sidecar: { version: string; instance: string };
+    dropped: number;
+    samples: HealthSample[];
+  }): IngestResult {
     const w = this.window(r.pod);
     if (r.policy) w.policy = r.policy;
     if (w.instance !== r.sidecar.instance) {
@@ -206,7 +212,11 @@ export class HealthStore {
       if (q.pod !== undefined && w.ref.name !== q.pod) continue;
       hits.push(w);
     }
-    hits.sort((a, b) => (a.ref.namespace === b.ref.namespace ? a.ref.name.localeCompare(b.ref.name) : a.ref.namespace.localeCompare(b.ref.namespace)));
+    hits.sort((a, b) =>
+      a.ref.namespace === b.ref.namespace
+        ? a.ref.name.localeCompare(b.ref.name)
+        : a.ref.namespace.localeCompare(b.ref.namespace),
+    );
     // A window evicted meanwhile (its slot possibly reused) is skipped.
     for (const w of hits) if (this.pods.get(w.ref.uid) === w) yield this.view(w, q.sinceMs ?? 0);
   }
@@ -257,7 +267,9 @@ export class HealthStore {
         },
       });
     }
-    const events = w.events ? [...w.events.slice(w.eventHead), ...w.events.slice(0, w.eventHead)].filter((e) => Date.parse(e.time) >= floor) : [];
+    const events = w.events
+      ? [...w.events.slice(w.eventHead), ...w.events.slice(0, w.eventHead)].filter((e) => Date.parse(e.time) >= floor)
+      : [];
     return {
       namespace: w.ref.namespace,
       pod: w.ref.name,

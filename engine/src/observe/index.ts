@@ -16,7 +16,13 @@ import { createReportValidator } from './report-validator.js';
 import { createObserveRouter } from './routes.js';
 import type { Router } from '@koa/router';
 
-export { TokenAuthenticator, type AuthFailure, type Identity, type ReviewToken, type TokenReviewStatus } from './authenticator.js';
+export {
+  TokenAuthenticator,
+  type AuthFailure,
+  type Identity,
+  type ReviewToken,
+  type TokenReviewStatus,
+} from './authenticator.js';
 export { Forwarder, type ForwardTarget, type ForwardBatch } from './forwarder.js';
 export { HealthStore, type PodHealth, type HealthStoreOptions } from './health-store.js';
 export { createObserveMetrics, type ObserveMetrics } from './metrics.js';
@@ -40,7 +46,13 @@ export interface ObserveOptions {
   auth?: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number };
   rate?: { perSecond: number; burst: number };
   bodyLimitBytes?: number;
-  forward?: { targets: (report: HealthReport) => readonly ForwardTarget[]; queueCapacity?: number; requestTimeoutMs?: number; ca?: string; backoff?: { baseMs: number; capMs: number } };
+  forward?: {
+    targets: (report: HealthReport) => readonly ForwardTarget[];
+    queueCapacity?: number;
+    requestTimeoutMs?: number;
+    ca?: string;
+    backoff?: { baseMs: number; capMs: number };
+  };
   /** Pod watch scope; no watch when undefined. */
   podWatch?: { namespace?: string; labelSelector?: string; matches?: (pod: V1Pod) => boolean };
 }
@@ -60,7 +72,9 @@ export function tokenReviewer(kc: KubeConfig, metrics?: ObserveMetrics): ReviewT
   const api = kc.makeApiClient(AuthenticationV1Api);
   return async (token, audiences) => {
     try {
-      const res = await api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } });
+      const res = await api.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
+      });
       metrics?.tokenReviews.inc({ result: res.status?.authenticated ? 'authenticated' : 'unauthenticated' });
       return res.status ?? {};
     } catch (err) {
@@ -75,7 +89,11 @@ export function accessReviewer(kc: KubeConfig): AccessReview {
   const api = kc.makeApiClient(AuthorizationV1Api);
   return async ({ user, groups, namespace, verb, resource }) => {
     const res = await api.createSubjectAccessReview({
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, groups, resourceAttributes: { namespace, verb, resource } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user, groups, resourceAttributes: { namespace, verb, resource } },
+      },
     });
     return res.status?.allowed === true;
   };
@@ -84,7 +102,11 @@ export function accessReviewer(kc: KubeConfig): AccessReview {
 export function createObserve(opts: ObserveOptions): Observe {
   const metrics = createObserveMetrics(opts.registry);
   const store = new HealthStore(opts.store);
-  const authenticator = new TokenAuthenticator({ review: tokenReviewer(opts.kubeConfig, metrics), audience: REPORT_AUDIENCE, ...opts.auth });
+  const authenticator = new TokenAuthenticator({
+    review: tokenReviewer(opts.kubeConfig, metrics),
+    audience: REPORT_AUDIENCE,
+    ...opts.auth,
+  });
   const forwarder = opts.forward
     ? new Forwarder({
         logger: opts.logger,
@@ -106,7 +128,9 @@ export function createObserve(opts: ObserveOptions): Observe {
     ...(forwarder && opts.forward ? { forwarder, forwardTargets: opts.forward.targets } : {}),
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
   });
-  const podWatch = opts.podWatch ? watchPods({ kubeConfig: opts.kubeConfig, store, logger: opts.logger, metrics, ...opts.podWatch }) : undefined;
+  const podWatch = opts.podWatch
+    ? watchPods({ kubeConfig: opts.kubeConfig, store, logger: opts.logger, metrics, ...opts.podWatch })
+    : undefined;
   return {
     router,
     store,

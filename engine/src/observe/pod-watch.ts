@@ -22,7 +22,8 @@ export interface PodWatchOptions {
 }
 
 /** Pods the admission webhook gave a sidecar (its `bulkhead.dev/injected` annotation): a `matches` for the watch. */
-export const injectedBySidecar = (pod: V1Pod): boolean => pod.metadata?.annotations?.[ANNOTATION.injected] !== undefined;
+export const injectedBySidecar = (pod: V1Pod): boolean =>
+  pod.metadata?.annotations?.[ANNOTATION.injected] !== undefined;
 
 export interface PodWatch {
   synced: Promise<void>;
@@ -40,7 +41,9 @@ export function watchPods(opts: PodWatchOptions): PodWatch {
   const path = opts.namespace ? `/api/v1/namespaces/${opts.namespace}/pods` : '/api/v1/pods';
   const selector = opts.labelSelector ? { labelSelector: opts.labelSelector } : {};
   const list = async (): Promise<V1PodList> => {
-    const res = opts.namespace ? await core.listNamespacedPod({ namespace: opts.namespace, ...selector }) : await core.listPodForAllNamespaces(selector);
+    const res = opts.namespace
+      ? await core.listNamespacedPod({ namespace: opts.namespace, ...selector })
+      : await core.listPodForAllNamespaces(selector);
     count('list');
     // The informer adds the listed pods right after this resolves; synced follows them.
     setImmediate(() => markSynced());
@@ -82,7 +85,10 @@ export function watchPods(opts: PodWatchOptions): PodWatch {
     count('error');
     if (stopped) return;
     const delay = backoffDelay(failures++, backoff);
-    opts.logger.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'pod watch failed; restarting');
+    opts.logger.warn(
+      { err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+      'pod watch failed; restarting',
+    );
     timer = setTimeout(() => {
       count('restart');
       inf.start().catch(() => {

@@ -18,7 +18,10 @@ export interface ForwardProblem {
  * secrets are refused (reported, never sent: health data leaves the cluster only over TLS and
  * never to an endpoint the policy meant to authenticate to without its credentials).
  */
-export function forwardTargetsOf(policy: HealthPolicy, secret: SecretValue): { targets: ForwardTarget[]; problems: ForwardProblem[] } {
+export function forwardTargetsOf(
+  policy: HealthPolicy,
+  secret: SecretValue,
+): { targets: ForwardTarget[]; problems: ForwardProblem[] } {
   const targets: ForwardTarget[] = [];
   const problems: ForwardProblem[] = [];
   for (const f of policy.spec.forward ?? []) {
@@ -33,7 +36,11 @@ export function forwardTargetsOf(policy: HealthPolicy, secret: SecretValue): { t
     const batch: NonNullable<ForwardTarget['batch']> = {};
     if (f.batch?.maxReports !== undefined) batch.maxReports = f.batch.maxReports;
     if (f.batch?.maxWait !== undefined) batch.maxWaitMs = parseDuration(f.batch.maxWait);
-    targets.push({ url: f.url, ...(Object.keys(headers).length > 0 ? { headers } : {}), ...(Object.keys(batch).length > 0 ? { batch } : {}) });
+    targets.push({
+      url: f.url,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      ...(Object.keys(batch).length > 0 ? { batch } : {}),
+    });
   }
   return { targets, problems };
 }
@@ -46,7 +53,8 @@ function check(f: PolicyForwardTarget, secret: SecretValue): string | undefined 
     return 'not a URL';
   }
   if (url.protocol !== 'https:') return 'forward endpoints must be https';
-  if (f.secretRef && !secret(f.secretRef)) return `secret ${f.secretRef.name}${f.secretRef.key ? `/${f.secretRef.key}` : ''} not found`;
+  if (f.secretRef && !secret(f.secretRef))
+    return `secret ${f.secretRef.name}${f.secretRef.key ? `/${f.secretRef.key}` : ''} not found`;
   if (f.batch?.maxWait !== undefined) {
     try {
       parseDuration(f.batch.maxWait);
@@ -78,5 +86,6 @@ export class PolicyForwarding {
     return problems;
   }
 
-  readonly targetsFor = (report: HealthReport): readonly ForwardTarget[] => (report.policy ? (this.byPolicy.get(report.policy) ?? []) : []);
+  readonly targetsFor = (report: HealthReport): readonly ForwardTarget[] =>
+    report.policy ? (this.byPolicy.get(report.policy) ?? []) : [];
 }

@@ -5,7 +5,10 @@ describe('observe RateLimiter', () => {
   it('allows a burst, then the sustained rate, per key', () => {
     let now = 0;
     const r = new RateLimiter(2, 3, 100, () => now);
-    assert.deepEqual([1, 2, 3, 4].map(() => r.take('a')), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => r.take('a')),
+      [true, true, true, false],
+    );
     assert.equal(r.take('b'), true, 'another pod has its own bucket');
     assert.equal(r.retryAfterSec('a'), 1);
     now += 500; // one token at 2/s

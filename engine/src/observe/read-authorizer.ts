@@ -1,7 +1,13 @@
 import type { Identity } from './authenticator.js';
 
 /** The subset of a SubjectAccessReview client-node's AuthorizationV1Api answers. */
-export type AccessReview = (req: { user: string; groups: string[]; namespace: string; verb: string; resource: string }) => Promise<boolean>;
+export type AccessReview = (req: {
+  user: string;
+  groups: string[];
+  namespace: string;
+  verb: string;
+  resource: string;
+}) => Promise<boolean>;
 
 /**
  * Who may read health data (GET /api/v1/health): whoever RBAC allows to `get pods` in that
@@ -24,7 +30,13 @@ export class ReadAuthorizer {
     const key = `${who.username}\n${who.groups.join(',')}\n${ns}`;
     const hit = this.cache.get(key);
     if (hit && hit.expires > this.now()) return hit.allowed;
-    const allowed = await this.review({ user: who.username, groups: who.groups, namespace: ns, verb: 'get', resource: 'pods' }).catch(() => false);
+    const allowed = await this.review({
+      user: who.username,
+      groups: who.groups,
+      namespace: ns,
+      verb: 'get',
+      resource: 'pods',
+    }).catch(() => false);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(key, { allowed, expires: this.now() + this.ttlMs });
     return allowed;

@@ -9,12 +9,16 @@ export interface ValidationProblem {
   message: string;
 }
 
-export type Validate = (body: unknown) => { ok: true; report: HealthReport } | { ok: false; problems: ValidationProblem[] };
+export type Validate = (
+  body: unknown,
+) => { ok: true; report: HealthReport } | { ok: false; problems: ValidationProblem[] };
 
 const pointerOf = (e: ErrorObject): string => {
   // Name the missing or unexpected property itself, not its parent object.
-  if (e.keyword === 'required') return `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
-  if (e.keyword === 'additionalProperties') return `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
+  if (e.keyword === 'required')
+    return `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
+  if (e.keyword === 'additionalProperties')
+    return `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
   return e.instancePath || '/';
 };
 
@@ -37,10 +41,19 @@ export function createReportValidator(schema: Record<string, unknown> = reportSc
       // Sequence numbers must increase within a batch: the engine relies on it to spot gaps.
       const s = body.samples;
       for (let i = 1; i < s.length; i++) {
-        if (s[i]!.seq <= s[i - 1]!.seq) return { ok: false, problems: [{ pointer: `/samples/${i}/seq`, message: 'must be greater than the previous sample seq' }] };
+        if (s[i]!.seq <= s[i - 1]!.seq)
+          return {
+            ok: false,
+            problems: [{ pointer: `/samples/${i}/seq`, message: 'must be greater than the previous sample seq' }],
+          };
       }
       return { ok: true, report: body };
     }
-    return { ok: false, problems: (check.errors ?? []).slice(0, 20).map((e) => ({ pointer: pointerOf(e), message: e.message ?? e.keyword })) };
+    return {
+      ok: false,
+      problems: (check.errors ?? [])
+        .slice(0, 20)
+        .map((e) => ({ pointer: pointerOf(e), message: e.message ?? e.keyword })),
+    };
   };
 }

@@ -4,8 +4,16 @@ import type { HealthReport as GeneratedHealthReport } from '../core/api/generate
  * The report wire format (schemas/healthreport.schema.json is the source of truth; the
  * engine validates every body against it before this type applies).
  */
-export type ProbeErrorClass = 'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
-export const PROBE_ERROR_CLASSES: readonly ProbeErrorClass[] = ['Timeout', 'ConnectionRefused', 'ConnectionReset', 'DnsFailure', 'UnexpectedStatus', 'Other'];
+export type ProbeErrorClass =
+  'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
+export const PROBE_ERROR_CLASSES: readonly ProbeErrorClass[] = [
+  'Timeout',
+  'ConnectionRefused',
+  'ConnectionReset',
+  'DnsFailure',
+  'UnexpectedStatus',
+  'Other',
+];
 
 export interface ProcessStats {
   count: number;

@@ -17,7 +17,10 @@ const tokens: Record<string, TokenReviewStatus> = {
   'pod-a': {
     authenticated: true,
     audiences: ['bulkhead'],
-    user: { username: 'system:serviceaccount:shop:default', extra: { 'authentication.kubernetes.io/pod-name': ['a'], 'authentication.kubernetes.io/pod-uid': ['uid-a'] } },
+    user: {
+      username: 'system:serviceaccount:shop:default',
+      extra: { 'authentication.kubernetes.io/pod-name': ['a'], 'authentication.kubernetes.io/pod-uid': ['uid-a'] },
+    },
   },
   reader: { authenticated: true, audiences: ['bulkhead'], user: { username: 'alice', groups: ['ops'] } },
 };
@@ -35,7 +38,11 @@ describe('observe routes', () => {
   let server: Server;
   let port: number;
   let registry: Registry;
-  const call = (method: string, path: string, opts: { token?: string; body?: string; accept?: string } = {}): Promise<{ status: number; text: string }> =>
+  const call = (
+    method: string,
+    path: string,
+    opts: { token?: string; body?: string; accept?: string } = {},
+  ): Promise<{ status: number; text: string }> =>
     new Promise((ok, fail) => {
       const req = request(
         {
@@ -63,7 +70,10 @@ describe('observe routes', () => {
     registry = new Registry();
     const metrics = createObserveMetrics(registry);
     const router = createObserveRouter({
-      authenticator: new TokenAuthenticator({ audience: 'bulkhead', review: async (t) => tokens[t] ?? { authenticated: false } }),
+      authenticator: new TokenAuthenticator({
+        audience: 'bulkhead',
+        review: async (t) => tokens[t] ?? { authenticated: false },
+      }),
       readAuthorizer: new ReadAuthorizer(async ({ user, namespace }) => user === 'alice' && namespace === 'shop'),
       store: new HealthStore(),
       validate: createReportValidator(),
@@ -84,10 +94,21 @@ describe('observe routes', () => {
     assert.equal((await call('POST', '/api/v1/reports', { token: 'nobody', body: body() })).status, 401);
     assert.equal((await call('POST', '/api/v1/reports', { token: 'reader', body: body() })).status, 403);
     assert.equal((await call('POST', '/api/v1/reports', { token: 'pod-a', body: 'x'.repeat(5000) })).status, 413);
-    const invalid = await call('POST', '/api/v1/reports', { token: 'pod-a', body: JSON.stringify({ kind: 'HealthReport' }) });
+    const invalid = await call('POST', '/api/v1/reports', {
+      token: 'pod-a',
+      body: JSON.stringify({ kind: 'HealthReport' }),
+    });
     assert.equal(invalid.status, 422);
     assert.match(invalid.text, /"pointer":"\/apiVersion"/);
-    assert.equal((await call('POST', '/api/v1/reports', { token: 'pod-a', body: body({ namespace: 'shop', name: 'b', uid: 'uid-b' }) })).status, 403);
+    assert.equal(
+      (
+        await call('POST', '/api/v1/reports', {
+          token: 'pod-a',
+          body: body({ namespace: 'shop', name: 'b', uid: 'uid-b' }),
+        })
+      ).status,
+      403,
+    );
     const ok = await call('POST', '/api/v1/reports', { token: 'pod-a', body: body() });
     assert.equal(ok.status, 202, ok.text);
     const m = await registry.getSingleMetricAsString('bulkhead_observe_auth_failures_total');
@@ -97,7 +118,8 @@ describe('observe routes', () => {
 
   it('429s past the per-pod burst', async () => {
     const codes: number[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await call('POST', '/api/v1/reports', { token: 'pod-a', body: body(undefined, 10 + i) })).status);
+    for (let i = 0; i < 6; i++)
+      codes.push((await call('POST', '/api/v1/reports', { token: 'pod-a', body: body(undefined, 10 + i) })).status);
     assert.ok(codes.includes(429), codes.join());
   });
 
@@ -111,7 +133,10 @@ describe('observe routes', () => {
     assert.equal(list.kind, 'HealthList');
     assert.equal(list.items[0]?.pod, 'a');
     const nd = await call('GET', '/api/v1/health?namespace=shop', { token: 'reader', accept: 'application/x-ndjson' });
-    const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; uid: string });
+    const lines = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; uid: string });
     assert.ok(lines.length >= 1 && lines.every((l) => l.kind === 'sample' && l.uid === 'uid-a'));
   });
 });

@@ -32,7 +32,13 @@ export interface ObserveRouteDeps {
 export const REPORTS_PATH = '/api/v1/reports';
 export const HEALTH_PATH = '/api/v1/health';
 
-const problem = (ctx: Context, status: number, reason: string, message: string, extra: Record<string, unknown> = {}): void => {
+const problem = (
+  ctx: Context,
+  status: number,
+  reason: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void => {
   ctx.status = status;
   ctx.body = { status, reason, message, ...extra };
 };
@@ -86,25 +92,40 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       try {
         body = await readJsonBody(ctx.req, limit);
       } catch (err) {
-        if (err instanceof BodyError) return problem(ctx, err.status, err.status === 413 ? 'PayloadTooLarge' : 'BadRequest', err.message);
+        if (err instanceof BodyError)
+          return problem(ctx, err.status, err.status === 413 ? 'PayloadTooLarge' : 'BadRequest', err.message);
         throw err;
       }
       const v = deps.validate(body);
-      if (!v.ok) return problem(ctx, 422, 'Invalid', 'the report does not match schemas/healthreport.schema.json', { errors: v.problems });
+      if (!v.ok)
+        return problem(ctx, 422, 'Invalid', 'the report does not match schemas/healthreport.schema.json', {
+          errors: v.problems,
+        });
       const r = v.report;
       const p = who.pod;
       if (r.pod.uid !== p.uid || r.pod.name !== p.name || r.pod.namespace !== p.namespace) {
         // A pod may only speak for itself: this is what stops a compromised pod framing another.
         metrics.forbidden.inc({ reason: 'pod_mismatch' });
-        logger.warn({ token: { pod: `${p.namespace}/${p.name}` }, report: { pod: `${r.pod.namespace}/${r.pod.name}` } }, 'report about another pod refused');
-        return problem(ctx, 403, 'Forbidden', `this token may only report about pod ${p.namespace}/${p.name} (${p.uid})`);
+        logger.warn(
+          { token: { pod: `${p.namespace}/${p.name}` }, report: { pod: `${r.pod.namespace}/${r.pod.name}` } },
+          'report about another pod refused',
+        );
+        return problem(
+          ctx,
+          403,
+          'Forbidden',
+          `this token may only report about pod ${p.namespace}/${p.name} (${p.uid})`,
+        );
       }
       const res = deps.store.addReport(r);
       metrics.samples.inc({ result: 'stored' }, res.added);
       if (res.duplicates > 0) metrics.samples.inc({ result: 'duplicate' }, res.duplicates);
       if (res.droppedDelta > 0) {
         metrics.sidecarDropped.inc(res.droppedDelta);
-        logger.warn({ pod: `${p.namespace}/${p.name}`, dropped: res.droppedDelta, total: r.dropped }, 'sidecar dropped samples while the engine was unreachable');
+        logger.warn(
+          { pod: `${p.namespace}/${p.name}`, dropped: res.droppedDelta, total: r.dropped },
+          'sidecar dropped samples while the engine was unreachable',
+        );
       }
       if (res.gapsDelta > 0) metrics.gaps.inc(res.gapsDelta);
       metrics.pods.set(deps.store.size);
@@ -126,7 +147,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       const who = await authenticate(ctx);
       if (!who) return;
       const q = ctx.query;
-      const one = (k: string): string | undefined => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
+      const one = (k: string): string | undefined =>
+        typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined;
       const namespace = one('namespace');
       const pod = one('pod');
       if (pod && !namespace) return problem(ctx, 400, 'BadRequest', 'pod needs namespace');
@@ -134,7 +156,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       const since = one('since');
       if (since) {
         const parsed = parseSince(since, now());
-        if (parsed === undefined) return problem(ctx, 400, 'BadRequest', 'since must be an RFC 3339 time or a duration such as 5m');
+        if (parsed === undefined)
+          return problem(ctx, 400, 'BadRequest', 'since must be an RFC 3339 time or a duration such as 5m');
         sinceMs = parsed;
       }
       if (!(await deps.readAuthorizer.canRead(who, namespace))) {

@@ -27,7 +27,9 @@ export interface SourceRef {
  * Status is never part of what is applied.
  */
 export function desiredObjects(policies: LoadedPolicy[], source: SourceRef): KubeObject[] {
-  const owner = source.uid ? [{ apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.name, uid: source.uid }] : undefined;
+  const owner = source.uid
+    ? [{ apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.name, uid: source.uid }]
+    : undefined;
   return policies.map(({ policy, file, line }) => ({
     apiVersion: API_VERSION,
     kind: KIND.HealthPolicy,

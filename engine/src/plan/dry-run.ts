@@ -31,7 +31,10 @@ export async function dryRunPlan(
     while (next < todo.length) {
       const item = todo[next++]!;
       try {
-        const result = await serverSideApply(client, resolver, item.desired!, { dryRun: true, ...(opts.force ? { force: true } : {}) });
+        const result = await serverSideApply(client, resolver, item.desired!, {
+          dryRun: true,
+          ...(opts.force ? { force: true } : {}),
+        });
         if (item.live) {
           const changes = fieldChanges(comparable(item.live), comparable(result));
           item.action = changes.length > 0 ? 'update' : 'unchanged';

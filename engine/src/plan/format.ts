@@ -17,7 +17,9 @@ export function formatHuman(plan: DryRunPlan, revision?: string): string {
   }
   for (const r of plan.rejected) lines.push(`! ${r.kind}/${r.name} rejected (${r.reason}): ${r.message}`);
   const c = plan.counts;
-  lines.push(`${c.create} to create, ${c.update} to update, ${c.prune} to prune, ${c.unchanged} unchanged${plan.rejected.length ? `, ${plan.rejected.length} rejected` : ''}`);
+  lines.push(
+    `${c.create} to create, ${c.update} to update, ${c.prune} to prune, ${c.unchanged} unchanged${plan.rejected.length ? `, ${plan.rejected.length} rejected` : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -26,7 +28,12 @@ export function formatJson(plan: DryRunPlan, revision?: string): string {
     {
       revision,
       counts: plan.counts,
-      items: plan.items.map((i) => ({ action: i.action, kind: i.kind, name: i.name, ...(i.changes ? { changes: i.changes } : {}) })),
+      items: plan.items.map((i) => ({
+        action: i.action,
+        kind: i.kind,
+        name: i.name,
+        ...(i.changes ? { changes: i.changes } : {}),
+      })),
       rejected: plan.rejected,
     },
     null,
@@ -48,7 +55,9 @@ export function formatMarkdown(plan: DryRunPlan, revision?: string): string {
   if (changed.length > 0) {
     out.push('| | object | change |', '|---|---|---|');
     for (const i of changed) {
-      const detail = (i.changes ?? []).map((ch) => `\`${ch.path}\`: ${mdEscape(show(ch.before))} → ${mdEscape(show(ch.after))}`).join('<br>');
+      const detail = (i.changes ?? [])
+        .map((ch) => `\`${ch.path}\`: ${mdEscape(show(ch.before))} → ${mdEscape(show(ch.after))}`)
+        .join('<br>');
       out.push(`| ${SYMBOL[i.action]} | ${i.kind}/${i.name} | ${i.action}${detail ? `<br>${detail}` : ''} |`);
     }
     out.push('');

@@ -21,8 +21,13 @@ export function inventorySelector(sourceName: string): string {
 export function isInInventory(live: KubeObject, sourceName: string): boolean {
   const l = live.metadata.labels ?? {};
   if (l[LABEL.managedBy] !== MANAGED_BY || l[SOURCE_LABEL] !== sourceName) return false;
-  return (live.metadata.managedFields ?? []).some((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && !m.subresource);
+  return (live.metadata.managedFields ?? []).some(
+    (m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && !m.subresource,
+  );
 }
 
-export const objectKey = (o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string =>
-  `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+export const objectKey = (o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -33,7 +33,11 @@ describe('computePlan', () => {
   it('never prunes what is not in its inventory', () => {
     const live = [
       hp('handmade', { a: 1 }, { labels: {} }),
-      hp('labelled-by-hand', { a: 1 }, { managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update' }] }),
+      hp(
+        'labelled-by-hand',
+        { a: 1 },
+        { managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update' }] },
+      ),
       hp('other-source', { a: 1 }, { labels: inventoryLabels('another'), managedFields: applied }),
     ];
     assert.equal(computePlan([], live, 'src').counts.prune, 0);
@@ -55,7 +59,8 @@ describe('isSubset / fieldChanges', () => {
     [{ a: 1 }, {}, false],
   ];
   for (const [want, have, expected] of cases) {
-    it(`${JSON.stringify(want)} ⊆ ${JSON.stringify(have)} is ${expected}`, () => assert.equal(isSubset(want, have), expected));
+    it(`${JSON.stringify(want)} ⊆ ${JSON.stringify(have)} is ${expected}`, () =>
+      assert.equal(isSubset(want, have), expected));
   }
   it('lists changed paths, capped', () => {
     assert.deepEqual(fieldChanges({ a: 1, b: { c: 2 } }, { a: 1, b: { c: 3 }, d: 4 }), [
@@ -67,12 +72,25 @@ describe('isSubset / fieldChanges', () => {
 });
 
 describe('desiredObjects', () => {
-  const loaded = [{ policy: { apiVersion: 'bulkhead.dev/v1alpha1' as const, kind: 'HealthPolicy' as const, metadata: { name: 'p', labels: { team: 'x' } }, spec: { match: {}, probe: {}, detect: { rules: [] }, action: { type: 'Alert' } } as never }, file: 'policies/p.yaml', line: 7 }];
+  const loaded = [
+    {
+      policy: {
+        apiVersion: 'bulkhead.dev/v1alpha1' as const,
+        kind: 'HealthPolicy' as const,
+        metadata: { name: 'p', labels: { team: 'x' } },
+        spec: { match: {}, probe: {}, detect: { rules: [] }, action: { type: 'Alert' } } as never,
+      },
+      file: 'policies/p.yaml',
+      line: 7,
+    },
+  ];
   it('adds inventory labels, the file:line annotation and the owning PolicySource', () => {
     const [o] = desiredObjects(loaded, { name: 'src', uid: 'u-1' });
     assert.deepEqual(o!.metadata.labels, { team: 'x', ...inventoryLabels('src') });
     assert.equal(o!.metadata.annotations?.['bulkhead.dev/source'], 'policies/p.yaml:7');
-    assert.deepEqual(o!.metadata.ownerReferences, [{ apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', name: 'src', uid: 'u-1' }]);
+    assert.deepEqual(o!.metadata.ownerReferences, [
+      { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', name: 'src', uid: 'u-1' },
+    ]);
     assert.equal('status' in o!, false);
   });
   it('has no owner for a local folder source (no object, no uid)', () => {

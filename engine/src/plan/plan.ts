@@ -37,7 +37,12 @@ export function computePlan(desired: KubeObject[], live: KubeObject[], sourceNam
     const key = objectKey(d);
     wanted.add(key);
     const l = liveByKey.get(key);
-    const base = { kind: d.kind, name: d.metadata.name, ...(d.metadata.namespace ? { namespace: d.metadata.namespace } : {}), desired: d };
+    const base = {
+      kind: d.kind,
+      name: d.metadata.name,
+      ...(d.metadata.namespace ? { namespace: d.metadata.namespace } : {}),
+      desired: d,
+    };
     if (!l) items.push({ action: 'create', ...base });
     else if (isSubset(comparable(d), comparable(l))) items.push({ action: 'unchanged', ...base, live: l });
     else {
@@ -48,7 +53,13 @@ export function computePlan(desired: KubeObject[], live: KubeObject[], sourceNam
   }
   for (const l of live) {
     if (wanted.has(objectKey(l)) || !isInInventory(l, sourceName)) continue;
-    items.push({ action: 'prune', kind: l.kind, name: l.metadata.name, ...(l.metadata.namespace ? { namespace: l.metadata.namespace } : {}), live: l });
+    items.push({
+      action: 'prune',
+      kind: l.kind,
+      name: l.metadata.name,
+      ...(l.metadata.namespace ? { namespace: l.metadata.namespace } : {}),
+      live: l,
+    });
   }
   const counts = { create: 0, update: 0, prune: 0, unchanged: 0 };
   for (const i of items) counts[i.action]++;

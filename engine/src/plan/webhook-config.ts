@@ -38,13 +38,20 @@ export interface WebhookConfigOptions {
 
 export const ALWAYS_EXCLUDED = ['kube-system', 'kube-public'] as const;
 export const WEBHOOK_NAMES = { mutating: 'bulkhead-inject', validating: 'bulkhead-guard' } as const;
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'bulkhead', 'app.kubernetes.io/component': 'admission' } as const;
+export const MANAGED_BY = {
+  'app.kubernetes.io/managed-by': 'bulkhead',
+  'app.kubernetes.io/component': 'admission',
+} as const;
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface WebhookEntry {
   name: string;
   admissionReviewVersions: string[];
-  clientConfig: { url?: string; service?: { namespace: string; name: string; port?: number; path: string }; caBundle?: string };
+  clientConfig: {
+    url?: string;
+    service?: { namespace: string; name: string; port?: number; path: string };
+    caBundle?: string;
+  };
   rules: { operations: string[]; apiGroups: string[]; apiVersions: string[]; resources: string[]; scope?: string }[];
   failurePolicy: 'Ignore' | 'Fail';
   matchPolicy: 'Equivalent';
@@ -72,7 +79,8 @@ function clientConfig(opts: WebhookConfigOptions, path: string): WebhookEntry['c
   return { service: { ...opts.endpoint.service, path }, ...ca };
 }
 
-const isEmpty = (s: LabelSelector | undefined): boolean => !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
+const isEmpty = (s: LabelSelector | undefined): boolean =>
+  !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
 
 /** One candidate scope: namespaces (by name and/or selector) and an optional pod selector. */
 export interface Scope {
@@ -95,7 +103,11 @@ function namespaceSelectorOf(scope: Scope, excluded: string[]): LabelSelector {
 }
 
 const keyOf = (s: Scope): string =>
-  JSON.stringify([s.namespaces ? [...new Set(s.namespaces)].sort() : null, s.namespaceSelector ?? null, s.objectSelector ?? null]);
+  JSON.stringify([
+    s.namespaces ? [...new Set(s.namespaces)].sort() : null,
+    s.namespaceSelector ?? null,
+    s.objectSelector ?? null,
+  ]);
 
 function dedupe(scopes: Scope[]): Scope[] {
   const byKey = new Map<string, Scope>();
@@ -134,11 +146,16 @@ export function candidateScopes(policies: readonly SelectingPolicy[], max: numbe
   return scopes;
 }
 
-export function buildMutatingWebhookConfiguration(policies: readonly SelectingPolicy[], opts: WebhookConfigOptions): WebhookConfiguration {
+export function buildMutatingWebhookConfiguration(
+  policies: readonly SelectingPolicy[],
+  opts: WebhookConfigOptions,
+): WebhookConfiguration {
   const excluded = excludedNamespaces(opts.engineNamespace);
   // A policy that names only excluded namespaces can match nothing: no entry for it.
   const scopes = candidateScopes(
-    policies.filter((p) => !(p.spec.match?.namespaces?.length && p.spec.match.namespaces.every((n) => excluded.includes(n)))),
+    policies.filter(
+      (p) => !(p.spec.match?.namespaces?.length && p.spec.match.namespaces.every((n) => excluded.includes(n))),
+    ),
     opts.maxEntries ?? 16,
   );
   const webhooks: WebhookEntry[] = scopes.map((scope) => {
@@ -151,7 +168,9 @@ export function buildMutatingWebhookConfiguration(policies: readonly SelectingPo
       name: `p${hash}.inject.bulkhead.dev`,
       admissionReviewVersions: ['v1'],
       clientConfig: clientConfig(opts, '/mutate'),
-      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+      rules: [
+        { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
+      ],
       // Fail open, quickly: a pod without a monitor is better than no pod.
       failurePolicy: 'Ignore',
       matchPolicy: 'Equivalent',

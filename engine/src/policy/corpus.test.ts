@@ -33,7 +33,8 @@ async function repoWithCorpusFile(name: string): Promise<string> {
   return root;
 }
 
-const summary = (ds: Diagnostic[], file: string): string[] => ds.filter((d) => d.file === file).map((d) => `${d.severity} ${d.code} @${d.line}`);
+const summary = (ds: Diagnostic[], file: string): string[] =>
+  ds.filter((d) => d.file === file).map((d) => `${d.severity} ${d.code} @${d.line}`);
 
 describe('hostile corpus', () => {
   after(async () => {
@@ -113,7 +114,10 @@ describe('hostile repositories built on the fly', () => {
   it('reports a missing policies/ folder as a warning, and a missing directory as an error', async () => {
     const result = await loadPolicyDir(await repoWith({ 'README.md': 'x' }));
     assert.deepEqual(summary(result.diagnostics, 'policies/'), ['warning BH_NO_POLICIES @0']);
-    await assert.rejects(loadPolicyDir(join(tmpdir(), 'bh-does-not-exist-42')), (e: unknown) => (e as { code?: string }).code === 'BH_NO_SUCH_DIR');
+    await assert.rejects(
+      loadPolicyDir(join(tmpdir(), 'bh-does-not-exist-42')),
+      (e: unknown) => (e as { code?: string }).code === 'BH_NO_SUCH_DIR',
+    );
   });
 
   it('caps the bytes of all files together', async () => {
@@ -121,7 +125,10 @@ describe('hostile repositories built on the fly', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 5; i++) files[`policies/p${i}.yaml`] = base.replace('name: web', `name: web-${i}`);
     const result = await loadPolicyDir(await repoWith(files), { maxTotalBytes: base.length * 3 });
-    assert.deepEqual(result.diagnostics.map((d) => d.code), ['BH_REPO_TOO_LARGE']);
+    assert.deepEqual(
+      result.diagnostics.map((d) => d.code),
+      ['BH_REPO_TOO_LARGE'],
+    );
     assert.equal(isValid(result), false);
   });
 

@@ -26,7 +26,10 @@ export function crossFileChecks(policies: readonly FilePolicy[], defaultMode?: '
     byName.set(p.policy.metadata.name, p);
     unique.push(p);
   }
-  for (const [i, j] of conflictingPairs(unique.map((p) => p.policy), defaultMode)) {
+  for (const [i, j] of conflictingPairs(
+    unique.map((p) => p.policy),
+    defaultMode,
+  )) {
     const a = unique[i]!;
     const b = unique[j]!;
     out.push({

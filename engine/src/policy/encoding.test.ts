@@ -18,7 +18,11 @@ describe('decodePolicyText', () => {
     ['an overlong encoding of "/"', [0x61, 0xc0, 0xaf], '1:2 invalid UTF-8 byte 0xc0'],
     ['an encoded surrogate', [0x0a, 0x0a, 0xed, 0xa0, 0x80], '3:1 invalid UTF-8 byte 0xed'],
     ['a NUL byte (binary)', [0x61, 0x0a, 0x00], '2:1 file contains NUL bytes: it looks binary, not YAML'],
-    ['a Latin-1 byte after lone-CR and CRLF breaks', [0x61, 0x0d, 0x62, 0x0d, 0x0a, 0xe9], '3:1 invalid UTF-8 byte 0xe9'],
+    [
+      'a Latin-1 byte after lone-CR and CRLF breaks',
+      [0x61, 0x0d, 0x62, 0x0d, 0x0a, 0xe9],
+      '3:1 invalid UTF-8 byte 0xe9',
+    ],
     ['UTF-16 LE', [0xff, 0xfe, 0x61, 0x00], '1:1 file is UTF-16 encoded'],
   ];
   for (const [name, bytes, want] of bad) it(`rejects ${name} at its position`, () => assert.equal(at(bytes), want));

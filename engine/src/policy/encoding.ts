@@ -2,7 +2,8 @@
 // YAML parser as replacement characters and fail somewhere confusing, or worse, parse.
 import { isUtf8 } from 'node:buffer';
 
-export type Decoded = { ok: true; text: string } | { ok: false; message: string; hint: string; line: number; column: number };
+export type Decoded =
+  { ok: true; text: string } | { ok: false; message: string; hint: string; line: number; column: number };
 
 /** Line (1-based) and column of a byte offset (LF, CRLF or lone CR breaks), counting bytes. */
 function bytePosition(buf: Uint8Array, offset: number): { line: number; column: number } {
@@ -22,7 +23,8 @@ function firstInvalidUtf8(buf: Uint8Array): number {
   let i = 0;
   while (i < buf.length) {
     const b = buf[i]!;
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    const need =
+      b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     if (need < 0) return i;
     for (let k = 1; k <= need; k++) {
       const c = buf[i + k];
@@ -41,11 +43,21 @@ export function decodePolicyText(buf: Uint8Array): Decoded {
   }
   const nul = buf.indexOf(0);
   if (nul >= 0) {
-    return { ok: false, message: 'file contains NUL bytes: it looks binary, not YAML', hint: 'only YAML text belongs under policies/', ...bytePosition(buf, nul) };
+    return {
+      ok: false,
+      message: 'file contains NUL bytes: it looks binary, not YAML',
+      hint: 'only YAML text belongs under policies/',
+      ...bytePosition(buf, nul),
+    };
   }
   if (!isUtf8(buf)) {
     const at = firstInvalidUtf8(buf);
-    return { ok: false, message: `invalid UTF-8 byte 0x${(buf[at] ?? 0).toString(16).padStart(2, '0')}`, hint: 'save the file as UTF-8', ...bytePosition(buf, at) };
+    return {
+      ok: false,
+      message: `invalid UTF-8 byte 0x${(buf[at] ?? 0).toString(16).padStart(2, '0')}`,
+      hint: 'save the file as UTF-8',
+      ...bytePosition(buf, at),
+    };
   }
   const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
   return { ok: true, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };

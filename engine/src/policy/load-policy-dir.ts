@@ -41,16 +41,39 @@ async function mapLimited<T, R>(items: readonly T[], n: number, fn: (item: T) =>
   return out;
 }
 
-async function readFileDiag(abs: string, rel: string, limits: LoaderLimits): Promise<{ bytes?: Uint8Array; diagnostic?: Diagnostic }> {
+async function readFileDiag(
+  abs: string,
+  rel: string,
+  limits: LoaderLimits,
+): Promise<{ bytes?: Uint8Array; diagnostic?: Diagnostic }> {
   try {
     const r = await readBounded(abs, limits.maxFileBytes);
     if (r.tooLarge) {
-      return { diagnostic: { severity: 'error', code: 'BH_FILE_TOO_LARGE', message: `file is ${r.size} bytes; the limit is ${limits.maxFileBytes}`, hint: 'split it into several files', file: rel, line: 1, column: 1 } };
+      return {
+        diagnostic: {
+          severity: 'error',
+          code: 'BH_FILE_TOO_LARGE',
+          message: `file is ${r.size} bytes; the limit is ${limits.maxFileBytes}`,
+          hint: 'split it into several files',
+          file: rel,
+          line: 1,
+          column: 1,
+        },
+      };
     }
     return { bytes: r.bytes };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-    return { diagnostic: { severity: 'error', code: 'BH_READ_ERROR', message: `cannot read file (${code})`, file: rel, line: 1, column: 1 } };
+    return {
+      diagnostic: {
+        severity: 'error',
+        code: 'BH_READ_ERROR',
+        message: `cannot read file (${code})`,
+        file: rel,
+        line: 1,
+        column: 1,
+      },
+    };
   }
 }
 
@@ -58,13 +81,25 @@ export async function loadPolicyDir(dir: string, opts?: Partial<LoaderLimits>): 
   const limits = resolveLimits(opts);
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_NO_SUCH_DIR', reason: 'SourceNotFound', message: `${dir} is not a directory` });
+    throw new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_NO_SUCH_DIR',
+      reason: 'SourceNotFound',
+      message: `${dir} is not a directory`,
+    });
   }
   const diagnostics: Diagnostic[] = [];
   let settings: RepoSettings | undefined;
   const settingsFile = await resolveRepoFile(dir, SETTINGS_FILE);
   if ('problem' in settingsFile && settingsFile.problem === 'escape') {
-    diagnostics.push({ severity: 'error', code: 'BH_SYMLINK_ESCAPE', message: 'symbolic link points outside the repository; it is not read', file: SETTINGS_FILE, line: 1, column: 1 });
+    diagnostics.push({
+      severity: 'error',
+      code: 'BH_SYMLINK_ESCAPE',
+      message: 'symbolic link points outside the repository; it is not read',
+      file: SETTINGS_FILE,
+      line: 1,
+      column: 1,
+    });
   } else if ('abs' in settingsFile) {
     const read = await readFileDiag(settingsFile.abs, SETTINGS_FILE, limits);
     if (read.diagnostic) diagnostics.push(read.diagnostic);
@@ -87,15 +122,37 @@ export async function loadPolicyDir(dir: string, opts?: Partial<LoaderLimits>): 
     if (totalBytes > limits.maxTotalBytes) {
       if (overTotal) return { policies: [] as FilePolicy[], diagnostics: [] };
       overTotal = true;
-      return { policies: [] as FilePolicy[], diagnostics: [{ severity: 'error' as const, code: 'BH_REPO_TOO_LARGE' as const, message: `policy files exceed ${limits.maxTotalBytes} bytes together; reading stopped here`, file: f.rel, line: 1, column: 1 }] };
+      return {
+        policies: [] as FilePolicy[],
+        diagnostics: [
+          {
+            severity: 'error' as const,
+            code: 'BH_REPO_TOO_LARGE' as const,
+            message: `policy files exceed ${limits.maxTotalBytes} bytes together; reading stopped here`,
+            file: f.rel,
+            line: 1,
+            column: 1,
+          },
+        ],
+      };
     }
     if (!read.bytes) return { policies: [] as FilePolicy[], diagnostics: read.diagnostic ? [read.diagnostic] : [] };
     return analyzePolicyFile(f.rel, read.bytes, limits);
   });
   const filePolicies = analyses.flatMap((a) => a.policies);
-  diagnostics.push(...analyses.flatMap((a) => a.diagnostics), ...crossFileChecks(filePolicies, settings?.defaults?.mode));
+  diagnostics.push(
+    ...analyses.flatMap((a) => a.diagnostics),
+    ...crossFileChecks(filePolicies, settings?.defaults?.mode),
+  );
   if (found.files.length > 0 && filePolicies.length === 0 && !diagnostics.some(isError)) {
-    diagnostics.push({ severity: 'warning', code: 'BH_NO_POLICIES', message: 'no HealthPolicy in policies/', file: 'policies/', line: 0, column: 0 });
+    diagnostics.push({
+      severity: 'warning',
+      code: 'BH_NO_POLICIES',
+      message: 'no HealthPolicy in policies/',
+      file: 'policies/',
+      line: 0,
+      column: 0,
+    });
   }
   return {
     policies: filePolicies.map(({ policy, file, line }) => ({ policy, file, line })),

@@ -12,20 +12,24 @@ describe('readablePath', () => {
     ['/metadata/labels/app.kubernetes.io~1name', 'metadata.labels["app.kubernetes.io/name"]'],
     ['/a~0b', '["a~b"]'],
   ];
-  for (const [pointer, want] of table) it(`${JSON.stringify(pointer)} → ${want}`, () => assert.equal(readablePath(pointer), want));
+  for (const [pointer, want] of table)
+    it(`${JSON.stringify(pointer)} → ${want}`, () => assert.equal(readablePath(pointer), want));
 });
 
 describe('LineIndex', () => {
   it('maps offsets to 1-based line and column', () => {
     const idx = new LineIndex('ab\ncd\n\nef');
-    assert.deepEqual([0, 1, 3, 6, 7, 8].map((o) => idx.position(o)), [
-      { line: 1, column: 1 },
-      { line: 1, column: 2 },
-      { line: 2, column: 1 },
-      { line: 3, column: 1 },
-      { line: 4, column: 1 },
-      { line: 4, column: 2 },
-    ]);
+    assert.deepEqual(
+      [0, 1, 3, 6, 7, 8].map((o) => idx.position(o)),
+      [
+        { line: 1, column: 1 },
+        { line: 1, column: 2 },
+        { line: 2, column: 1 },
+        { line: 3, column: 1 },
+        { line: 4, column: 1 },
+        { line: 4, column: 2 },
+      ],
+    );
   });
 });
 
@@ -33,7 +37,11 @@ describe('positions with other line endings', () => {
   it('counts CRLF and lone CR line breaks the way the YAML parser does', () => {
     for (const eol of ['\r\n', '\r']) {
       const parsed = parseYamlDocuments(['a: 1', 'b:', '  c: 2', ''].join(eol), DEFAULT_LIMITS);
-      assert.deepEqual(parsed.lines.position(locate(parsed.documents[0]!, '/b/c', 'key')), { line: 3, column: 3 }, JSON.stringify(eol));
+      assert.deepEqual(
+        parsed.lines.position(locate(parsed.documents[0]!, '/b/c', 'key')),
+        { line: 3, column: 3 },
+        JSON.stringify(eol),
+      );
     }
   });
 });

@@ -23,31 +23,81 @@ export interface FileAnalysis {
   diagnostics: Diagnostic[];
 }
 
-type Located = { severity: Severity; code: DiagnosticCode; message: string; hint?: string | undefined; pointer: string; at: 'key' | 'value' };
+type Located = {
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+  hint?: string | undefined;
+  pointer: string;
+  at: 'key' | 'value';
+};
 
 export function diagnosticAt(file: string, parsed: ParsedFile, doc: ParsedDocument, issue: Located): Diagnostic {
   const pos = parsed.lines.position(locate(doc, issue.pointer, issue.at));
-  return { severity: issue.severity, code: issue.code, message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}), file, ...pos };
+  return {
+    severity: issue.severity,
+    code: issue.code,
+    message: issue.message,
+    ...(issue.hint ? { hint: issue.hint } : {}),
+    file,
+    ...pos,
+  };
 }
 
 /** Decodes and parses, reporting encoding and YAML problems; null when nothing is usable. */
-export function parseFile(file: string, bytes: Uint8Array, limits: LoaderLimits, diagnostics: Diagnostic[]): ParsedFile | null {
+export function parseFile(
+  file: string,
+  bytes: Uint8Array,
+  limits: LoaderLimits,
+  diagnostics: Diagnostic[],
+): ParsedFile | null {
   if (bytes.length > limits.maxFileBytes) {
-    diagnostics.push({ severity: 'error', code: 'BH_FILE_TOO_LARGE', message: `file is ${bytes.length} bytes; the limit is ${limits.maxFileBytes}`, hint: 'split it into several files', file, line: 1, column: 1 });
+    diagnostics.push({
+      severity: 'error',
+      code: 'BH_FILE_TOO_LARGE',
+      message: `file is ${bytes.length} bytes; the limit is ${limits.maxFileBytes}`,
+      hint: 'split it into several files',
+      file,
+      line: 1,
+      column: 1,
+    });
     return null;
   }
   const decoded = decodePolicyText(bytes);
   if (!decoded.ok) {
-    diagnostics.push({ severity: 'error', code: 'BH_ENCODING', message: decoded.message, hint: decoded.hint, file, line: decoded.line, column: decoded.column });
+    diagnostics.push({
+      severity: 'error',
+      code: 'BH_ENCODING',
+      message: decoded.message,
+      hint: decoded.hint,
+      file,
+      line: decoded.line,
+      column: decoded.column,
+    });
     return null;
   }
   const parsed = parseYamlDocuments(decoded.text, limits);
-  for (const p of parsed.problems) diagnostics.push({ severity: 'error', code: p.code, message: p.message, ...(p.hint ? { hint: p.hint } : {}), file, line: p.line, column: p.column });
+  for (const p of parsed.problems)
+    diagnostics.push({
+      severity: 'error',
+      code: p.code,
+      message: p.message,
+      ...(p.hint ? { hint: p.hint } : {}),
+      file,
+      line: p.line,
+      column: p.column,
+    });
   return parsed;
 }
 
 /** Validates one mapping against a schema; returns the pointers of the parts found broken. */
-export function schemaCheck(name: SchemaName, file: string, parsed: ParsedFile, doc: ParsedDocument, diagnostics: Diagnostic[]): string[] {
+export function schemaCheck(
+  name: SchemaName,
+  file: string,
+  parsed: ParsedFile,
+  doc: ParsedDocument,
+  diagnostics: Diagnostic[],
+): string[] {
   const issues = validateAgainstSchema(name, doc.value);
   for (const i of issues) diagnostics.push(diagnosticAt(file, parsed, doc, { ...i, severity: 'error' }));
   return issues.map((i) => i.broken);
@@ -62,17 +112,36 @@ function isHealthPolicy(file: string, parsed: ParsedFile, doc: ParsedDocument, d
     diagnostics.push(diagnosticAt(file, parsed, doc, { severity: 'error', code, message, hint, pointer, at: 'value' }));
   };
   if (kind === 'Secret' || (kind === 'List' && JSON.stringify(v.items ?? '').includes('"Secret"'))) {
-    add('BH_SECRET_IN_REPO', 'a Secret does not belong in the policy repository', 'remove it (and rotate what it held: it is in git history now); policies reference Secrets with secretRef', '/kind');
+    add(
+      'BH_SECRET_IN_REPO',
+      'a Secret does not belong in the policy repository',
+      'remove it (and rotate what it held: it is in git history now); policies reference Secrets with secretRef',
+      '/kind',
+    );
     return false;
   }
-  if (kind === KIND.HealthPolicy && typeof apiVersion === 'string' && apiVersion.startsWith(`${GROUP}/`) && apiVersion !== API_VERSION) {
-    add('BH_UNKNOWN_API_VERSION', `apiVersion ${apiVersion} is not served; use ${API_VERSION}`, `this Bulkhead serves ${API_VERSION}`, '/apiVersion');
+  if (
+    kind === KIND.HealthPolicy &&
+    typeof apiVersion === 'string' &&
+    apiVersion.startsWith(`${GROUP}/`) &&
+    apiVersion !== API_VERSION
+  ) {
+    add(
+      'BH_UNKNOWN_API_VERSION',
+      `apiVersion ${apiVersion} is not served; use ${API_VERSION}`,
+      `this Bulkhead serves ${API_VERSION}`,
+      '/apiVersion',
+    );
     return false;
   }
   if (kind !== KIND.HealthPolicy || apiVersion !== API_VERSION) {
     if (kind === undefined && apiVersion === undefined) return true; // let the schema name both missing fields
-    const what = typeof kind === 'string' ? `${String(apiVersion ?? '(no apiVersion)')} ${kind}` : 'a document without a kind';
-    const hint = kind === KIND.Quarantine ? 'quarantine records live under records/ and are written by the engine' : `files under policies/ hold ${API_VERSION} HealthPolicy documents`;
+    const what =
+      typeof kind === 'string' ? `${String(apiVersion ?? '(no apiVersion)')} ${kind}` : 'a document without a kind';
+    const hint =
+      kind === KIND.Quarantine
+        ? 'quarantine records live under records/ and are written by the engine'
+        : `files under policies/ hold ${API_VERSION} HealthPolicy documents`;
     add('BH_UNKNOWN_KIND', `${what} is not a HealthPolicy`, hint, kind === undefined ? '' : '/kind');
     return false;
   }
@@ -85,12 +154,27 @@ export function analyzePolicyFile(file: string, bytes: Uint8Array, limits: Loade
   const parsed = parseFile(file, bytes, limits, diagnostics);
   if (!parsed) return { policies, diagnostics };
   if (parsed.documents.length === 0 && parsed.problems.length === 0) {
-    diagnostics.push({ severity: 'warning', code: 'BH_EMPTY_FILE', message: 'file holds no YAML document', hint: 'delete it, or add a HealthPolicy', file, line: 1, column: 1 });
+    diagnostics.push({
+      severity: 'warning',
+      code: 'BH_EMPTY_FILE',
+      message: 'file holds no YAML document',
+      hint: 'delete it, or add a HealthPolicy',
+      file,
+      line: 1,
+      column: 1,
+    });
   }
   for (const doc of parsed.documents) {
     if (doc.value === null || typeof doc.value !== 'object' || Array.isArray(doc.value)) {
       const pos = parsed.lines.position(doc.offset);
-      diagnostics.push({ severity: 'error', code: 'BH_NOT_A_MAPPING', message: `document ${doc.index + 1} is ${Array.isArray(doc.value) ? 'a list' : `a ${typeof doc.value}`}, not a mapping`, hint: 'a policy starts with apiVersion: and kind:', file, ...pos });
+      diagnostics.push({
+        severity: 'error',
+        code: 'BH_NOT_A_MAPPING',
+        message: `document ${doc.index + 1} is ${Array.isArray(doc.value) ? 'a list' : `a ${typeof doc.value}`}, not a mapping`,
+        hint: 'a policy starts with apiVersion: and kind:',
+        file,
+        ...pos,
+      });
       continue;
     }
     if (!isHealthPolicy(file, parsed, doc, diagnostics)) continue;

@@ -13,10 +13,24 @@ const VALID = {
   kind: 'HealthPolicy',
   metadata: { name: 'web', labels: { team: 'a' } },
   spec: {
-    match: { namespaces: ['shop'], selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['api'] }] } },
+    match: {
+      namespaces: ['shop'],
+      selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['api'] }] },
+    },
     probe: { http: { path: '/healthz', port: 8080 }, interval: '10s', timeout: '2s' },
-    detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }, { type: 'ErrorRate', ratio: 0.5, window: '1m' }] },
-    action: { type: 'Quarantine', mode: 'DryRun', similar: { groupBy: ['app'], action: 'Isolate' }, budget: { maxUnavailable: '25%' }, releaseAfter: '1h' },
+    detect: {
+      rules: [
+        { type: 'ConsecutiveFailures', threshold: 3 },
+        { type: 'ErrorRate', ratio: 0.5, window: '1m' },
+      ],
+    },
+    action: {
+      type: 'Quarantine',
+      mode: 'DryRun',
+      similar: { groupBy: ['app'], action: 'Isolate' },
+      budget: { maxUnavailable: '25%' },
+      releaseAfter: '1h',
+    },
     forward: [{ url: 'https://x.example.com/in', batch: { maxReports: 10, maxWait: '5s' } }],
   },
 };
@@ -52,12 +66,56 @@ const structural = fc
   .record({
     path: fc.constantFrom(...ALL_PATHS),
     op: fc.constantFrom('delete' as const, 'replace' as const, 'addKey' as const),
-    value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('10 seconds', '-1s', '0s', 70000, 'HTTP', 'http://x', '', '%', '150%', -3, 1e308, '1h', 'DoesNotExist')),
+    value: fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.constantFrom(
+        '10 seconds',
+        '-1s',
+        '0s',
+        70000,
+        'HTTP',
+        'http://x',
+        '',
+        '%',
+        '150%',
+        -3,
+        1e308,
+        '1h',
+        'DoesNotExist',
+      ),
+    ),
     key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('<<', '__proto__', 'constructor', 'status', 'tcp')),
   })
   .map((m) => Buffer.from(dump(mutate(m), { skipInvalid: true }), 'utf8'));
 
-const NASTY = [':', '-', ' ', '\t', '\n', '[', ']', '{', '}', '&a', '*a', '!', '!!binary', '%', '|', '>', '"', "'", '#', '---', '...', '? ', '\0', '\uFEFF', '\u2028', 'é'];
+const NASTY = [
+  ':',
+  '-',
+  ' ',
+  '\t',
+  '\n',
+  '[',
+  ']',
+  '{',
+  '}',
+  '&a',
+  '*a',
+  '!',
+  '!!binary',
+  '%',
+  '|',
+  '>',
+  '"',
+  "'",
+  '#',
+  '---',
+  '...',
+  '? ',
+  '\0',
+  '\uFEFF',
+  '\u2028',
+  'é',
+];
 const textual = fc
   .array(
     fc.record({
@@ -83,19 +141,30 @@ describe('loader property', function () {
     let withErrors = 0;
     let valid = 0;
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: structural, weight: 4 }, { arbitrary: textual, weight: 4 }, { arbitrary: anything, weight: 1 }, { arbitrary: rawBytes, weight: 1 }), (bytes) => {
-        const r = analyzePolicyFile('policies/p.yaml', bytes, DEFAULT_LIMITS);
-        assert.ok(r.policies.length > 0 || r.diagnostics.length > 0, 'an answer either way');
-        for (const d of r.diagnostics) {
-          assert.ok(d.code in CODES, `known code ${d.code}`);
-          assert.ok(d.severity === 'error' || d.severity === 'warning');
-          assert.ok(Number.isInteger(d.line) && d.line >= 1 && Number.isInteger(d.column) && d.column >= 1, `${d.code} at ${d.line}:${d.column}`);
-          assert.equal(typeof d.message, 'string');
-          assert.ok(d.message.length > 0);
-        }
-        if (r.diagnostics.some((d) => d.severity === 'error')) withErrors++;
-        else valid++;
-      }),
+      fc.property(
+        fc.oneof(
+          { arbitrary: structural, weight: 4 },
+          { arbitrary: textual, weight: 4 },
+          { arbitrary: anything, weight: 1 },
+          { arbitrary: rawBytes, weight: 1 },
+        ),
+        (bytes) => {
+          const r = analyzePolicyFile('policies/p.yaml', bytes, DEFAULT_LIMITS);
+          assert.ok(r.policies.length > 0 || r.diagnostics.length > 0, 'an answer either way');
+          for (const d of r.diagnostics) {
+            assert.ok(d.code in CODES, `known code ${d.code}`);
+            assert.ok(d.severity === 'error' || d.severity === 'warning');
+            assert.ok(
+              Number.isInteger(d.line) && d.line >= 1 && Number.isInteger(d.column) && d.column >= 1,
+              `${d.code} at ${d.line}:${d.column}`,
+            );
+            assert.equal(typeof d.message, 'string');
+            assert.ok(d.message.length > 0);
+          }
+          if (r.diagnostics.some((d) => d.severity === 'error')) withErrors++;
+          else valid++;
+        },
+      ),
       { numRuns: 10_000 },
     );
     // The generators must exercise both outcomes, or the property proves little.

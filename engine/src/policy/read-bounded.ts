@@ -2,7 +2,10 @@
 // alone could be raced by a file that grows between stat and read).
 import { open } from 'node:fs/promises';
 
-export async function readBounded(path: string, max: number): Promise<{ bytes: Uint8Array; tooLarge: boolean; size: number }> {
+export async function readBounded(
+  path: string,
+  max: number,
+): Promise<{ bytes: Uint8Array; tooLarge: boolean; size: number }> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();

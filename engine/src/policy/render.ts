@@ -2,7 +2,15 @@
 // applies them instead. Status is the engine's and is dropped; every object carries the
 // managed-by label the prune inventory keys on, and where it came from.
 import { dump } from 'js-yaml';
-import { ANNOTATION, API_VERSION, KIND, LABEL, MANAGED_BY, type HealthPolicy, type RepoSettings } from '../core/api/index.js';
+import {
+  ANNOTATION,
+  API_VERSION,
+  KIND,
+  LABEL,
+  MANAGED_BY,
+  type HealthPolicy,
+  type RepoSettings,
+} from '../core/api/index.js';
 import type { LoadedPolicy } from './load-policy-dir.js';
 
 /** One CR; the repository's default mode (bulkhead.yaml) is written into policies without one. */
@@ -19,12 +27,17 @@ export function renderPolicy(input: HealthPolicy | LoadedPolicy, settings?: Repo
       labels: { ...labels, [LABEL.managedBy]: MANAGED_BY },
       ...(Object.keys(annots).length > 0 ? { annotations: annots } : {}),
     },
-    spec: policy.spec.action.mode === undefined && settings?.defaults?.mode ? { ...policy.spec, action: { ...policy.spec.action, mode: settings.defaults.mode } } : policy.spec,
+    spec:
+      policy.spec.action.mode === undefined && settings?.defaults?.mode
+        ? { ...policy.spec, action: { ...policy.spec.action, mode: settings.defaults.mode } }
+        : policy.spec,
   };
 }
 
 /** Multi-document YAML, sorted by name so the output is stable across runs. */
 export function renderPolicies(policies: readonly (HealthPolicy | LoadedPolicy)[], settings?: RepoSettings): string {
-  const objects = policies.map((p) => renderPolicy(p, settings)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const objects = policies
+    .map((p) => renderPolicy(p, settings))
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   return objects.map((o) => `---\n${dump(o, { noRefs: true, lineWidth: -1 })}`).join('');
 }

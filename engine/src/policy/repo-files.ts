@@ -26,7 +26,10 @@ const inside = (realRoot: string, p: string): boolean => {
  * The real path of a repository file, or why it must not be read: a symlink that leaves the
  * repository (bulkhead.yaml → /etc/passwd) is refused like one under policies/.
  */
-export async function resolveRepoFile(root: string, rel: string): Promise<{ abs: string } | { problem: 'missing' | 'escape' }> {
+export async function resolveRepoFile(
+  root: string,
+  rel: string,
+): Promise<{ abs: string } | { problem: 'missing' | 'escape' }> {
   const path = join(root, rel);
   if (!(await lstat(path).catch(() => null))) return { problem: 'missing' };
   const target = await realpath(path).catch(() => null);
@@ -34,7 +37,10 @@ export async function resolveRepoFile(root: string, rel: string): Promise<{ abs:
   return inside(await realpath(root), target) ? { abs: target } : { problem: 'escape' };
 }
 
-export async function findPolicyFiles(root: string, limits: LoaderLimits): Promise<{ files: FoundFile[]; diagnostics: Diagnostic[] }> {
+export async function findPolicyFiles(
+  root: string,
+  limits: LoaderLimits,
+): Promise<{ files: FoundFile[]; diagnostics: Diagnostic[] }> {
   const realRoot = await realpath(root);
   const files: FoundFile[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -50,7 +56,11 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
     try {
       entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
     } catch (err) {
-      fileDiag(`${toRel(root, dir)}/`, 'BH_READ_ERROR', `cannot list directory (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`);
+      fileDiag(
+        `${toRel(root, dir)}/`,
+        'BH_READ_ERROR',
+        `cannot list directory (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`,
+      );
       return;
     }
     for (const e of entries) {
@@ -66,7 +76,12 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
           continue;
         }
         if (!inside(realRoot, target)) {
-          fileDiag(rel, 'BH_SYMLINK_ESCAPE', 'symbolic link points outside the repository; it is not read', 'commit the file itself, or link only within the repository');
+          fileDiag(
+            rel,
+            'BH_SYMLINK_ESCAPE',
+            'symbolic link points outside the repository; it is not read',
+            'commit the file itself, or link only within the repository',
+          );
           continue;
         }
         const st = await stat(target).catch(() => null);
@@ -84,7 +99,15 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
   const policies = join(root, POLICY_DIR);
   const st = await lstat(policies).catch(() => null);
   if (!st) {
-    diagnostics.push({ severity: 'warning', code: 'BH_NO_POLICIES', message: `no ${POLICY_DIR}/ folder`, hint: `policies live in ${POLICY_DIR}/**/*.yaml`, file: `${POLICY_DIR}/`, line: 0, column: 0 });
+    diagnostics.push({
+      severity: 'warning',
+      code: 'BH_NO_POLICIES',
+      message: `no ${POLICY_DIR}/ folder`,
+      hint: `policies live in ${POLICY_DIR}/**/*.yaml`,
+      file: `${POLICY_DIR}/`,
+      line: 0,
+      column: 0,
+    });
     return { files, diagnostics };
   }
   const realPolicies = await realpath(policies).catch(() => null);
@@ -94,7 +117,14 @@ export async function findPolicyFiles(root: string, limits: LoaderLimits): Promi
   }
   await walk(policies, realPolicies, 0);
   if (files.length > limits.maxFiles) {
-    diagnostics.push({ severity: 'error', code: 'BH_TOO_MANY_FILES', message: `more than ${limits.maxFiles} policy files`, file: `${POLICY_DIR}/`, line: 0, column: 0 });
+    diagnostics.push({
+      severity: 'error',
+      code: 'BH_TOO_MANY_FILES',
+      message: `more than ${limits.maxFiles} policy files`,
+      file: `${POLICY_DIR}/`,
+      line: 0,
+      column: 0,
+    });
     files.length = limits.maxFiles;
   }
   return { files, diagnostics };

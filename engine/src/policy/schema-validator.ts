@@ -27,9 +27,20 @@ let compiled: Map<SchemaName, ValidateFunction> | undefined;
 /** Compiled on first use (not at import), then shared: compiling costs ~50 ms, validating µs. */
 function validators(): Map<SchemaName, ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true, allowUnionTypes: false });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    verbose: true,
+    allowUnionTypes: false,
+  });
   // CRD extensions are annotations to JSON Schema; the CRD generator carries them over.
-  ajv.addVocabulary(['x-kubernetes-int-or-string', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']);
+  ajv.addVocabulary([
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-preserve-unknown-fields',
+  ]);
   addFormats.default(ajv, ['date-time']);
   // OpenAPI's int64 is a width hint for generated clients; JSON numbers carry it as an integer.
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
@@ -45,9 +56,23 @@ function validators(): Map<SchemaName, ValidateFunction> {
   return compiled;
 }
 
-const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list' };
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+};
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v).slice(0, 40)}`);
+const describe = (v: unknown): string =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
 
 /** "did you mean" among siblings first; else where the field does belong (mis-indentation). */
 function unknownFieldHint(schema: SchemaName, field: string, known: string[]): string {
@@ -78,11 +103,27 @@ function toIssue(schema: SchemaName, e: ErrorObject): RawIssue {
       };
     }
     case 'required':
-      return { code: 'BH_MISSING_FIELD', message: `${path} is missing the required field "${String(p.missingProperty)}"`, pointer: e.instancePath, at: 'key', broken: `${e.instancePath}/${escapePointer(String(p.missingProperty))}` };
+      return {
+        code: 'BH_MISSING_FIELD',
+        message: `${path} is missing the required field "${String(p.missingProperty)}"`,
+        pointer: e.instancePath,
+        at: 'key',
+        broken: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`,
+      };
     case 'type':
-      return { code: 'BH_WRONG_TYPE', message: `${path} must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)}, not ${describe(e.data)}`, pointer: e.instancePath, at: 'value' };
+      return {
+        code: 'BH_WRONG_TYPE',
+        message: `${path} must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)}, not ${describe(e.data)}`,
+        pointer: e.instancePath,
+        at: 'value',
+      };
     case 'anyOf':
-      return { code: 'BH_WRONG_TYPE', message: `${path} must be an integer or a string, not ${describe(e.data)}`, pointer: e.instancePath, at: 'value' };
+      return {
+        code: 'BH_WRONG_TYPE',
+        message: `${path} must be an integer or a string, not ${describe(e.data)}`,
+        pointer: e.instancePath,
+        at: 'value',
+      };
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map(String);
       const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
@@ -96,18 +137,42 @@ function toIssue(schema: SchemaName, e: ErrorObject): RawIssue {
     }
     case 'pattern':
       if (e.schemaPath.includes('/duration/')) {
-        return { code: 'BH_DURATION', message: `${path}: ${JSON.stringify(e.data)} is not a duration`, hint: 'write a number with a unit: 500ms, 10s, 5m, 1h30m', pointer: e.instancePath, at: 'value' };
+        return {
+          code: 'BH_DURATION',
+          message: `${path}: ${JSON.stringify(e.data)} is not a duration`,
+          hint: 'write a number with a unit: 500ms, 10s, 5m, 1h30m',
+          pointer: e.instancePath,
+          at: 'value',
+        };
       }
       {
         // The field's description says what the pattern means in words; the regex is the fallback.
         const meaning = (e.parentSchema as { description?: string } | undefined)?.description;
-        return { code: 'BH_INVALID_VALUE', message: `${path}: ${JSON.stringify(e.data)} is not valid here`, hint: meaning ?? `must match ${String(p.pattern)}`, pointer: e.instancePath, at: 'value' };
+        return {
+          code: 'BH_INVALID_VALUE',
+          message: `${path}: ${JSON.stringify(e.data)} is not valid here`,
+          hint: meaning ?? `must match ${String(p.pattern)}`,
+          pointer: e.instancePath,
+          at: 'value',
+        };
       }
     case 'format':
-      return { code: 'BH_INVALID_VALUE', message: `${path} must be a valid ${String(p.format)}`, pointer: e.instancePath, at: 'value' };
+      return {
+        code: 'BH_INVALID_VALUE',
+        message: `${path} must be a valid ${String(p.format)}`,
+        pointer: e.instancePath,
+        at: 'value',
+      };
     case 'oneOf': {
-      const branches = ((e.parentSchema as { oneOf?: { required?: string[] }[] } | undefined)?.oneOf ?? []).flatMap((b) => b.required ?? []);
-      return { code: 'BH_EXCLUSIVE_FIELDS', message: `${path} needs exactly one of ${branches.join(', ')}`, pointer: e.instancePath, at: 'key' };
+      const branches = ((e.parentSchema as { oneOf?: { required?: string[] }[] } | undefined)?.oneOf ?? []).flatMap(
+        (b) => b.required ?? [],
+      );
+      return {
+        code: 'BH_EXCLUSIVE_FIELDS',
+        message: `${path} needs exactly one of ${branches.join(', ')}`,
+        pointer: e.instancePath,
+        at: 'key',
+      };
     }
     case 'minimum':
     case 'maximum':
@@ -119,9 +184,19 @@ function toIssue(schema: SchemaName, e: ErrorObject): RawIssue {
     case 'maxItems':
     case 'minProperties':
     case 'maxProperties':
-      return { code: 'BH_OUT_OF_RANGE', message: `${path} ${e.message ?? 'is out of range'}`, pointer: e.instancePath, at: 'value' };
+      return {
+        code: 'BH_OUT_OF_RANGE',
+        message: `${path} ${e.message ?? 'is out of range'}`,
+        pointer: e.instancePath,
+        at: 'value',
+      };
     default:
-      return { code: 'BH_SCHEMA', message: `${path} ${e.message ?? 'is invalid'}`, pointer: e.instancePath, at: 'value' };
+      return {
+        code: 'BH_SCHEMA',
+        message: `${path} ${e.message ?? 'is invalid'}`,
+        pointer: e.instancePath,
+        at: 'value',
+      };
   }
 }
 
@@ -135,7 +210,12 @@ export function validateAgainstSchema(name: SchemaName, value: unknown): SchemaI
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-  const kept = errors.filter((e) => !combinators.some((c) => e.instancePath.startsWith(c.instancePath) && e.schemaPath.startsWith(`${c.schemaPath}/`)));
+  const kept = errors.filter(
+    (e) =>
+      !combinators.some(
+        (c) => e.instancePath.startsWith(c.instancePath) && e.schemaPath.startsWith(`${c.schemaPath}/`),
+      ),
+  );
   const seen = new Set<string>();
   const out: SchemaIssue[] = [];
   for (const e of kept) {

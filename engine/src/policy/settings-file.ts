@@ -6,14 +6,23 @@ import { parseFile, schemaCheck } from './policy-file.js';
 
 export const SETTINGS_FILE = 'bulkhead.yaml';
 
-export function analyzeSettingsFile(bytes: Uint8Array, limits: LoaderLimits): { settings?: RepoSettings; diagnostics: Diagnostic[] } {
+export function analyzeSettingsFile(
+  bytes: Uint8Array,
+  limits: LoaderLimits,
+): { settings?: RepoSettings; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const parsed = parseFile(SETTINGS_FILE, bytes, limits, diagnostics);
   if (!parsed) return { diagnostics };
   const [doc, extra] = parsed.documents;
   if (extra) {
     const pos = parsed.lines.position(extra.offset);
-    diagnostics.push({ severity: 'error', code: 'BH_TOO_MANY_DOCUMENTS', message: `${SETTINGS_FILE} holds one document`, file: SETTINGS_FILE, ...pos });
+    diagnostics.push({
+      severity: 'error',
+      code: 'BH_TOO_MANY_DOCUMENTS',
+      message: `${SETTINGS_FILE} holds one document`,
+      file: SETTINGS_FILE,
+      ...pos,
+    });
   }
   if (!doc) return { diagnostics };
   if (schemaCheck('repo-settings', SETTINGS_FILE, parsed, doc, diagnostics).length > 0) return { diagnostics };

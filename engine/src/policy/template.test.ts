@@ -12,11 +12,14 @@ describe('policy-repo-template', () => {
   it('validates clean: three policies, settings, no diagnostics', async () => {
     const r = await loadPolicyDir(template);
     assert.deepEqual(r.diagnostics, []);
-    assert.deepEqual(r.policies.map((p) => `${p.file}:${p.line} ${p.policy.metadata.name} ${p.policy.spec.action.type}`), [
-      'policies/checkout-api.yaml:6 checkout-api Quarantine',
-      'policies/queue-worker.yaml:4 queue-worker Isolate',
-      'policies/search-dryrun.yaml:4 search-error-rate Quarantine',
-    ]);
+    assert.deepEqual(
+      r.policies.map((p) => `${p.file}:${p.line} ${p.policy.metadata.name} ${p.policy.spec.action.type}`),
+      [
+        'policies/checkout-api.yaml:6 checkout-api Quarantine',
+        'policies/queue-worker.yaml:4 queue-worker Isolate',
+        'policies/search-dryrun.yaml:4 search-error-rate Quarantine',
+      ],
+    );
     assert.equal(r.settings?.defaults?.mode, 'DryRun');
   });
 
@@ -24,13 +27,21 @@ describe('policy-repo-template', () => {
     const r = await loadPolicyDir(template);
     const once = renderPolicies(r.policies);
     assert.equal(renderPolicies([...r.policies].reverse()), once, 'order-independent');
-    const docs = loadAll(once) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } }[];
+    const docs = loadAll(once) as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    }[];
     assert.equal(docs.length, 3);
     assert.equal(docs[0]!.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');
     assert.equal(docs[0]!.metadata.labels.team, 'payments', 'author labels are kept');
     assert.equal(docs[0]!.metadata.annotations['bulkhead.dev/source'], 'policies/checkout-api.yaml:6');
-    const modes = (loadAll(renderPolicies(r.policies, r.settings)) as { spec: { action: { mode?: string } } }[]).map((d) => d.spec.action.mode);
-    assert.deepEqual(modes, ['Enforce', 'DryRun', 'DryRun'], 'queue-worker gets the repository default (DryRun); explicit modes stay');
+    const modes = (loadAll(renderPolicies(r.policies, r.settings)) as { spec: { action: { mode?: string } } }[]).map(
+      (d) => d.spec.action.mode,
+    );
+    assert.deepEqual(
+      modes,
+      ['Enforce', 'DryRun', 'DryRun'],
+      'queue-worker gets the repository default (DryRun); explicit modes stay',
+    );
   });
 
   it('documents every diagnostic code in its README', async () => {

@@ -46,12 +46,18 @@ describe('parseYamlDocuments limits', () => {
   it('stops a billion-laughs document fast, before expanding it', () => {
     let bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
     const names = 'abcdefghij';
-    for (let i = 1; i < names.length; i++) bomb += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]\n`;
+    for (let i = 1; i < names.length; i++)
+      bomb += `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(',')}]\n`;
     const heapBefore = process.memoryUsage().heapUsed;
     const t = performance.now();
     const parsed = parseYamlDocuments(bomb, DEFAULT_LIMITS);
     const ms = performance.now() - t;
-    assert.deepEqual(parsed.problems.map((p) => p.code), ['BH_YAML_ALIAS_EXPANSION']);
+    assert.deepEqual(
+      parsed.problems.map((p) => p.code),
+      ['BH_YAML_ALIAS_EXPANSION'],
+    );
     assert.equal(parsed.documents.length, 0);
     assert.ok(ms < 200, `took ${ms.toFixed(0)} ms`);
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 20 * 1024 * 1024, 'bounded memory');
@@ -65,12 +71,23 @@ describe('parseYamlDocuments limits', () => {
 
   it('reports every duplicate key at the second occurrence', () => {
     const parsed = parseYamlDocuments('a: 1\nb:\n  c: 1\n  c: 2\na: 3\n', DEFAULT_LIMITS);
-    assert.deepEqual(parsed.problems.map((p) => `${p.code}@${p.line}:${p.column}`), ['BH_YAML_DUPLICATE_KEY@4:3', 'BH_YAML_DUPLICATE_KEY@5:1']);
+    assert.deepEqual(
+      parsed.problems.map((p) => `${p.code}@${p.line}:${p.column}`),
+      ['BH_YAML_DUPLICATE_KEY@4:3', 'BH_YAML_DUPLICATE_KEY@5:1'],
+    );
   });
 
   it('enforces depth and document count limits from the options', () => {
-    assert.deepEqual(parseYamlDocuments('a: [[[[1]]]]\n', { ...DEFAULT_LIMITS, maxDepth: 3 }).problems.map((p) => p.code), ['BH_YAML_DEPTH']);
-    assert.deepEqual(parseYamlDocuments('a: 1\n---\nb: 2\n---\nc: 3\n', { ...DEFAULT_LIMITS, maxDocumentsPerFile: 2 }).problems.map((p) => `${p.code}@${p.line}`), ['BH_TOO_MANY_DOCUMENTS@5']);
+    assert.deepEqual(
+      parseYamlDocuments('a: [[[[1]]]]\n', { ...DEFAULT_LIMITS, maxDepth: 3 }).problems.map((p) => p.code),
+      ['BH_YAML_DEPTH'],
+    );
+    assert.deepEqual(
+      parseYamlDocuments('a: 1\n---\nb: 2\n---\nc: 3\n', { ...DEFAULT_LIMITS, maxDocumentsPerFile: 2 }).problems.map(
+        (p) => `${p.code}@${p.line}`,
+      ),
+      ['BH_TOO_MANY_DOCUMENTS@5'],
+    );
   });
 
   it('reads YAML 1.2 core scalars (yes stays a string; no merge keys)', () => {

@@ -42,7 +42,10 @@ export const escapePointer = (key: string): string => key.replace(/~/g, '~0').re
 /** Offset of `pointer`, or of its nearest ancestor that has one (aliased content has none). */
 export function locate(doc: ParsedDocument, pointer: string, prefer: 'key' | 'value' = 'value'): number {
   for (let p = pointer; ; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
-    const at = prefer === 'key' ? (doc.positions.key.get(p) ?? doc.positions.value.get(p)) : (doc.positions.value.get(p) ?? doc.positions.key.get(p));
+    const at =
+      prefer === 'key'
+        ? (doc.positions.key.get(p) ?? doc.positions.value.get(p))
+        : (doc.positions.value.get(p) ?? doc.positions.key.get(p));
     if (at !== undefined) return at;
     if (p === '') return doc.offset;
   }
@@ -69,7 +72,13 @@ const startOf = (ev: Event): number => {
   switch (ev.type) {
     case EVENT_ID.SCALAR:
       // Quoted scalars start at the quote; valueStart is inside it.
-      return ev.anchorStart >= 0 ? ev.anchorStart - 1 : ev.tagStart >= 0 ? ev.tagStart : ev.style === 2 || ev.style === 3 ? ev.valueStart - 1 : ev.valueStart;
+      return ev.anchorStart >= 0
+        ? ev.anchorStart - 1
+        : ev.tagStart >= 0
+          ? ev.tagStart
+          : ev.style === 2 || ev.style === 3
+            ? ev.valueStart - 1
+            : ev.valueStart;
     case EVENT_ID.MAPPING:
     case EVENT_ID.SEQUENCE:
       return ev.anchorStart >= 0 ? ev.anchorStart - 1 : ev.tagStart >= 0 ? ev.tagStart : ev.start;
@@ -123,7 +132,12 @@ class DocumentWalker {
       this.total += 1;
       const key = getScalarValue(this.src, ev);
       if (parent.keys.has(key)) {
-        this.problems.push({ code: 'BH_YAML_DUPLICATE_KEY', message: `duplicate key "${key}"`, hint: 'remove one of the two keys (other YAML tools would silently keep one)', offset });
+        this.problems.push({
+          code: 'BH_YAML_DUPLICATE_KEY',
+          message: `duplicate key "${key}"`,
+          hint: 'remove one of the two keys (other YAML tools would silently keep one)',
+          offset,
+        });
       } else {
         parent.keys.add(key);
         if (!inKey) this.positions.key.set(`${parent.pointer}/${escapePointer(key)}`, offset);
@@ -139,7 +153,18 @@ class DocumentWalker {
       this.total += 1;
     }
     if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
-      this.stack.push({ kind: ev.type === EVENT_ID.MAPPING ? 'map' : 'seq', pointer, index: 0, expectKey: true, pendingKey: '', keys: new Set(), size: 1, anchor, role, inKey });
+      this.stack.push({
+        kind: ev.type === EVENT_ID.MAPPING ? 'map' : 'seq',
+        pointer,
+        index: 0,
+        expectKey: true,
+        pendingKey: '',
+        keys: new Set(),
+        size: 1,
+        anchor,
+        role,
+        inKey,
+      });
       return;
     }
     if (ev.type === EVENT_ID.ALIAS) {
@@ -152,7 +177,13 @@ class DocumentWalker {
   }
 
   /** A node of `size` (expanded) nodes is complete: count it, remember its anchor, advance the parent. */
-  private finishNode(size: number, anchor: string | null, role: 'key' | 'value', keyName: string, offset?: number): void {
+  private finishNode(
+    size: number,
+    anchor: string | null,
+    role: 'key' | 'value',
+    keyName: string,
+    offset?: number,
+  ): void {
     if (anchor !== null) this.anchors.set(anchor, size);
     const parent = this.stack.at(-1);
     if (parent) {
@@ -171,8 +202,14 @@ class DocumentWalker {
       this.exploded = true;
       this.problems.push({
         code: this.aliases > 0 ? 'BH_YAML_ALIAS_EXPANSION' : 'BH_OUT_OF_RANGE',
-        message: this.aliases > 0 ? `aliases expand this document beyond ${this.limits.maxExpandedNodes} nodes` : `document has more than ${this.limits.maxExpandedNodes} nodes`,
-        hint: this.aliases > 0 ? 'write the values out instead of nesting aliases (this is the billion-laughs pattern)' : 'split the document',
+        message:
+          this.aliases > 0
+            ? `aliases expand this document beyond ${this.limits.maxExpandedNodes} nodes`
+            : `document has more than ${this.limits.maxExpandedNodes} nodes`,
+        hint:
+          this.aliases > 0
+            ? 'write the values out instead of nesting aliases (this is the billion-laughs pattern)'
+            : 'split the document',
         offset: offset ?? this.firstOffset,
       });
     }
@@ -182,14 +219,21 @@ class DocumentWalker {
 export function parseYamlDocuments(text: string, limits: LoaderLimits): ParsedFile {
   const lines = new LineIndex(text);
   const problems: YamlProblem[] = [];
-  const at = (offset: number): { line: number; column: number } => (offset >= 0 ? lines.position(offset) : { line: 1, column: 1 });
+  const at = (offset: number): { line: number; column: number } =>
+    offset >= 0 ? lines.position(offset) : { line: 1, column: 1 };
   let events: Event[];
   try {
     events = parseEvents(text, { maxDepth: limits.maxDepth });
   } catch (err) {
     const f = classifyYamlError(err);
     if (!f) throw err;
-    problems.push({ code: f.code, message: f.code === 'BH_YAML_DEPTH' ? `document nests deeper than ${limits.maxDepth} levels` : f.message, ...(f.hint ? { hint: f.hint } : {}), line: f.line ?? 1, column: f.column ?? 1 });
+    problems.push({
+      code: f.code,
+      message: f.code === 'BH_YAML_DEPTH' ? `document nests deeper than ${limits.maxDepth} levels` : f.message,
+      ...(f.hint ? { hint: f.hint } : {}),
+      line: f.line ?? 1,
+      column: f.column ?? 1,
+    });
     return { documents: [], problems, lines };
   }
 
@@ -198,8 +242,17 @@ export function parseYamlDocuments(text: string, limits: LoaderLimits): ParsedFi
   for (let i = 0; i < events.length; i++) {
     if (events[i]!.type !== EVENT_ID.DOCUMENT) continue;
     if (++count > limits.maxDocumentsPerFile) {
-      const next = events.slice(i + 1, i + 4).map(startOf).find((o) => o >= 0) ?? -1;
-      problems.push({ code: 'BH_TOO_MANY_DOCUMENTS', message: `more than ${limits.maxDocumentsPerFile} documents in one file`, hint: 'split the file', ...at(next) });
+      const next =
+        events
+          .slice(i + 1, i + 4)
+          .map(startOf)
+          .find((o) => o >= 0) ?? -1;
+      problems.push({
+        code: 'BH_TOO_MANY_DOCUMENTS',
+        message: `more than ${limits.maxDocumentsPerFile} documents in one file`,
+        hint: 'split the file',
+        ...at(next),
+      });
       return { documents: [], problems, lines };
     }
   }
@@ -222,7 +275,8 @@ export function parseYamlDocuments(text: string, limits: LoaderLimits): ParsedFi
     const walker = new DocumentWalker(text, limits);
     for (const ev of slice) walker.feed(ev);
     const index = docIndex++;
-    for (const p of walker.problems) problems.push({ code: p.code, message: p.message, ...(p.hint ? { hint: p.hint } : {}), ...at(p.offset) });
+    for (const p of walker.problems)
+      problems.push({ code: p.code, message: p.message, ...(p.hint ? { hint: p.hint } : {}), ...at(p.offset) });
     if (walker.problems.length > 0) continue;
     let value: unknown;
     try {
@@ -230,7 +284,13 @@ export function parseYamlDocuments(text: string, limits: LoaderLimits): ParsedFi
     } catch (err) {
       const f = classifyYamlError(err);
       if (!f) throw err;
-      problems.push({ code: f.code, message: f.message, ...(f.hint ? { hint: f.hint } : {}), line: f.line ?? at(walker.firstOffset).line, column: f.column ?? at(walker.firstOffset).column });
+      problems.push({
+        code: f.code,
+        message: f.message,
+        ...(f.hint ? { hint: f.hint } : {}),
+        line: f.line ?? at(walker.firstOffset).line,
+        column: f.column ?? at(walker.firstOffset).column,
+      });
       continue;
     }
     // `---` with nothing after it is an empty document, not an error.

@@ -11,7 +11,11 @@ const pod = (name: string, ns = 'shop', owner = 'rs-1'): PodHealth => ({
   events: [],
   owner: { kind: 'ReplicaSet', name: owner, uid: owner },
 });
-const act = (p: PodHealth, action: PlannedAction['action'] = 'Quarantine', role: PlannedAction['role'] = 'primary'): PlannedAction => ({
+const act = (
+  p: PodHealth,
+  action: PlannedAction['action'] = 'Quarantine',
+  role: PlannedAction['role'] = 'primary',
+): PlannedAction => ({
   pod: p,
   action,
   role,
@@ -29,7 +33,9 @@ describe('blast-radius budget', () => {
     [undefined, 10, 1],
     [0, 10, 0],
   ];
-  for (const [v, replicas, want] of table) it(`maxUnavailable ${String(v)} of ${replicas} → ${want}`, () => assert.equal(maxUnavailablePods(v, replicas), want));
+  for (const [v, replicas, want] of table)
+    it(`maxUnavailable ${String(v)} of ${replicas} → ${want}`, () =>
+      assert.equal(maxUnavailablePods(v, replicas), want));
   it('rejects a malformed percentage', () => assert.throws(() => maxUnavailablePods('25 %', 4), RangeError));
 
   it('3 of 4 failing with 25%: one quarantined, the rest alerted, exhausted', () => {
@@ -49,7 +55,10 @@ describe('blast-radius budget', () => {
       ],
     );
     assert.equal(d.exhausted, true);
-    assert.deepEqual(d.downgraded.map((x) => x.why), ['WorkloadBudgetExhausted', 'WorkloadBudgetExhausted']);
+    assert.deepEqual(
+      d.downgraded.map((x) => x.why),
+      ['WorkloadBudgetExhausted', 'WorkloadBudgetExhausted'],
+    );
   });
 
   it('counts pods already quarantined against the workload', () => {
@@ -70,7 +79,10 @@ describe('blast-radius budget', () => {
       namespaceActionsLastHour: new Map(),
       protectedNamespaces: new Set(['bulkhead-system']),
     });
-    assert.deepEqual(d.downgraded.map((x) => x.why), ['ProtectedNamespace', 'ProtectedNamespace']);
+    assert.deepEqual(
+      d.downgraded.map((x) => x.why),
+      ['ProtectedNamespace', 'ProtectedNamespace'],
+    );
     assert.ok(d.allowed.every((a) => a.action === 'Alert'));
   });
 
@@ -82,7 +94,10 @@ describe('blast-radius budget', () => {
       namespaceActionsLastHour: new Map([['shop', 2]]),
       protectedNamespaces: new Set(),
     });
-    assert.deepEqual(d.allowed.map((a) => a.action), ['Quarantine', 'Alert']);
+    assert.deepEqual(
+      d.allowed.map((a) => a.action),
+      ['Quarantine', 'Alert'],
+    );
     assert.equal(d.downgraded[0]!.why, 'NamespaceHourlyCapReached');
   });
 

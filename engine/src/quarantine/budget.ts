@@ -84,7 +84,12 @@ export function applyBudget(input: BudgetInput): BudgetDecision {
     allowed.push(action);
   }
   for (const d of downgraded) {
-    allowed.push({ ...d.action, action: 'Alert', reason: d.why, message: `${d.action.action} held back (${d.why}): ${d.action.message}` });
+    allowed.push({
+      ...d.action,
+      action: 'Alert',
+      reason: d.why,
+      message: `${d.action.action} held back (${d.why}): ${d.action.message}`,
+    });
   }
   return { allowed, downgraded, exhausted: downgraded.length > 0 };
 }

@@ -8,14 +8,27 @@ import { workloadKey, type WorkloadFacts } from './budget.js';
 import { selectorKeys } from './actions/detach-patch.js';
 
 /** apiVersion of the owner kinds whose selector we can read. */
-const OWNER_API: Record<string, string> = { ReplicaSet: 'apps/v1', StatefulSet: 'apps/v1', DaemonSet: 'apps/v1', Job: 'batch/v1' };
+const OWNER_API: Record<string, string> = {
+  ReplicaSet: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+};
 
 interface Owner {
-  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } };
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] };
+  };
   status?: { availableReplicas?: number; numberAvailable?: number; desiredNumberScheduled?: number };
 }
 
-export async function readOwner(client: KubeClient, resolver: ResourceResolver, namespace: string, owner: { kind: string; name: string }): Promise<Owner | undefined> {
+export async function readOwner(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  namespace: string,
+  owner: { kind: string; name: string },
+): Promise<Owner | undefined> {
   const apiVersion = OWNER_API[owner.kind];
   if (!apiVersion) return undefined;
   const res = await resolver.resolve(apiVersion, owner.kind);
@@ -27,11 +40,20 @@ export async function readOwner(client: KubeClient, resolver: ResourceResolver, 
   }
 }
 
-export async function ownerSelectorKeys(client: KubeClient, resolver: ResourceResolver, namespace: string, owner: { kind: string; name: string } | undefined): Promise<string[]> {
+export async function ownerSelectorKeys(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  namespace: string,
+  owner: { kind: string; name: string } | undefined,
+): Promise<string[]> {
   return owner ? selectorKeys((await readOwner(client, resolver, namespace, owner))?.spec?.selector) : [];
 }
 
-export async function listQuarantines(client: KubeClient, resolver: ResourceResolver, namespace?: string): Promise<Quarantine[]> {
+export async function listQuarantines(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  namespace?: string,
+): Promise<Quarantine[]> {
   const res = await resolver.resolve(API_VERSION, KIND.Quarantine);
   const list = await client.request<{ items: Quarantine[] }>({ method: 'GET', path: collectionPath(res, namespace) });
   return list.items;
@@ -49,7 +71,11 @@ export async function gatherBudgetFacts(
   resolver: ResourceResolver,
   actions: readonly PlannedAction[],
   now: Date,
-): Promise<{ workloads: Map<string, WorkloadFacts>; namespaceActionsLastHour: Map<string, number>; held: Map<string, Quarantine> }> {
+): Promise<{
+  workloads: Map<string, WorkloadFacts>;
+  namespaceActionsLastHour: Map<string, number>;
+  held: Map<string, Quarantine>;
+}> {
   const workloads = new Map<string, WorkloadFacts>();
   const namespaceActionsLastHour = new Map<string, number>();
   const namespaces = [...new Set(actions.map((a) => a.pod.namespace))];
@@ -57,12 +83,17 @@ export async function gatherBudgetFacts(
   for (const ns of namespaces) byNs.set(ns, await listQuarantines(client, resolver, ns));
   const hourAgo = now.getTime() - 3_600_000;
   for (const ns of namespaces) {
-    namespaceActionsLastHour.set(ns, byNs.get(ns)!.filter((q) => q.spec.mode === 'Enforce' && Date.parse(q.spec.time) > hourAgo).length);
+    namespaceActionsLastHour.set(
+      ns,
+      byNs.get(ns)!.filter((q) => q.spec.mode === 'Enforce' && Date.parse(q.spec.time) > hourAgo).length,
+    );
   }
   for (const a of actions) {
     const key = workloadKey(a);
     if (workloads.has(key)) continue;
-    const held = byNs.get(a.pod.namespace)!.filter((q) => active(q) && (q.spec.owner?.uid ?? q.spec.pod.uid) === key).length;
+    const held = byNs
+      .get(a.pod.namespace)!
+      .filter((q) => active(q) && (q.spec.owner?.uid ?? q.spec.pod.uid) === key).length;
     if (!a.pod.owner) {
       workloads.set(key, { replicas: 1, unavailable: held });
       continue;

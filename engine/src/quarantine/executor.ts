@@ -48,7 +48,8 @@ export interface QuarantineResult {
 /** Label values are short: a stable hash of the incident key. */
 export const incidentId = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
-export const podPath = (ns: string, name: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+export const podPath = (ns: string, name: string): string =>
+  `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 
 /**
  * Carries out one verdict: budget first, then per allowed action, in an order chosen so a
@@ -59,7 +60,11 @@ export const podPath = (ns: string, name: string): string => `/api/v1/namespaces
  *   4. CR status: phase Isolated, audit Pending, actions taken.
  * DryRun creates only the CR (mode DryRun) and an Event: the "would quarantine" record.
  */
-export async function executeVerdict(deps: QuarantineDeps, verdict: Verdict, releaseAfter?: string): Promise<QuarantineResult> {
+export async function executeVerdict(
+  deps: QuarantineDeps,
+  verdict: Verdict,
+  releaseAfter?: string,
+): Promise<QuarantineResult> {
   const now = deps.now();
   const incident = incidentId(verdict.incident.key);
   const facts = await gatherBudgetFacts(deps.client, deps.resolver, verdict.actions, now);
@@ -68,16 +73,37 @@ export async function executeVerdict(deps: QuarantineDeps, verdict: Verdict, rel
   // repeated verdict); its existing Quarantine stands.
   const fresh = verdict.actions.filter((a) => {
     const q = a.action === 'Alert' ? undefined : facts.held.get(a.pod.uid);
-    if (q) taken.push({ pod: a.pod.name, namespace: a.pod.namespace, action: a.action, role: a.role, outcome: 'already', quarantine: q.metadata.name! });
+    if (q)
+      taken.push({
+        pod: a.pod.name,
+        namespace: a.pod.namespace,
+        action: a.action,
+        role: a.role,
+        outcome: 'already',
+        quarantine: q.metadata.name!,
+      });
     return !q;
   });
-  const budget = applyBudget({ actions: fresh, ...(verdict.budget ? { budget: verdict.budget } : {}), workloads: facts.workloads, namespaceActionsLastHour: facts.namespaceActionsLastHour, protectedNamespaces: deps.protectedNamespaces });
+  const budget = applyBudget({
+    actions: fresh,
+    ...(verdict.budget ? { budget: verdict.budget } : {}),
+    workloads: facts.workloads,
+    namespaceActionsLastHour: facts.namespaceActionsLastHour,
+    protectedNamespaces: deps.protectedNamespaces,
+  });
   for (const action of budget.allowed) {
     const base = { pod: action.pod.name, namespace: action.pod.namespace, action: action.action, role: action.role };
     try {
       taken.push({ ...base, ...(await carryOut(deps, verdict, action, incident, now, releaseAfter)) });
     } catch (err) {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err), pod: action.pod.name, namespace: action.pod.namespace }, 'quarantine action failed');
+      deps.logger.error(
+        {
+          err: err instanceof Error ? err.message : String(err),
+          pod: action.pod.name,
+          namespace: action.pod.namespace,
+        },
+        'quarantine action failed',
+      );
       taken.push({ ...base, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
     }
   }
@@ -94,13 +120,27 @@ export const NODE_TAINT_KEY = 'bulkhead.dev/unhealthy';
  * nothing). Idempotent; only in Enforce mode and only when a pod was actually quarantined, so a
  * budget-stopped incident never taints. Every Quarantine of the incident records it.
  */
-async function handleNode(deps: QuarantineDeps, verdict: Verdict, taken: TakenAction[], incident: string, now: Date): Promise<{ name: string; tainted: boolean } | undefined> {
+async function handleNode(
+  deps: QuarantineDeps,
+  verdict: Verdict,
+  taken: TakenAction[],
+  incident: string,
+  now: Date,
+): Promise<{ name: string; tainted: boolean } | undefined> {
   if (verdict.incident.scope !== 'node') return undefined;
   const name = verdict.incident.value;
-  const held = taken.filter((t) => t.quarantine && (t.outcome === 'done' || t.outcome === 'already') && (t.action === 'Quarantine' || t.action === 'Isolate'));
+  const held = taken.filter(
+    (t) =>
+      t.quarantine &&
+      (t.outcome === 'done' || t.outcome === 'already') &&
+      (t.action === 'Quarantine' || t.action === 'Isolate'),
+  );
   if (!verdict.taintNode || verdict.mode !== 'Enforce' || held.length === 0) return { name, tainted: false };
   const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
-  const node = await deps.client.request<{ metadata: { uid: string; resourceVersion: string }; spec?: { taints?: { key: string; value?: string; effect: string }[] } }>({ method: 'GET', path });
+  const node = await deps.client.request<{
+    metadata: { uid: string; resourceVersion: string };
+    spec?: { taints?: { key: string; value?: string; effect: string }[] };
+  }>({ method: 'GET', path });
   const taints = node.spec?.taints ?? [];
   if (!taints.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule')) {
     // A merge patch replaces the whole taint list, and the node controller edits it too: the
@@ -109,15 +149,31 @@ async function handleNode(deps: QuarantineDeps, verdict: Verdict, taken: TakenAc
       method: 'PATCH',
       path,
       contentType: 'application/merge-patch+json',
-      body: { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: [...taints, { key: NODE_TAINT_KEY, value: incident, effect: 'NoSchedule' }] } },
+      body: {
+        metadata: { resourceVersion: node.metadata.resourceVersion },
+        spec: { taints: [...taints, { key: NODE_TAINT_KEY, value: incident, effect: 'NoSchedule' }] },
+      },
     });
   }
-  await deps.events.emit({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }, 'Warning', 'NodeTainted', `${verdict.policy}: ${held.length} pod(s) failed together on this node; tainted ${NODE_TAINT_KEY}:NoSchedule so replacements start elsewhere`);
+  await deps.events.emit(
+    { apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid },
+    'Warning',
+    'NodeTainted',
+    `${verdict.policy}: ${held.length} pod(s) failed together on this node; tainted ${NODE_TAINT_KEY}:NoSchedule so replacements start elsewhere`,
+  );
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
   for (const t of held) {
-    const q = await deps.client.request<Quarantine>({ method: 'GET', path: objectPath(res, t.quarantine!, t.namespace) });
+    const q = await deps.client.request<Quarantine>({
+      method: 'GET',
+      path: objectPath(res, t.quarantine!, t.namespace),
+    });
     if (q.spec.actions?.some((a) => a.type === 'TaintNode')) continue;
-    await patchSpecRecord(deps, q, { actions: [...(q.spec.actions ?? []), { type: 'TaintNode', time: now.toISOString(), detail: `${name} ${NODE_TAINT_KEY}:NoSchedule` }] });
+    await patchSpecRecord(deps, q, {
+      actions: [
+        ...(q.spec.actions ?? []),
+        { type: 'TaintNode', time: now.toISOString(), detail: `${name} ${NODE_TAINT_KEY}:NoSchedule` },
+      ],
+    });
   }
   return { name, tainted: true };
 }
@@ -130,7 +186,13 @@ async function carryOut(
   now: Date,
   releaseAfter?: string,
 ): Promise<Pick<TakenAction, 'outcome' | 'quarantine' | 'detail'>> {
-  const podRef = { apiVersion: 'v1', kind: 'Pod', name: action.pod.name, namespace: action.pod.namespace, uid: action.pod.uid };
+  const podRef = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    name: action.pod.name,
+    namespace: action.pod.namespace,
+    uid: action.pod.uid,
+  };
   switch (action.action) {
     case 'Alert':
       await deps.events.emit(podRef, 'Warning', action.reason, `${verdict.policy}: ${action.message}`);
@@ -143,15 +205,34 @@ async function carryOut(
       return evict(deps, action, verdict.policy);
     case 'Quarantine':
     case 'Isolate': {
-      const q = buildQuarantine({ action, kind: action.action, policy: verdict.policy, mode: verdict.mode, incident, cluster: deps.cluster, now, ...(releaseAfter ? { releaseAfter } : {}) });
+      const q = buildQuarantine({
+        action,
+        kind: action.action,
+        policy: verdict.policy,
+        mode: verdict.mode,
+        incident,
+        cluster: deps.cluster,
+        now,
+        ...(releaseAfter ? { releaseAfter } : {}),
+      });
       const created = await createQuarantine(deps, q);
       if (verdict.mode === 'DryRun') {
-        await deps.events.emit(podRef, 'Normal', `Would${action.action}`, `${verdict.policy} (DryRun) would ${action.action.toLowerCase()} this pod: ${action.message}`);
+        await deps.events.emit(
+          podRef,
+          'Normal',
+          `Would${action.action}`,
+          `${verdict.policy} (DryRun) would ${action.action.toLowerCase()} this pod: ${action.message}`,
+        );
         return { outcome: created ? 'dry-run' : 'already', quarantine: q.metadata.name! };
       }
       const outcome = await enforce(deps, q, action.action);
       if (outcome === 'done') {
-        await deps.events.emit(podRef, 'Warning', action.action === 'Quarantine' ? 'Quarantined' : 'Isolated', `${verdict.policy}: ${action.message}`);
+        await deps.events.emit(
+          podRef,
+          'Warning',
+          action.action === 'Quarantine' ? 'Quarantined' : 'Isolated',
+          `${verdict.policy}: ${action.message}`,
+        );
       }
       return { outcome: created ? outcome : outcome === 'done' ? 'already' : outcome, quarantine: q.metadata.name! };
     }
@@ -176,12 +257,23 @@ export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quar
   const time = deps.now().toISOString();
   await serverSideApply(deps.client, deps.resolver, isolationNetworkPolicy(ns) as never);
   const keys = action === 'Quarantine' ? await ownerSelectorKeys(deps.client, deps.resolver, ns, q.spec.owner) : [];
-  const pod = await deps.client.request<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; uid: string } }>({ method: 'GET', path: podPath(ns, q.spec.pod.name) }).catch((e: unknown) => {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  });
+  const pod = await deps.client
+    .request<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; uid: string } }>({
+      method: 'GET',
+      path: podPath(ns, q.spec.pod.name),
+    })
+    .catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
   if (!pod || pod.metadata.uid !== q.spec.pod.uid) {
-    await patchQuarantineStatus(deps, q, { phase: 'Released', releasedAt: time, audit: { state: 'Pending', path: q.spec.recordPath ?? '' } }, 'PodGone', 'the pod no longer exists');
+    await patchQuarantineStatus(
+      deps,
+      q,
+      { phase: 'Released', releasedAt: time, audit: { state: 'Pending', path: q.spec.recordPath ?? '' } },
+      'PodGone',
+      'the pod no longer exists',
+    );
     return 'gone';
   }
   const plan = planDetach(pod.metadata.labels ?? {}, keys, name, pod.metadata.annotations ?? {});
@@ -194,16 +286,35 @@ export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quar
   });
   const actions: NonNullable<Quarantine['spec']['actions']> = [
     { type: 'Isolate', time, detail: `NetworkPolicy ${isolationNetworkPolicy(ns).metadata.name}` },
-    ...(action === 'Quarantine' ? [{ type: 'Detach' as const, time, detail: `removed labels ${Object.keys(plan.removed).join(', ') || '(none)'}` }] : []),
+    ...(action === 'Quarantine'
+      ? [
+          {
+            type: 'Detach' as const,
+            time,
+            detail: `removed labels ${Object.keys(plan.removed).join(', ') || '(none)'}`,
+          },
+        ]
+      : []),
   ];
   await patchSpecRecord(deps, q, { actions, originalLabels: plan.removed });
-  await patchQuarantineStatus(deps, q, { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } }, 'Isolated', `${action} enforced`);
+  await patchQuarantineStatus(
+    deps,
+    q,
+    { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } },
+    'Isolated',
+    `${action} enforced`,
+  );
   return 'done';
 }
 
 async function patchSpecRecord(deps: QuarantineDeps, q: Quarantine, spec: Partial<Quarantine['spec']>): Promise<void> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
-  await deps.client.request({ method: 'PATCH', path: objectPath(res, q.metadata.name!, q.metadata.namespace), contentType: 'application/merge-patch+json', body: { spec } });
+  await deps.client.request({
+    method: 'PATCH',
+    path: objectPath(res, q.metadata.name!, q.metadata.namespace),
+    contentType: 'application/merge-patch+json',
+    body: { spec },
+  });
 }
 
 export async function patchQuarantineStatus(
@@ -214,7 +325,13 @@ export async function patchQuarantineStatus(
   message: string,
 ): Promise<void> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
-  const condition = { type: 'Ready', status: 'True' as const, reason, message, lastTransitionTime: deps.now().toISOString() };
+  const condition = {
+    type: 'Ready',
+    status: 'True' as const,
+    reason,
+    message,
+    lastTransitionTime: deps.now().toISOString(),
+  };
   await deps.client.request({
     method: 'PATCH',
     path: `${objectPath(res, q.metadata.name!, q.metadata.namespace)}/status`,
@@ -223,12 +340,21 @@ export async function patchQuarantineStatus(
   });
 }
 
-async function evict(deps: QuarantineDeps, action: PlannedAction, policy: string): Promise<Pick<TakenAction, 'outcome' | 'detail'>> {
+async function evict(
+  deps: QuarantineDeps,
+  action: PlannedAction,
+  policy: string,
+): Promise<Pick<TakenAction, 'outcome' | 'detail'>> {
   try {
     await deps.client.request({
       method: 'POST',
       path: `${podPath(action.pod.namespace, action.pod.name)}/eviction`,
-      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: action.pod.name, namespace: action.pod.namespace }, deleteOptions: { preconditions: { uid: action.pod.uid } } },
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: action.pod.name, namespace: action.pod.namespace },
+        deleteOptions: { preconditions: { uid: action.pod.uid } },
+      },
     });
   } catch (err) {
     // 429: a PodDisruptionBudget forbids it right now. That is the budget working, not a failure.
@@ -236,17 +362,33 @@ async function evict(deps: QuarantineDeps, action: PlannedAction, policy: string
     if (isNotFound(err)) return { outcome: 'gone' };
     throw err;
   }
-  await deps.events.emit({ apiVersion: 'v1', kind: 'Pod', name: action.pod.name, namespace: action.pod.namespace, uid: action.pod.uid }, 'Warning', 'Restarted', `${policy}: ${action.message}`);
+  await deps.events.emit(
+    { apiVersion: 'v1', kind: 'Pod', name: action.pod.name, namespace: action.pod.namespace, uid: action.pod.uid },
+    'Warning',
+    'Restarted',
+    `${policy}: ${action.message}`,
+  );
   return { outcome: 'done' };
 }
 
 /** The policy's status says what was last done and whether the budget stopped anything. */
-async function reportToPolicy(deps: QuarantineDeps, verdict: Verdict, budget: BudgetDecision, taken: TakenAction[], now: Date): Promise<void> {
+async function reportToPolicy(
+  deps: QuarantineDeps,
+  verdict: Verdict,
+  budget: BudgetDecision,
+  taken: TakenAction[],
+  now: Date,
+): Promise<void> {
   const primary = taken.find((t) => t.role === 'primary' && t.action !== 'Alert') ?? taken[0];
   const policyRef = { apiVersion: API_VERSION, kind: KIND.HealthPolicy, name: verdict.policy };
   if (budget.exhausted) {
     const why = [...new Set(budget.downgraded.map((d) => d.why))].join(', ');
-    await deps.events.emit(policyRef, 'Warning', 'BudgetExhausted', `held back ${budget.downgraded.length} action(s) (${why}); alerted instead`);
+    await deps.events.emit(
+      policyRef,
+      'Warning',
+      'BudgetExhausted',
+      `held back ${budget.downgraded.length} action(s) (${why}); alerted instead`,
+    );
   }
   if (!primary) return;
   const res = await deps.resolver.resolve(API_VERSION, KIND.HealthPolicy).catch(() => undefined);
@@ -266,9 +408,18 @@ async function reportToPolicy(deps: QuarantineDeps, verdict: Verdict, budget: Bu
   };
   try {
     // A merge patch of only these fields: the sync's summarizer owns the conditions.
-    await deps.client.request({ method: 'PATCH', path: `${objectPath(res, verdict.policy)}/status`, contentType: 'application/merge-patch+json', body });
+    await deps.client.request({
+      method: 'PATCH',
+      path: `${objectPath(res, verdict.policy)}/status`,
+      contentType: 'application/merge-patch+json',
+      body,
+    });
   } catch (err) {
-    if (!isNotFound(err)) deps.logger.warn({ err: err instanceof Error ? err.message : String(err), policy: verdict.policy }, 'could not update policy status');
+    if (!isNotFound(err))
+      deps.logger.warn(
+        { err: err instanceof Error ? err.message : String(err), policy: verdict.policy },
+        'could not update policy status',
+      );
   }
 }
 

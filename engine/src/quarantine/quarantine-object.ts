@@ -23,7 +23,19 @@ export function recordPath(cluster: string, namespace: string, pod: { name: stri
 }
 
 type QuarantineReason = Quarantine['spec']['reason'];
-const KNOWN_REASONS: readonly QuarantineReason[] = ['ConsecutiveFailures', 'ErrorRate', 'LatencyP99', 'Restarts', 'CrashLoop', 'OOMKilled', 'IdentityRejected', 'ProcessAnomaly', 'External', 'Similar', 'Manual'];
+const KNOWN_REASONS: readonly QuarantineReason[] = [
+  'ConsecutiveFailures',
+  'ErrorRate',
+  'LatencyP99',
+  'Restarts',
+  'CrashLoop',
+  'OOMKilled',
+  'IdentityRejected',
+  'ProcessAnomaly',
+  'External',
+  'Similar',
+  'Manual',
+];
 
 function reasonOf(action: PlannedAction): QuarantineReason {
   if (action.role === 'similar') return 'Similar';
@@ -36,11 +48,33 @@ function evidenceOf(signals: readonly Signal[]): NonNullable<Quarantine['spec'][
   for (const s of signals) {
     for (const e of s.evidence) {
       const time = new Date(e.t).toISOString();
-      if ('ok' in e) out.push({ time, source: 'Sidecar', detail: `${s.type}: probe ${e.ok ? 'ok' : 'failed'}${e.status ? ` status ${e.status}` : ''}${e.errorClass ? ` ${e.errorClass}` : ''}`, value: e.latencyMs });
-      else if ('kind' in e) out.push({ time, source: 'PodStatus', detail: `${s.type}: ${e.kind}${e.container ? ` (${e.container})` : ''}` });
+      if ('ok' in e)
+        out.push({
+          time,
+          source: 'Sidecar',
+          detail: `${s.type}: probe ${e.ok ? 'ok' : 'failed'}${e.status ? ` status ${e.status}` : ''}${e.errorClass ? ` ${e.errorClass}` : ''}`,
+          value: e.latencyMs,
+        });
+      else if ('kind' in e)
+        out.push({
+          time,
+          source: 'PodStatus',
+          detail: `${s.type}: ${e.kind}${e.container ? ` (${e.container})` : ''}`,
+        });
       else if ('rejected' in e) out.push({ time, source: 'Event', detail: `${s.type}: report identity rejected` });
-      else if ('detail' in e) out.push({ time, source: 'Event', detail: `${s.type}: ${e.detail}`.slice(0, 1024), ...(e.value !== undefined ? { value: e.value } : {}) });
-      else out.push({ time, source: 'Sidecar', detail: `${s.type}: processes ${e.processes}, fds ${e.openFds}, threads ${e.threads}` });
+      else if ('detail' in e)
+        out.push({
+          time,
+          source: 'Event',
+          detail: `${s.type}: ${e.detail}`.slice(0, 1024),
+          ...(e.value !== undefined ? { value: e.value } : {}),
+        });
+      else
+        out.push({
+          time,
+          source: 'Sidecar',
+          detail: `${s.type}: processes ${e.processes}, fds ${e.openFds}, threads ${e.threads}`,
+        });
       if (out.length >= 20) return out;
     }
   }
@@ -80,7 +114,7 @@ export function buildQuarantine(input: QuarantineInput): Quarantine {
     spec: {
       pod: { name: pod.name, uid: pod.uid },
       ...(pod.owner ? { owner: { kind: pod.owner.kind, name: pod.owner.name, uid: pod.owner.uid } } : {}),
-      ...(input.node ?? pod.node ? { node: input.node ?? pod.node } : {}),
+      ...((input.node ?? pod.node) ? { node: input.node ?? pod.node } : {}),
       cluster: input.cluster,
       policy: input.policy,
       reason: reasonOf(action),

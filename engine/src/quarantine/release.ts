@@ -12,17 +12,23 @@ export interface ReleaseDeps {
   now: () => Date;
 }
 
-
 /**
  * Releases a quarantined pod: restores the labels it lost (it rejoins its workload and its
  * Services) and drops the quarantined label (the deny-all policy no longer selects it), or
  * deletes it when the policy says `onRelease: Delete`. Idempotent; a pod already gone is a
  * release too. The Quarantine stays, phase Released, as the cluster's record of it.
  */
-export async function releaseQuarantine(deps: ReleaseDeps, q: Quarantine, why: string): Promise<'released' | 'deleted' | 'gone'> {
+export async function releaseQuarantine(
+  deps: ReleaseDeps,
+  q: Quarantine,
+  why: string,
+): Promise<'released' | 'deleted' | 'gone'> {
   const ns = q.metadata.namespace!;
   const pod = await deps.client
-    .request<{ metadata: { uid: string; annotations?: Record<string, string> } }>({ method: 'GET', path: podPath(ns, q.spec.pod.name) })
+    .request<{ metadata: { uid: string; annotations?: Record<string, string> } }>({
+      method: 'GET',
+      path: podPath(ns, q.spec.pod.name),
+    })
     .catch((e: unknown) => {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -30,9 +36,15 @@ export async function releaseQuarantine(deps: ReleaseDeps, q: Quarantine, why: s
   let outcome: 'released' | 'deleted' | 'gone' = 'gone';
   if (pod && pod.metadata.uid === q.spec.pod.uid) {
     if ((await onRelease(deps, q.spec.policy)) === 'Delete') {
-      await deps.client.request({ method: 'DELETE', path: podPath(ns, q.spec.pod.name), body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: q.spec.pod.uid } } }).catch((e: unknown) => {
-        if (!isNotFound(e)) throw e;
-      });
+      await deps.client
+        .request({
+          method: 'DELETE',
+          path: podPath(ns, q.spec.pod.name),
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: q.spec.pod.uid } },
+        })
+        .catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
       outcome = 'deleted';
     } else {
       const patch = planReattach(pod.metadata.annotations ?? {});
@@ -44,7 +56,12 @@ export async function releaseQuarantine(deps: ReleaseDeps, q: Quarantine, why: s
       });
       outcome = 'released';
     }
-    await deps.events.emit({ apiVersion: 'v1', kind: 'Pod', name: q.spec.pod.name, namespace: ns, uid: q.spec.pod.uid }, 'Normal', 'Released', `${q.spec.policy}: ${why}`);
+    await deps.events.emit(
+      { apiVersion: 'v1', kind: 'Pod', name: q.spec.pod.name, namespace: ns, uid: q.spec.pod.uid },
+      'Normal',
+      'Released',
+      `${q.spec.policy}: ${why}`,
+    );
   }
   await patchQuarantineStatus(deps, q, { phase: 'Released', releasedAt: deps.now().toISOString() }, 'Released', why);
   return outcome;

@@ -6,9 +6,25 @@ describe('external verdict validation', () => {
     assert.equal(validateVerdict({ namespace: 'shop', pod: 'api-1', reason: 'AnomalousEgress' }).ok, true);
   });
   it('reports every problem with a JSON pointer', () => {
-    const r = validateVerdict({ namespace: 'Shop!', pod: '', reason: 'x', action: 'Nuke', evidence: [{ detail: 3, value: 'a' }], bogus: true });
+    const r = validateVerdict({
+      namespace: 'Shop!',
+      pod: '',
+      reason: 'x',
+      action: 'Nuke',
+      evidence: [{ detail: 3, value: 'a' }],
+      bogus: true,
+    });
     assert.equal(r.ok, false);
-    if (!r.ok) assert.deepEqual(r.problems.map((p) => p.pointer).sort(), ['/action', '/bogus', '/evidence/0/detail', '/evidence/0/value', '/namespace', '/pod', '/reason']);
+    if (!r.ok)
+      assert.deepEqual(r.problems.map((p) => p.pointer).sort(), [
+        '/action',
+        '/bogus',
+        '/evidence/0/detail',
+        '/evidence/0/value',
+        '/namespace',
+        '/pod',
+        '/reason',
+      ]);
   });
   it('rejects a non-object body', () => {
     assert.equal(validateVerdict([1]).ok, false);

@@ -5,7 +5,14 @@ import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
 import { BodyError, readJsonBody } from '../observe/body.js';
-import { podFactsOf, SEVERITY, type ActionType, type PodHealth, type PodObject as AnalyticsPodObject, type Signal } from '../analytics/index.js';
+import {
+  podFactsOf,
+  SEVERITY,
+  type ActionType,
+  type PodHealth,
+  type PodObject as AnalyticsPodObject,
+  type Signal,
+} from '../analytics/index.js';
 import { quarantineName } from './quarantine-object.js';
 
 export const VERDICTS_PATH = '/api/v1/verdicts';
@@ -41,28 +48,42 @@ export interface VerdictApiDeps {
 type Problem = { pointer: string; message: string };
 
 /** Validation (pure): the body's shape, with a JSON pointer per problem. */
-export function validateVerdict(body: unknown): { ok: true; verdict: ExternalVerdict } | { ok: false; problems: Problem[] } {
+export function validateVerdict(
+  body: unknown,
+): { ok: true; verdict: ExternalVerdict } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problems: [{ pointer: '', message: 'must be a JSON object' }] };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, problems: [{ pointer: '', message: 'must be a JSON object' }] };
   const known = new Set(['namespace', 'pod', 'uid', 'action', 'reason', 'message', 'policy', 'evidence']);
   for (const k of Object.keys(b)) if (!known.has(k)) problems.push({ pointer: `/${k}`, message: 'unknown field' });
   const dns = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-  if (typeof b.namespace !== 'string' || b.namespace.length > 63 || !dns.test(b.namespace)) problems.push({ pointer: '/namespace', message: 'must be a namespace name' });
-  if (typeof b.pod !== 'string' || b.pod.length > 253 || !dns.test(b.pod)) problems.push({ pointer: '/pod', message: 'must be a pod name' });
-  if (b.uid !== undefined && (typeof b.uid !== 'string' || b.uid.length > 64)) problems.push({ pointer: '/uid', message: 'must be a pod uid' });
-  if (b.action !== undefined && !(typeof b.action === 'string' && b.action in SEVERITY)) problems.push({ pointer: '/action', message: 'must be one of Quarantine, Isolate, Restart, Alert' });
-  if (typeof b.reason !== 'string' || !/^[A-Z][A-Za-z0-9]{0,62}$/.test(b.reason)) problems.push({ pointer: '/reason', message: 'must be CamelCase, at most 63 characters' });
-  if (b.message !== undefined && (typeof b.message !== 'string' || b.message.length > 1024)) problems.push({ pointer: '/message', message: 'must be a string of at most 1024 characters' });
-  if (b.policy !== undefined && (typeof b.policy !== 'string' || b.policy.length > 253)) problems.push({ pointer: '/policy', message: 'must be a policy name' });
+  if (typeof b.namespace !== 'string' || b.namespace.length > 63 || !dns.test(b.namespace))
+    problems.push({ pointer: '/namespace', message: 'must be a namespace name' });
+  if (typeof b.pod !== 'string' || b.pod.length > 253 || !dns.test(b.pod))
+    problems.push({ pointer: '/pod', message: 'must be a pod name' });
+  if (b.uid !== undefined && (typeof b.uid !== 'string' || b.uid.length > 64))
+    problems.push({ pointer: '/uid', message: 'must be a pod uid' });
+  if (b.action !== undefined && !(typeof b.action === 'string' && b.action in SEVERITY))
+    problems.push({ pointer: '/action', message: 'must be one of Quarantine, Isolate, Restart, Alert' });
+  if (typeof b.reason !== 'string' || !/^[A-Z][A-Za-z0-9]{0,62}$/.test(b.reason))
+    problems.push({ pointer: '/reason', message: 'must be CamelCase, at most 63 characters' });
+  if (b.message !== undefined && (typeof b.message !== 'string' || b.message.length > 1024))
+    problems.push({ pointer: '/message', message: 'must be a string of at most 1024 characters' });
+  if (b.policy !== undefined && (typeof b.policy !== 'string' || b.policy.length > 253))
+    problems.push({ pointer: '/policy', message: 'must be a policy name' });
   if (b.evidence !== undefined) {
-    if (!Array.isArray(b.evidence) || b.evidence.length > 20) problems.push({ pointer: '/evidence', message: 'must be an array of at most 20 items' });
+    if (!Array.isArray(b.evidence) || b.evidence.length > 20)
+      problems.push({ pointer: '/evidence', message: 'must be an array of at most 20 items' });
     else
       b.evidence.forEach((e: unknown, i) => {
         const ev = (e ?? {}) as Record<string, unknown>;
-        if (typeof ev.detail !== 'string' || ev.detail.length > 1024) problems.push({ pointer: `/evidence/${i}/detail`, message: 'must be a string of at most 1024 characters' });
-        if (ev.value !== undefined && typeof ev.value !== 'number') problems.push({ pointer: `/evidence/${i}/value`, message: 'must be a number' });
-        if (ev.time !== undefined && (typeof ev.time !== 'string' || Number.isNaN(Date.parse(ev.time)))) problems.push({ pointer: `/evidence/${i}/time`, message: 'must be an RFC 3339 time' });
+        if (typeof ev.detail !== 'string' || ev.detail.length > 1024)
+          problems.push({ pointer: `/evidence/${i}/detail`, message: 'must be a string of at most 1024 characters' });
+        if (ev.value !== undefined && typeof ev.value !== 'number')
+          problems.push({ pointer: `/evidence/${i}/value`, message: 'must be a number' });
+        if (ev.time !== undefined && (typeof ev.time !== 'string' || Number.isNaN(Date.parse(ev.time))))
+          problems.push({ pointer: `/evidence/${i}/time`, message: 'must be an RFC 3339 time' });
       });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, verdict: b as unknown as ExternalVerdict };
@@ -108,11 +129,16 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
     if (!allowed) {
       count('forbidden');
       ctx.status = 403;
-      ctx.body = { error: `${auth.identity.username} may not create quarantines.${GROUP} in namespace ${verdict.namespace}` };
+      ctx.body = {
+        error: `${auth.identity.username} may not create quarantines.${GROUP} in namespace ${verdict.namespace}`,
+      };
       return;
     }
     const pod = await deps.client
-      .request<PodObject>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(verdict.namespace)}/pods/${encodeURIComponent(verdict.pod)}` })
+      .request<PodObject>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(verdict.namespace)}/pods/${encodeURIComponent(verdict.pod)}`,
+      })
       .catch((e: unknown) => {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -120,7 +146,9 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
     if (!pod || (verdict.uid && pod.metadata.uid !== verdict.uid)) {
       count('no_pod');
       ctx.status = 404;
-      ctx.body = { error: `pod ${verdict.namespace}/${verdict.pod}${verdict.uid ? ` with uid ${verdict.uid}` : ''} not found` };
+      ctx.body = {
+        error: `pod ${verdict.namespace}/${verdict.pod}${verdict.uid ? ` with uid ${verdict.uid}` : ''} not found`,
+      };
       return;
     }
     const policyName = verdict.policy ?? injectedPolicy(pod);
@@ -128,7 +156,15 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
     if (!base) {
       count('no_policy');
       ctx.status = 422;
-      ctx.body = { error: 'invalid verdict', problems: [{ pointer: '/policy', message: policyName ? `no HealthPolicy "${policyName}"` : 'the pod was not injected by a policy; name one' }] };
+      ctx.body = {
+        error: 'invalid verdict',
+        problems: [
+          {
+            pointer: '/policy',
+            message: policyName ? `no HealthPolicy "${policyName}"` : 'the pod was not injected by a policy; name one',
+          },
+        ],
+      };
       return;
     }
     const action = capAction(verdict.action ?? base.spec.action.type, base.spec.action.type);
@@ -141,14 +177,26 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       at: now,
       reason: verdict.reason,
       message: `${verdict.message ?? verdict.reason} (verdict from ${auth.identity.username})`,
-      evidence: (verdict.evidence ?? []).map((e) => ({ t: e.time ? Date.parse(e.time) : now, detail: e.detail, ...(e.value !== undefined ? { value: e.value } : {}) })),
+      evidence: (verdict.evidence ?? []).map((e) => ({
+        t: e.time ? Date.parse(e.time) : now,
+        detail: e.detail,
+        ...(e.value !== undefined ? { value: e.value } : {}),
+      })),
       threat: false,
     };
     deps.submit(health, [signal], policy);
-    deps.logger.info({ caller: auth.identity.username, pod: `${health.namespace}/${health.name}`, policy: policyName, action }, 'external verdict accepted');
+    deps.logger.info(
+      { caller: auth.identity.username, pod: `${health.namespace}/${health.name}`, policy: policyName, action },
+      'external verdict accepted',
+    );
     count('accepted');
     ctx.status = 202;
-    ctx.body = { accepted: true, policy: policyName, action, quarantine: action === 'Quarantine' || action === 'Isolate' ? quarantineName(health) : undefined };
+    ctx.body = {
+      accepted: true,
+      policy: policyName,
+      action,
+      quarantine: action === 'Quarantine' || action === 'Isolate' ? quarantineName(health) : undefined,
+    };
   });
   return router;
 }
@@ -168,7 +216,14 @@ function injectedPolicy(pod: PodObject): string | undefined {
 }
 
 function podHealthOf(pod: PodObject): PodHealth {
-  return { namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid, ...podFactsOf(pod), samples: [], events: [] };
+  return {
+    namespace: pod.metadata.namespace,
+    name: pod.metadata.name,
+    uid: pod.metadata.uid,
+    ...podFactsOf(pod),
+    samples: [],
+    events: [],
+  };
 }
 
 async function accessReview(client: KubeClient, user: string, groups: string[], namespace: string): Promise<boolean> {
@@ -178,7 +233,11 @@ async function accessReview(client: KubeClient, user: string, groups: string[], 
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
-      spec: { user, groups, resourceAttributes: { namespace, verb: 'create', group: GROUP, resource: PLURAL.Quarantine } },
+      spec: {
+        user,
+        groups,
+        resourceAttributes: { namespace, verb: 'create', group: GROUP, resource: PLURAL.Quarantine },
+      },
     },
   });
   return res.status?.allowed === true;

@@ -42,7 +42,8 @@ export function credentialsFromSecretData(data: Record<string, string> | undefin
   }
   if (d.bearerToken) return { auth: { kind: 'bearer', token: d.bearerToken.trim() }, ...caCert };
   if (d.token) return { auth: { kind: 'basic', username: d.username || 'git', password: d.token.trim() }, ...caCert };
-  if (d.username && d.password) return { auth: { kind: 'basic', username: d.username, password: d.password }, ...caCert };
+  if (d.username && d.password)
+    return { auth: { kind: 'basic', username: d.username, password: d.password }, ...caCert };
   return { auth: { kind: 'none' }, ...caCert };
 }
 

@@ -24,7 +24,10 @@ export class DirSource {
     const files = (await listYaml(this.dir)).sort();
     const h = createHash('sha256');
     for (const f of files) {
-      h.update(relative(this.dir, f)).update('\0').update(await readFile(f)).update('\0');
+      h.update(relative(this.dir, f))
+        .update('\0')
+        .update(await readFile(f))
+        .update('\0');
     }
     const digest = h.digest('hex');
     return { revision: `sha256:${digest}`, pathTree: digest, dir: this.dir, fetchedAt: new Date() };

@@ -13,7 +13,11 @@ describe('buildGitEnv', () => {
     dir = await mkdtemp(join(tmpdir(), 'bulkhead-gitenv-'));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
-  const opts = (): { path: string; home: string; secretsDir: string } => ({ path: '/usr/bin', home: '/nonexistent', secretsDir: join(dir, 'secrets') });
+  const opts = (): { path: string; home: string; secretsDir: string } => ({
+    path: '/usr/bin',
+    home: '/nonexistent',
+    secretsDir: join(dir, 'secrets'),
+  });
 
   it('is hermetic and never prompts', async () => {
     const env = await buildGitEnv(credentialsFromSecretData({}), opts());
@@ -24,7 +28,10 @@ describe('buildGitEnv', () => {
   });
 
   it('passes an https token as an extra header through GIT_CONFIG_*, not argv or URL', async () => {
-    const env = await buildGitEnv(credentialsFromSecretData({ token: b64('t0ken'), 'ca.crt': b64('---CA---') }), opts());
+    const env = await buildGitEnv(
+      credentialsFromSecretData({ token: b64('t0ken'), 'ca.crt': b64('---CA---') }),
+      opts(),
+    );
     assert.equal(env.GIT_CONFIG_COUNT, '2');
     assert.equal(env.GIT_CONFIG_KEY_0, 'http.extraHeader');
     assert.equal(env.GIT_CONFIG_VALUE_0, `Authorization: Basic ${b64('git:t0ken')}`);
@@ -33,7 +40,10 @@ describe('buildGitEnv', () => {
   });
 
   it('pins ssh host keys and writes the key 0600', async () => {
-    const env = await buildGitEnv(credentialsFromSecretData({ identity: b64('PRIVATE'), known_hosts: b64('git.example ssh-ed25519 AAAA') }), opts());
+    const env = await buildGitEnv(
+      credentialsFromSecretData({ identity: b64('PRIVATE'), known_hosts: b64('git.example ssh-ed25519 AAAA') }),
+      opts(),
+    );
     assert.match(env.GIT_SSH_COMMAND ?? '', /StrictHostKeyChecking=yes/);
     assert.match(env.GIT_SSH_COMMAND ?? '', /UserKnownHostsFile=/);
     assert.ok(!(env.GIT_SSH_COMMAND ?? '').includes('PRIVATE'));

@@ -38,7 +38,11 @@ export async function buildGitEnv(creds: GitCredentials, opts: GitEnvOptions): P
   };
   const config: [string, string][] = [];
   const a = creds.auth;
-  if (a.kind === 'basic') config.push(['http.extraHeader', `Authorization: Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`]);
+  if (a.kind === 'basic')
+    config.push([
+      'http.extraHeader',
+      `Authorization: Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`,
+    ]);
   if (a.kind === 'bearer') config.push(['http.extraHeader', `Authorization: Bearer ${a.token}`]);
   const needFiles = a.kind === 'ssh' || creds.caCert;
   if (needFiles) {

@@ -19,7 +19,11 @@ describe('GitSource (real git, real repositories)', function () {
   beforeEach(async () => {
     repo = await createTestRepo();
     cache = await mkdtemp(join(tmpdir(), 'bulkhead-cache-'));
-    src = new GitSource({ cacheDir: cache, logger: silentLogger(), env: { path: process.env.PATH ?? '', home: tmpdir() } });
+    src = new GitSource({
+      cacheDir: cache,
+      logger: silentLogger(),
+      env: { path: process.env.PATH ?? '', home: tmpdir() },
+    });
   });
   afterEach(async () => {
     await repo.remove();
@@ -33,7 +37,10 @@ describe('GitSource (real git, real repositories)', function () {
     assert.equal(a1.revision, first);
     assert.equal(await readFile(join(a1.dir, 'b.yaml'), 'utf8'), 'b: 1\n');
     const { execFileSync } = await import('node:child_process');
-    const depth = execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: join(cache, 'work'), env: { PATH: process.env.PATH ?? '', GIT_CONFIG_GLOBAL: '/dev/null' } });
+    const depth = execFileSync('git', ['rev-list', '--count', 'HEAD'], {
+      cwd: join(cache, 'work'),
+      env: { PATH: process.env.PATH ?? '', GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
     assert.equal(String(depth).trim(), '1', 'shallow: one commit of history');
     const second = await repo.commit({ 'policies/b.yaml': 'b: 2\n' });
     const a2 = await src.fetch({ url: repo.url, ref: { branch: 'main' }, path: 'policies' });
@@ -85,8 +92,14 @@ describe('GitSource (real git, real repositories)', function () {
 
   it('reports a missing path as Stalled PathNotFound and a missing branch as RefNotFound', async () => {
     await repo.commit({ 'other/a.yaml': 'a: 1\n' });
-    await assert.rejects(src.fetch({ url: repo.url, ref: { branch: 'main' }, path: 'policies' }), (e: unknown) => isBulkheadError(e) && e.reason === 'PathNotFound' && e.kind === 'Stalled');
-    await assert.rejects(src.fetch({ url: repo.url, ref: { branch: 'nope' }, path: '' }), (e: unknown) => isBulkheadError(e) && e.reason === 'RefNotFound');
+    await assert.rejects(
+      src.fetch({ url: repo.url, ref: { branch: 'main' }, path: 'policies' }),
+      (e: unknown) => isBulkheadError(e) && e.reason === 'PathNotFound' && e.kind === 'Stalled',
+    );
+    await assert.rejects(
+      src.fetch({ url: repo.url, ref: { branch: 'nope' }, path: '' }),
+      (e: unknown) => isBulkheadError(e) && e.reason === 'RefNotFound',
+    );
   });
 
   describe('over smart HTTP with TLS and a token', () => {
@@ -103,9 +116,15 @@ describe('GitSource (real git, real repositories)', function () {
       const creds = credentialsFromSecretData({ token: b64(token), 'ca.crt': b64(server.caCert) });
       const a = await src.fetch({ url, ref: { branch: 'main' }, path: 'policies' }, creds);
       assert.equal(a.revision, head);
-      assert.ok(server.requests.length > 0 && server.requests.every((r) => r.auth === 'basic' && r.status === 200), JSON.stringify(server.requests));
+      assert.ok(
+        server.requests.length > 0 && server.requests.every((r) => r.auth === 'basic' && r.status === 200),
+        JSON.stringify(server.requests),
+      );
       const gitConfig = await readFile(join(cache, 'work', '.git', 'config'), 'utf8');
-      assert.ok(!gitConfig.includes(token) && !gitConfig.includes(b64(`git:${token}`)), 'no credential stored in .git/config');
+      assert.ok(
+        !gitConfig.includes(token) && !gitConfig.includes(b64(`git:${token}`)),
+        'no credential stored in .git/config',
+      );
 
       const wrong = credentialsFromSecretData({ token: b64('wrong-token-value'), 'ca.crt': b64(server.caCert) });
       await assert.rejects(src.fetch({ url, ref: { branch: 'main' }, path: 'policies' }, wrong), (e: unknown) => {
@@ -119,10 +138,16 @@ describe('GitSource (real git, real repositories)', function () {
     it('accepts a bearer token, and refuses a server whose CA it was not given', async () => {
       const head = await repo.commit({ 'policies/a.yaml': 'a: 1\n' });
       const url = `${server.url}/origin.git`;
-      const a = await src.fetch({ url, ref: { branch: 'main' }, path: 'policies' }, credentialsFromSecretData({ bearerToken: b64(token), 'ca.crt': b64(server.caCert) }));
+      const a = await src.fetch(
+        { url, ref: { branch: 'main' }, path: 'policies' },
+        credentialsFromSecretData({ bearerToken: b64(token), 'ca.crt': b64(server.caCert) }),
+      );
       assert.equal(a.revision, head);
       assert.ok(server.requests.some((r) => r.auth === 'bearer'));
-      await assert.rejects(src.fetch({ url, ref: { branch: 'main' }, path: 'policies' }, credentialsFromSecretData({ token: b64(token) })), (e: unknown) => isBulkheadError(e) && e.kind === 'Transient');
+      await assert.rejects(
+        src.fetch({ url, ref: { branch: 'main' }, path: 'policies' }, credentialsFromSecretData({ token: b64(token) })),
+        (e: unknown) => isBulkheadError(e) && e.kind === 'Transient',
+      );
     });
   });
 });

@@ -66,7 +66,12 @@ export class GitSource {
       const git = await this.open(creds);
       await this.ensureRemote(git, spec.url);
       const shallow = !('commit' in spec.ref);
-      const refspec = 'branch' in spec.ref ? `+refs/heads/${spec.ref.branch}:${TARGET_REF}` : 'tag' in spec.ref ? `+refs/tags/${spec.ref.tag}:${TARGET_REF}` : null;
+      const refspec =
+        'branch' in spec.ref
+          ? `+refs/heads/${spec.ref.branch}:${TARGET_REF}`
+          : 'tag' in spec.ref
+            ? `+refs/tags/${spec.ref.tag}:${TARGET_REF}`
+            : null;
       if (refspec) {
         await git.raw(['fetch', '--no-tags', '--prune', ...(shallow ? ['--depth', '1'] : []), 'origin', refspec]);
         // Nothing new (most polls): the work tree is already that commit; skip checkout + clean.
@@ -78,7 +83,12 @@ export class GitSource {
       } else {
         const commit = (spec.ref as { commit: string }).commit;
         if (!/^[0-9a-f]{7,40}$/.test(commit)) {
-          throw new BulkheadError({ kind: 'Stalled', code: 'BH_SOURCE_BAD_REF', reason: 'InvalidRef', message: `"${commit}" is not a commit sha` });
+          throw new BulkheadError({
+            kind: 'Stalled',
+            code: 'BH_SOURCE_BAD_REF',
+            reason: 'InvalidRef',
+            message: `"${commit}" is not a commit sha`,
+          });
         }
         // A pinned commit cannot be fetched shallowly from every server: fetch the branches.
         await git.raw(['fetch', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
@@ -89,7 +99,12 @@ export class GitSource {
       const revision = (await git.raw(['rev-parse', 'HEAD'])).trim();
       const pathTree = (await git.raw(['rev-parse', `HEAD:${rel}`]).catch(() => '')).trim();
       if (!pathTree) {
-        throw new BulkheadError({ kind: 'Stalled', code: 'BH_SOURCE_PATH_NOT_FOUND', reason: 'PathNotFound', message: `path "${spec.path}" does not exist at ${revision.slice(0, 12)}` });
+        throw new BulkheadError({
+          kind: 'Stalled',
+          code: 'BH_SOURCE_PATH_NOT_FOUND',
+          reason: 'PathNotFound',
+          message: `path "${spec.path}" does not exist at ${revision.slice(0, 12)}`,
+        });
       }
       let key = pathTree;
       if (spec.contentPaths && spec.contentPaths.length > 0) {
@@ -98,7 +113,12 @@ export class GitSource {
         const listing = await git.raw(['ls-tree', '--full-tree', 'HEAD', '--', ...paths]);
         key = createHash('sha256').update(listing.trim().split('\n').sort().join('\n')).digest('hex');
       }
-      return { revision, pathTree: key, dir: rel === '' ? this.workDir : join(this.workDir, rel), fetchedAt: new Date() };
+      return {
+        revision,
+        pathTree: key,
+        dir: rel === '' ? this.workDir : join(this.workDir, rel),
+        fetchedAt: new Date(),
+      };
     } catch (err) {
       throw this.classify(err, spec, secrets);
     }
@@ -142,12 +162,33 @@ export class GitSource {
     const raw = err instanceof GitError || err instanceof Error ? err.message : String(err);
     const text = scrub(raw, secrets).trim().split('\n').slice(-3).join(' | ').slice(0, 500);
     const where = scrub(spec.url);
-    const auth = /authentication failed|could not read username|401|403|permission denied \(publickey|host key verification failed/i.test(raw);
-    const missing = /couldn't find remote ref|not our ref|did not match any|reference is not a tree|unknown revision/i.test(raw);
+    const auth =
+      /authentication failed|could not read username|401|403|permission denied \(publickey|host key verification failed/i.test(
+        raw,
+      );
+    const missing =
+      /couldn't find remote ref|not our ref|did not match any|reference is not a tree|unknown revision/i.test(raw);
     this.opts.logger.debug({ url: where, error: text }, 'git operation failed');
-    if (auth) return new BulkheadError({ kind: 'Transient', code: 'BH_SOURCE_AUTH', reason: 'AuthenticationFailed', message: `${where}: ${text}` });
-    if (missing) return new BulkheadError({ kind: 'Transient', code: 'BH_SOURCE_REF_NOT_FOUND', reason: 'RefNotFound', message: `${where}: ${text}` });
-    return new BulkheadError({ kind: 'Transient', code: 'BH_SOURCE_FETCH', reason: 'GitOperationFailed', message: `${where}: ${text}` });
+    if (auth)
+      return new BulkheadError({
+        kind: 'Transient',
+        code: 'BH_SOURCE_AUTH',
+        reason: 'AuthenticationFailed',
+        message: `${where}: ${text}`,
+      });
+    if (missing)
+      return new BulkheadError({
+        kind: 'Transient',
+        code: 'BH_SOURCE_REF_NOT_FOUND',
+        reason: 'RefNotFound',
+        message: `${where}: ${text}`,
+      });
+    return new BulkheadError({
+      kind: 'Transient',
+      code: 'BH_SOURCE_FETCH',
+      reason: 'GitOperationFailed',
+      message: `${where}: ${text}`,
+    });
   }
 }
 
@@ -155,7 +196,12 @@ function normalizePath(p: string): string {
   const s = p.replace(/^\.?\/+/, '').replace(/\/+$/, '');
   if (s === '.' || s === '') return '';
   if (s.split('/').includes('..')) {
-    throw new BulkheadError({ kind: 'Stalled', code: 'BH_SOURCE_BAD_PATH', reason: 'InvalidPath', message: `path "${p}" leaves the repository` });
+    throw new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_SOURCE_BAD_PATH',
+      reason: 'InvalidPath',
+      message: `path "${p}" leaves the repository`,
+    });
   }
   return s;
 }

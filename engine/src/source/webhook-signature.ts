@@ -31,13 +31,18 @@ export function verifyWebhook(headers: Headers, rawBody: Buffer, secret: string 
   if (!secret) return { ok: false, reason: 'no webhook secret configured' };
   const gh = header(headers, 'x-hub-signature-256');
   if (gh !== undefined) {
-    return safeEqual(gh, `sha256=${hmacSha256Hex(secret, rawBody)}`) ? { ok: true, provider: 'github' } : { ok: false, reason: 'github signature mismatch' };
+    return safeEqual(gh, `sha256=${hmacSha256Hex(secret, rawBody)}`)
+      ? { ok: true, provider: 'github' }
+      : { ok: false, reason: 'github signature mismatch' };
   }
   const gl = header(headers, 'x-gitlab-token');
-  if (gl !== undefined) return safeEqual(gl, secret) ? { ok: true, provider: 'gitlab' } : { ok: false, reason: 'gitlab token mismatch' };
+  if (gl !== undefined)
+    return safeEqual(gl, secret) ? { ok: true, provider: 'gitlab' } : { ok: false, reason: 'gitlab token mismatch' };
   const generic = header(headers, 'x-signature-256');
   if (generic !== undefined) {
-    return safeEqual(generic, `sha256=${hmacSha256Hex(secret, rawBody)}`) ? { ok: true, provider: 'generic' } : { ok: false, reason: 'signature mismatch' };
+    return safeEqual(generic, `sha256=${hmacSha256Hex(secret, rawBody)}`)
+      ? { ok: true, provider: 'generic' }
+      : { ok: false, reason: 'signature mismatch' };
   }
   return { ok: false, reason: 'no signature header' };
 }

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AdmissionregistrationV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { startAdmission, type AdmissionRuntime, type TlsSettings } from '../../../engine/src/admission/index.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
@@ -34,9 +40,15 @@ export interface TestAdmission {
   cleanup(): Promise<void>;
 }
 
-export const SIDECAR = { image: 'registry.invalid/bulkhead-sidecar:0.1.0', version: '0.1.0', reportUrl: 'https://bulkhead.bulkhead-system.svc:8443/v1/reports' };
+export const SIDECAR = {
+  image: 'registry.invalid/bulkhead-sidecar:0.1.0',
+  version: '0.1.0',
+  reportUrl: 'https://bulkhead.bulkhead-system.svc:8443/v1/reports',
+};
 
-export const staticPolicies = (policies: InjectablePolicy[]): { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> } => ({
+export const staticPolicies = (
+  policies: InjectablePolicy[],
+): { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> } => ({
   list: () => policies,
   onChange: () => {},
   stop: async () => {},
@@ -115,7 +127,10 @@ export async function startTestAdmission(opts: {
   };
 }
 
-export async function deleteWebhookConfigs(kc: KubeConfig, names: { mutating: string; validating: string }): Promise<void> {
+export async function deleteWebhookConfigs(
+  kc: KubeConfig,
+  names: { mutating: string; validating: string },
+): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   await api.deleteMutatingWebhookConfiguration({ name: names.mutating }).catch(() => {});
   await api.deleteValidatingWebhookConfiguration({ name: names.validating }).catch(() => {});
@@ -125,7 +140,13 @@ export async function deleteWebhookConfigs(kc: KubeConfig, names: { mutating: st
 export async function podUser(namespace: string, name = 'dev'): Promise<CoreV1Api> {
   const admin = getCluster().kubeConfig();
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: `${name}-pods` }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list'] }] } });
+  await rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: `${name}-pods` },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list'] }],
+    },
+  });
   await rbac.createNamespacedRoleBinding({
     namespace,
     body: {
@@ -140,7 +161,11 @@ export async function podUser(namespace: string, name = 'dev'): Promise<CoreV1Ap
   return core;
 }
 
-export const simplePod = (name: string, labels: Record<string, string> = {}, annotations?: Record<string, string>): V1Pod => ({
+export const simplePod = (
+  name: string,
+  labels: Record<string, string> = {},
+  annotations?: Record<string, string>,
+): V1Pod => ({
   metadata: { name, labels, ...(annotations ? { annotations } : {}) },
   spec: {
     containers: [{ name: 'app', image: 'registry.invalid/web:1', ports: [{ name: 'http', containerPort: 8080 }] }],
@@ -151,7 +176,11 @@ export const simplePod = (name: string, labels: Record<string, string> = {}, ann
 export const hasSidecar = (p: V1Pod): boolean => (p.spec?.containers ?? []).some((c) => c.name === 'bulkhead-sidecar');
 
 /** Creates throwaway pods until one comes back injected: webhook configurations apply asynchronously. */
-export async function waitUntilInjecting(core: CoreV1Api, namespace: string, labels: Record<string, string> = {}): Promise<void> {
+export async function waitUntilInjecting(
+  core: CoreV1Api,
+  namespace: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
   let n = 0;
   await eventually(
     async () => {

@@ -48,7 +48,11 @@ export async function getSource(c: KubeClient, name: string): Promise<PolicySour
 }
 
 export async function createSource(c: KubeClient, name: string, spec: PolicySource['spec']): Promise<PolicySource> {
-  return c.request<PolicySource>({ method: 'POST', path: PS, body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name }, spec } });
+  return c.request<PolicySource>({
+    method: 'POST',
+    path: PS,
+    body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name }, spec },
+  });
 }
 
 export async function deleteQuietly(c: KubeClient, path: string): Promise<void> {
@@ -58,8 +62,14 @@ export async function deleteQuietly(c: KubeClient, path: string): Promise<void> 
 export const ready = (s: PolicySource): { status?: string; reason?: string; message?: string } =>
   s.status?.conditions?.find((x) => x.type === 'Ready') ?? {};
 
-export async function eventsFor(c: KubeClient, namespace: string, name: string): Promise<{ type: string; reason: string; message: string }[]> {
-  const list = await c.request<{ items: { type: string; reason: string; message: string; involvedObject: { name: string; kind: string } }[] }>({
+export async function eventsFor(
+  c: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ type: string; reason: string; message: string }[]> {
+  const list = await c.request<{
+    items: { type: string; reason: string; message: string; involvedObject: { name: string; kind: string } }[];
+  }>({
     method: 'GET',
     path: `/api/v1/namespaces/${namespace}/events`,
   });

@@ -39,7 +39,13 @@ async function logFile(name: string): Promise<string> {
   return path;
 }
 
-function spawnLogged(name: string, path: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+function spawnLogged(
+  name: string,
+  path: string,
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): ChildProcess {
   const out = createWriteStream(path, { flags: 'a' });
   const child = spawn(cmd, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(out, { end: false });
@@ -61,10 +67,27 @@ export interface Tls {
 /** A CA and a 127.0.0.1 serving cert, written to files. */
 export async function makeTls(name: string): Promise<Tls> {
   const ca = await createCertificateAuthority(`${name}-ca`, 1);
-  const serving = await issueCertificate(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validForDays: 1 });
+  const serving = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    dnsNames: ['localhost'],
+    usage: 'server',
+    validForDays: 1,
+  });
   const dir = await mkdtemp(join(tmpdir(), `bulkhead-${name}-`));
-  const t = { ca, serving, dir, caPath: join(dir, 'ca.crt'), certPath: join(dir, 'tls.crt'), keyPath: join(dir, 'tls.key') };
-  await Promise.all([writeFile(t.caPath, ca.cert), writeFile(t.certPath, serving.cert), writeFile(t.keyPath, serving.key, { mode: 0o600 })]);
+  const t = {
+    ca,
+    serving,
+    dir,
+    caPath: join(dir, 'ca.crt'),
+    certPath: join(dir, 'tls.crt'),
+    keyPath: join(dir, 'tls.key'),
+  };
+  await Promise.all([
+    writeFile(t.caPath, ca.cert),
+    writeFile(t.certPath, serving.cert),
+    writeFile(t.keyPath, serving.key, { mode: 0o600 }),
+  ]);
   return t;
 }
 
@@ -136,7 +159,10 @@ export interface HttpResult {
 }
 
 /** One HTTPS request with a fresh connection (no pooling, so a restarted server is seen at once). */
-export function httpsCall(url: string, opts: { ca: string; method?: string; token?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResult> {
+export function httpsCall(
+  url: string,
+  opts: { ca: string; method?: string; token?: string; body?: string | Buffer; headers?: Record<string, string> },
+): Promise<HttpResult> {
   const u = new URL(url);
   return new Promise((ok, fail) => {
     const req = request(
@@ -148,7 +174,9 @@ export function httpsCall(url: string, opts: { ca: string; method?: string; toke
         ca: opts.ca,
         agent: new Agent({ keepAlive: false, ca: opts.ca }),
         headers: {
-          ...(opts.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(opts.body)) } : {}),
+          ...(opts.body !== undefined
+            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(opts.body)) }
+            : {}),
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
           ...opts.headers,
         },
@@ -188,9 +216,11 @@ export interface TestPod {
 /** A pod in the cluster (kwok runs it), with the `reporter` ServiceAccount. */
 export async function createPod(namespace: string, name: string): Promise<TestPod> {
   const core = getCluster().kubeConfig().makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'reporter' } } }).catch((e: { code?: number }) => {
-    if (e.code !== 409) throw e;
-  });
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'reporter' } } })
+    .catch((e: { code?: number }) => {
+      if (e.code !== 409) throw e;
+    });
   const pod = await core.createNamespacedPod({
     namespace,
     body: {
@@ -206,7 +236,10 @@ export async function createPod(namespace: string, name: string): Promise<TestPo
 }
 
 /** A projected-style token: audience bulkhead, bound to the pod (TokenRequest on the real apiserver). */
-export function podToken(pod: TestPod, opts: { audiences?: string[]; expirationSeconds?: number } = {}): Promise<string> {
+export function podToken(
+  pod: TestPod,
+  opts: { audiences?: string[]; expirationSeconds?: number } = {},
+): Promise<string> {
   return mintServiceAccountToken(getCluster().kubeConfig(), pod.namespace, 'reporter', {
     audiences: opts.audiences ?? ['bulkhead'],
     boundPod: { name: pod.name, uid: pod.uid },
@@ -228,14 +261,20 @@ export async function expiredCopy(token: string): Promise<string> {
   const head = Buffer.from(JSON.stringify(header)).toString('base64url');
   const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
   const key = await readFile(join(getCluster().runDir, 'pki', 'sa.key'), 'utf8');
-  const sig = createSign('SHA256').update(`${head}.${body}`).sign({ key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const sig = createSign('SHA256')
+    .update(`${head}.${body}`)
+    .sign({ key, dsaEncoding: 'ieee-p1363' })
+    .toString('base64url');
   return `${head}.${body}.${sig}`;
 }
 
 /** A token that may read health data in `namespace` (RBAC get pods), audience bulkhead. */
 export async function readerToken(namespace: string): Promise<string> {
   const rbac = getCluster().kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'health-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] } });
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name: 'health-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] },
+  });
   await rbac.createNamespacedRoleBinding({
     namespace,
     body: {
@@ -258,7 +297,11 @@ export interface PodHealthView {
   events: { type: string; container?: string }[];
 }
 
-export async function readHealth(ingest: Ingest, token: string, q: { namespace: string; pod?: string }): Promise<PodHealthView[]> {
+export async function readHealth(
+  ingest: Ingest,
+  token: string,
+  q: { namespace: string; pod?: string },
+): Promise<PodHealthView[]> {
   const qs = new URLSearchParams({ namespace: q.namespace, ...(q.pod ? { pod: q.pod } : {}) });
   const res = await httpsCall(`${ingest.url}/api/v1/health?${qs}`, { ca: ingest.tls.ca.cert, token });
   if (res.status !== 200) throw new Error(`GET /api/v1/health: ${res.status} ${res.body}`);
@@ -306,12 +349,25 @@ export interface SidecarProc {
   process: ChildProcess;
   healthPort: number;
   tokenPath: string;
-  health(): Promise<{ status: string; buffered: number; dropped: number; delivered: number; seq: number; instance: string; lastProbe?: { ok: boolean } }>;
+  health(): Promise<{
+    status: string;
+    buffered: number;
+    dropped: number;
+    delivered: number;
+    seq: number;
+    instance: string;
+    lastProbe?: { ok: boolean };
+  }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** The bundled sidecar (dist/sidecar/sidecar.mjs, built once per run) as its own process. */
-export async function startSidecar(pod: TestPod, token: string, env: Record<string, string>, name = 'sidecar'): Promise<SidecarProc> {
+export async function startSidecar(
+  pod: TestPod,
+  token: string,
+  env: Record<string, string>,
+  name = 'sidecar',
+): Promise<SidecarProc> {
   bundle ??= buildSidecar();
   const file = await bundle;
   const dir = await mkdtemp(join(tmpdir(), 'bulkhead-sidecar-'));

@@ -4,7 +4,13 @@ import type { PodHealth, Signal } from '../../../engine/src/analytics/index.js';
 import { eventually } from '../../harness/index.js';
 
 /** A Deployment on the kwok nodes, waited to `replicas` Running pods. */
-export async function runDeployment(kc: KubeConfig, namespace: string, name: string, replicas: number, labels: Record<string, string> = { app: name }): Promise<V1Pod[]> {
+export async function runDeployment(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  replicas: number,
+  labels: Record<string, string> = { app: name },
+): Promise<V1Pod[]> {
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
     body: {
@@ -12,11 +18,21 @@ export async function runDeployment(kc: KubeConfig, namespace: string, name: str
       spec: {
         replicas,
         selector: { matchLabels: labels },
-        template: { metadata: { labels: { ...labels, team: 'shop' } }, spec: { containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] } },
+        template: {
+          metadata: { labels: { ...labels, team: 'shop' } },
+          spec: { containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] },
+        },
       },
     },
   });
-  const pods = await runningPods(kc, namespace, Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','), replicas);
+  const pods = await runningPods(
+    kc,
+    namespace,
+    Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    replicas,
+  );
   // Budgets read the owner's availability: wait until the controller has counted every pod,
   // or a loaded machine shows a deficit the test did not cause.
   await eventually(
@@ -29,7 +45,12 @@ export async function runDeployment(kc: KubeConfig, namespace: string, name: str
   return pods;
 }
 
-export async function runningPods(kc: KubeConfig, namespace: string, labelSelector: string, count: number): Promise<V1Pod[]> {
+export async function runningPods(
+  kc: KubeConfig,
+  namespace: string,
+  labelSelector: string,
+  count: number,
+): Promise<V1Pod[]> {
   const core = kc.makeApiClient(CoreV1Api);
   return eventually(
     async () => {
@@ -60,6 +81,19 @@ export function healthOf(pod: V1Pod, over: Partial<PodHealth> = {}): PodHealth {
 }
 
 export function failingSignal(p: PodHealth, at = Date.now()): Signal {
-  const evidence = [0, 1, 2].map((i) => ({ t: at - (2 - i) * 1000, ok: false, latencyMs: 2000, errorClass: 'Timeout' }));
-  return { type: 'ConsecutiveFailures', pod: p, at, reason: 'ConsecutiveProbeFailures', message: '3 consecutive probe failures (threshold 3)', evidence, threat: false };
+  const evidence = [0, 1, 2].map((i) => ({
+    t: at - (2 - i) * 1000,
+    ok: false,
+    latencyMs: 2000,
+    errorClass: 'Timeout',
+  }));
+  return {
+    type: 'ConsecutiveFailures',
+    pod: p,
+    at,
+    reason: 'ConsecutiveProbeFailures',
+    message: '3 consecutive probe failures (threshold 3)',
+    evidence,
+    threat: false,
+  };
 }

@@ -62,7 +62,8 @@ export function decideGuard(req: AdmissionRequest, cfg: GuardConfig, state: Guar
   if (state.breakGlass) return { allowed: true, reason: 'BreakGlassOn', message: 'break-glass is on: guard suspended' };
   if (kind !== 'Quarantine') {
     const group = groups.find((g) => cfg.breakGlassGroups.includes(g));
-    if (group) return { allowed: true, reason: 'BreakGlassGroup', message: `${user} is in the break-glass group ${group}` };
+    if (group)
+      return { allowed: true, reason: 'BreakGlassGroup', message: `${user} is in the break-glass group ${group}` };
   }
   const target = `${kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? objectName(req) ?? ''}`.trim();
   if (kind === 'Quarantine') {
@@ -73,7 +74,11 @@ export function decideGuard(req: AdmissionRequest, cfg: GuardConfig, state: Guar
     };
   }
   const src = sourceOf(req, kind as GuardedKind, cfg);
-  return { allowed: false, reason: 'ManagedInGit', message: `managed in git: ${src.repo} ${src.path}; change it there` };
+  return {
+    allowed: false,
+    reason: 'ManagedInGit',
+    message: `managed in git: ${src.repo} ${src.path}; change it there`,
+  };
 }
 
 function objectName(req: AdmissionRequest): string | undefined {
@@ -83,9 +88,18 @@ function objectName(req: AdmissionRequest): string | undefined {
 
 function sourceOf(req: AdmissionRequest, kind: GuardedKind, cfg: GuardConfig): { repo: string; path: string } {
   // The stored object says where it came from; a CREATE only has the new one.
-  const obj = (req.oldObject ?? req.object) as { metadata?: { annotations?: Record<string, string> }; spec?: { url?: string; path?: string } } | null | undefined;
+  const obj = (req.oldObject ?? req.object) as
+    { metadata?: { annotations?: Record<string, string> }; spec?: { url?: string; path?: string } } | null | undefined;
   const ann = obj?.metadata?.annotations ?? {};
-  const repo = ann[SOURCE_ANNOTATIONS.repo] ?? (kind === 'PolicySource' ? obj?.spec?.url : undefined) ?? cfg.defaultSource?.repo ?? '<policy repository>';
-  const path = ann[SOURCE_ANNOTATIONS.path] ?? (kind === 'PolicySource' ? obj?.spec?.path : undefined) ?? cfg.defaultSource?.path ?? 'policies/';
+  const repo =
+    ann[SOURCE_ANNOTATIONS.repo] ??
+    (kind === 'PolicySource' ? obj?.spec?.url : undefined) ??
+    cfg.defaultSource?.repo ??
+    '<policy repository>';
+  const path =
+    ann[SOURCE_ANNOTATIONS.path] ??
+    (kind === 'PolicySource' ? obj?.spec?.path : undefined) ??
+    cfg.defaultSource?.path ??
+    'policies/';
   return { repo, path };
 }

@@ -20,7 +20,8 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
       parent = next as Record<string, unknown>;
     }
     if (op.op === 'test') {
-      if (JSON.stringify((parent as Record<string, unknown>)[last]) !== JSON.stringify(op.value)) throw new Error(`test failed at ${op.path}`);
+      if (JSON.stringify((parent as Record<string, unknown>)[last]) !== JSON.stringify(op.value))
+        throw new Error(`test failed at ${op.path}`);
     } else if (Array.isArray(parent)) {
       const i = last === '-' ? parent.length : Number(last);
       if (op.op === 'add') parent.splice(i, 0, op.value);

@@ -13,34 +13,55 @@ const sidecar: SidecarSettings = {
 };
 const excludedNamespaces = ['kube-system', 'kube-public', 'bulkhead-system'];
 
-const policy = (name: string, probe: InjectablePolicy['spec']['probe'], match: InjectablePolicy['spec']['match'] = { namespaces: ['shop'] }): InjectablePolicy => ({
+const policy = (
+  name: string,
+  probe: InjectablePolicy['spec']['probe'],
+  match: InjectablePolicy['spec']['match'] = { namespaces: ['shop'] },
+): InjectablePolicy => ({
   metadata: { name },
   spec: { match, probe },
 });
 
 const pod = (extra: Partial<PodLike['metadata']> = {}, spec: Partial<NonNullable<PodLike['spec']>> = {}): PodLike => ({
   metadata: { name: 'web-1', namespace: 'shop', labels: { app: 'web' }, ...extra },
-  spec: { containers: [{ name: 'app', image: 'registry.invalid/web:1', ports: [{ name: 'http', containerPort: 8080 }] }], ...spec },
+  spec: {
+    containers: [{ name: 'app', image: 'registry.invalid/web:1', ports: [{ name: 'http', containerPort: 8080 }] }],
+    ...spec,
+  },
 });
 
 const env = (p: PodLike): Record<string, unknown> => {
   const c = p.spec!.containers!.find((x) => x.name === SIDECAR_CONTAINER_NAME)!;
-  return Object.fromEntries((c.env as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+  return Object.fromEntries(
+    (c.env as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e.value ?? e.valueFrom]),
+  );
 };
 
-function inject(p: PodLike, policies: InjectablePolicy[], ns = 'shop'): { decision: ReturnType<typeof decideInjection>; result: PodLike } {
+function inject(
+  p: PodLike,
+  policies: InjectablePolicy[],
+  ns = 'shop',
+): { decision: ReturnType<typeof decideInjection>; result: PodLike } {
   const decision = decideInjection(p, ns, {}, new PolicyIndex(policies, { excludedNamespaces }), sidecar);
   return { decision, result: decision.inject ? applyJsonPatch(p, decision.patch) : p };
 }
 
 describe('injection patch', () => {
-  const http = policy('web-health', { http: { path: '/healthz', port: 'http' }, interval: '5s', timeout: '1s', expectStatus: [200, 204] });
+  const http = policy('web-health', {
+    http: { path: '/healthz', port: 'http' },
+    interval: '5s',
+    timeout: '1s',
+    expectStatus: [200, 204],
+  });
 
   it('adds the sidecar with the policy, probe target, report URL and a projected bulkhead token', () => {
     const { decision, result } = inject(pod(), [http]);
     assert.equal(decision.inject, true);
     const containers = result.spec!.containers!;
-    assert.deepEqual(containers.map((c) => c.name), ['app', SIDECAR_CONTAINER_NAME]);
+    assert.deepEqual(
+      containers.map((c) => c.name),
+      ['app', SIDECAR_CONTAINER_NAME],
+    );
     const sc = containers[1]!;
     assert.equal(sc.image, sidecar.image);
     assert.deepEqual(sc.resources, sidecar.resources);
@@ -54,11 +75,19 @@ describe('injection patch', () => {
     assert.equal(e[SIDECAR_ENV.probeTimeout], '1s');
     assert.equal(e[SIDECAR_ENV.reportUrl], sidecar.reportUrl);
     assert.deepEqual(e[SIDECAR_ENV.podUid], { fieldRef: { fieldPath: 'metadata.uid' } });
-    const vol = (result.spec!.volumes as unknown as { name: string; projected: { sources: { serviceAccountToken?: { audience: string; path: string } }[] } }[])[0]!;
+    const vol = (
+      result.spec!.volumes as unknown as {
+        name: string;
+        projected: { sources: { serviceAccountToken?: { audience: string; path: string } }[] };
+      }[]
+    )[0]!;
     const token = vol.projected.sources.find((s) => s.serviceAccountToken)!.serviceAccountToken!;
     assert.equal(token.audience, SIDECAR_TOKEN_AUDIENCE);
     assert.equal(e[SIDECAR_ENV.tokenPath], `/var/run/secrets/bulkhead/${token.path}`);
-    assert.deepEqual(JSON.parse(result.metadata!.annotations![ANNOTATIONS.injected]!), { policy: 'web-health', sidecar: '0.1.0' });
+    assert.deepEqual(JSON.parse(result.metadata!.annotations![ANNOTATIONS.injected]!), {
+      policy: 'web-health',
+      sidecar: '0.1.0',
+    });
     assert.equal(result.spec!.serviceAccountName, 'default', 'a projected token needs a ServiceAccount');
     const own = inject(pod({}, { serviceAccountName: 'web' }), [http]).result;
     assert.equal(own.spec!.serviceAccountName, 'web');
@@ -67,7 +96,10 @@ describe('injection patch', () => {
   it('appends to existing volumes and annotations instead of replacing them', () => {
     const p = pod({ annotations: { keep: 'me', 'a/b~c': 'x' } }, { volumes: [{ name: 'data' }] });
     const { result } = inject(p, [http]);
-    assert.deepEqual(result.spec!.volumes!.map((v) => v.name), ['data', 'bulkhead-identity']);
+    assert.deepEqual(
+      result.spec!.volumes!.map((v) => v.name),
+      ['data', 'bulkhead-identity'],
+    );
     assert.equal(result.metadata!.annotations!.keep, 'me');
     assert.equal(result.metadata!.annotations!['a/b~c'], 'x');
     assert.ok(result.metadata!.annotations![ANNOTATIONS.injected]);
@@ -91,7 +123,11 @@ describe('injection patch', () => {
   });
 
   it('leaves pods no policy matches untouched, with the reason', () => {
-    const sel = policy('api-only', { tcp: { port: 9000 } }, { namespaces: ['shop'], selector: { matchLabels: { app: 'api' } } });
+    const sel = policy(
+      'api-only',
+      { tcp: { port: 9000 } },
+      { namespaces: ['shop'], selector: { matchLabels: { app: 'api' } } },
+    );
     const { decision } = inject(pod(), [sel]);
     assert.equal(decision.inject, false);
     assert.match((decision as { reason: string }).reason, /none selects the pod's labels/);
@@ -99,7 +135,11 @@ describe('injection patch', () => {
   });
 
   it('two matching policies: one sidecar, the choice explained in an annotation', () => {
-    const specific = policy('web-pods', { tcp: { port: 8080 } }, { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } });
+    const specific = policy(
+      'web-pods',
+      { tcp: { port: 8080 } },
+      { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } },
+    );
     const { decision, result } = inject(pod(), [http, specific]);
     assert.equal(decision.inject, true);
     assert.equal(result.spec!.containers!.filter((c) => c.name === SIDECAR_CONTAINER_NAME).length, 1);
@@ -109,11 +149,18 @@ describe('injection patch', () => {
   });
 
   it('probe fromPod takes the main container readinessProbe (port, path, timing)', () => {
-    const p = pod({}, {
-      containers: [
-        { name: 'app', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 3, timeoutSeconds: 2 } },
-      ],
-    });
+    const p = pod(
+      {},
+      {
+        containers: [
+          {
+            name: 'app',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 3, timeoutSeconds: 2 },
+          },
+        ],
+      },
+    );
     const { result } = inject(p, [policy('from-pod', { fromPod: true })]);
     const e = env(result);
     assert.equal(e[SIDECAR_ENV.probeType], 'http');
@@ -121,7 +168,9 @@ describe('injection patch', () => {
     assert.equal(e[SIDECAR_ENV.probePath], '/ready');
     assert.equal(e[SIDECAR_ENV.probeInterval], '3s');
     assert.equal(e[SIDECAR_ENV.probeTimeout], '2s');
-    const tcp = inject(pod({}, { containers: [{ name: 'app', readinessProbe: { tcpSocket: { port: 5432 } } }] }), [policy('from-pod', { fromPod: true })]);
+    const tcp = inject(pod({}, { containers: [{ name: 'app', readinessProbe: { tcpSocket: { port: 5432 } } }] }), [
+      policy('from-pod', { fromPod: true }),
+    ]);
     assert.equal(env(tcp.result)[SIDECAR_ENV.probeType], 'tcp');
     assert.equal(env(tcp.result)[SIDECAR_ENV.probePort], '5432');
   });
@@ -135,7 +184,11 @@ describe('injection patch', () => {
   });
 
   it('falls back to the next matching policy when the first cannot probe the pod', () => {
-    const first = policy('a-from-pod', { fromPod: true }, { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } });
+    const first = policy(
+      'a-from-pod',
+      { fromPod: true },
+      { namespaces: ['shop'], selector: { matchLabels: { app: 'web' } } },
+    );
     const { decision, result } = inject(pod(), [first, http]);
     assert.equal(decision.inject, true);
     assert.equal(env(result)[SIDECAR_ENV.policy], 'web-health');

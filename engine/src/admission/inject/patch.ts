@@ -54,7 +54,13 @@ export interface ContainerLike {
 }
 
 export interface PodLike {
-  metadata?: { name?: string; generateName?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: { containers?: ContainerLike[]; volumes?: { name: string }[]; [k: string]: unknown };
 }
 
@@ -76,16 +82,24 @@ export interface ResolvedProbe {
  * reason for leaving the pod alone. Re-invocation is a no-op (the injected annotation and the
  * container are both checked), so `reinvocationPolicy: IfNeeded` is safe.
  */
-export function decideInjection(pod: PodLike, namespace: string, namespaceLabels: Labels, index: PolicyIndex, sidecar: SidecarSettings): InjectionDecision {
+export function decideInjection(
+  pod: PodLike,
+  namespace: string,
+  namespaceLabels: Labels,
+  index: PolicyIndex,
+  sidecar: SidecarSettings,
+): InjectionDecision {
   const annotations = pod.metadata?.annotations ?? {};
   const containers = pod.spec?.containers ?? [];
   if (annotations[ANNOTATIONS.injected] !== undefined || containers.some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
     return { inject: false, reason: 'already injected', policies: [] };
   }
-  if (annotations[ANNOTATIONS.inject] === 'false') return { inject: false, reason: `opted out (${ANNOTATIONS.inject}: "false")`, policies: [] };
+  if (annotations[ANNOTATIONS.inject] === 'false')
+    return { inject: false, reason: `opted out (${ANNOTATIONS.inject}: "false")`, policies: [] };
   const match = index.match(namespace, namespaceLabels, pod.metadata?.labels);
   const names = match.policies.map((p) => p.name);
-  if (match.policies.length === 0) return { inject: false, reason: match.reason ?? 'no policy matches', policies: names };
+  if (match.policies.length === 0)
+    return { inject: false, reason: match.reason ?? 'no policy matches', policies: names };
   if (containers.length === 0) return { inject: false, reason: 'pod has no containers', policies: names };
   if ((pod.spec?.volumes ?? []).some((v) => v.name === SIDECAR_VOLUME_NAME)) {
     return { inject: false, reason: `pod already has a volume named ${SIDECAR_VOLUME_NAME}`, policies: names };
@@ -101,7 +115,10 @@ export function decideInjection(pod: PodLike, namespace: string, namespaceLabels
     }
     const explanation =
       names.length > 1
-        ? [`matched ${names.join(', ')}; injected ${candidate.name} (one sidecar per pod: most specific match, then name order)`, ...skipped.map((s) => `skipped ${s}`)].join('; ')
+        ? [
+            `matched ${names.join(', ')}; injected ${candidate.name} (one sidecar per pod: most specific match, then name order)`,
+            ...skipped.map((s) => `skipped ${s}`),
+          ].join('; ')
         : undefined;
     const patch = buildPatch(pod, candidate.policy.metadata.name, probe, sidecar, explanation);
     return { inject: true, policy: candidate.name, policies: names, patch, ...(explanation ? { explanation } : {}) };
@@ -133,7 +150,9 @@ export function resolveProbe(policy: InjectablePolicy, containers: readonly Cont
     };
     if (rp?.httpGet?.port !== undefined) {
       const port = resolvePort(rp.httpGet.port, main, containers);
-      return typeof port === 'string' ? port : { type: 'http', port, path: rp.httpGet.path || '/', ...timing, ...expect };
+      return typeof port === 'string'
+        ? port
+        : { type: 'http', port, path: rp.httpGet.path || '/', ...timing, ...expect };
     }
     if (rp?.tcpSocket?.port !== undefined) {
       const port = resolvePort(rp.tcpSocket.port, main, containers);
@@ -147,13 +166,20 @@ export function resolveProbe(policy: InjectablePolicy, containers: readonly Cont
 function resolvePort(port: number | string, main: ContainerLike, all: readonly ContainerLike[]): number | string {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
-  const named = main.ports?.find((p) => p.name === port) ?? all.flatMap((c) => c.ports ?? []).find((p) => p.name === port);
+  const named =
+    main.ports?.find((p) => p.name === port) ?? all.flatMap((c) => c.ports ?? []).find((p) => p.name === port);
   return named ? named.containerPort : `named port ${port} not found in the pod`;
 }
 
 const escape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
-export function buildPatch(pod: PodLike, policy: string, probe: ResolvedProbe, sidecar: SidecarSettings, explanation?: string): JsonPatchOp[] {
+export function buildPatch(
+  pod: PodLike,
+  policy: string,
+  probe: ResolvedProbe,
+  sidecar: SidecarSettings,
+  explanation?: string,
+): JsonPatchOp[] {
   const fieldEnv = (name: string, fieldPath: string): unknown => ({ name, valueFrom: { fieldRef: { fieldPath } } });
   const env: unknown[] = [
     fieldEnv(SIDECAR_ENV.podName, 'metadata.name'),
@@ -190,22 +216,36 @@ export function buildPatch(pod: PodLike, policy: string, probe: ResolvedProbe, s
     name: SIDECAR_VOLUME_NAME,
     projected: {
       sources: [
-        { serviceAccountToken: { audience: SIDECAR_TOKEN_AUDIENCE, expirationSeconds: sidecar.tokenExpirationSeconds ?? 3600, path: 'token' } },
+        {
+          serviceAccountToken: {
+            audience: SIDECAR_TOKEN_AUDIENCE,
+            expirationSeconds: sidecar.tokenExpirationSeconds ?? 3600,
+            path: 'token',
+          },
+        },
         // Optional: the pod starts even before the engine has published its CA here.
         { configMap: { name: SIDECAR_CA_CONFIGMAP, optional: true, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
       ],
     },
   };
-  const annotations: Record<string, string> = { [ANNOTATIONS.injected]: JSON.stringify({ policy, sidecar: sidecar.version }) };
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.injected]: JSON.stringify({ policy, sidecar: sidecar.version }),
+  };
   if (explanation) annotations[ANNOTATIONS.decision] = explanation;
 
   const ops: JsonPatchOp[] = [{ op: 'add', path: '/spec/containers/-', value: container }];
   // A projected token needs a ServiceAccount. The ServiceAccount admission plugin defaults it
   // to `default` before webhooks run; where that plugin is off, do the same.
-  if (!pod.spec?.serviceAccountName && !pod.spec?.serviceAccount) ops.push({ op: 'add', path: '/spec/serviceAccountName', value: 'default' });
-  ops.push(pod.spec?.volumes ? { op: 'add', path: '/spec/volumes/-', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] });
+  if (!pod.spec?.serviceAccountName && !pod.spec?.serviceAccount)
+    ops.push({ op: 'add', path: '/spec/serviceAccountName', value: 'default' });
+  ops.push(
+    pod.spec?.volumes
+      ? { op: 'add', path: '/spec/volumes/-', value: volume }
+      : { op: 'add', path: '/spec/volumes', value: [volume] },
+  );
   if (pod.metadata?.annotations) {
-    for (const [k, v] of Object.entries(annotations)) ops.push({ op: 'add', path: `/metadata/annotations/${escape(k)}`, value: v });
+    for (const [k, v] of Object.entries(annotations))
+      ops.push({ op: 'add', path: `/metadata/annotations/${escape(k)}`, value: v });
   } else {
     ops.push({ op: 'add', path: '/metadata/annotations', value: annotations });
   }

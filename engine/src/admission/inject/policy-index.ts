@@ -53,7 +53,10 @@ export class PolicyIndex {
         name: policy.metadata.name,
         matchesPod: compileSelector(match.selector),
         matchesNamespace: compileSelector(match.namespaceSelector),
-        specificity: (isEmptySelector(match.selector) ? 0 : 4) + (namespaces.length > 0 ? 2 : 0) + (isEmptySelector(match.namespaceSelector) ? 0 : 1),
+        specificity:
+          (isEmptySelector(match.selector) ? 0 : 4) +
+          (namespaces.length > 0 ? 2 : 0) +
+          (isEmptySelector(match.namespaceSelector) ? 0 : 1),
       };
       if (namespaces.length === 0) this.anyNamespace.push(entry);
       for (const ns of new Set(namespaces)) {
@@ -87,7 +90,11 @@ export class PolicyIndex {
     const candidates = this.candidates(namespace, namespaceLabels);
     if (candidates.length === 0) return { policies: [], reason: `no policy selects namespace ${namespace}` };
     const policies = candidates.filter((p) => p.matchesPod(podLabels));
-    if (policies.length === 0) return { policies, reason: `${candidates.length} policies select namespace ${namespace}, none selects the pod's labels` };
+    if (policies.length === 0)
+      return {
+        policies,
+        reason: `${candidates.length} policies select namespace ${namespace}, none selects the pod's labels`,
+      };
     return { policies };
   }
 }

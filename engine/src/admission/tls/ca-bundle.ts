@@ -18,7 +18,10 @@ export async function patchCaBundles(kc: KubeConfig, names: WebhookConfigNames, 
   const caBundle = Buffer.from(bundlePem, 'utf8').toString('base64');
   let patched = 0;
   const one = async (
-    read: () => Promise<{ metadata?: { resourceVersion?: string }; webhooks?: { clientConfig: { caBundle?: string } }[] }>,
+    read: () => Promise<{
+      metadata?: { resourceVersion?: string };
+      webhooks?: { clientConfig: { caBundle?: string } }[];
+    }>,
     patch: (body: object[]) => Promise<unknown>,
   ): Promise<void> => {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -31,7 +34,8 @@ export async function patchCaBundles(kc: KubeConfig, names: WebhookConfigNames, 
       }
       const ops: object[] = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata?.resourceVersion }];
       (cfg.webhooks ?? []).forEach((w, i) => {
-        if (w.clientConfig.caBundle !== caBundle) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle });
+        if (w.clientConfig.caBundle !== caBundle)
+          ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle });
       });
       if (ops.length === 1) return;
       try {

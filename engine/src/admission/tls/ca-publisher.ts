@@ -9,7 +9,12 @@ import { SIDECAR_CA_CONFIGMAP } from '../sidecar-env.js';
  * so a CA rotation reaches running sidecars (the kubelet refreshes projected ConfigMaps).
  * Only changed or missing ConfigMaps are written; errors are per namespace and logged.
  */
-export async function publishCaConfigMaps(kc: KubeConfig, namespaces: readonly string[], bundle: string, logger: Logger): Promise<number> {
+export async function publishCaConfigMaps(
+  kc: KubeConfig,
+  namespaces: readonly string[],
+  bundle: string,
+  logger: Logger,
+): Promise<number> {
   const core = kc.makeApiClient(CoreV1Api);
   let written = 0;
   for (const namespace of namespaces) {

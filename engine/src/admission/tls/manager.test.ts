@@ -25,9 +25,21 @@ class MemoryStore implements SecretStore {
   }
 }
 
-const settings: TlsSettings = { dnsNames: ['bulkhead.ns.svc'], ipAddresses: ['127.0.0.1'], caValidityMs: 3_600_000, servingValidityMs: 1_800_000, caOverlapMs: 1_000 };
+const settings: TlsSettings = {
+  dnsNames: ['bulkhead.ns.svc'],
+  ipAddresses: ['127.0.0.1'],
+  caValidityMs: 3_600_000,
+  servingValidityMs: 1_800_000,
+  caOverlapMs: 1_000,
+};
 
-function replica(store: SecretStore, published: string[], loaded: string[], clock?: () => Date, registry?: Registry): TlsManager {
+function replica(
+  store: SecretStore,
+  published: string[],
+  loaded: string[],
+  clock?: () => Date,
+  registry?: Registry,
+): TlsManager {
   return new TlsManager({
     store,
     settings,

@@ -1,6 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
-import { fingerprint, createMaterial, notAfter, rotate, type RotationStep, type TlsMaterial, type TlsSettings } from './material.js';
+import {
+  fingerprint,
+  createMaterial,
+  notAfter,
+  rotate,
+  type RotationStep,
+  type TlsMaterial,
+  type TlsSettings,
+} from './material.js';
 import type { SecretStore } from './secret-store.js';
 
 export interface TlsManagerDeps {
@@ -26,9 +34,23 @@ interface TlsMetrics {
 
 function tlsMetrics(registry: Registry): TlsMetrics {
   return {
-    rotations: new Counter({ name: 'bulkhead_admission_tls_rotations_total', help: 'Rotation steps this replica wrote to the TLS Secret', labelNames: ['step'], registers: [registry] }),
-    errors: new Counter({ name: 'bulkhead_admission_tls_reconcile_errors_total', help: 'Failed TLS reconcile passes (the current cert keeps serving)', registers: [registry] }),
-    expiry: new Gauge({ name: 'bulkhead_admission_tls_not_after_seconds', help: 'Expiry (unix seconds) of the loaded serving cert and CA', labelNames: ['cert'], registers: [registry] }),
+    rotations: new Counter({
+      name: 'bulkhead_admission_tls_rotations_total',
+      help: 'Rotation steps this replica wrote to the TLS Secret',
+      labelNames: ['step'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'bulkhead_admission_tls_reconcile_errors_total',
+      help: 'Failed TLS reconcile passes (the current cert keeps serving)',
+      registers: [registry],
+    }),
+    expiry: new Gauge({
+      name: 'bulkhead_admission_tls_not_after_seconds',
+      help: 'Expiry (unix seconds) of the loaded serving cert and CA',
+      labelNames: ['cert'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -87,7 +109,8 @@ export class TlsManager {
       let stored = await store.read();
       if (!stored) {
         stored = (await store.create(await createMaterial(settings, now))) ?? (await store.read());
-        if (stored) logger.info({ fingerprint: fingerprint(stored.material.serving.cert) }, 'webhook TLS material created');
+        if (stored)
+          logger.info({ fingerprint: fingerprint(stored.material.serving.cert) }, 'webhook TLS material created');
       }
       if (!stored) throw new Error('TLS Secret neither readable nor creatable');
       this.install(stored.material, stored.version);

@@ -12,7 +12,8 @@ const settings: TlsSettings = {
   caOverlapMs: 2 * MIN,
 };
 const at = (t0: Date, minutes: number): Date => new Date(t0.getTime() + minutes * MIN);
-const verifies = (cert: string, ca: string): boolean => new X509Certificate(cert).verify(new X509Certificate(ca).publicKey);
+const verifies = (cert: string, ca: string): boolean =>
+  new X509Certificate(cert).verify(new X509Certificate(ca).publicKey);
 
 describe('webhook TLS material', () => {
   it('creates a CA and a serving cert with the Service names and 127.0.0.1', async () => {

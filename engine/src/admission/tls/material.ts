@@ -47,7 +47,11 @@ export function fingerprint(pem: string): string {
 
 /** Splits a PEM bundle into its certificates. */
 export function splitPem(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.map((c) => (c.endsWith('\n') ? c : `${c}\n`)) ?? [];
+  return (
+    bundle
+      .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)
+      ?.map((c) => (c.endsWith('\n') ? c : `${c}\n`)) ?? []
+  );
 }
 
 const joinPem = (certs: string[]): string => [...new Set(certs.map((c) => (c.endsWith('\n') ? c : `${c}\n`)))].join('');
@@ -75,7 +79,12 @@ export async function createMaterial(s: TlsSettings, now: Date): Promise<TlsMate
 export type RotationStep = 'ca-staged' | 'ca-promoted' | 'serving-reissued' | 'sans-changed';
 
 /** One rotation step at `now`; returns the same object when nothing is due. */
-export async function rotate(m: TlsMaterial, s: TlsSettings, now: Date, force?: { ca?: boolean; serving?: boolean }): Promise<{ material: TlsMaterial; steps: RotationStep[] }> {
+export async function rotate(
+  m: TlsMaterial,
+  s: TlsSettings,
+  now: Date,
+  force?: { ca?: boolean; serving?: boolean },
+): Promise<{ material: TlsMaterial; steps: RotationStep[] }> {
   const t = now.getTime();
   const caRenew = s.caRenewBeforeMs ?? s.caValidityMs / 3;
   const servingRenew = s.servingRenewBeforeMs ?? s.servingValidityMs / 3;
@@ -86,20 +95,31 @@ export async function rotate(m: TlsMaterial, s: TlsSettings, now: Date, force?: 
     // CA stays in the bundle until it expires, for connections still using the old cert.
     const ca = m.next.ca;
     return {
-      material: { ca, serving: await issueServing(ca, s, now), bundle: joinPem([ca.cert, ...splitPem(m.bundle).filter(alive)]) },
+      material: {
+        ca,
+        serving: await issueServing(ca, s, now),
+        bundle: joinPem([ca.cert, ...splitPem(m.bundle).filter(alive)]),
+      },
       steps: ['ca-promoted'],
     };
   }
   if (!m.next && (force?.ca || notAfter(m.ca.cert).getTime() - t < caRenew)) {
     const next = await newCa(s, now);
     return {
-      material: { ...m, bundle: joinPem([m.ca.cert, next.cert, ...splitPem(m.bundle).filter(alive)]), next: { ca: next, since: now.toISOString() } },
+      material: {
+        ...m,
+        bundle: joinPem([m.ca.cert, next.cert, ...splitPem(m.bundle).filter(alive)]),
+        next: { ca: next, since: now.toISOString() },
+      },
       steps: ['ca-staged'],
     };
   }
   const sansChanged = !sameSans(m.serving.cert, s);
   if (force?.serving || sansChanged || notAfter(m.serving.cert).getTime() - t < servingRenew) {
-    return { material: { ...m, serving: await issueServing(m.ca, s, now) }, steps: [sansChanged ? 'sans-changed' : 'serving-reissued'] };
+    return {
+      material: { ...m, serving: await issueServing(m.ca, s, now) },
+      steps: [sansChanged ? 'sans-changed' : 'serving-reissued'],
+    };
   }
   return { material: m, steps: [] };
 }
@@ -113,5 +133,10 @@ function sameSans(pem: string, s: TlsSettings): boolean {
 
 /** SANs of the engine's Service, plus loopback for local runs. */
 export function serviceSans(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }

@@ -30,7 +30,8 @@ const KEYS = {
 } as const;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const unb64 = (s: string | undefined): string | undefined => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
+const unb64 = (s: string | undefined): string | undefined =>
+  s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8');
 
 export function toSecretData(m: TlsMaterial): Record<string, string> {
   const data: Record<string, string> = {
@@ -73,7 +74,12 @@ export function kubeSecretStore(kc: KubeConfig, namespace: string, name: string)
     return material ? { material, version: s.metadata?.resourceVersion ?? '' } : undefined;
   };
   const body = (m: TlsMaterial, resourceVersion?: string): V1Secret => ({
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'bulkhead', 'app.kubernetes.io/component': 'admission' }, ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'bulkhead', 'app.kubernetes.io/component': 'admission' },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
     type: 'kubernetes.io/tls',
     data: toSecretData(m),
   });

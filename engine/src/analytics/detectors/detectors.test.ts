@@ -10,7 +10,15 @@ import { detectLifecycle } from './lifecycle.js';
 import { detectProcessAnomaly } from './process-anomaly.js';
 
 const NOW = 1_000_000;
-const pod = (over: Partial<PodHealth> = {}): PodHealth => ({ namespace: 'shop', name: 'api-1', uid: 'u1', labels: {}, samples: [], events: [], ...over });
+const pod = (over: Partial<PodHealth> = {}): PodHealth => ({
+  namespace: 'shop',
+  name: 'api-1',
+  uid: 'u1',
+  labels: {},
+  samples: [],
+  events: [],
+  ...over,
+});
 /** Samples one second apart ending at NOW, from a pattern: '.' ok, 'x' failed. */
 const samples = (pattern: string, latencyMs = 5): ProbeSample[] =>
   [...pattern].map((c, i) => ({ t: NOW - (pattern.length - 1 - i) * 1000, ok: c === '.', latencyMs }));
@@ -37,7 +45,10 @@ describe('detectors', () => {
       });
     }
     it('defaults the threshold to 3', () => {
-      assert.equal(detectConsecutiveFailures(pod({ samples: samples('xx') }), { type: 'ConsecutiveFailures' }, NOW), null);
+      assert.equal(
+        detectConsecutiveFailures(pod({ samples: samples('xx') }), { type: 'ConsecutiveFailures' }, NOW),
+        null,
+      );
       assert.ok(detectConsecutiveFailures(pod({ samples: samples('xxx') }), { type: 'ConsecutiveFailures' }, NOW));
     });
   });
@@ -52,13 +63,16 @@ describe('detectors', () => {
       ['flapping half the time', '.x.x.x.x', true],
     ];
     for (const [name, pattern, fires] of table) {
-      it(`${name} → ${fires ? 'fires' : 'quiet'}`, () => assert.equal(detectErrorRate(pod({ samples: samples(pattern) }), rule, NOW) !== null, fires));
+      it(`${name} → ${fires ? 'fires' : 'quiet'}`, () =>
+        assert.equal(detectErrorRate(pod({ samples: samples(pattern) }), rule, NOW) !== null, fires));
     }
   });
 
   describe('LatencyP99 against the pod’s own baseline', () => {
-    const history = (n: number, ms: number): ProbeSample[] => Array.from({ length: n }, (_, i) => ({ t: NOW - 600_000 + i * 1000, ok: true, latencyMs: ms }));
-    const recent = (n: number, ms: number): ProbeSample[] => Array.from({ length: n }, (_, i) => ({ t: NOW - i * 1000, ok: true, latencyMs: ms }));
+    const history = (n: number, ms: number): ProbeSample[] =>
+      Array.from({ length: n }, (_, i) => ({ t: NOW - 600_000 + i * 1000, ok: true, latencyMs: ms }));
+    const recent = (n: number, ms: number): ProbeSample[] =>
+      Array.from({ length: n }, (_, i) => ({ t: NOW - i * 1000, ok: true, latencyMs: ms }));
     const relRule: DetectRule = { type: 'LatencyP99', window: '1m', minSamples: 10 };
     it('flags a pod that got 10× slower than its normal', () => {
       const s = detectLatencyP99(pod({ samples: [...history(30, 10), ...recent(20, 100)] }), relRule, NOW);
@@ -114,7 +128,12 @@ describe('detectors', () => {
   describe('threat: process anomaly against siblings', () => {
     const withStats = (uid: string, processes: number, openFds: number, threads: number): PodHealth =>
       pod({ uid, name: uid, stats: [{ t: NOW, processes, openFds, threads }] });
-    const siblings = [withStats('a', 3, 40, 20), withStats('b', 3, 42, 21), withStats('c', 4, 39, 19), withStats('d', 3, 41, 20)];
+    const siblings = [
+      withStats('a', 3, 40, 20),
+      withStats('b', 3, 42, 21),
+      withStats('c', 4, 39, 19),
+      withStats('d', 3, 41, 20),
+    ];
     it('flags a fork or fd explosion far outside the group', () => {
       const s = detectProcessAnomaly(withStats('x', 60, 40, 20), siblings, NOW);
       assert.ok(s);
@@ -130,7 +149,9 @@ describe('detectors', () => {
   });
 
   it('detectSignals runs the policy rules plus the always-on threat detectors', () => {
-    const policy = { spec: { detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 2 }] } } } as unknown as HealthPolicy;
+    const policy = {
+      spec: { detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 2 }] } },
+    } as unknown as HealthPolicy;
     const p = pod({ samples: samples('.xx'), identityRejections: [1, 2, 3, 4, 5].map((i) => NOW - i) });
     const types = detectSignals(p, policy, [], NOW).map((s) => s.type);
     assert.deepEqual(types, ['ConsecutiveFailures', 'IdentityRejected']);

@@ -9,7 +9,11 @@ export const IDENTITY_DEFAULTS = { threshold: 5, windowMs: 5 * 60_000 };
  * the engine, or trying to frame a sibling, does.
  */
 export function detectIdentityRejections(pod: PodHealth, now: number, opts = IDENTITY_DEFAULTS): Signal | null {
-  const hits = inWindow((pod.identityRejections ?? []).map((t) => ({ t, rejected: true as const })), now, opts.windowMs);
+  const hits = inWindow(
+    (pod.identityRejections ?? []).map((t) => ({ t, rejected: true as const })),
+    now,
+    opts.windowMs,
+  );
   if (hits.length < opts.threshold) return null;
   return {
     type: 'IdentityRejected',

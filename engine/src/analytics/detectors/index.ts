@@ -28,7 +28,12 @@ function runRule(pod: PodHealth, rule: DetectRule, now: number): Signal | null {
  * Every signal for one pod under one policy: the policy's failure rules, plus the threat
  * detectors, which are always on (a compromised pod is never a matter of configuration).
  */
-export function detectSignals(pod: PodHealth, policy: HealthPolicy, siblings: readonly PodHealth[], now: number): Signal[] {
+export function detectSignals(
+  pod: PodHealth,
+  policy: HealthPolicy,
+  siblings: readonly PodHealth[],
+  now: number,
+): Signal[] {
   const out: Signal[] = [];
   for (const rule of policy.spec.detect.rules) {
     const s = runRule(pod, rule, now);

@@ -33,7 +33,9 @@ export function detectLatencyP99(pod: PodHealth, rule: DetectRule, now: number):
   if (limit === undefined && baseline === undefined) return null;
   if (limit !== undefined && observed <= limit) return null;
   if (baseline !== undefined && observed <= LATENCY_DEFAULTS.baselineFactor * baseline) return null;
-  const slow = inside.filter((s) => s.latencyMs >= (limit ?? 0) && s.latencyMs >= (baseline ?? 0) * LATENCY_DEFAULTS.baselineFactor);
+  const slow = inside.filter(
+    (s) => s.latencyMs >= (limit ?? 0) && s.latencyMs >= (baseline ?? 0) * LATENCY_DEFAULTS.baselineFactor,
+  );
   const against = [
     limit === undefined ? null : `limit ${limit} ms`,
     baseline === undefined ? null : `${LATENCY_DEFAULTS.baselineFactor}× own baseline ${baseline.toFixed(1)} ms`,

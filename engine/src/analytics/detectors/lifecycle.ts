@@ -7,12 +7,21 @@ type LifecycleRule = 'Restarts' | 'CrashLoop' | 'OOMKilled';
 
 const SPEC: Record<LifecycleRule, { event: LifecycleKind; threshold: number; reason: string; noun: string }> = {
   Restarts: { event: 'Restart', threshold: 3, reason: 'RestartsExceeded', noun: 'container restarts' },
-  CrashLoop: { event: 'CrashLoopBackOff', threshold: 1, reason: 'CrashLoopBackOff', noun: 'CrashLoopBackOff observations' },
+  CrashLoop: {
+    event: 'CrashLoopBackOff',
+    threshold: 1,
+    reason: 'CrashLoopBackOff',
+    noun: 'CrashLoopBackOff observations',
+  },
   OOMKilled: { event: 'OOMKilled', threshold: 1, reason: 'OOMKilled', noun: 'OOM kills' },
 };
 
 /** Restarts, crash loops and OOM kills seen by the pod watch, counted over the rule's window. */
-export function detectLifecycle(pod: PodHealth, rule: DetectRule & { type: LifecycleRule }, now: number): Signal | null {
+export function detectLifecycle(
+  pod: PodHealth,
+  rule: DetectRule & { type: LifecycleRule },
+  now: number,
+): Signal | null {
   const spec = SPEC[rule.type];
   const threshold = rule.threshold ?? spec.threshold;
   const window = rule.window ?? '10m';

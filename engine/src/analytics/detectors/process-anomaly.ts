@@ -22,7 +22,10 @@ export function detectProcessAnomaly(pod: PodHealth, siblings: readonly PodHealt
   const latest = (p: PodHealth): ProcessStats | undefined => p.stats?.[p.stats.length - 1];
   const mine = latest(pod);
   if (!mine) return null;
-  const others = siblings.filter((s) => s.uid !== pod.uid).map(latest).filter((s): s is ProcessStats => s !== undefined);
+  const others = siblings
+    .filter((s) => s.uid !== pod.uid)
+    .map(latest)
+    .filter((s): s is ProcessStats => s !== undefined);
   if (others.length < ANOMALY_DEFAULTS.minSiblings) return null;
   const findings: string[] = [];
   for (const metric of Object.keys(FLOOR) as Metric[]) {

@@ -7,8 +7,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { PodRunner, serviceAccountKubeConfig, startLocalCluster, type LocalCluster } from '../../local-cluster/index.js';
+import {
+  AdmissionregistrationV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  PodRunner,
+  serviceAccountKubeConfig,
+  startLocalCluster,
+  type LocalCluster,
+} from '../../local-cluster/index.js';
 import { buildDemoRepo, DEMO_NAMESPACE, DEMO_APP_LABELS } from './demo-repo.js';
 
 const run = promisify(execFile);
@@ -50,7 +61,11 @@ async function until<T>(step: string, timeoutMs: number, check: () => Promise<T 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new StepFailed(step, `timed out after ${timeoutMs / 1000}s${last instanceof Error ? ` (${last.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new StepFailed(
+        step,
+        `timed out after ${timeoutMs / 1000}s${last instanceof Error ? ` (${last.message})` : ''}`,
+      );
     await new Promise((ok) => setTimeout(ok, 150));
   }
 }
@@ -91,7 +106,12 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
   try {
     step = 'local control plane';
     say('▸ starting a local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
-    cluster = await startLocalCluster({ workloads: true, nodes: 3, ...(opts.binDir ? { binDir: opts.binDir } : {}), onProgress: (l) => say(`    ${l}`) });
+    cluster = await startLocalCluster({
+      workloads: true,
+      nodes: 3,
+      ...(opts.binDir ? { binDir: opts.binDir } : {}),
+      onProgress: (l) => say(`    ${l}`),
+    });
     say(`✔ control plane up at ${cluster.server} in ${secs(cluster.startupMs)} (3 kwok nodes)`);
     const kc = cluster.kubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
@@ -102,19 +122,30 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     say(`✔ policy repository ${repo.url} created from policy-repo-template/ (commit ${repo.head.slice(0, 12)})`);
 
     step = 'install';
-    const kubectl = (...args: string[]) => run(join(cluster!.binDir, 'kubectl'), ['--kubeconfig', cluster!.kubeconfigPath, ...args]);
+    const kubectl = (...args: string[]) =>
+      run(join(cluster!.binDir, 'kubectl'), ['--kubeconfig', cluster!.kubeconfigPath, ...args]);
     await kubectl('apply', '--server-side', '-k', join(repoRoot, 'deploy', 'crds'));
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
-    for (const ns of ['bulkhead-system', DEMO_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const ns of ['bulkhead-system', DEMO_NAMESPACE])
+      await core.createNamespace({ body: { metadata: { name: ns } } });
     // The engine runs as its ServiceAccount with exactly the RBAC that ships in deploy/rbac.
     await kubectl('apply', '--server-side', '-k', join(repoRoot, 'deploy', 'rbac'));
     const engineKubeconfig = join(work, 'engine.kubeconfig');
-    await writeFile(engineKubeconfig, (await serviceAccountKubeConfig(kc, cluster, 'bulkhead-system', 'bulkhead-engine')).yaml, { mode: 0o600 });
+    await writeFile(
+      engineKubeconfig,
+      (await serviceAccountKubeConfig(kc, cluster, 'bulkhead-system', 'bulkhead-engine')).yaml,
+      { mode: 0o600 },
+    );
     await custom.createClusterCustomObject({
       group: 'bulkhead.dev',
       version: 'v1alpha1',
       plural: 'policysources',
-      body: { apiVersion: 'bulkhead.dev/v1alpha1', kind: 'PolicySource', metadata: { name: 'platform-policies' }, spec: { url: repo.url, ref: { branch: 'main' }, path: '.', interval: '5s' } },
+      body: {
+        apiVersion: 'bulkhead.dev/v1alpha1',
+        kind: 'PolicySource',
+        metadata: { name: 'platform-policies' },
+        spec: { url: repo.url, ref: { branch: 'main' }, path: '.', interval: '5s' },
+      },
     });
     const token = (await run('openssl', ['rand', '-hex', '16'])).stdout.trim();
     await writeFile(join(work, 'dashboard-token'), token, { mode: 0o600 });
@@ -126,16 +157,26 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
       [
         join(repoRoot, 'bin', 'bulkhead.js'),
         'run',
-        '--kubeconfig', engineKubeconfig,
-        '--namespace', 'bulkhead-system',
-        '--listen', '127.0.0.1:0',
-        '--https', '127.0.0.1:0',
-        '--leader-elect', 'false',
-        '--cluster-name', 'demo',
-        '--cache-dir', join(work, 'engine-cache'),
-        '--dashboard-token-file', join(work, 'dashboard-token'),
-        '--group-window', '100ms',
-        '--flush-interval', '500ms',
+        '--kubeconfig',
+        engineKubeconfig,
+        '--namespace',
+        'bulkhead-system',
+        '--listen',
+        '127.0.0.1:0',
+        '--https',
+        '127.0.0.1:0',
+        '--leader-elect',
+        'false',
+        '--cluster-name',
+        'demo',
+        '--cache-dir',
+        join(work, 'engine-cache'),
+        '--dashboard-token-file',
+        join(work, 'dashboard-token'),
+        '--group-window',
+        '100ms',
+        '--flush-interval',
+        '500ms',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() } },
     );
@@ -143,7 +184,8 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     engine.stdout?.pipe(out);
     engine.stderr?.pipe(out);
     const started = await until('engine start', 60_000, async () => {
-      if (engine?.exitCode !== null) throw new StepFailed('engine start', `engine exited: ${(await readFile(logFile, 'utf8')).slice(-1500)}`);
+      if (engine?.exitCode !== null)
+        throw new StepFailed('engine start', `engine exited: ${(await readFile(logFile, 'utf8')).slice(-1500)}`);
       const line = (await readFile(logFile, 'utf8')).split('\n').find((l) => l.includes('"engine started"'));
       return line ? (JSON.parse(line) as { url: string; dataPlaneUrl: string }) : undefined;
     });
@@ -151,21 +193,43 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
 
     step = 'policy synced';
     const revision = await until(step, 60_000, async () => {
-      const ps = (await custom.getClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'policysources', name: 'platform-policies' })) as { status?: { lastAppliedRevision?: string } };
-      return ps.status?.lastAppliedRevision?.startsWith(repo.head) || ps.status?.lastAppliedRevision?.endsWith(repo.head) || ps.status?.lastAppliedRevision === repo.head ? ps.status.lastAppliedRevision : undefined;
+      const ps = (await custom.getClusterCustomObject({
+        group: 'bulkhead.dev',
+        version: 'v1alpha1',
+        plural: 'policysources',
+        name: 'platform-policies',
+      })) as { status?: { lastAppliedRevision?: string } };
+      return ps.status?.lastAppliedRevision?.startsWith(repo.head) ||
+        ps.status?.lastAppliedRevision?.endsWith(repo.head) ||
+        ps.status?.lastAppliedRevision === repo.head
+        ? ps.status.lastAppliedRevision
+        : undefined;
     });
-    const policies = (await custom.listClusterCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies' })) as { items: { metadata: { name: string } }[] };
-    say(`✔ policy synced: revision ${revision.slice(0, 12)} applied, ${policies.items.length} HealthPolicies (${policies.items.map((p) => p.metadata.name).join(', ')})`);
+    const policies = (await custom.listClusterCustomObject({
+      group: 'bulkhead.dev',
+      version: 'v1alpha1',
+      plural: 'healthpolicies',
+    })) as { items: { metadata: { name: string } }[] };
+    say(
+      `✔ policy synced: revision ${revision.slice(0, 12)} applied, ${policies.items.length} HealthPolicies (${policies.items.map((p) => p.metadata.name).join(', ')})`,
+    );
 
     step = 'webhook registered';
     const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-    await until(step, 30_000, async () => ((await admission.listMutatingWebhookConfiguration()).items.length > 0 ? true : undefined));
+    await until(step, 30_000, async () =>
+      (await admission.listMutatingWebhookConfiguration()).items.length > 0 ? true : undefined,
+    );
     // Registration takes effect asynchronously: a server-side dry-run pod shows when it does.
     await until(step, 30_000, async () => {
       const probe = await core.createNamespacedPod({
         namespace: DEMO_NAMESPACE,
         dryRun: 'All',
-        body: { metadata: { name: 'injection-probe', labels: DEMO_APP_LABELS }, spec: { containers: [{ name: 'app', image: 'registry.invalid/checkout:1.4.2', ports: [{ containerPort: 8080 }] }] } },
+        body: {
+          metadata: { name: 'injection-probe', labels: DEMO_APP_LABELS },
+          spec: {
+            containers: [{ name: 'app', image: 'registry.invalid/checkout:1.4.2', ports: [{ containerPort: 8080 }] }],
+          },
+        },
       });
       return probe.spec?.containers.some((c) => c.name === 'bulkhead-sidecar') ? true : undefined;
     });
@@ -181,20 +245,27 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
           selector: { matchLabels: { 'app.kubernetes.io/name': 'checkout' } },
           template: {
             metadata: { labels: DEMO_APP_LABELS },
-            spec: { containers: [{ name: 'app', image: 'registry.invalid/checkout:1.4.2', ports: [{ containerPort: 8080 }] }] },
+            spec: {
+              containers: [{ name: 'app', image: 'registry.invalid/checkout:1.4.2', ports: [{ containerPort: 8080 }] }],
+            },
           },
         },
       },
     });
     const running = (): Promise<V1Pod[]> =>
-      core.listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: 'app.kubernetes.io/name=checkout' }).then((l) => l.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp));
+      core
+        .listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: 'app.kubernetes.io/name=checkout' })
+        .then((l) => l.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp));
     const pods = await until(step, 60_000, async () => {
       const r = await running();
       return r.length === 4 ? r : undefined;
     });
     const injected = pods.filter((p) => p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar'));
-    if (injected.length !== 4) throw new StepFailed('sidecar injected', `only ${injected.length}/4 pods carry the sidecar`);
-    say(`✔ sidecar injected into 4 pods (${pods[0]!.metadata?.annotations?.['bulkhead.dev/injected'] ?? ''}), spread over ${new Set(pods.map((p) => p.spec?.nodeName)).size} nodes`);
+    if (injected.length !== 4)
+      throw new StepFailed('sidecar injected', `only ${injected.length}/4 pods carry the sidecar`);
+    say(
+      `✔ sidecar injected into 4 pods (${pods[0]!.metadata?.annotations?.['bulkhead.dev/injected'] ?? ''}), spread over ${new Set(pods.map((p) => p.spec?.nodeName)).size} nodes`,
+    );
 
     step = 'sidecars reporting';
     const tls = await core.readNamespacedSecret({ name: 'bulkhead-webhook-tls', namespace: 'bulkhead-system' });
@@ -221,8 +292,17 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     const t0 = performance.now();
     await runner.setFailing(victim, true);
     const q = await until(step, 60_000, async () => {
-      const list = (await custom.listNamespacedCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', namespace: DEMO_NAMESPACE, plural: 'quarantines' })) as {
-        items: { metadata: { name: string }; spec: { pod: { name: string }; reason: string; message?: string; node?: string }; status?: { phase?: string; audit?: { state?: string; commit?: string } } }[];
+      const list = (await custom.listNamespacedCustomObject({
+        group: 'bulkhead.dev',
+        version: 'v1alpha1',
+        namespace: DEMO_NAMESPACE,
+        plural: 'quarantines',
+      })) as {
+        items: {
+          metadata: { name: string };
+          spec: { pod: { name: string }; reason: string; message?: string; node?: string };
+          status?: { phase?: string; audit?: { state?: string; commit?: string } };
+        }[];
       };
       return list.items.find((x) => x.spec.pod.name === victim && x.status?.phase === 'Isolated');
     });
@@ -243,20 +323,30 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
 
     step = 'record committed';
     const commit = await until(step, 60_000, async () => {
-      const list = (await custom.listNamespacedCustomObject({ group: 'bulkhead.dev', version: 'v1alpha1', namespace: DEMO_NAMESPACE, plural: 'quarantines' })) as {
+      const list = (await custom.listNamespacedCustomObject({
+        group: 'bulkhead.dev',
+        version: 'v1alpha1',
+        namespace: DEMO_NAMESPACE,
+        plural: 'quarantines',
+      })) as {
         items: { spec: { pod: { name: string } }; status?: { audit?: { state?: string; commit?: string } } }[];
       };
       const found = list.items.find((x) => x.spec.pod.name === victim);
       return found?.status?.audit?.state === 'Committed' ? found.status.audit.commit : undefined;
     });
-    const logLine = (await run('git', ['--git-dir', repo.bareDir, 'log', '-1', '--format=%h %an: %s', commit!], { env: { PATH: process.env.PATH ?? '', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_SYSTEM: '/dev/null' } })).stdout.trim();
+    const logLine = (
+      await run('git', ['--git-dir', repo.bareDir, 'log', '-1', '--format=%h %an: %s', commit!], {
+        env: { PATH: process.env.PATH ?? '', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_SYSTEM: '/dev/null' },
+      })
+    ).stdout.trim();
     say(`✔ record committed to the policy repository: ${logLine}`);
     const kubectlOut = (await kubectl('get', 'quarantines', '-n', DEMO_NAMESPACE)).stdout.trimEnd();
     say(`  $ kubectl get quarantines -n ${DEMO_NAMESPACE}\n${kubectlOut.replace(/^/gm, '  ')}`);
 
     const dashboardUrl = `${started.dataPlaneUrl}/dashboard/?token=${token}`;
     const page = await httpsGet(`${started.dataPlaneUrl}/dashboard/`, ca, token);
-    if (page.status !== 200 || !page.body.includes('<')) throw new StepFailed('dashboard', `GET /dashboard/ answered ${page.status}`);
+    if (page.status !== 200 || !page.body.includes('<'))
+      throw new StepFailed('dashboard', `GET /dashboard/ answered ${page.status}`);
     say(`✔ dashboard (read-only, token-protected): ${dashboardUrl}`);
     say(`  revert the record in ${repo.workDir} (git revert ${commit!.slice(0, 12)} && git push) to release the pod`);
     if (opts.keep) {
@@ -269,12 +359,21 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
         }));
     }
     say('✔ story complete');
-    return { quarantinedPod: victim, replacementPod: replacement.metadata!.name!, recordCommit: commit!, detectToIsolatedMs: isolatedMs, dashboardUrl };
+    return {
+      quarantinedPod: victim,
+      replacementPod: replacement.metadata!.name!,
+      recordCommit: commit!,
+      detectToIsolatedMs: isolatedMs,
+      dashboardUrl,
+    };
   } catch (err) {
     const where = err instanceof StepFailed ? err.step : step;
     const engineLog = await readFile(join(work, 'engine.log'), 'utf8').catch(() => '');
     const message = err instanceof Error ? err.message : String(err);
-    throw new StepFailed(where, `${message}${engineLog ? `\n--- engine log (tail) ---\n${engineLog.split('\n').slice(-25).join('\n')}` : ''}`);
+    throw new StepFailed(
+      where,
+      `${message}${engineLog ? `\n--- engine log (tail) ---\n${engineLog.split('\n').slice(-25).join('\n')}` : ''}`,
+    );
   } finally {
     await cleanup();
   }

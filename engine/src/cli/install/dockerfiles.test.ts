@@ -69,13 +69,19 @@ for (const file of ['Dockerfile', 'sidecar/Dockerfile']) {
       assert.ok(st.length >= 2, 'one FROM only');
       const names = st.slice(0, -1).map((s) => s.name);
       assert.ok(names.every(Boolean), 'every build stage is named');
-      const froms = (final?.body ?? []).filter((i) => i.op === 'COPY' && i.args.startsWith('--from=')).map((i) => /--from=(\S+)/.exec(i.args)?.[1]);
+      const froms = (final?.body ?? [])
+        .filter((i) => i.op === 'COPY' && i.args.startsWith('--from='))
+        .map((i) => /--from=(\S+)/.exec(i.args)?.[1]);
       assert.ok(froms.length > 0, 'the final stage copies nothing from a build stage');
       for (const f of froms) assert.ok(names.includes(f), `COPY --from=${f}: no such stage`);
     });
 
     it('pins every base image to node:20 by digest, never latest', () => {
-      assert.match(args.get('NODE_DIGEST') ?? '', /^sha256:[0-9a-f]{64}$/, 'NODE_DIGEST default is not a sha256 digest (placeholder)');
+      assert.match(
+        args.get('NODE_DIGEST') ?? '',
+        /^sha256:[0-9a-f]{64}$/,
+        'NODE_DIGEST default is not a sha256 digest (placeholder)',
+      );
       assert.match(text, /imagetools inspect|crane digest/, 'no comment on how to pin the digest');
       for (const s of st) {
         assert.match(s.image, /^node:20(\.\d+){0,2}-[a-z0-9-]+@sha256:[0-9a-f]{64}$/, `FROM ${s.image}`);
@@ -95,7 +101,10 @@ for (const file of ['Dockerfile', 'sidecar/Dockerfile']) {
       }
       const entry = (final?.body ?? []).find((i) => i.op === 'ENTRYPOINT');
       assert.ok(entry, 'no ENTRYPOINT');
-      assert.ok(Array.isArray(JSON.parse(entry.args)), 'ENTRYPOINT is not exec form (a shell would be PID 1 and swallow SIGTERM)');
+      assert.ok(
+        Array.isArray(JSON.parse(entry.args)),
+        'ENTRYPOINT is not exec form (a shell would be PID 1 and swallow SIGTERM)',
+      );
     });
 
     it('installs production dependencies only in what ships', () => {
@@ -107,14 +116,20 @@ for (const file of ['Dockerfile', 'sidecar/Dockerfile']) {
       );
       for (const s of st) {
         const installs = s.body.filter((i) => i.op === 'RUN' && /\bnpm (ci|install)\b/.test(i.args));
-        const copiedNodeModules = (final?.body ?? []).some((i) => i.op === 'COPY' && i.args.includes(`--from=${s.name}`) && i.args.includes('node_modules'));
-        if (s === final || copiedNodeModules) for (const i of installs) assert.match(i.args, /--omit=dev/, `${s.name ?? 'final'}: ${i.args}`);
+        const copiedNodeModules = (final?.body ?? []).some(
+          (i) => i.op === 'COPY' && i.args.includes(`--from=${s.name}`) && i.args.includes('node_modules'),
+        );
+        if (s === final || copiedNodeModules)
+          for (const i of installs) assert.match(i.args, /--omit=dev/, `${s.name ?? 'final'}: ${i.args}`);
       }
       // Whatever ships from a stage that installed dev dependencies must be build output, not node_modules.
       for (const i of (final?.body ?? []).filter((x) => x.op === 'COPY' && x.args.includes('node_modules'))) {
         const from = /--from=(\S+)/.exec(i.args)?.[1];
         const stage = st.find((s) => s.name === from);
-        assert.ok(stage?.body.some((x) => x.op === 'RUN' && /--omit=dev/.test(x.args)), `node_modules copied from ${from}, which did not omit dev dependencies`);
+        assert.ok(
+          stage?.body.some((x) => x.op === 'RUN' && /--omit=dev/.test(x.args)),
+          `node_modules copied from ${from}, which did not omit dev dependencies`,
+        );
       }
       assert.ok(shipped.size > 0);
     });

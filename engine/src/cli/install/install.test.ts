@@ -6,7 +6,10 @@ describe('install: the PolicySource from --repo', () => {
 
   it('carries only what was given; the CRD defaults the rest', () => {
     assert.deepEqual(policySourceObject({ name: 'default', url }).spec, { url });
-    assert.deepEqual(policySourceObject({ name: 'default', url, branch: 'main', path: 'clusters/a', secret: 'git' }).spec, { url, ref: { branch: 'main' }, path: 'clusters/a', secretRef: { name: 'git' } });
+    assert.deepEqual(
+      policySourceObject({ name: 'default', url, branch: 'main', path: 'clusters/a', secret: 'git' }).spec,
+      { url, ref: { branch: 'main' }, path: 'clusters/a', secretRef: { name: 'git' } },
+    );
   });
 
   it('is written only when the apply would change url, ref, path or secretRef (the guard refuses even no-op writes)', () => {
@@ -15,10 +18,18 @@ describe('install: the PolicySource from --repo', () => {
     assert.equal(sameSource(live, { name: 'd', url, branch: 'main', path: '.', secret: 'git' }), true);
     assert.equal(sameSource(live, { name: 'd', url, branch: 'dev', secret: 'git' }), false);
     assert.equal(sameSource(live, { name: 'd', url, secret: 'git' }), false, 'dropping --ref removes the branch');
-    assert.equal(sameSource(live, { name: 'd', url, branch: 'main' }), false, 'dropping --secret removes the secretRef');
+    assert.equal(
+      sameSource(live, { name: 'd', url, branch: 'main' }),
+      false,
+      'dropping --secret removes the secretRef',
+    );
     assert.equal(sameSource(live, { name: 'd', url: `${url}x`, branch: 'main', secret: 'git' }), false);
     assert.equal(sameSource(live, { name: 'd', url, branch: 'main', path: 'x', secret: 'git' }), false);
-    assert.equal(sameSource({ spec: { url, ref: { tag: 'v1' } } }, { name: 'd', url }), false, 'a tag someone pinned is not what --repo alone asks for');
+    assert.equal(
+      sameSource({ spec: { url, ref: { tag: 'v1' } } }, { name: 'd', url }),
+      false,
+      'a tag someone pinned is not what --repo alone asks for',
+    );
     assert.equal(sameSource({ spec: { url } }, { name: 'd', url }), true);
   });
 });

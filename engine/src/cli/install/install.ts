@@ -34,25 +34,35 @@ interface Deps {
  * only for the report (created / configured / unchanged): apply itself is idempotent, and an
  * unchanged apply does not bump resourceVersion.
  */
-async function applyOne(d: Deps, obj: KubeObject, o: InstallOptions): Promise<{ key: string; outcome: ApplyOutcome; note?: string }> {
+async function applyOne(
+  d: Deps,
+  obj: KubeObject,
+  o: InstallOptions,
+): Promise<{ key: string; outcome: ApplyOutcome; note?: string }> {
   const key = objectKey(obj);
   let before: string | undefined;
   try {
     const res = await d.resolver.resolve(obj.apiVersion, obj.kind);
-    const live = await d.client.request<KubeObject>({ method: 'GET', path: objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined) });
+    const live = await d.client.request<KubeObject>({
+      method: 'GET',
+      path: objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined),
+    });
     before = live.metadata.resourceVersion;
   } catch (err) {
     // A dry run creates nothing, so what depends on an object it would create (a namespace,
     // a CRD) cannot be checked yet: say so instead of failing.
-    if (o.dryRun && isBulkheadError(err) && err.code === 'BH_KUBE_KIND_NOT_SERVED') return { key, outcome: 'skipped', note: 'its CRD is not installed yet (dry run)' };
+    if (o.dryRun && isBulkheadError(err) && err.code === 'BH_KUBE_KIND_NOT_SERVED')
+      return { key, outcome: 'skipped', note: 'its CRD is not installed yet (dry run)' };
     if (!isNotFound(err)) throw err;
   }
   try {
     const after = await serverSideApply(d.client, d.resolver, obj, { dryRun: o.dryRun, force: o.force });
-    const outcome: ApplyOutcome = before === undefined ? 'created' : after.metadata.resourceVersion === before ? 'unchanged' : 'configured';
+    const outcome: ApplyOutcome =
+      before === undefined ? 'created' : after.metadata.resourceVersion === before ? 'unchanged' : 'configured';
     return { key, outcome };
   } catch (err) {
-    if (o.dryRun && isBulkheadError(err) && err.code === 'BH_APPLY_NOT_FOUND') return { key, outcome: 'skipped', note: 'its namespace does not exist yet (dry run)' };
+    if (o.dryRun && isBulkheadError(err) && err.code === 'BH_APPLY_NOT_FOUND')
+      return { key, outcome: 'skipped', note: 'its namespace does not exist yet (dry run)' };
     throw err;
   }
 }
@@ -75,13 +85,22 @@ async function waitCrdsServed(d: Deps, crds: Crd[], deadline: number): Promise<v
     let last = 'not read yet';
     await pollUntil(
       async () => {
-        const live = await d.client.request<Crd>({ method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}` });
+        const live = await d.client.request<Crd>({
+          method: 'GET',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+        });
         const est = live.status?.conditions?.find((c) => c.type === 'Established');
-        last = est ? `Established=${est.status}${est.message ? `: ${est.message}` : ''}` : 'no Established condition yet';
+        last = est
+          ? `Established=${est.status}${est.message ? `: ${est.message}` : ''}`
+          : 'no Established condition yet';
         if (est?.status !== 'True') return undefined;
         const version = crd.spec.versions.find((v) => v.served)?.name ?? '';
         try {
-          await d.client.request({ method: 'GET', path: `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}`, query: { limit: '1' } });
+          await d.client.request({
+            method: 'GET',
+            path: `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}`,
+            query: { limit: '1' },
+          });
           return true;
         } catch {
           last = 'Established, not served yet';
@@ -95,11 +114,22 @@ async function waitCrdsServed(d: Deps, crds: Crd[], deadline: number): Promise<v
 
 interface DeploymentState extends KubeObject {
   spec: { replicas?: number; selector: { matchLabels?: Record<string, string> } };
-  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
 
 interface PodList {
-  items: { metadata: { name: string }; spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: { state?: { waiting?: { reason?: string } } }[] } }[];
+  items: {
+    metadata: { name: string };
+    spec?: { nodeName?: string };
+    status?: { phase?: string; containerStatuses?: { state?: { waiting?: { reason?: string } } }[] };
+  }[];
 }
 
 /** Why pods are not ready, in a few words (Pending unscheduled, ImagePullBackOff, …). */
@@ -107,7 +137,11 @@ async function podSummary(d: Deps, selector: Record<string, string>): Promise<st
   const pods = await d.client.request<PodList>({
     method: 'GET',
     path: `/api/v1/namespaces/${ENGINE.namespace}/pods`,
-    query: { labelSelector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') },
+    query: {
+      labelSelector: Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    },
   });
   const states = pods.items.map((p) => {
     const waiting = p.status?.containerStatuses?.map((c) => c.state?.waiting?.reason).find(Boolean);
@@ -134,24 +168,43 @@ async function waitDeploymentAvailable(d: Deps, deadline: number): Promise<{ rep
         last = line;
         lastState = line;
         const available = s.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
-        const done = (s.observedGeneration ?? 0) >= (dep.metadata.generation ?? 0) && (s.updatedReplicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want && available;
+        const done =
+          (s.observedGeneration ?? 0) >= (dep.metadata.generation ?? 0) &&
+          (s.updatedReplicas ?? 0) === want &&
+          (s.availableReplicas ?? 0) === want &&
+          (s.replicas ?? 0) === want &&
+          available;
         return done ? { replicas: want, ready: s.readyReplicas ?? 0 } : undefined;
       },
-      { deadline, intervalMs: 500, what: `Deployment ${ENGINE.namespace}/${ENGINE.deployment} to be Available`, lastState: () => lastState },
+      {
+        deadline,
+        intervalMs: 500,
+        what: `Deployment ${ENGINE.namespace}/${ENGINE.deployment} to be Available`,
+        lastState: () => lastState,
+      },
     );
   } catch (err) {
-    if (isBulkheadError(err) && err.code === 'BH_INSTALL_TIMEOUT') d.progress.detail(`pods: ${await podSummary(d, selector).catch(() => 'unreadable')}`);
+    if (isBulkheadError(err) && err.code === 'BH_INSTALL_TIMEOUT')
+      d.progress.detail(`pods: ${await podSummary(d, selector).catch(() => 'unreadable')}`);
     throw err;
   }
 }
 
 interface LivePolicySource {
-  spec?: { url?: string; ref?: { branch?: string; tag?: string; commit?: string }; path?: string; secretRef?: { name?: string } };
+  spec?: {
+    url?: string;
+    ref?: { branch?: string; tag?: string; commit?: string };
+    path?: string;
+    secretRef?: { name?: string };
+  };
 }
 
 async function readPolicySource(d: Deps, name: string): Promise<LivePolicySource | undefined> {
   try {
-    return await d.client.request<LivePolicySource>({ method: 'GET', path: `/apis/${API_VERSION}/policysources/${encodeURIComponent(name)}` });
+    return await d.client.request<LivePolicySource>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/policysources/${encodeURIComponent(name)}`,
+    });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -162,7 +215,9 @@ async function readPolicySource(d: Deps, name: string): Promise<LivePolicySource
 export function sameSource(live: LivePolicySource, s: NonNullable<InstallOptions['source']>): boolean {
   const spec = live.spec ?? {};
   const ref = spec.ref ?? {};
-  const refSame = s.branch ? ref.branch === s.branch && !ref.tag && !ref.commit : !ref.branch && !ref.tag && !ref.commit;
+  const refSame = s.branch
+    ? ref.branch === s.branch && !ref.tag && !ref.commit
+    : !ref.branch && !ref.tag && !ref.commit;
   const pathSame = (s.path ?? '.') === (spec.path ?? '.');
   return spec.url === s.url && refSame && pathSame && spec.secretRef?.name === s.secret;
 }
@@ -172,7 +227,12 @@ export function policySourceObject(s: NonNullable<InstallOptions['source']>): Ku
     apiVersion: API_VERSION,
     kind: KIND.PolicySource,
     metadata: { name: s.name },
-    spec: { url: s.url, ...(s.branch ? { ref: { branch: s.branch } } : {}), ...(s.path ? { path: s.path } : {}), ...(s.secret ? { secretRef: { name: s.secret } } : {}) },
+    spec: {
+      url: s.url,
+      ...(s.branch ? { ref: { branch: s.branch } } : {}),
+      ...(s.path ? { path: s.path } : {}),
+      ...(s.secret ? { secretRef: { name: s.secret } } : {}),
+    },
   };
 }
 
@@ -196,9 +256,18 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
     for (const r of rs) if (r.outcome === 'skipped') d.progress.detail(`${r.key}: skipped, ${r.note ?? ''}`);
   };
 
-  await d.progress.step(`CustomResourceDefinitions (${crds.length})`, () => applyAll(crds), (rs) => summarize(rs, o.dryRun));
-  if (!o.dryRun && crds.length > 0) await d.progress.step('CRDs Established and served', () => waitCrdsServed(d, crds, o.deadline));
-  const applied = await d.progress.step(`engine, RBAC and network policy (${rest.length} objects)`, () => applyAll(rest), (rs) => summarize(rs, o.dryRun));
+  await d.progress.step(
+    `CustomResourceDefinitions (${crds.length})`,
+    () => applyAll(crds),
+    (rs) => summarize(rs, o.dryRun),
+  );
+  if (!o.dryRun && crds.length > 0)
+    await d.progress.step('CRDs Established and served', () => waitCrdsServed(d, crds, o.deadline));
+  const applied = await d.progress.step(
+    `engine, RBAC and network policy (${rest.length} objects)`,
+    () => applyAll(rest),
+    (rs) => summarize(rs, o.dryRun),
+  );
   noteSkips(applied);
   if (o.source) {
     const src = o.source;
@@ -234,6 +303,11 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
     );
     noteSkips(rs);
   }
-  if (!o.dryRun) result.ready = await d.progress.step(`engine Deployment ${ENGINE.namespace}/${ENGINE.deployment} Available`, () => waitDeploymentAvailable(d, o.deadline), (r) => `${r.ready}/${r.replicas} replicas ready`);
+  if (!o.dryRun)
+    result.ready = await d.progress.step(
+      `engine Deployment ${ENGINE.namespace}/${ENGINE.deployment} Available`,
+      () => waitDeploymentAvailable(d, o.deadline),
+      (r) => `${r.ready}/${r.replicas} replicas ready`,
+    );
   return result;
 }

@@ -19,7 +19,8 @@ export interface RenderedObject {
 
 const ALLOWED_KEYS = new Set(['apiVersion', 'kind', 'resources']);
 
-const invalid = (message: string): BulkheadError => new BulkheadError({ kind: 'Stalled', code: 'BH_INSTALL_MANIFESTS', reason: 'InvalidManifests', message });
+const invalid = (message: string): BulkheadError =>
+  new BulkheadError({ kind: 'Stalled', code: 'BH_INSTALL_MANIFESTS', reason: 'InvalidManifests', message });
 
 /**
  * Renders a kustomization the way `kubectl kustomize` does for the subset deploy/ uses: a
@@ -33,20 +34,27 @@ export async function renderKustomization(dir: string): Promise<RenderedObject[]
   const out: RenderedObject[] = [];
   const seen = new Map<string, string>();
   const visit = async (d: string, chain: string[]): Promise<void> => {
-    if (chain.includes(d)) throw invalid(`kustomization cycle: ${[...chain, d].map((p) => relative(root, p) || '.').join(' → ')}`);
+    if (chain.includes(d))
+      throw invalid(`kustomization cycle: ${[...chain, d].map((p) => relative(root, p) || '.').join(' → ')}`);
     const file = join(d, 'kustomization.yaml');
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw invalid(`${relative(root, d) || '.'}: no kustomization.yaml (${err instanceof Error ? err.message : String(err)})`);
+      throw invalid(
+        `${relative(root, d) || '.'}: no kustomization.yaml (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
     const k = loadAll(text).find((x) => x !== null && x !== undefined) as Record<string, unknown> | undefined;
     if (!k || typeof k !== 'object') throw invalid(`${relative(root, file)}: empty kustomization`);
     const extra = Object.keys(k).filter((key) => !ALLOWED_KEYS.has(key));
-    if (extra.length > 0) throw invalid(`${relative(root, file)}: only a plain \`resources\` list is supported without kustomize, found ${extra.join(', ')}`);
+    if (extra.length > 0)
+      throw invalid(
+        `${relative(root, file)}: only a plain \`resources\` list is supported without kustomize, found ${extra.join(', ')}`,
+      );
     const resources = k.resources ?? [];
-    if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string')) throw invalid(`${relative(root, file)}: resources must be a list of paths`);
+    if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string'))
+      throw invalid(`${relative(root, file)}: resources must be a list of paths`);
     for (const r of resources as string[]) {
       const p = resolve(d, r);
       const s = await stat(p).catch(() => undefined);
@@ -59,7 +67,12 @@ export async function renderKustomization(dir: string): Promise<RenderedObject[]
         if (doc === null || doc === undefined) continue;
         const obj = doc as KubeObject;
         const rel = relative(root, p);
-        if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') throw invalid(`${rel}: a document without apiVersion, kind or metadata.name`);
+        if (
+          typeof obj.apiVersion !== 'string' ||
+          typeof obj.kind !== 'string' ||
+          typeof obj.metadata?.name !== 'string'
+        )
+          throw invalid(`${rel}: a document without apiVersion, kind or metadata.name`);
         const key = objectKey(obj);
         const first = seen.get(key);
         if (first) throw invalid(`${key} is defined twice (${first} and ${rel})`);
@@ -72,21 +85,38 @@ export async function renderKustomization(dir: string): Promise<RenderedObject[]
   return out;
 }
 
-export const objectKey = (o: KubeObject): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+export const objectKey = (o: KubeObject): string =>
+  `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 /**
  * Apply order after the CRDs: the namespace, then identities and permissions, then what uses
  * them, the workload last (so its pods start with their ServiceAccount and RBAC in place).
  * Deletion runs the same list backwards.
  */
-const KIND_ORDER = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment'];
+const KIND_ORDER = [
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Service',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'Deployment',
+];
 
 export function applyOrder(objs: KubeObject[]): KubeObject[] {
   const rank = (o: KubeObject): number => {
     const i = KIND_ORDER.indexOf(o.kind);
     return i < 0 ? KIND_ORDER.length - 1 : i; // unknown kinds just before the Deployment
   };
-  return objs.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map((x) => x.o);
+  return objs
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map((x) => x.o);
 }
 
 export const isCrd = (o: KubeObject): boolean => o.kind === 'CustomResourceDefinition';
@@ -96,7 +126,9 @@ export function withEngineImage(objs: KubeObject[], image: string): KubeObject[]
   let replaced = 0;
   const result = objs.map((o) => {
     if (o.kind !== 'Deployment' || o.metadata.name !== ENGINE.deployment) return o;
-    const copy = structuredClone(o) as KubeObject & { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+    const copy = structuredClone(o) as KubeObject & {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    };
     for (const c of copy.spec.template.spec.containers) {
       if (c.name === 'engine') {
         c.image = image;

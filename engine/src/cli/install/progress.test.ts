@@ -6,7 +6,10 @@ describe('install progress display', () => {
   it('prints one line per step with its duration and summary, details indented, failures marked and rethrown', async () => {
     const lines: string[] = [];
     let t = 0;
-    const p = new Progress((l) => lines.push(l), () => t);
+    const p = new Progress(
+      (l) => lines.push(l),
+      () => t,
+    );
     await p.step(
       'first',
       async () => {
@@ -28,11 +31,27 @@ describe('install progress display', () => {
 
   it('pollUntil returns the first value, and times out with a typed error naming what it waited for and the last state', async () => {
     let calls = 0;
-    assert.equal(await pollUntil(async () => (++calls < 3 ? undefined : 'done'), { deadline: Date.now() + 5000, intervalMs: 1, what: 'x' }), 'done');
+    assert.equal(
+      await pollUntil(async () => (++calls < 3 ? undefined : 'done'), {
+        deadline: Date.now() + 5000,
+        intervalMs: 1,
+        what: 'x',
+      }),
+      'done',
+    );
     assert.equal(calls, 3);
     await assert.rejects(
-      pollUntil(async () => undefined, { deadline: Date.now() + 20, intervalMs: 5, what: 'the engine', lastState: () => '1/2 ready' }),
-      (err: unknown) => isBulkheadError(err) && err.code === 'BH_INSTALL_TIMEOUT' && err.kind === 'Waiting' && /timed out waiting for the engine \(1\/2 ready\)/.test(err.message),
+      pollUntil(async () => undefined, {
+        deadline: Date.now() + 20,
+        intervalMs: 5,
+        what: 'the engine',
+        lastState: () => '1/2 ready',
+      }),
+      (err: unknown) =>
+        isBulkheadError(err) &&
+        err.code === 'BH_INSTALL_TIMEOUT' &&
+        err.kind === 'Waiting' &&
+        /timed out waiting for the engine \(1\/2 ready\)/.test(err.message),
     );
   });
 

@@ -42,14 +42,24 @@ export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
  * `check` propagate (a forbidden read will not heal by waiting). Bounded by the deadline; the
  * interval is fixed and short because every wait here is for one object to settle.
  */
-export async function pollUntil<T>(check: () => Promise<T | undefined>, opts: { deadline: number; intervalMs?: number; what: string; lastState?: () => string }): Promise<T> {
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined>,
+  opts: { deadline: number; intervalMs?: number; what: string; lastState?: () => string },
+): Promise<T> {
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() >= opts.deadline) {
       const state = opts.lastState?.();
-      throw new BulkheadError({ kind: 'Waiting', code: 'BH_INSTALL_TIMEOUT', reason: 'Timeout', message: `timed out waiting for ${opts.what}${state ? ` (${state})` : ''}` });
+      throw new BulkheadError({
+        kind: 'Waiting',
+        code: 'BH_INSTALL_TIMEOUT',
+        reason: 'Timeout',
+        message: `timed out waiting for ${opts.what}${state ? ` (${state})` : ''}`,
+      });
     }
-    await new Promise((ok) => setTimeout(ok, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadline - Date.now()))));
+    await new Promise((ok) =>
+      setTimeout(ok, Math.min(opts.intervalMs ?? 500, Math.max(0, opts.deadline - Date.now()))),
+    );
   }
 }

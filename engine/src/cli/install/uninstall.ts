@@ -40,15 +40,30 @@ const managedBySelector = Object.entries(MANAGED_BY)
  * Every Bulkhead webhook configuration: the engine's fixed names, and anything carrying the
  * labels the engine puts on what it registers (as break-glass finds them).
  */
-export async function findWebhookConfigurations(client: KubeClient): Promise<{ kind: string; name: string; uid?: string }[]> {
+export async function findWebhookConfigurations(
+  client: KubeClient,
+): Promise<{ kind: string; name: string; uid?: string }[]> {
   const found = new Map<string, { kind: string; name: string; uid?: string }>();
   for (const w of WEBHOOK_KINDS) {
     const base = `/apis/admissionregistration.k8s.io/v1/${w.plural}`;
-    const list = await client.request<{ items: KubeObject[] }>({ method: 'GET', path: base, query: { labelSelector: managedBySelector } });
-    for (const item of list.items) found.set(`${w.kind}/${item.metadata.name}`, { kind: w.kind, name: item.metadata.name, ...(item.metadata.uid ? { uid: item.metadata.uid } : {}) });
+    const list = await client.request<{ items: KubeObject[] }>({
+      method: 'GET',
+      path: base,
+      query: { labelSelector: managedBySelector },
+    });
+    for (const item of list.items)
+      found.set(`${w.kind}/${item.metadata.name}`, {
+        kind: w.kind,
+        name: item.metadata.name,
+        ...(item.metadata.uid ? { uid: item.metadata.uid } : {}),
+      });
     try {
       const named = await client.request<KubeObject>({ method: 'GET', path: `${base}/${w.name}` });
-      found.set(`${w.kind}/${w.name}`, { kind: w.kind, name: w.name, ...(named.metadata.uid ? { uid: named.metadata.uid } : {}) });
+      found.set(`${w.kind}/${w.name}`, {
+        kind: w.kind,
+        name: w.name,
+        ...(named.metadata.uid ? { uid: named.metadata.uid } : {}),
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -59,7 +74,15 @@ export async function findWebhookConfigurations(client: KubeClient): Promise<{ k
 async function removeWebhooks(d: Deps): Promise<string[]> {
   const removed: string[] = [];
   for (const w of await findWebhookConfigurations(d.client)) {
-    if (await deleteObject(d.client, d.resolver, { apiVersion: 'admissionregistration.k8s.io/v1', kind: w.kind, name: w.name, ...(w.uid ? { uid: w.uid } : {}) })) removed.push(`${w.kind}/${w.name}`);
+    if (
+      await deleteObject(d.client, d.resolver, {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: w.kind,
+        name: w.name,
+        ...(w.uid ? { uid: w.uid } : {}),
+      })
+    )
+      removed.push(`${w.kind}/${w.name}`);
   }
   return removed;
 }
@@ -68,7 +91,10 @@ async function exists(d: Deps, obj: KubeObject): Promise<boolean> {
   const res = await d.resolver.resolve(obj.apiVersion, obj.kind).catch(() => undefined);
   if (!res) return false; // the kind is not served at all (e.g. its CRD is gone): nothing to find
   try {
-    await d.client.request({ method: 'GET', path: objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined) });
+    await d.client.request({
+      method: 'GET',
+      path: objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined),
+    });
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;
@@ -79,7 +105,12 @@ async function exists(d: Deps, obj: KubeObject): Promise<boolean> {
 async function deleteAll(d: Deps, objs: KubeObject[], result: UninstallResult): Promise<string[]> {
   const deleted: string[] = [];
   for (const obj of objs) {
-    const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+    const ref = {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: obj.metadata.name,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+    };
     let removed: boolean;
     try {
       removed = await deleteObject(d.client, d.resolver, ref);
@@ -96,17 +127,26 @@ async function deleteAll(d: Deps, objs: KubeObject[], result: UninstallResult): 
 
 async function waitGone(d: Deps, objs: KubeObject[], deadline: number): Promise<void> {
   for (const obj of objs) {
-    await pollUntil(async () => ((await exists(d, obj)) ? undefined : true), { deadline, intervalMs: 250, what: `${objectKey(obj)} to be deleted` });
+    await pollUntil(async () => ((await exists(d, obj)) ? undefined : true), {
+      deadline,
+      intervalMs: 250,
+      what: `${objectKey(obj)} to be deleted`,
+    });
   }
 }
 
 async function enginePods(d: Deps, deployment: KubeObject | undefined): Promise<number> {
-  const labels = (deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } } | undefined)?.spec?.selector?.matchLabels;
+  const labels = (deployment as { spec?: { selector?: { matchLabels?: Record<string, string> } } } | undefined)?.spec
+    ?.selector?.matchLabels;
   if (!labels) return 0;
   const pods = await d.client.request<{ items: unknown[] }>({
     method: 'GET',
     path: `/api/v1/namespaces/${ENGINE.namespace}/pods`,
-    query: { labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') },
+    query: {
+      labelSelector: Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    },
   });
   return pods.items.length;
 }
@@ -115,7 +155,10 @@ async function countCustomResources(d: Deps): Promise<Record<string, number>> {
   const kept: Record<string, number> = {};
   for (const plural of Object.values(PLURAL)) {
     try {
-      const list = await d.client.request<{ items: unknown[] }>({ method: 'GET', path: `/apis/${GROUP}/${VERSION}/${plural}` });
+      const list = await d.client.request<{ items: unknown[] }>({
+        method: 'GET',
+        path: `/apis/${GROUP}/${VERSION}/${plural}`,
+      });
       if (list.items.length > 0) kept[plural] = list.items.length;
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -144,7 +187,9 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
   const deployments = ordered.filter((x) => x.kind === 'Deployment');
   const rest = ordered.filter((x) => x.kind !== 'Deployment');
 
-  result.webhooks.push(...(await d.progress.step('webhook configurations removed', () => removeWebhooks(d), listOrNone)));
+  result.webhooks.push(
+    ...(await d.progress.step('webhook configurations removed', () => removeWebhooks(d), listOrNone)),
+  );
   await d.progress.step(
     'engine stopped',
     async () => {
@@ -158,7 +203,12 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
           last = n;
           return n > 0 ? undefined : true;
         },
-        { deadline: o.deadline, intervalMs: 250, what: 'the engine pods to terminate', lastState: () => `${last} pods left` },
+        {
+          deadline: o.deadline,
+          intervalMs: 250,
+          what: 'the engine pods to terminate',
+          lastState: () => `${last} pods left`,
+        },
       );
       return deleted;
     },
@@ -166,7 +216,8 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
   );
   const late = await removeWebhooks(d);
   result.webhooks.push(...late);
-  if (late.length > 0) d.progress.detail(`removed webhook configurations the stopping engine re-registered: ${late.join(', ')}`);
+  if (late.length > 0)
+    d.progress.detail(`removed webhook configurations the stopping engine re-registered: ${late.join(', ')}`);
   await d.progress.step(
     `engine namespace, RBAC and network policy removed`,
     async () => {

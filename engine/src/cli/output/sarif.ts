@@ -9,7 +9,8 @@ const INFO_URI = 'https://bulkhead.dev/docs/validate';
 export function toSarif(r: ValidationReport, toolVersion: string): Record<string, unknown> {
   const used = [...new Set(r.diagnostics.map((d) => d.code))].sort() as DiagnosticCode[];
   // A code's default level is the most severe level it was reported with in this run.
-  const levelOf = (code: DiagnosticCode): 'error' | 'warning' => (r.diagnostics.some((d) => d.code === code && d.severity === 'error') ? 'error' : 'warning');
+  const levelOf = (code: DiagnosticCode): 'error' | 'warning' =>
+    r.diagnostics.some((d) => d.code === code && d.severity === 'error') ? 'error' : 'warning';
   const ruleIndex = new Map(used.map((c, i) => [c, i]));
   return {
     $schema: SCHEMA,

@@ -1,6 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { DEFAULT_TLS_TIMING, serviceSans, startAdmission, startRolloutController, type AdmissionRuntime } from '../../admission/index.js';
+import {
+  DEFAULT_TLS_TIMING,
+  serviceSans,
+  startAdmission,
+  startRolloutController,
+  type AdmissionRuntime,
+} from '../../admission/index.js';
 import type { HealthPolicy, PolicySource } from '../../core/api/index.js';
 import { credentialsFromSecretData, type GitCredentials } from '../../source/index.js';
 import type { DataPlaneConfig } from '../../core/config.js';
@@ -62,14 +68,27 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   const refreshForwarding = async (): Promise<void> => {
     const policies = deps.policies();
     const secrets = new Map<string, Record<string, string>>();
-    for (const name of new Set(policies.flatMap((p) => (p.spec.forward ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []))))) {
+    for (const name of new Set(
+      policies.flatMap((p) => (p.spec.forward ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []))),
+    )) {
       const data = await engineSecretData(deps, name);
-      if (data) secrets.set(name, Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+      if (data)
+        secrets.set(
+          name,
+          Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+        );
     }
     const problems = forwarding.update(policies, (ref) => secrets.get(ref.name)?.[ref.key ?? 'token']);
-    for (const p of problems) logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
+    for (const p of problems)
+      logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
   };
-  const forwardTimer = setInterval(() => void refreshForwarding().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'forward targets not refreshed')), 10_000);
+  const forwardTimer = setInterval(
+    () =>
+      void refreshForwarding().catch((err: unknown) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'forward targets not refreshed'),
+      ),
+    10_000,
+  );
   await refreshForwarding().catch(() => {});
   const pipeline = startQuarantinePipeline({
     client: deps.client,
@@ -94,7 +113,13 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   wake.notify = (uid) => pipeline.notify(uid);
   // The read-only dashboard, only when a token is configured: no token, no page.
   const dashboard = cfg.dashboardTokenFile
-    ? createDashboardRouter({ client: deps.client, store: observe.store, token: await readDashboardToken(cfg.dashboardTokenFile), logger, registry: deps.registry })
+    ? createDashboardRouter({
+        client: deps.client,
+        store: observe.store,
+        token: await readDashboardToken(cfg.dashboardTokenFile),
+        logger,
+        registry: deps.registry,
+      })
     : undefined;
   const port = cfg.listen.port;
   const sidecar = {
@@ -110,13 +135,26 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     engineUsernames: [`system:serviceaccount:${deps.engineNamespace}:${cfg.serviceAccount}`],
     breakGlassGroups: cfg.breakGlassGroups,
     sidecar,
-    tls: { secretName: cfg.tlsSecret, settings: { ...DEFAULT_TLS_TIMING, dnsNames: serviceSans(cfg.service, deps.engineNamespace), ipAddresses: ['127.0.0.1'] } },
+    tls: {
+      secretName: cfg.tlsSecret,
+      settings: {
+        ...DEFAULT_TLS_TIMING,
+        dnsNames: serviceSans(cfg.service, deps.engineNamespace),
+        ipAddresses: ['127.0.0.1'],
+      },
+    },
     listen: cfg.listen,
     ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
-  const rollout = startRolloutController({ kubeConfig: deps.kubeConfig, index: () => admission.index(), sidecar, isLeader: deps.isLeader, logger });
+  const rollout = startRolloutController({
+    kubeConfig: deps.kubeConfig,
+    index: () => admission.index(),
+    sidecar,
+    isLeader: deps.isLeader,
+    logger,
+  });
   return {
     url: admission.url,
     caBundle: () => admission.tls.material?.bundle ?? '',
@@ -135,7 +173,10 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
 
 /** The first PolicySource (by name) as the records target: url, branch and credentials. */
 async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget | undefined> {
-  const list = await deps.client.request<{ items: PolicySource[] }>({ method: 'GET', path: '/apis/bulkhead.dev/v1alpha1/policysources' });
+  const list = await deps.client.request<{ items: PolicySource[] }>({
+    method: 'GET',
+    path: '/apis/bulkhead.dev/v1alpha1/policysources',
+  });
   const source = [...list.items].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
   if (!source) return undefined;
   const branch = source.spec.recordsBranch ?? source.spec.ref?.branch;
@@ -150,7 +191,10 @@ async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget |
 /** A Secret's `data` (base64 values) in the engine's namespace; undefined when it does not exist. */
 async function engineSecretData(deps: DataPlaneDeps, name: string): Promise<Record<string, string> | undefined> {
   const secret = await deps.client
-    .request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(name)}` })
+    .request<{ data?: Record<string, string> }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(deps.engineNamespace)}/secrets/${encodeURIComponent(name)}`,
+    })
     .catch((e: unknown) => {
       if (isNotFound(e)) return undefined;
       throw e;

@@ -2,7 +2,13 @@ import type { Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Router } from '@koa/router';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { LocalDirRunner, PolicySourceReconciler, SourceManager, createSyncMetrics, type PolicyLoader } from '../../apply/index.js';
+import {
+  LocalDirRunner,
+  PolicySourceReconciler,
+  SourceManager,
+  createSyncMetrics,
+  type PolicyLoader,
+} from '../../apply/index.js';
 import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../../core/api/index.js';
 import type { EngineConfig } from '../../core/config.js';
 import { BulkheadError } from '../../core/errors.js';
@@ -35,7 +41,12 @@ export interface RunningEngine {
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   const noCluster = (): BulkheadError =>
-    new BulkheadError({ kind: 'Waiting', code: 'BH_NO_KUBECONFIG', reason: 'NoCluster', message: 'no cluster: pass --kubeconfig, set KUBECONFIG, or run in a pod' });
+    new BulkheadError({
+      kind: 'Waiting',
+      code: 'BH_NO_KUBECONFIG',
+      reason: 'NoCluster',
+      message: 'no cluster: pass --kubeconfig, set KUBECONFIG, or run in a pod',
+    });
   if (path) kc.loadFromFile(path);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else throw noCluster();
@@ -74,7 +85,13 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     logger.info({ policies: policies.list().length }, 'HealthPolicies loaded from the cluster');
   });
 
-  const events = new EventRecorder(client, { component: 'bulkhead', instance: config.identity, clusterScopedNamespace: config.eventNamespace, logger, metrics: kubeMetrics });
+  const events = new EventRecorder(client, {
+    component: 'bulkhead',
+    instance: config.identity,
+    clusterScopedNamespace: config.eventNamespace,
+    logger,
+    metrics: kubeMetrics,
+  });
   let manager: SourceManager | undefined;
   let localRunner: LocalDirRunner | undefined;
   let elector: LeaderElector | undefined;
@@ -88,7 +105,10 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       events,
       metrics: syncMetrics,
       loadPolicies: deps.loadPolicies,
-      fetch: (s) => (localRunner && !s.metadata.uid && s.metadata.name === localRunner.sourceName ? localRunner.fetch() : manager!.fetchArtifact(s)),
+      fetch: (s) =>
+        localRunner && !s.metadata.uid && s.metadata.name === localRunner.sourceName
+          ? localRunner.fetch()
+          : manager!.fetchArtifact(s),
       forceConflicts: config.forceConflicts,
     });
     const newManager = (): SourceManager =>
@@ -109,10 +129,18 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       // also in --apply=false mode, where Argo CD or Flux apply the policies.
       if (!config.apply) return;
       manager = newManager();
-      manager.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'));
+      manager
+        .start(signal)
+        .catch((err: unknown) =>
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'),
+        );
       if (config.localDir) {
         localRunner = new LocalDirRunner(config.localDir.path, config.localDir.sourceName, reconciler, logger);
-        localRunner.start(signal).catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'local folder source failed'));
+        localRunner
+          .start(signal)
+          .catch((err: unknown) =>
+            logger.error({ err: err instanceof Error ? err.message : String(err) }, 'local folder source failed'),
+          );
       }
     };
     if (config.leaderElection.enabled) {
@@ -163,8 +191,10 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     registry,
     ready: () => {
       if (!policiesSynced) return { ready: false, reason: 'HealthPolicies not listed yet' };
-      if (leading && manager && !manager.initialSyncDone()) return { ready: false, reason: 'first sync of every PolicySource not done' };
-      if (leading && localRunner && !localRunner.initialSyncDone()) return { ready: false, reason: 'first sync of the local folder not done' };
+      if (leading && manager && !manager.initialSyncDone())
+        return { ready: false, reason: 'first sync of every PolicySource not done' };
+      if (leading && localRunner && !localRunner.initialSyncDone())
+        return { ready: false, reason: 'first sync of the local folder not done' };
       return { ready: true };
     },
     routers: [
@@ -180,7 +210,16 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     ],
   });
   const { server, url } = await listen(app, config.listen.host, config.listen.port);
-  logger.info({ url, ...(dataPlane ? { dataPlaneUrl: dataPlane.url } : {}), identity: config.identity, apply: config.apply, leaderElection: config.leaderElection.enabled }, 'engine started');
+  logger.info(
+    {
+      url,
+      ...(dataPlane ? { dataPlaneUrl: dataPlane.url } : {}),
+      identity: config.identity,
+      apply: config.apply,
+      leaderElection: config.leaderElection.enabled,
+    },
+    'engine started',
+  );
 
   return {
     url,
@@ -203,4 +242,3 @@ const closeServer = (server: Server): Promise<void> =>
     server.closeAllConnections();
     server.close(() => ok());
   });
-

@@ -29,7 +29,10 @@ export function createEngineApp(opts: EngineHttpOptions): Koa {
       await next();
     } finally {
       if (ctx.path !== '/healthz' && ctx.path !== '/readyz' && ctx.path !== '/metrics') {
-        opts.logger.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - t) }, 'http');
+        opts.logger.info(
+          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - t) },
+          'http',
+        );
       }
     }
   });
@@ -40,7 +43,8 @@ export function createEngineApp(opts: EngineHttpOptions): Koa {
       const status = (err as { status?: number }).status ?? 500;
       ctx.status = status;
       ctx.body = { error: status >= 500 ? 'internal error' : err instanceof Error ? err.message : String(err) };
-      if (status >= 500) opts.logger.error({ err: err instanceof Error ? err.message : String(err), path: ctx.path }, 'request failed');
+      if (status >= 500)
+        opts.logger.error({ err: err instanceof Error ? err.message : String(err), path: ctx.path }, 'request failed');
     }
   });
   const base = new Router();

@@ -12,7 +12,13 @@ import type { ResourceResolver } from '../../core/kube/resources.js';
 import type { Logger } from '../../core/logger.js';
 import type { HealthStore, TokenAuthenticator } from '../../observe/index.js';
 import type { GitCredentials } from '../../source/index.js';
-import { createVerdictRouter, executeVerdict, listQuarantines, resumePending, type QuarantineDeps } from '../../quarantine/index.js';
+import {
+  createVerdictRouter,
+  executeVerdict,
+  listQuarantines,
+  resumePending,
+  type QuarantineDeps,
+} from '../../quarantine/index.js';
 
 export interface QuarantinePipelineOptions {
   client: KubeClient;
@@ -81,10 +87,30 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
   };
-  const verdicts = new Counter({ name: 'bulkhead_verdicts_total', help: 'Verdicts carried out, by action and outcome', labelNames: ['action', 'outcome'], registers: [opts.registry] });
-  const verdictSeconds = new Histogram({ name: 'bulkhead_verdict_duration_seconds', help: 'Time to carry out one verdict (budget, cluster writes)', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [opts.registry] });
-  const flushes = new Counter({ name: 'bulkhead_audit_flushes_total', help: 'Audit outbox flushes, by result', labelNames: ['result'], registers: [opts.registry] });
-  const apiRequests = new Counter({ name: 'bulkhead_verdict_api_requests_total', help: 'External verdict API requests, by outcome', labelNames: ['outcome'], registers: [opts.registry] });
+  const verdicts = new Counter({
+    name: 'bulkhead_verdicts_total',
+    help: 'Verdicts carried out, by action and outcome',
+    labelNames: ['action', 'outcome'],
+    registers: [opts.registry],
+  });
+  const verdictSeconds = new Histogram({
+    name: 'bulkhead_verdict_duration_seconds',
+    help: 'Time to carry out one verdict (budget, cluster writes)',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [opts.registry],
+  });
+  const flushes = new Counter({
+    name: 'bulkhead_audit_flushes_total',
+    help: 'Audit outbox flushes, by result',
+    labelNames: ['result'],
+    registers: [opts.registry],
+  });
+  const apiRequests = new Counter({
+    name: 'bulkhead_verdict_api_requests_total',
+    help: 'External verdict API requests, by outcome',
+    labelNames: ['outcome'],
+    registers: [opts.registry],
+  });
 
   // Pod facts (labels, node, owner, image): read once per pod, bounded, refreshed after a minute.
   const factsCache = new Map<string, CachedFacts>();
@@ -93,7 +119,10 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     const hit = factsCache.get(pod.uid);
     if (hit && now().getTime() - hit.at < 60_000) return hit.facts;
     const obj = await opts.client
-      .request<PodObject>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}` })
+      .request<PodObject>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`,
+      })
       .catch((e: unknown) => {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -114,7 +143,14 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     const result = await executeVerdict(qdeps, verdict, policy.spec.action.releaseAfter);
     end();
     for (const t of result.taken) verdicts.inc({ action: t.action, outcome: t.outcome });
-    logger.info({ policy: result.policy, incident: verdict.incident.key, taken: result.taken.map((t) => `${t.namespace}/${t.pod}:${t.action}:${t.outcome}`) }, 'verdict carried out');
+    logger.info(
+      {
+        policy: result.policy,
+        incident: verdict.incident.key,
+        taken: result.taken.map((t) => `${t.namespace}/${t.pod}:${t.action}:${t.outcome}`),
+      },
+      'verdict carried out',
+    );
     // Push the record right away instead of at the next tick (schedule is defined below; it
     // runs long after construction).
     schedule(50);
@@ -192,7 +228,10 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
       .catch((err: unknown) => {
         failures++;
         flushes.inc({ result: 'error' });
-        logger.warn({ err: err instanceof Error ? err.message : String(err), failures }, 'audit cycle failed; records stay Pending and are retried');
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err), failures },
+          'audit cycle failed; records stay Pending and are retried',
+        );
       })
       .finally(() => {
         running = undefined;
@@ -202,7 +241,11 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     if (stopped) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
-      void runCycle().then(() => schedule(failures > 0 ? backoffDelay(failures, { baseMs: 500, capMs: 30_000 }) + 500 : (opts.flushIntervalMs ?? 1000)));
+      void runCycle().then(() =>
+        schedule(
+          failures > 0 ? backoffDelay(failures, { baseMs: 500, capMs: 30_000 }) + 500 : (opts.flushIntervalMs ?? 1000),
+        ),
+      );
     }, ms);
   };
   schedule(0);

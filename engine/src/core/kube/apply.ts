@@ -27,9 +27,16 @@ export interface ApplyConflict {
  * the manifest sent verbatim as the apply body. A conflict with another field manager
  * becomes a Stalled `ApplyConflict` error naming the fields, unless `force` is set.
  */
-export async function serverSideApply(client: KubeClient, resolver: ResourceResolver, obj: KubeObject, opts: ApplyOptions = {}): Promise<KubeObject> {
+export async function serverSideApply(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  obj: KubeObject,
+  opts: ApplyOptions = {},
+): Promise<KubeObject> {
   const res = await resolver.resolve(obj.apiVersion, obj.kind);
-  const path = objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined) + (opts.subresource ? `/${opts.subresource}` : '');
+  const path =
+    objectPath(res, obj.metadata.name, res.namespaced ? obj.metadata.namespace : undefined) +
+    (opts.subresource ? `/${opts.subresource}` : '');
   try {
     return await client.request<KubeObject>({
       method: 'PATCH',
@@ -67,15 +74,39 @@ function classifyApplyError(err: unknown, obj: KubeObject): unknown {
     });
   }
   if (err.code === 422 || err.code === 400) {
-    return new BulkheadError({ kind: 'Stalled', code: 'BH_APPLY_INVALID', reason: 'ApplyRejected', message: `${id}: ${err.status.message ?? 'rejected'}`, cause: err });
+    return new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_APPLY_INVALID',
+      reason: 'ApplyRejected',
+      message: `${id}: ${err.status.message ?? 'rejected'}`,
+      cause: err,
+    });
   }
   if (err.code === 403 || err.code === 401) {
-    return new BulkheadError({ kind: 'Stalled', code: 'BH_APPLY_FORBIDDEN', reason: 'Forbidden', message: `${id}: ${err.status.message ?? 'forbidden'}`, cause: err });
+    return new BulkheadError({
+      kind: 'Stalled',
+      code: 'BH_APPLY_FORBIDDEN',
+      reason: 'Forbidden',
+      message: `${id}: ${err.status.message ?? 'forbidden'}`,
+      cause: err,
+    });
   }
   if (err.code === 404) {
-    return new BulkheadError({ kind: 'Waiting', code: 'BH_APPLY_NOT_FOUND', reason: 'NotFound', message: `${id}: ${err.status.message ?? 'not found'}`, cause: err });
+    return new BulkheadError({
+      kind: 'Waiting',
+      code: 'BH_APPLY_NOT_FOUND',
+      reason: 'NotFound',
+      message: `${id}: ${err.status.message ?? 'not found'}`,
+      cause: err,
+    });
   }
-  return new BulkheadError({ kind: 'Transient', code: 'BH_APPLY_FAILED', reason: 'ApplyFailed', message: `${id}: ${err.message}`, cause: err });
+  return new BulkheadError({
+    kind: 'Transient',
+    code: 'BH_APPLY_FAILED',
+    reason: 'ApplyFailed',
+    message: `${id}: ${err.message}`,
+    cause: err,
+  });
 }
 
 /**
@@ -94,7 +125,12 @@ export async function deleteObject(
       method: 'DELETE',
       path: objectPath(res, ref.name, res.namespaced ? ref.namespace : undefined),
       query: { dryRun: opts.dryRun ? 'All' : undefined },
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(ref.uid ? { preconditions: { uid: ref.uid } } : {}) },
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        propagationPolicy: 'Background',
+        ...(ref.uid ? { preconditions: { uid: ref.uid } } : {}),
+      },
     });
     return true;
   } catch (err) {

@@ -66,7 +66,12 @@ export class KubeClient {
   ) {
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) {
-      throw new BulkheadError({ kind: 'Stalled', code: 'BH_KUBE_NO_CLUSTER', reason: 'NoCluster', message: 'the kubeconfig names no current cluster' });
+      throw new BulkheadError({
+        kind: 'Stalled',
+        code: 'BH_KUBE_NO_CLUSTER',
+        reason: 'NoCluster',
+        message: 'the kubeconfig names no current cluster',
+      });
     }
     this.base = new URL(server);
   }
@@ -80,7 +85,8 @@ export class KubeClient {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) qs.set(k, v);
     const path = `${this.base.pathname.replace(/\/$/, '')}${req.path}${qs.size > 0 ? `?${qs}` : ''}`;
-    const payload = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    const payload =
+      req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
     const opts: RequestOptions = {
       method: req.method,
       hostname: this.base.hostname,
@@ -88,7 +94,9 @@ export class KubeClient {
       path,
       headers: {
         accept: 'application/json',
-        ...(payload !== undefined ? { 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        ...(payload !== undefined
+          ? { 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {}),
       },
       timeout: this.opts.timeoutMs ?? 30_000,
       ...(req.signal ? { signal: req.signal } : {}),

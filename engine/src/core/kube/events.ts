@@ -21,7 +21,13 @@ export type EventType = 'Normal' | 'Warning';
 export class EventRecorder {
   constructor(
     private readonly client: KubeClient,
-    private readonly opts: { component: string; instance: string; clusterScopedNamespace?: string; logger: Logger; metrics?: KubeMetrics },
+    private readonly opts: {
+      component: string;
+      instance: string;
+      clusterScopedNamespace?: string;
+      logger: Logger;
+      metrics?: KubeMetrics;
+    },
   ) {}
 
   async emit(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
@@ -31,7 +37,13 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { generateName: `${obj.name}.`, namespace },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.name, ...(obj.namespace ? { namespace: obj.namespace } : {}), ...(obj.uid ? { uid: obj.uid } : {}) },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.name,
+        ...(obj.namespace ? { namespace: obj.namespace } : {}),
+        ...(obj.uid ? { uid: obj.uid } : {}),
+      },
       type,
       reason,
       // Event messages are capped by the apiserver at 1 KiB.
@@ -44,7 +56,11 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await this.client.request({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, body });
+      await this.client.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+        body,
+      });
       this.opts.metrics?.eventsEmitted.inc({ type, reason });
     } catch (err) {
       this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not write Event');

@@ -38,7 +38,11 @@ export function watchResource<T>(opts: {
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((ok) => (markSynced = ok));
   const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-    const res = await client.request<KubernetesListObject<KubernetesObject>>({ method: 'GET', path, query: { labelSelector: opts.labelSelector } });
+    const res = await client.request<KubernetesListObject<KubernetesObject>>({
+      method: 'GET',
+      path,
+      query: { labelSelector: opts.labelSelector },
+    });
     count('list');
     // The informer adds the listed items right after this resolves; synced follows them.
     setImmediate(markSynced);
@@ -60,7 +64,10 @@ export function watchResource<T>(opts: {
     count('error');
     if (stopped) return;
     const delay = backoffDelay(failures++, opts.backoff ?? { baseMs: 500, capMs: 30_000 });
-    logger.warn({ resource, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'watch failed; restarting');
+    logger.warn(
+      { resource, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+      'watch failed; restarting',
+    );
     timer = setTimeout(() => {
       count('restart');
       inf.start().catch(() => {

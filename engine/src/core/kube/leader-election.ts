@@ -61,7 +61,8 @@ export class LeaderElector {
     this.leaseDurationMs = opts.leaseDurationMs ?? 10_000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 7_000;
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
-    if (!(this.renewDeadlineMs < this.leaseDurationMs)) throw new RangeError('renewDeadline must be shorter than leaseDuration');
+    if (!(this.renewDeadlineMs < this.leaseDurationMs))
+      throw new RangeError('renewDeadline must be shorter than leaseDuration');
     this.now = opts.now ?? Date.now;
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(opts.namespace)}/leases`;
   }
@@ -78,7 +79,10 @@ export class LeaderElector {
       try {
         ok = await this.tryAcquireOrRenew();
       } catch (err) {
-        log.warn({ err: err instanceof Error ? err.message : String(err), lease: this.opts.name }, 'lease update failed');
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err), lease: this.opts.name },
+          'lease update failed',
+        );
       }
       const t = this.now();
       if (ok) {
@@ -97,7 +101,9 @@ export class LeaderElector {
     }
     if (this.leading) {
       this.stepDown('shutting down', cb);
-      await this.release().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease release failed'));
+      await this.release().catch((err: unknown) =>
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease release failed'),
+      );
     }
   }
 
@@ -149,14 +155,21 @@ export class LeaderElector {
       spec: {
         ...spec,
         ...mine,
-        acquireTime: held ? spec.acquireTime ?? mine.renewTime! : mine.renewTime!,
-        leaseTransitions: held ? spec.leaseTransitions ?? 0 : (spec.leaseTransitions ?? 0) + 1,
+        acquireTime: held ? (spec.acquireTime ?? mine.renewTime!) : mine.renewTime!,
+        leaseTransitions: held ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
       },
     };
     try {
-      const updated = await this.client.request<Lease>({ method: 'PUT', path: `${this.path}/${this.opts.name}`, body: next });
+      const updated = await this.client.request<Lease>({
+        method: 'PUT',
+        path: `${this.path}/${this.opts.name}`,
+        body: next,
+      });
       const u = updated.spec ?? {};
-      this.observed = { key: `${u.holderIdentity ?? ''}|${u.renewTime ?? ''}|${updated.metadata.resourceVersion ?? ''}`, at: this.now() };
+      this.observed = {
+        key: `${u.holderIdentity ?? ''}|${u.renewTime ?? ''}|${updated.metadata.resourceVersion ?? ''}`,
+        at: this.now(),
+      };
       return true;
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 409) return false;
@@ -171,7 +184,15 @@ export class LeaderElector {
     await this.client.request({
       method: 'PUT',
       path: `${this.path}/${this.opts.name}`,
-      body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.now())) } },
+      body: {
+        ...current,
+        spec: {
+          ...current.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(new Date(this.now())),
+        },
+      },
     });
   }
 }

@@ -28,7 +28,12 @@ export function createKubeMetrics(registry: Registry): KubeMetrics {
       labelNames: ['resource', 'event'],
       registers: [registry],
     }),
-    isLeader: new Gauge({ name: 'bulkhead_leader', help: '1 while this process holds the Lease', labelNames: ['lease'], registers: [registry] }),
+    isLeader: new Gauge({
+      name: 'bulkhead_leader',
+      help: '1 while this process holds the Lease',
+      labelNames: ['lease'],
+      registers: [registry],
+    }),
     leaderTransitions: new Counter({
       name: 'bulkhead_leader_transitions_total',
       help: 'times this process gained or lost the Lease',

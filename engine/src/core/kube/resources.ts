@@ -29,12 +29,16 @@ export interface KubeObject {
 
 export const splitApiVersion = (apiVersion: string): { group: string; version: string } => {
   const i = apiVersion.indexOf('/');
-  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+  return i < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 };
 
 export function collectionPath(r: ResourceRef, namespace?: string): string {
   const prefix = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
-  return r.namespaced && namespace ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${prefix}/${r.plural}`;
+  return r.namespaced && namespace
+    ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${r.plural}`
+    : `${prefix}/${r.plural}`;
 }
 
 export function objectPath(r: ResourceRef, name: string, namespace?: string): string {
@@ -55,7 +59,13 @@ export class ResourceResolver {
     const { group, version } = splitApiVersion(apiVersion);
     const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
     const notServed = (cause?: unknown): BulkheadError =>
-      new BulkheadError({ kind: 'Waiting', code: 'BH_KUBE_KIND_NOT_SERVED', reason: 'KindNotServed', message: `${kind} (${apiVersion}) is not served by the apiserver (CRD not installed?)`, cause });
+      new BulkheadError({
+        kind: 'Waiting',
+        code: 'BH_KUBE_KIND_NOT_SERVED',
+        reason: 'KindNotServed',
+        message: `${kind} (${apiVersion}) is not served by the apiserver (CRD not installed?)`,
+        cause,
+      });
     const list = await this.client
       .request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>({ method: 'GET', path })
       .catch((e: unknown) => {

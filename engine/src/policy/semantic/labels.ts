@@ -12,11 +12,13 @@ export function labelKeyProblem(key: string): string | null {
   if (prefix !== null) {
     if (prefix.length === 0) return 'the prefix before "/" is empty';
     if (prefix.length > 253) return 'the prefix is longer than 253 characters';
-    if (!DNS_SUBDOMAIN.test(prefix)) return `the prefix "${prefix}" is not a DNS subdomain (lowercase letters, digits, "-" and ".")`;
+    if (!DNS_SUBDOMAIN.test(prefix))
+      return `the prefix "${prefix}" is not a DNS subdomain (lowercase letters, digits, "-" and ".")`;
   }
   if (name.length === 0) return 'the name part is empty';
   if (name.length > 63) return 'the name part is longer than 63 characters';
-  if (!NAME.test(name)) return 'the name part must be letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+  if (!NAME.test(name))
+    return 'the name part must be letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
   return null;
 }
 

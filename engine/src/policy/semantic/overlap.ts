@@ -7,7 +7,8 @@ import { selectorsCanAllMatch } from './selectors.js';
 export function mayOverlap(a: HealthPolicy, b: HealthPolicy): boolean {
   const ma = a.spec.match;
   const mb = b.spec.match;
-  if (ma.namespaces?.length && mb.namespaces?.length && !ma.namespaces.some((n) => mb.namespaces!.includes(n))) return false;
+  if (ma.namespaces?.length && mb.namespaces?.length && !ma.namespaces.some((n) => mb.namespaces!.includes(n)))
+    return false;
   if (!selectorsCanAllMatch([ma.namespaceSelector, mb.namespaceSelector])) return false;
   return selectorsCanAllMatch([ma.selector, mb.selector]);
 }
@@ -18,7 +19,10 @@ export function mayOverlap(a: HealthPolicy, b: HealthPolicy): boolean {
  * Policies with namespace lists are bucketed by namespace, so a fleet of per-team policies
  * costs pairs within a namespace, not all n² pairs.
  */
-export function conflictingPairs(policies: readonly HealthPolicy[], defaultMode: 'Enforce' | 'DryRun' = 'Enforce'): [number, number][] {
+export function conflictingPairs(
+  policies: readonly HealthPolicy[],
+  defaultMode: 'Enforce' | 'DryRun' = 'Enforce',
+): [number, number][] {
   const action = policies.map((p) => `${p.spec.action.type}/${p.spec.action.mode ?? defaultMode}`);
   const anyNamespace: number[] = [];
   const byNamespace = new Map<string, number[]>();
@@ -35,7 +39,9 @@ export function conflictingPairs(policies: readonly HealthPolicy[], defaultMode:
     seen.add(i * policies.length + j);
     if (mayOverlap(policies[i]!, policies[j]!)) out.push([i, j]);
   };
-  for (const bucket of byNamespace.values()) for (let x = 0; x < bucket.length; x++) for (let y = x + 1; y < bucket.length; y++) consider(bucket[x]!, bucket[y]!);
+  for (const bucket of byNamespace.values())
+    for (let x = 0; x < bucket.length; x++)
+      for (let y = x + 1; y < bucket.length; y++) consider(bucket[x]!, bucket[y]!);
   for (const i of anyNamespace) for (let j = 0; j < policies.length; j++) consider(i, j);
   return out.sort(([a, b], [c, d]) => a - c || b - d);
 }

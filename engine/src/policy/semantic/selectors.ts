@@ -10,24 +10,66 @@ export function checkSelector(sel: LabelSelector | undefined, pointer: string): 
   for (const [key, value] of Object.entries(sel.matchLabels ?? {})) {
     const at = `${pointer}/matchLabels/${escapePointer(key)}`;
     const kp = labelKeyProblem(key);
-    if (kp) out.push({ severity: 'error', code: 'BH_LABEL_KEY', message: `label key "${key}": ${kp}`, pointer: at, at: 'key' });
+    if (kp)
+      out.push({
+        severity: 'error',
+        code: 'BH_LABEL_KEY',
+        message: `label key "${key}": ${kp}`,
+        pointer: at,
+        at: 'key',
+      });
     const vp = value === undefined ? null : labelValueProblem(value);
-    if (vp) out.push({ severity: 'error', code: 'BH_LABEL_VALUE', message: `label value "${value}" of "${key}": ${vp}`, pointer: at, at: 'value' });
+    if (vp)
+      out.push({
+        severity: 'error',
+        code: 'BH_LABEL_VALUE',
+        message: `label value "${value}" of "${key}": ${vp}`,
+        pointer: at,
+        at: 'value',
+      });
   }
   (sel.matchExpressions ?? []).forEach((req, i) => {
     const at = `${pointer}/matchExpressions/${i}`;
     const kp = labelKeyProblem(req.key);
-    if (kp) out.push({ severity: 'error', code: 'BH_LABEL_KEY', message: `label key "${req.key}": ${kp}`, pointer: `${at}/key`, at: 'value' });
+    if (kp)
+      out.push({
+        severity: 'error',
+        code: 'BH_LABEL_KEY',
+        message: `label key "${req.key}": ${kp}`,
+        pointer: `${at}/key`,
+        at: 'value',
+      });
     const values = req.values ?? [];
     if ((req.operator === 'In' || req.operator === 'NotIn') && values.length === 0) {
-      out.push({ severity: 'error', code: 'BH_SELECTOR', message: `operator ${req.operator} needs at least one value`, hint: 'add values, or use Exists / DoesNotExist', pointer: `${at}/operator`, at: 'value' });
+      out.push({
+        severity: 'error',
+        code: 'BH_SELECTOR',
+        message: `operator ${req.operator} needs at least one value`,
+        hint: 'add values, or use Exists / DoesNotExist',
+        pointer: `${at}/operator`,
+        at: 'value',
+      });
     }
     if ((req.operator === 'Exists' || req.operator === 'DoesNotExist') && values.length > 0) {
-      out.push({ severity: 'error', code: 'BH_SELECTOR', message: `operator ${req.operator} takes no values`, hint: 'remove values, or use In / NotIn', pointer: `${at}/values`, at: 'key' });
+      out.push({
+        severity: 'error',
+        code: 'BH_SELECTOR',
+        message: `operator ${req.operator} takes no values`,
+        hint: 'remove values, or use In / NotIn',
+        pointer: `${at}/values`,
+        at: 'key',
+      });
     }
     values.forEach((v, j) => {
       const vp = labelValueProblem(v);
-      if (vp) out.push({ severity: 'error', code: 'BH_LABEL_VALUE', message: `label value "${v}": ${vp}`, pointer: `${at}/values/${j}`, at: 'value' });
+      if (vp)
+        out.push({
+          severity: 'error',
+          code: 'BH_LABEL_VALUE',
+          message: `label value "${v}": ${vp}`,
+          pointer: `${at}/values/${j}`,
+          at: 'value',
+        });
     });
   });
   return out;

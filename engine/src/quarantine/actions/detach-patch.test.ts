@@ -6,7 +6,11 @@ describe('detach and reattach patches', () => {
   const labels = { app: 'api', 'pod-template-hash': '7d9', team: 'shop' };
   it('removes exactly the owner-selected labels, marks the pod, and keeps the originals', () => {
     const { patch, removed } = planDetach(labels, ['app', 'pod-template-hash'], 'api-1-abcd1234');
-    assert.deepEqual(patch.metadata.labels, { 'bulkhead.dev/quarantined': 'true', app: null, 'pod-template-hash': null });
+    assert.deepEqual(patch.metadata.labels, {
+      'bulkhead.dev/quarantined': 'true',
+      app: null,
+      'pod-template-hash': null,
+    });
     assert.deepEqual(removed, { app: 'api', 'pod-template-hash': '7d9' });
     assert.deepEqual(JSON.parse(patch.metadata.annotations[ORIGINAL_LABELS_ANNOTATION]!), removed);
   });
@@ -25,7 +29,9 @@ describe('detach and reattach patches', () => {
     assert.equal(back.metadata.annotations[ORIGINAL_LABELS_ANNOTATION], null);
   });
   it('reattach survives a mangled annotation (labels then stay as they are)', () => {
-    assert.deepEqual(planReattach({ [ORIGINAL_LABELS_ANNOTATION]: '{not json' }).metadata.labels, { 'bulkhead.dev/quarantined': null });
+    assert.deepEqual(planReattach({ [ORIGINAL_LABELS_ANNOTATION]: '{not json' }).metadata.labels, {
+      'bulkhead.dev/quarantined': null,
+    });
   });
   it('selector keys come from matchLabels and matchExpressions', () => {
     assert.deepEqual(selectorKeys({ matchLabels: { a: '1' }, matchExpressions: [{ key: 'b' }] }), ['a', 'b']);

@@ -24,7 +24,10 @@ export function planDetach(
 ): DetachPlan {
   // A retry after a crash finds the labels already gone: what the earlier attempt saved for
   // this same quarantine must survive, or a release could not restore them.
-  const removed: Record<string, string> = podAnnotations[QUARANTINE_ANNOTATION] === quarantineName ? parseLabels(podAnnotations[ORIGINAL_LABELS_ANNOTATION]) : {};
+  const removed: Record<string, string> =
+    podAnnotations[QUARANTINE_ANNOTATION] === quarantineName
+      ? parseLabels(podAnnotations[ORIGINAL_LABELS_ANNOTATION])
+      : {};
   const labels: Record<string, string | null> = { [LABEL.quarantined]: 'true' };
   for (const key of ownerSelectorKeys) {
     const v = podLabels[key];
@@ -33,7 +36,12 @@ export function planDetach(
     labels[key] = null;
   }
   return {
-    patch: { metadata: { labels, annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(removed), [QUARANTINE_ANNOTATION]: quarantineName } } },
+    patch: {
+      metadata: {
+        labels,
+        annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(removed), [QUARANTINE_ANNOTATION]: quarantineName },
+      },
+    },
     removed,
   };
 }
@@ -52,7 +60,9 @@ export function planReattach(annotations: Readonly<Record<string, string>>): {
 }
 
 /** Label keys a workload selector uses: matchLabels keys and matchExpressions keys. */
-export function selectorKeys(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } | undefined): string[] {
+export function selectorKeys(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } | undefined,
+): string[] {
   return [...Object.keys(selector?.matchLabels ?? {}), ...(selector?.matchExpressions ?? []).map((e) => e.key)];
 }
 
