@@ -120,14 +120,12 @@ describe('quarantine actions', () => {
     assert.deepEqual(result.taken.map((t) => t.action).sort(), ['Alert', 'Alert', 'Quarantine']);
     // The policy's status says the budget stopped it (the circuit breaker), and what it did.
     const status = (
-      (await kc
-        .makeApiClient(CustomObjectsApi)
-        .getClusterCustomObject({
-          group: 'bulkhead.dev',
-          version: 'v1alpha1',
-          plural: 'healthpolicies',
-          name: 'qb-web',
-        })) as HealthPolicy
+      (await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
+        group: 'bulkhead.dev',
+        version: 'v1alpha1',
+        plural: 'healthpolicies',
+        name: 'qb-web',
+      })) as HealthPolicy
     ).status;
     assert.equal(status?.budget?.exhausted, true);
     assert.equal(status?.lastAction?.type, 'Quarantine');
@@ -240,15 +238,13 @@ describe('quarantine actions', () => {
       cluster: 'test',
       now: new Date(),
     });
-    await kc
-      .makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({
-        group: 'bulkhead.dev',
-        version: 'v1alpha1',
-        namespace: ns,
-        plural: 'quarantines',
-        body: q,
-      });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'bulkhead.dev',
+      version: 'v1alpha1',
+      namespace: ns,
+      plural: 'quarantines',
+      body: q,
+    });
     const resumed = await resumePending(deps, await listQuarantines(deps.client, deps.resolver, ns));
     assert.equal(resumed, 1);
     const stored = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: p.name, namespace: ns });
