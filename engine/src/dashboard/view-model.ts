@@ -1,6 +1,7 @@
 // The dashboard's JSON shapes: what the page draws. Built by the pure functions in
 // snapshot.ts and timeline.ts, served by routes.ts. Every string here may come from the
 // cluster or a sidecar report (attacker-influenced): the page renders it as text only.
+// The page script (browser/) imports these types, so this file holds types and nothing else.
 
 export interface ConditionView {
   type: string;
