@@ -53,6 +53,14 @@ module.exports = {
       from: { path: '^sidecar/src/' },
       to: { pathNot: '^(sidecar/src/|node:)', dependencyTypesNot: ['core'] },
     },
+    {
+      name: 'dashboard-browser-imports-nothing-but-itself',
+      comment:
+        'dashboard/browser/ runs in the browser (bundled by npm run gen): it imports only itself and the JSON types of dashboard/view-model.ts, never engine or node code',
+      severity: 'error',
+      from: { path: '^engine/src/dashboard/browser/' },
+      to: { pathNot: '^engine/src/dashboard/(browser/|view-model\\.ts$)' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

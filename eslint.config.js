@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const NO_MARKUP = 'build elements with dom.ts (text nodes and setAttribute), never markup';
+
 export default tseslint.config(
   {
     ignores: [
@@ -81,6 +83,35 @@ export default tseslint.config(
         Element: 'readonly',
         Node: 'readonly',
       },
+    },
+    rules: {
+      // Escaping by construction (docs/adr/0500-dashboard.md): values reach the DOM as text
+      // nodes or attributes, and no string is ever run as code.
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({ property, message: NO_MARKUP })),
+        ...['write', 'writeln'].map((property) => ({ object: 'document', property, message: NO_MARKUP })),
+      ],
+      // Also in .dependency-cruiser.cjs; here too because the cruise leaves node_modules out.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./|\\.\\./view-model\\.js$)',
+              message: 'the page script imports only its own folder and the JSON types of ../view-model.js',
+            },
+            {
+              regex: '^\\.\\./view-model\\.js$',
+              allowTypeImports: true,
+              message: 'types only: the page script runs in the browser',
+            },
+          ],
+        },
+      ],
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
     },
   },
 );
