@@ -40,11 +40,12 @@ module.exports = {
       to: { path: '^engine/src/cli/' },
     },
     {
-      name: 'local-cluster-is-a-tool',
-      comment: 'the local control plane is for tests and the demo; engine stages never start one',
+      name: 'nothing-shipped-imports-tools',
+      comment:
+        'tools/ (local cluster, demo, standalone serve) is dev tooling outside the image; engine and sidecar never import it',
       severity: 'error',
-      from: { path: '^engine/src/(?!cli/|local-cluster/)' },
-      to: { path: '^engine/src/local-cluster/' },
+      from: { path: '^(engine|sidecar)/src/' },
+      to: { path: '^tools/' },
     },
     {
       name: 'sidecar-is-standalone',

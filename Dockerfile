@@ -22,7 +22,6 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine/src engine/src
 COPY sidecar/src sidecar/src
-COPY sidecar/build.ts sidecar/build.ts
 RUN npx tsc -p tsconfig.build.json --outDir /out
 
 # ---- deps: production dependencies only

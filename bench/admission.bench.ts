@@ -438,7 +438,7 @@ const bench: Bench = async ({ log, quick }) => {
  */
 async function throughTheApiserver(log: (l: string) => void, quick: boolean): Promise<BenchResult[]> {
   const [{ startLocalCluster }, { startAdmission }, { silentLogger }, { CoreV1Api }, { Registry }] = await Promise.all([
-    import('../engine/src/local-cluster/index.js'),
+    import('../tools/local-cluster/index.js'),
     import('../engine/src/admission/runtime.js'),
     import('../engine/src/core/logger.js'),
     import('@kubernetes/client-node'),

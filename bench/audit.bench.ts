@@ -14,7 +14,7 @@ import { KubeClient } from '../engine/src/core/kube/client.js';
 import { EventRecorder } from '../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../engine/src/core/kube/resources.js';
 import { silentLogger } from '../engine/src/core/logger.js';
-import { createTestNamespace, startLocalCluster } from '../engine/src/local-cluster/index.js';
+import { createTestNamespace, startLocalCluster } from '../tools/local-cluster/index.js';
 import { buildQuarantine, patchQuarantineStatus } from '../engine/src/quarantine/index.js';
 import { installCrds } from '../test/harness/crds.js';
 import { median, percentile, round, withBaseline, type Bench } from './lib.js';

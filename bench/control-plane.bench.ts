@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCluster } from '../engine/src/local-cluster/index.js';
+import { startLocalCluster } from '../tools/local-cluster/index.js';
 import { median, round, timeRuns, withBaseline, type Bench } from './lib.js';
 
 const runBuild = (env: NodeJS.ProcessEnv): Promise<void> =>

@@ -11,7 +11,7 @@ import { EventRecorder } from '../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../engine/src/core/kube/resources.js';
 import { silentLogger } from '../engine/src/core/logger.js';
 import type { HealthPolicy } from '../engine/src/core/api/index.js';
-import { createTestNamespace, startLocalCluster } from '../engine/src/local-cluster/index.js';
+import { createTestNamespace, startLocalCluster } from '../tools/local-cluster/index.js';
 import { HealthStore, TokenAuthenticator } from '../engine/src/observe/index.js';
 import { startQuarantinePipeline } from '../engine/src/cli/run/quarantine-pipeline.js';
 import { installCrds } from '../test/harness/crds.js';

@@ -1,4 +1,5 @@
-// Entry point: argv → cli. Nothing else happens at import time anywhere in the engine.
+// Entry point: argv → cli, with the shipped commands only (a checkout's bin/bulkhead.js runs
+// tools/cli.ts, which adds the dev commands). Nothing else happens at import time in the engine.
 import { runCli } from './cli/program.js';
 
 process.exitCode = await runCli(process.argv);

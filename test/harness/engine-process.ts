@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAll } from 'js-yaml';
-import { serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
+import { serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { serverSideApply } from '../../engine/src/core/kube/apply.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { ResourceResolver, type KubeObject } from '../../engine/src/core/kube/resources.js';

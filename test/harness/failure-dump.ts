@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { LocalCluster } from '../../engine/src/local-cluster/index.js';
+import type { LocalCluster } from '../../tools/local-cluster/index.js';
 import { registeredLogFiles, trackedNamespaces } from './state.js';
 
 const tail = async (path: string, lines: number): Promise<string> =>

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from 'mocha';
-import { startLocalCluster } from '../../engine/src/local-cluster/index.js';
+import { startLocalCluster } from '../../tools/local-cluster/index.js';
 import { installCrds } from './crds.js';
 import { dumpOnFailure } from './failure-dump.js';
 import { getCluster, setCluster } from './state.js';

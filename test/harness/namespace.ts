@@ -1,4 +1,4 @@
-import { createTestNamespace } from '../../engine/src/local-cluster/index.js';
+import { createTestNamespace } from '../../tools/local-cluster/index.js';
 import { getCluster, trackNamespace } from './state.js';
 
 /** A fresh namespace for one test file (or test), tracked for the failure dump. */

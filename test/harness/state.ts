@@ -1,4 +1,4 @@
-import type { LocalCluster } from '../../engine/src/local-cluster/index.js';
+import type { LocalCluster } from '../../tools/local-cluster/index.js';
 
 /**
  * What the global fixture shares with the test files of one mocha run (same process: mocha

@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { SOURCE_ANNOTATIONS } from '../../engine/src/admission/index.js';
 import { issueCertificate } from '../../engine/src/core/pki.js';
-import { renderKubeconfig, serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
+import { renderKubeconfig, serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { deleteWebhookConfigs, startTestAdmission, type TestAdmission } from './support/admission-harness.js';
 

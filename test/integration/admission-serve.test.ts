@@ -13,7 +13,7 @@ import {
   CustomObjectsApi,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
+import { serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
 import { deleteWebhookConfigs, hasSidecar, simplePod } from './support/admission-harness.js';
 
@@ -70,7 +70,7 @@ describe('admission: `bulkhead admission serve` as a process', () => {
       [
         '--import',
         'tsx',
-        'engine/src/main.ts',
+        'tools/cli.ts',
         'admission',
         'serve',
         '--kubeconfig',

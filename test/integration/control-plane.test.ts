@@ -12,7 +12,7 @@ import {
   ApiextensionsV1Api,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { mintServiceAccountToken, serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
+import { mintServiceAccountToken, serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { eventually, getCluster, newNamespace, waitEstablished } from '../harness/index.js';
 import { startPatchingWebhook, type TestWebhook } from './support/patching-webhook.js';
 

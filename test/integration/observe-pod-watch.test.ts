@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import { serviceAccountKubeConfig } from '../../engine/src/local-cluster/index.js';
+import { serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { createObserveMetrics, HealthStore, watchPods, type PodWatch } from '../../engine/src/observe/index.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { createPod } from './support/observe-processes.js';

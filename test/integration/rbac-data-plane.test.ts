@@ -10,7 +10,7 @@ import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import { mintServiceAccountToken } from '../../engine/src/local-cluster/index.js';
+import { mintServiceAccountToken } from '../../tools/local-cluster/index.js';
 import {
   executeVerdict,
   listQuarantines,

@@ -16,7 +16,7 @@ import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
-import { mintServiceAccountToken } from '../../engine/src/local-cluster/index.js';
+import { mintServiceAccountToken } from '../../tools/local-cluster/index.js';
 import { TokenAuthenticator, tokenReviewer } from '../../engine/src/observe/index.js';
 import {
   createVerdictRouter,

@@ -1,44 +1,38 @@
 import { Command, CommanderError } from 'commander';
 import { isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
-import { registerAdmissionCommand } from './admission-command.js';
 import { registerBreakGlassCommand } from './break-glass-command.js';
-import { registerDemoCommand } from './demo-command.js';
-import { registerLocalClusterCommand } from './local-cluster-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerRenderCommand } from './render-command.js';
 import { registerValidateCommand } from './validate-command.js';
-import { registerObserveCommand } from './observe-command.js';
 import { registerInstallCommand } from './install-command.js';
 
+/** The shipped commands. Dev tooling (demo, local-cluster, the standalone serve commands) lives
+ * in tools/ and is added by tools/cli.ts in a checkout, so the engine image carries none of it. */
 const registrars: CommandRegistrar[] = [
   registerValidateCommand,
   registerRenderCommand,
-  registerLocalClusterCommand,
-  registerDemoCommand,
   registerRunCommand,
   registerPlanCommand,
-  registerObserveCommand,
-  registerAdmissionCommand,
   registerBreakGlassCommand,
   registerInstallCommand,
 ];
 
-export function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void, extra: readonly CommandRegistrar[] = []): Command {
   const program = new Command('bulkhead')
     .description('GitOps policy engine that quarantines failing or compromised pods')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of registrars) register(program, setExit);
+  for (const register of [...registrars, ...extra]) register(program, setExit);
   return program;
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], extra: readonly CommandRegistrar[] = []): Promise<number> {
   let code: number = EXIT.ok;
   const program = buildProgram((c) => {
     code = c;
-  });
+  }, extra);
   try {
     await program.parseAsync(argv);
     return code;

@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { startAdmission, type AdmissionRuntime, type TlsSettings } from '../../../engine/src/admission/index.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
-import { serviceAccountKubeConfig } from '../../../engine/src/local-cluster/index.js';
+import { serviceAccountKubeConfig } from '../../../tools/local-cluster/index.js';
 import { eventually, getCluster } from '../../harness/index.js';
 
 export interface LogLine {

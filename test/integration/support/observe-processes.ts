@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { createCertificateAuthority, issueCertificate, type KeyPair } from '../../../engine/src/core/pki.js';
-import { freePorts, mintServiceAccountToken } from '../../../engine/src/local-cluster/index.js';
+import { freePorts, mintServiceAccountToken } from '../../../tools/local-cluster/index.js';
 import { buildSidecar } from '../../../sidecar/build.js';
 import { eventually, getCluster, registerLogFile } from '../../harness/index.js';
 

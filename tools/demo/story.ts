@@ -14,16 +14,11 @@ import {
   CustomObjectsApi,
   type V1Pod,
 } from '@kubernetes/client-node';
-import {
-  PodRunner,
-  serviceAccountKubeConfig,
-  startLocalCluster,
-  type LocalCluster,
-} from '../../local-cluster/index.js';
+import { PodRunner, serviceAccountKubeConfig, startLocalCluster, type LocalCluster } from '../local-cluster/index.js';
 import { buildDemoRepo, DEMO_NAMESPACE, DEMO_APP_LABELS } from './demo-repo.js';
 
 const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
 export interface StoryOptions {
   keep: boolean;

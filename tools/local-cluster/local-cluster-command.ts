@@ -2,9 +2,9 @@ import { readFile, rm, mkdir, writeFile, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startLocalCluster, type ClusterState } from '../local-cluster/index.js';
-import { signalGroup } from '../local-cluster/managed-process.js';
-import type { CommandRegistrar } from './command.js';
+import { startLocalCluster, type ClusterState } from './index.js';
+import { signalGroup } from './managed-process.js';
+import type { CommandRegistrar } from '../../engine/src/cli/command.js';
 
 /** Where `up` records a detached cluster so `down` and `env` can find it later. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -11,7 +11,7 @@ import { freePorts } from './ports.js';
 /**
  * Plays the kubelet for pods on kwok's simulated nodes, so the sidecar can be shown doing its
  * real job without a container runtime: for every Running pod that carries the injected
- * sidecar container, it starts a real local app process (engine/src/local-cluster/demo-app.mjs)
+ * sidecar container, it starts a real local app process (tools/local-cluster/demo-app.mjs)
  * and the real sidecar process (the same bundle the image ships) with the env the webhook
  * injected, a pod-bound token minted through TokenRequest (what the kubelet would project),
  * and the probe aimed at the app's loopback port. Processes stop when their pod goes away.
@@ -53,7 +53,7 @@ export class PodRunner {
   async start(): Promise<void> {
     await mkdir(this.opts.workDir, { recursive: true });
     // Lazy: the bundler (esbuild) is a development tool; an engine image never loads it.
-    const { buildSidecar } = await import('../../../sidecar/build.js');
+    const { buildSidecar } = await import('../../sidecar/build.js');
     this.bundle = await buildSidecar(join(this.opts.workDir, 'sidecar.mjs'));
     await writeFile(join(this.opts.workDir, 'ca.crt'), this.opts.caCert);
     await this.sync();

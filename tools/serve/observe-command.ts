@@ -5,10 +5,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import Koa from 'koa';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { parseDuration } from '../core/duration.js';
-import { createLogger } from '../core/logger.js';
-import { createObserve, injectedBySidecar, type ForwardTarget } from '../observe/index.js';
-import type { CommandRegistrar } from './command.js';
+import { parseDuration } from '../../engine/src/core/duration.js';
+import { createLogger } from '../../engine/src/core/logger.js';
+import { createObserve, injectedBySidecar, type ForwardTarget } from '../../engine/src/observe/index.js';
+import type { CommandRegistrar } from '../../engine/src/cli/command.js';
 
 interface ServeOptions {
   host: string;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BulkheadError } from '../core/errors.js';
+import { BulkheadError } from '../../engine/src/core/errors.js';
 
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -16,7 +16,7 @@ export interface BinaryDir {
   kwokStages: string;
 }
 
-const repoRoot = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
 function binaryDir(dir: string): BinaryDir {
   return { dir, kubectl: join(dir, 'kubectl'), path: (c) => join(dir, c), kwokStages: join(dir, 'kwok-stages.yaml') };

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createCertificateAuthority, issueCertificate, type KeyPair } from '../core/pki.js';
+import { createCertificateAuthority, issueCertificate, type KeyPair } from '../../engine/src/core/pki.js';
 
 /** Every credential a local control plane needs, fresh per run (they live 7 days at most). */
 export interface ClusterPki {

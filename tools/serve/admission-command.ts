@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from 'commander';
-import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../admission/index.js';
-import { createLogger } from '../core/logger.js';
-import { REPORTS_PATH } from '../observe/routes.js';
-import { loadKubeConfig } from './break-glass-command.js';
-import { EXIT, type CommandRegistrar } from './command.js';
+import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../../engine/src/admission/index.js';
+import { createLogger } from '../../engine/src/core/logger.js';
+import { REPORTS_PATH } from '../../engine/src/observe/routes.js';
+import { loadKubeConfig } from '../../engine/src/cli/break-glass-command.js';
+import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 
 interface ServeOptions {
   kubeconfig?: string;

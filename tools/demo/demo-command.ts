@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { isBulkheadError } from '../core/errors.js';
-import { EXIT, type CommandRegistrar } from './command.js';
-import { runStory, StepFailed } from './demo/story.js';
+import { isBulkheadError } from '../../engine/src/core/errors.js';
+import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
+import { runStory, StepFailed } from './story.js';
 
 /**
  * `bulkhead demo` (what `npm start` runs): the whole Bulkhead story on a local control plane,
