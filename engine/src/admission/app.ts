@@ -12,6 +12,7 @@ import {
   type AdmissionRequest,
   type AdmissionResponse,
 } from './review.js';
+import { errorMessage } from '../core/errors.js';
 
 /** A pure-ish processor: AdmissionRequest in, AdmissionResponse out (plus the outcome label). */
 export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
@@ -101,7 +102,7 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
       const status = err instanceof HttpError ? err.status : err instanceof ReviewError ? 400 : 500;
       ctx.status = status;
       if (status === 413) ctx.set('Connection', 'close');
-      ctx.body = { error: err instanceof Error ? err.message : String(err) };
+      ctx.body = { error: errorMessage(err) };
       note = ctx.body.error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -122,7 +123,7 @@ async function runProcessor(
   try {
     return await processor(request);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     logger.error({ err, uid: request.uid, endpoint }, 'admission processor failed');
     if (endpoint === 'mutate') {
       metrics.mutateErrors.inc();

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /**
  * AdmissionReview v1, in and out. Parsing is strict about the envelope (kind, apiVersion,
  * request.uid) and says exactly what is wrong, because the only readers of a 400 are humans
@@ -56,7 +57,7 @@ export function parseAdmissionReview(body: Buffer | string): AdmissionRequest {
   try {
     doc = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch (err) {
-    throw new ReviewError(`body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ReviewError(`body is not valid JSON: ${errorMessage(err)}`);
   }
   if (!isObject(doc)) throw new ReviewError('body must be a JSON object (an AdmissionReview)');
   if (doc.kind !== 'AdmissionReview')

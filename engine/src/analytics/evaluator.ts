@@ -7,6 +7,7 @@ import { toAnalytics, type PodFacts } from './from-observe.js';
 import { groupIncidents } from './grouping.js';
 import { HYSTERESIS_DEFAULTS, stepHysteresis, type HysteresisOptions, type HysteresisState } from './hysteresis.js';
 import type { PodHealth, Signal } from './types.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface EvaluatorOptions {
   /** The current window of a pod (observe's store). */
@@ -98,7 +99,7 @@ export class Evaluator {
       try {
         await this.evaluate(uid);
       } catch (err) {
-        this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), uid }, 'evaluation failed');
+        this.opts.logger.warn({ err: errorMessage(err), uid }, 'evaluation failed');
       }
     }
   }
@@ -148,10 +149,7 @@ export class Evaluator {
         try {
           await this.opts.onVerdict(decide(incident, policy, population), policy);
         } catch (err) {
-          this.opts.logger.error(
-            { err: err instanceof Error ? err.message : String(err), incident: incident.key },
-            'verdict failed',
-          );
+          this.opts.logger.error({ err: errorMessage(err), incident: incident.key }, 'verdict failed');
         }
       }
     }

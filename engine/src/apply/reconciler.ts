@@ -1,5 +1,5 @@
 import { API_VERSION, KIND, type PolicySource } from '../core/api/index.js';
-import { isBulkheadError } from '../core/errors.js';
+import { isBulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import type { KubeClient } from '../core/kube/client.js';
@@ -121,7 +121,7 @@ export class PolicySourceReconciler {
         : {
             kind: 'Transient' as const,
             reason: 'ReconcileFailed',
-            message: err instanceof Error ? err.message : String(err),
+            message: errorMessage(err),
           };
       return { result: 'Failed', ...(artifact ? { artifact } : {}), ...e };
     }
@@ -168,10 +168,7 @@ export class PolicySourceReconciler {
         st.status = status;
         st.statusOf = source.metadata.uid;
       } catch (err) {
-        this.deps.logger.warn(
-          { source: source.metadata.name, err: err instanceof Error ? err.message : String(err) },
-          'status write failed',
-        );
+        this.deps.logger.warn({ source: source.metadata.name, err: errorMessage(err) }, 'status write failed');
       }
     }
     if (event) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
 import { backoffDelay } from '../core/backoff.js';
 import { parseDuration } from '../core/duration.js';
-import { BulkheadError } from '../core/errors.js';
+import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import { watchResource, type WatchedResource } from '../core/kube/informer.js';
@@ -163,7 +163,7 @@ export class SourceManager {
           result: 'Failed',
           kind: 'Transient',
           reason: 'ReconcileFailed',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
         };
       }
     }

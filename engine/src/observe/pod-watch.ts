@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { HealthStore } from './health-store.js';
 import type { ObserveMetrics } from './metrics.js';
 import { podEvents } from './pod-events.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface PodWatchOptions {
   kubeConfig: KubeConfig;
@@ -85,10 +86,7 @@ export function watchPods(opts: PodWatchOptions): PodWatch {
     count('error');
     if (stopped) return;
     const delay = backoffDelay(failures++, backoff);
-    opts.logger.warn(
-      { err: err instanceof Error ? err.message : String(err), retryInMs: delay },
-      'pod watch failed; restarting',
-    );
+    opts.logger.warn({ err: errorMessage(err), retryInMs: delay }, 'pod watch failed; restarting');
     timer = setTimeout(() => {
       count('restart');
       inf.start().catch(() => {

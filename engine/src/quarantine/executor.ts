@@ -11,6 +11,7 @@ import { isolationNetworkPolicy } from './actions/isolation-policy.js';
 import { applyBudget, type BudgetDecision } from './budget.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
 import { ACTION_LABEL, buildQuarantine, quarantineName } from './quarantine-object.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface QuarantineDeps {
   client: KubeClient;
@@ -98,13 +99,13 @@ export async function executeVerdict(
     } catch (err) {
       deps.logger.error(
         {
-          err: err instanceof Error ? err.message : String(err),
+          err: errorMessage(err),
           pod: action.pod.name,
           namespace: action.pod.namespace,
         },
         'quarantine action failed',
       );
-      taken.push({ ...base, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+      taken.push({ ...base, outcome: 'failed', detail: errorMessage(err) });
     }
   }
   const node = await handleNode(deps, verdict, taken, incident, now);
@@ -416,10 +417,7 @@ async function reportToPolicy(
     });
   } catch (err) {
     if (!isNotFound(err))
-      deps.logger.warn(
-        { err: err instanceof Error ? err.message : String(err), policy: verdict.policy },
-        'could not update policy status',
-      );
+      deps.logger.warn({ err: errorMessage(err), policy: verdict.policy }, 'could not update policy status');
   }
 }
 

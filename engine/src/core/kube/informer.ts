@@ -3,6 +3,7 @@ import { backoffDelay } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { KubeClient } from './client.js';
 import type { KubeMetrics } from './metrics.js';
+import { errorMessage } from '../errors.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
@@ -64,10 +65,7 @@ export function watchResource<T>(opts: {
     count('error');
     if (stopped) return;
     const delay = backoffDelay(failures++, opts.backoff ?? { baseMs: 500, capMs: 30_000 });
-    logger.warn(
-      { resource, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
-      'watch failed; restarting',
-    );
+    logger.warn({ resource, err: errorMessage(err), retryInMs: delay }, 'watch failed; restarting');
     timer = setTimeout(() => {
       count('restart');
       inf.start().catch(() => {
