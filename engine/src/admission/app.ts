@@ -1,6 +1,9 @@
 import type { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
+import { readBoundedBody } from '../core/http/bounded-body.js';
+import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
 import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type Outcome } from './metrics.js';
 import {
@@ -12,7 +15,6 @@ import {
   type AdmissionRequest,
   type AdmissionResponse,
 } from './review.js';
-import { errorMessage } from '../core/errors.js';
 
 /** A pure-ish processor: AdmissionRequest in, AdmissionResponse out (plus the outcome label). */
 export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
@@ -37,15 +39,6 @@ export interface AdmissionAppDeps {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The admission app: POST /mutate and POST /validate, AdmissionReview v1 in and out.
@@ -93,13 +86,15 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
     let request: AdmissionRequest | undefined;
     let note: string | undefined;
     try {
-      request = parseAdmissionReview(await readBody(ctx.req, ctx.get('content-length'), maxBody));
+      const body = await readBoundedBody(ctx.req, maxBody);
+      if (body.length === 0) throw new ReviewError('empty body: POST an AdmissionReview');
+      request = parseAdmissionReview(body);
       const processed = await runProcessor(processor, request, endpoint, metrics, deps.logger);
       outcome = processed.outcome;
       note = processed.note;
       ctx.body = reviewResponse(processed.response);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : err instanceof ReviewError ? 400 : 500;
+      const status = err instanceof HttpError ? err.status : 500;
       ctx.status = status;
       if (status === 413) ctx.set('Connection', 'close');
       ctx.body = { error: errorMessage(err) };
@@ -141,34 +136,6 @@ async function runProcessor(
       note: message,
     };
   }
-}
-
-function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
-  if (contentLength !== '' && Number(contentLength) > max)
-    return Promise.reject(new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`));
-  // Plain 'data' events: measurably cheaper per request than an async iterator.
-  return new Promise((ok, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (b: Buffer): void => {
-      size += b.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.resume();
-        fail(new HttpError(413, `body exceeds the limit of ${max} bytes`));
-        return;
-      }
-      chunks.push(b);
-    };
-    const onEnd = (): void => {
-      if (size === 0) fail(new ReviewError('empty body: POST an AdmissionReview'));
-      else ok(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', fail);
-  });
 }
 
 function log(

@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.js';
+import { HttpError } from '../core/http/http-error.js';
 /**
  * AdmissionReview v1, in and out. Parsing is strict about the envelope (kind, apiVersion,
  * request.uid) and says exactly what is wrong, because the only readers of a 400 are humans
@@ -42,9 +43,10 @@ export interface AdmissionReview {
   response?: AdmissionResponse;
 }
 
-export class ReviewError extends Error {
+/** A malformed AdmissionReview: a 400 naming the problem. */
+export class ReviewError extends HttpError {
   constructor(message: string) {
-    super(message);
+    super(400, message);
     this.name = 'ReviewError';
   }
 }

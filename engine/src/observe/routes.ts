@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { readJsonBody } from '../core/http/bounded-body.js';
+import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
-import { BodyError, readJsonBody } from './body.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
 import type { HealthStore, PodHealth } from './health-store.js';
 import type { ObserveMetrics } from './metrics.js';
@@ -92,7 +93,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       try {
         body = await readJsonBody(ctx.req, limit);
       } catch (err) {
-        if (err instanceof BodyError)
+        if (err instanceof HttpError)
           return problem(ctx, err.status, err.status === 413 ? 'PayloadTooLarge' : 'BadRequest', err.message);
         throw err;
       }
