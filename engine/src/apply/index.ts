@@ -10,4 +10,3 @@ export {
 export { LocalDirRunner } from './local-dir-runner.js';
 export { SourceManager, CONTENT_PATHS, gitRefOf, type SourceManagerOptions } from './source-manager.js';
 export { createSyncMetrics, type SyncMetrics } from './metrics.js';
-export { setCondition, findCondition } from './conditions.js';

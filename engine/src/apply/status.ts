@@ -1,6 +1,5 @@
-import type { Condition, PolicySource } from '../core/api/index.js';
+import { findCondition, setCondition, type Condition, type PolicySource } from '../core/api/index.js';
 import type { EventType } from '../core/kube/events.js';
-import { findCondition, setCondition } from './conditions.js';
 import type { Outcome } from './outcome.js';
 
 type Status = NonNullable<PolicySource['status']>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
+import { API_VERSION, KIND, setCondition, type Quarantine } from '../core/api/index.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import { isConflict, isNotFound, KubeApiError, type KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
@@ -326,18 +326,23 @@ export async function patchQuarantineStatus(
   message: string,
 ): Promise<void> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
-  const condition = {
-    type: 'Ready',
-    status: 'True' as const,
-    reason,
-    message,
-    lastTransitionTime: deps.now().toISOString(),
-  };
+  // A merge patch replaces the whole list, so it carries every condition type the CR has.
+  const conditions = setCondition(
+    q.status?.conditions,
+    {
+      type: 'Ready',
+      status: 'True',
+      reason,
+      message,
+      ...(q.metadata.generation !== undefined ? { observedGeneration: q.metadata.generation } : {}),
+    },
+    deps.now(),
+  );
   await deps.client.request({
     method: 'PATCH',
     path: `${objectPath(res, q.metadata.name!, q.metadata.namespace)}/status`,
     contentType: 'application/merge-patch+json',
-    body: { status: { ...status, conditions: [condition] } },
+    body: { status: { ...status, conditions } },
   });
 }
 

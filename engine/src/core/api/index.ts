@@ -18,3 +18,4 @@ export type {
   Condition,
 } from './generated/healthpolicy.js';
 export { GROUP, VERSION, API_VERSION, KIND, PLURAL, LABEL, ANNOTATION, MANAGED_BY } from './names.js';
+export { setCondition, findCondition, type ConditionStatus } from './conditions.js';
