@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import { readBoundedBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
-import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type Outcome } from './metrics.js';
+import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type AdmissionOutcome } from './metrics.js';
 import {
   deny,
   allow,
@@ -20,7 +20,7 @@ import {
 export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
 export interface Processed {
   response: AdmissionResponse;
-  outcome: Outcome;
+  outcome: AdmissionOutcome;
   /** Short text for the log line: why patched, why unchanged, why denied. */
   note?: string;
 }
@@ -82,7 +82,7 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
     }
     const start = process.hrtime.bigint();
     const { endpoint, processor } = route;
-    let outcome: Outcome = 'bad_request';
+    let outcome: AdmissionOutcome = 'bad_request';
     let request: AdmissionRequest | undefined;
     let note: string | undefined;
     try {
@@ -141,7 +141,7 @@ async function runProcessor(
 function log(
   logger: Logger,
   endpoint: Endpoint,
-  outcome: Outcome,
+  outcome: AdmissionOutcome,
   req: AdmissionRequest | undefined,
   seconds: number,
   note: string | undefined,

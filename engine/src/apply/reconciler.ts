@@ -9,10 +9,11 @@ import type { Artifact } from '../source/index.js';
 import { computePlan, desiredObjects, hasChanges, listLive } from '../plan/index.js';
 import { executePlan, type ApplyResult } from './applier.js';
 import type { SyncMetrics } from './metrics.js';
-import type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
+import type { Diagnostic } from '../policy/index.js';
+import type { SyncOutcome, PolicyLoader } from './outcome.js';
 import { summarizeOutcome } from './status.js';
 
-export type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
+export type { SyncOutcome, PolicyLoader } from './outcome.js';
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -65,7 +66,7 @@ export class PolicySourceReconciler {
     this.state.clear();
   }
 
-  async reconcile(source: PolicySource, signal: AbortSignal): Promise<Outcome> {
+  async reconcile(source: PolicySource, signal: AbortSignal): Promise<SyncOutcome> {
     const name = source.metadata.name!;
     const end = this.deps.metrics?.reconcileDuration.startTimer({ source: name });
     const outcome = await this.steps(source, signal);
@@ -74,7 +75,7 @@ export class PolicySourceReconciler {
     return outcome;
   }
 
-  private async steps(source: PolicySource, signal: AbortSignal): Promise<Outcome> {
+  private async steps(source: PolicySource, signal: AbortSignal): Promise<SyncOutcome> {
     const name = source.metadata.name!;
     const st = this.state.get(name) ?? {};
     this.state.set(name, st);
@@ -138,7 +139,7 @@ export class PolicySourceReconciler {
   }
 
   /** The one place that writes PolicySource status and Events. */
-  private async summarize(source: PolicySource, o: Outcome): Promise<void> {
+  private async summarize(source: PolicySource, o: SyncOutcome): Promise<void> {
     // A local folder source (`bulkhead run --dir`) has no PolicySource object to report on.
     if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();

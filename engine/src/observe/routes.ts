@@ -6,7 +6,7 @@ import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
-import type { HealthStore, PodHealth } from './health-store.js';
+import type { HealthStore, PodHealthWindow } from './health-store.js';
 import type { ObserveMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReadAuthorizer } from './read-authorizer.js';
@@ -179,7 +179,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
 }
 
 /** `{"apiVersion":…,"kind":"HealthList","items":[…]}`, written one pod at a time. */
-function* jsonList(items: Iterable<PodHealth>): Generator<string> {
+function* jsonList(items: Iterable<PodHealthWindow>): Generator<string> {
   yield '{"apiVersion":"bulkhead.dev/v1alpha1","kind":"HealthList","items":[';
   let first = true;
   for (const p of items) {
@@ -190,7 +190,7 @@ function* jsonList(items: Iterable<PodHealth>): Generator<string> {
 }
 
 /** One line per sample and per event, each carrying its pod, oldest first within a pod. */
-function* ndjsonLines(items: Iterable<PodHealth>): Generator<string> {
+function* ndjsonLines(items: Iterable<PodHealthWindow>): Generator<string> {
   for (const p of items) {
     const pod = { namespace: p.namespace, pod: p.pod, uid: p.uid };
     for (const s of p.samples) yield `${JSON.stringify({ ...pod, kind: 'sample', ...s })}\n`;

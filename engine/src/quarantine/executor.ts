@@ -25,14 +25,14 @@ export interface QuarantineDeps {
   protectedNamespaces: ReadonlySet<string>;
 }
 
-export type Outcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
+export type ActionOutcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
 
 export interface TakenAction {
   pod: string;
   namespace: string;
   action: PlannedAction['action'];
   role: PlannedAction['role'];
-  outcome: Outcome;
+  outcome: ActionOutcome;
   quarantine?: string;
   detail?: string;
 }
@@ -252,7 +252,11 @@ async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<bo
 }
 
 /** Steps 2–4 for a Quarantine CR; idempotent, so `resumePending` can run it again. */
-export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quarantine' | 'Isolate'): Promise<Outcome> {
+export async function enforce(
+  deps: QuarantineDeps,
+  q: Quarantine,
+  action: 'Quarantine' | 'Isolate',
+): Promise<ActionOutcome> {
   const ns = q.metadata.namespace!;
   const name = q.metadata.name!;
   const time = deps.now().toISOString();
