@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { API_VERSION } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
@@ -180,7 +181,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
 
 /** `{"apiVersion":…,"kind":"HealthList","items":[…]}`, written one pod at a time. */
 function* jsonList(items: Iterable<PodHealthWindow>): Generator<string> {
-  yield '{"apiVersion":"bulkhead.dev/v1alpha1","kind":"HealthList","items":[';
+  yield `{"apiVersion":"${API_VERSION}","kind":"HealthList","items":[`;
   let first = true;
   for (const p of items) {
     yield `${first ? '' : ','}${JSON.stringify(p)}`;

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { Counter } from 'prom-client';
-import { GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
+import { ANNOTATION, GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
@@ -209,7 +209,7 @@ export function capAction(requested: ActionType, policyAction: ActionType): Acti
 
 function injectedPolicy(pod: PodObject): string | undefined {
   try {
-    const v = JSON.parse(pod.metadata.annotations?.['bulkhead.dev/injected'] ?? '') as { policy?: unknown };
+    const v = JSON.parse(pod.metadata.annotations?.[ANNOTATION.injected] ?? '') as { policy?: unknown };
     return typeof v.policy === 'string' ? v.policy : undefined;
   } catch {
     return undefined;
