@@ -14,6 +14,7 @@ import type { InjectablePolicy } from '../engine/src/admission/inject/policy.js'
 import { createCertificateAuthority, issueCertificate } from '../engine/src/core/pki.js';
 import { median, percentile, round, withBaseline, type Bench, type BenchResult } from './lib.js';
 import { procUsage } from './support/proc-usage.js';
+import { errorMessage } from '../engine/src/core/errors.js';
 
 const POLICIES = 200;
 const RATES = [200, 500, 1000] as const;
@@ -534,7 +535,7 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
       }),
     ];
   } catch (err) {
-    log(`apiserver path not measured: ${err instanceof Error ? err.message : String(err)}`);
+    log(`apiserver path not measured: ${errorMessage(err)}`);
     return [];
   } finally {
     await rt?.close().catch(() => {});

@@ -4,6 +4,7 @@ import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { loadAll } from 'js-yaml';
 import { eventually } from './eventually.js';
+import { errorMessage } from '../../engine/src/core/errors.js';
 
 /**
  * Installs every CRD in `dir` (the generated deploy/crds) and waits until each is Established.
@@ -30,10 +31,9 @@ export async function installCrds(kc: KubeConfig, dir: string): Promise<string[]
           body: crd,
         });
       } catch (err) {
-        throw new Error(
-          `installing ${join(dir, f)} (${crd.metadata.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
-          { cause: err },
-        );
+        throw new Error(`installing ${join(dir, f)} (${crd.metadata.name}) failed: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
       names.push(crd.metadata.name);
       lists.push(`/apis/${crd.spec.group}/${crd.spec.versions.find((v) => v.served)?.name}/${crd.spec.names.plural}`);

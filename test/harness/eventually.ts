@@ -1,3 +1,4 @@
+import { errorMessage } from '../../engine/src/core/errors.js';
 /**
  * The one way tests wait: retry `check` until it returns without throwing (its value is
  * returned) or the timeout passes (the last error is rethrown, with what was awaited).
@@ -18,7 +19,7 @@ export async function eventually<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      const msg = last instanceof Error ? last.message : String(last);
+      const msg = errorMessage(last);
       const e = new Error(`eventually(${opts.what ?? 'condition'}) did not hold within ${timeoutMs} ms: ${msg}`);
       (e as { cause?: unknown }).cause = last;
       throw e;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../tools/local-cluster/index.js';
 import { registeredLogFiles, trackedNamespaces } from './state.js';
+import { errorMessage } from '../../engine/src/core/errors.js';
 
 const tail = async (path: string, lines: number): Promise<string> =>
   (await readFile(path, 'utf8').catch(() => '(no log)')).split('\n').slice(-lines).join('\n');
@@ -36,7 +37,7 @@ export async function dumpOnFailure(cluster: LocalCluster, testTitle: string): P
         out.push(`${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
       }
     } catch (err) {
-      out.push(`(could not list ${ns}: ${err instanceof Error ? err.message : String(err)})`);
+      out.push(`(could not list ${ns}: ${errorMessage(err)})`);
     }
   }
   const logs: [string, string][] = [

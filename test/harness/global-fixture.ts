@@ -7,6 +7,7 @@ import { startLocalCluster } from '../../tools/local-cluster/index.js';
 import { installCrds } from './crds.js';
 import { dumpOnFailure } from './failure-dump.js';
 import { getCluster, setCluster } from './state.js';
+import { errorMessage } from '../../engine/src/core/errors.js';
 
 export async function mochaGlobalSetup(): Promise<void> {
   const cluster = await startLocalCluster({
@@ -45,7 +46,7 @@ export const mochaHooks = {
       const path = await dumpOnFailure(getCluster(), test.fullTitle());
       process.stderr.write(`    failure dump: ${path}\n`);
     } catch (err) {
-      process.stderr.write(`    failure dump failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`    failure dump failed: ${errorMessage(err)}\n`);
     }
   },
 };

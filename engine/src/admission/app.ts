@@ -1,8 +1,11 @@
 import type { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
+import { readBoundedBody } from '../core/http/bounded-body.js';
+import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
-import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type Outcome } from './metrics.js';
+import { createAdmissionMetrics, type AdmissionMetrics, type Endpoint, type AdmissionOutcome } from './metrics.js';
 import {
   deny,
   allow,
@@ -17,7 +20,7 @@ import {
 export type Processor = (req: AdmissionRequest) => Promise<Processed> | Processed;
 export interface Processed {
   response: AdmissionResponse;
-  outcome: Outcome;
+  outcome: AdmissionOutcome;
   /** Short text for the log line: why patched, why unchanged, why denied. */
   note?: string;
 }
@@ -36,15 +39,6 @@ export interface AdmissionAppDeps {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The admission app: POST /mutate and POST /validate, AdmissionReview v1 in and out.
@@ -88,20 +82,22 @@ export function createAdmissionApp(deps: AdmissionAppDeps): Koa {
     }
     const start = process.hrtime.bigint();
     const { endpoint, processor } = route;
-    let outcome: Outcome = 'bad_request';
+    let outcome: AdmissionOutcome = 'bad_request';
     let request: AdmissionRequest | undefined;
     let note: string | undefined;
     try {
-      request = parseAdmissionReview(await readBody(ctx.req, ctx.get('content-length'), maxBody));
+      const body = await readBoundedBody(ctx.req, maxBody);
+      if (body.length === 0) throw new ReviewError('empty body: POST an AdmissionReview');
+      request = parseAdmissionReview(body);
       const processed = await runProcessor(processor, request, endpoint, metrics, deps.logger);
       outcome = processed.outcome;
       note = processed.note;
       ctx.body = reviewResponse(processed.response);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : err instanceof ReviewError ? 400 : 500;
+      const status = err instanceof HttpError ? err.status : 500;
       ctx.status = status;
       if (status === 413) ctx.set('Connection', 'close');
-      ctx.body = { error: err instanceof Error ? err.message : String(err) };
+      ctx.body = { error: errorMessage(err) };
       note = ctx.body.error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -122,7 +118,7 @@ async function runProcessor(
   try {
     return await processor(request);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     logger.error({ err, uid: request.uid, endpoint }, 'admission processor failed');
     if (endpoint === 'mutate') {
       metrics.mutateErrors.inc();
@@ -142,38 +138,10 @@ async function runProcessor(
   }
 }
 
-function readBody(req: NodeJS.ReadableStream, contentLength: string, max: number): Promise<Buffer> {
-  if (contentLength !== '' && Number(contentLength) > max)
-    return Promise.reject(new HttpError(413, `body of ${contentLength} bytes exceeds the limit of ${max} bytes`));
-  // Plain 'data' events: measurably cheaper per request than an async iterator.
-  return new Promise((ok, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (b: Buffer): void => {
-      size += b.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.resume();
-        fail(new HttpError(413, `body exceeds the limit of ${max} bytes`));
-        return;
-      }
-      chunks.push(b);
-    };
-    const onEnd = (): void => {
-      if (size === 0) fail(new ReviewError('empty body: POST an AdmissionReview'));
-      else ok(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', fail);
-  });
-}
-
 function log(
   logger: Logger,
   endpoint: Endpoint,
-  outcome: Outcome,
+  outcome: AdmissionOutcome,
   req: AdmissionRequest | undefined,
   seconds: number,
   note: string | undefined,

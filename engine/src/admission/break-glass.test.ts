@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyJsonPatch } from './inject/json-patch.js';
+import { applyJsonPatch } from '../../../test/harness/json-patch.js';
 import { BREAK_GLASS_ANNOTATION, flipOps, SAVED_POLICIES_ANNOTATION, type Config } from './break-glass.js';
 
 describe('break-glass patch', () => {

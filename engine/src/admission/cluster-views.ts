@@ -1,41 +1,22 @@
 import {
   CoreV1Api,
   CustomObjectsApi,
-  makeInformer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type V1Namespace,
 } from '@kubernetes/client-node';
-import { backoffDelay } from '../core/backoff.js';
+import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
+import { startInformer } from '../core/kube/informer.js';
 import type { Logger } from '../core/logger.js';
 import type { InjectablePolicy } from './inject/policy.js';
 import type { Labels } from './inject/selector.js';
 
 /**
  * The two cluster views the injector reads: namespace labels (an AdmissionRequest does not
- * carry them) and the HealthPolicies. Both are informers that restart themselves with backoff
- * (client-node's informer stays stopped after an error).
+ * carry them) and the HealthPolicies. Both are the engine's restarting informer (client-node's
+ * own stays stopped after an error).
  */
-function keepAlive(
-  inf: { on(verb: 'error', cb: (err?: unknown) => void): void; start(): Promise<void> },
-  what: string,
-  logger: Logger,
-): void {
-  let attempt = 0;
-  inf.on('error', (err) => {
-    const delay = backoffDelay(attempt++, { baseMs: 500, capMs: 30_000 });
-    logger.warn({ err, what, delay }, 'watch failed; restarting');
-    setTimeout(
-      () =>
-        void inf
-          .start()
-          .then(() => (attempt = 0))
-          .catch(() => {}),
-      delay,
-    ).unref();
-  });
-}
-
 export interface NamespaceLabelsView {
   labels(namespace: string): Promise<Labels>;
   /** Every namespace the watch knows, with its labels. */
@@ -45,9 +26,14 @@ export interface NamespaceLabelsView {
 
 export async function watchNamespaceLabels(kc: KubeConfig, logger: Logger): Promise<NamespaceLabelsView> {
   const core = kc.makeApiClient(CoreV1Api);
-  const inf = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace());
-  keepAlive(inf, 'namespaces', logger);
-  await inf.start();
+  const inf = startInformer<V1Namespace>({
+    kubeConfig: kc,
+    path: '/api/v1/namespaces',
+    resource: 'namespaces',
+    logger,
+    list: () => core.listNamespace(),
+  });
+  await inf.started;
   return {
     async labels(namespace) {
       const hit = inf.get(namespace);
@@ -71,17 +57,9 @@ export interface PolicyView {
   stop(): Promise<void>;
 }
 
-export const HEALTHPOLICY_PATH = { group: 'bulkhead.dev', version: 'v1alpha1', plural: 'healthpolicies' } as const;
-
 export async function watchHealthPolicies(kc: KubeConfig, logger: Logger, debounceMs = 50): Promise<PolicyView> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   type Obj = KubernetesObject & InjectablePolicy;
-  const inf = makeInformer<Obj>(
-    kc,
-    `/apis/${HEALTHPOLICY_PATH.group}/${HEALTHPOLICY_PATH.version}/${HEALTHPOLICY_PATH.plural}`,
-    () => custom.listClusterCustomObject({ ...HEALTHPOLICY_PATH }) as never,
-  );
-  keepAlive(inf, 'healthpolicies', logger);
   const listeners: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   const changed = (): void => {
@@ -91,10 +69,22 @@ export async function watchHealthPolicies(kc: KubeConfig, logger: Logger, deboun
       for (const l of listeners) l();
     }, debounceMs);
   };
-  for (const verb of ['add', 'update', 'delete'] as const) inf.on(verb, changed);
-  await inf.start();
+  const inf = startInformer<Obj>({
+    kubeConfig: kc,
+    path: `/apis/${GROUP}/${VERSION}/${PLURAL.HealthPolicy}`,
+    resource: PLURAL.HealthPolicy,
+    logger,
+    list: () =>
+      custom.listClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL.HealthPolicy,
+      }) as Promise<KubernetesListObject<Obj>>,
+    onEvent: changed,
+  });
+  await inf.started;
   return {
-    list: () => inf.list() as InjectablePolicy[],
+    list: () => [...inf.list()],
     onChange: (cb) => listeners.push(cb),
     stop: async () => {
       if (timer) clearTimeout(timer);

@@ -2,7 +2,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type Endpoint = 'mutate' | 'validate';
 /** mutate: patched | unchanged | error (allowed anyway); validate: allowed | denied | error (denied); both: bad_request. */
-export type Outcome = 'patched' | 'unchanged' | 'allowed' | 'denied' | 'error' | 'bad_request';
+export type AdmissionOutcome = 'patched' | 'unchanged' | 'allowed' | 'denied' | 'error' | 'bad_request';
 
 export interface AdmissionMetrics {
   duration: Histogram<'endpoint' | 'outcome'>;

@@ -1,3 +1,5 @@
+import { errorMessage } from '../core/errors.js';
+import { HttpError } from '../core/http/http-error.js';
 /**
  * AdmissionReview v1, in and out. Parsing is strict about the envelope (kind, apiVersion,
  * request.uid) and says exactly what is wrong, because the only readers of a 400 are humans
@@ -41,9 +43,10 @@ export interface AdmissionReview {
   response?: AdmissionResponse;
 }
 
-export class ReviewError extends Error {
+/** A malformed AdmissionReview: a 400 naming the problem. */
+export class ReviewError extends HttpError {
   constructor(message: string) {
-    super(message);
+    super(400, message);
     this.name = 'ReviewError';
   }
 }
@@ -56,7 +59,7 @@ export function parseAdmissionReview(body: Buffer | string): AdmissionRequest {
   try {
     doc = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch (err) {
-    throw new ReviewError(`body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ReviewError(`body is not valid JSON: ${errorMessage(err)}`);
   }
   if (!isObject(doc)) throw new ReviewError('body must be a JSON object (an AdmissionReview)');
   if (doc.kind !== 'AdmissionReview')

@@ -4,6 +4,7 @@ import { podsAwaitingSidecar, restartPlan, type ExistingPod, type PodAwaitingSid
 import type { SidecarSettings } from './inject/patch.js';
 import type { PolicyIndex } from './inject/policy-index.js';
 import { restartWorkloads, type RestartResult } from './rollout.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface RolloutControllerOptions {
   kubeConfig: KubeConfig;
@@ -83,12 +84,7 @@ export function startRolloutController(opts: RolloutControllerOptions): {
     if (stopped) return;
     timer = setTimeout(() => {
       runOnce()
-        .catch((err: unknown) =>
-          opts.logger.warn(
-            { err: err instanceof Error ? err.message : String(err) },
-            'rollout pass failed; retried next pass',
-          ),
-        )
+        .catch((err: unknown) => opts.logger.warn({ err: errorMessage(err) }, 'rollout pass failed; retried next pass'))
         .finally(tick);
     }, opts.intervalMs ?? 30_000);
   };

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 // The other side of the contract: the sidecar's own config reader.
 import { ENV, readConfig } from '../../../sidecar/src/config.js';
-import { applyJsonPatch } from './inject/json-patch.js';
+import { applyJsonPatch } from '../../../test/harness/json-patch.js';
 import { decideInjection, type PodLike } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
 import type { InjectablePolicy } from './inject/policy.js';

@@ -1,21 +1,22 @@
 import type { HealthPolicy } from '../core/api/index.js';
 import type { Logger } from '../core/logger.js';
-import type { PodHealth as ObservedHealth } from '../observe/index.js';
+import type { PodHealthWindow } from '../observe/index.js';
 import { decide, type Verdict } from './decide.js';
 import { detectSignals } from './detectors/index.js';
 import { toAnalytics, type PodFacts } from './from-observe.js';
 import { groupIncidents } from './grouping.js';
 import { HYSTERESIS_DEFAULTS, stepHysteresis, type HysteresisOptions, type HysteresisState } from './hysteresis.js';
 import type { PodHealth, Signal } from './types.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface EvaluatorOptions {
   /** The current window of a pod (observe's store). */
-  health(uid: string): ObservedHealth | undefined;
+  health(uid: string): PodHealthWindow | undefined;
   /** Other pods of the same policy in the namespace: siblings for anomalies and `similar`. */
-  peers(namespace: string, policy: string): ObservedHealth[];
+  peers(namespace: string, policy: string): PodHealthWindow[];
   /** Labels, node, owner and image of a pod (a cached read of the pod object). */
   facts(pod: { namespace: string; name: string; uid: string }): Promise<PodFacts | undefined>;
-  policyFor(health: ObservedHealth, facts: PodFacts): HealthPolicy | undefined;
+  policyFor(health: PodHealthWindow, facts: PodFacts): HealthPolicy | undefined;
   /** Report rejections (bad or foreign tokens) naming this pod, as epoch ms. */
   identityRejections?(uid: string): readonly number[];
   onVerdict(verdict: Verdict, policy: HealthPolicy): Promise<void>;
@@ -98,7 +99,7 @@ export class Evaluator {
       try {
         await this.evaluate(uid);
       } catch (err) {
-        this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), uid }, 'evaluation failed');
+        this.opts.logger.warn({ err: errorMessage(err), uid }, 'evaluation failed');
       }
     }
   }
@@ -148,10 +149,7 @@ export class Evaluator {
         try {
           await this.opts.onVerdict(decide(incident, policy, population), policy);
         } catch (err) {
-          this.opts.logger.error(
-            { err: err instanceof Error ? err.message : String(err), incident: incident.key },
-            'verdict failed',
-          );
+          this.opts.logger.error({ err: errorMessage(err), incident: incident.key }, 'verdict failed');
         }
       }
     }

@@ -1,4 +1,4 @@
-import type { PodHealth as ObservedHealth, PodEvent } from '../observe/index.js';
+import type { PodHealthWindow, PodEvent } from '../observe/index.js';
 import type { LifecycleEvent, PodHealth } from './types.js';
 
 /** What the pod itself says about where it runs and who owns it (from the pod object). */
@@ -40,7 +40,11 @@ const LIFECYCLE: Partial<Record<PodEvent['type'], LifecycleEvent['kind']>> = {
 };
 
 /** Adapts observe's window of one pod (plus the pod's facts) to what the detectors read. */
-export function toAnalytics(h: ObservedHealth, facts: PodFacts, identityRejections: readonly number[] = []): PodHealth {
+export function toAnalytics(
+  h: PodHealthWindow,
+  facts: PodFacts,
+  identityRejections: readonly number[] = [],
+): PodHealth {
   const events: LifecycleEvent[] = [];
   for (const e of h.events) {
     const kind = LIFECYCLE[e.type];

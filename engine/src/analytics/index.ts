@@ -1,4 +1,4 @@
-export type { PodHealth, PodRef, ProbeSample, LifecycleEvent, ProcessStats, Signal, SignalType } from './types.js';
+export type { PodHealth, ProbeSample, LifecycleEvent, ProcessSample, Signal, SignalType } from './types.js';
 export { detectSignals } from './detectors/index.js';
 export {
   stepHysteresis,

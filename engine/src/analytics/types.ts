@@ -1,4 +1,5 @@
 import type { DetectRule } from '../core/api/index.js';
+import type { PodRef } from '../observe/index.js';
 
 /**
  * What analytics sees of a pod: a bounded window of probe samples and lifecycle events
@@ -21,18 +22,12 @@ export interface LifecycleEvent {
   container?: string;
 }
 
-export interface ProcessStats {
+export interface ProcessSample {
   t: number;
   processes: number;
   openFds: number;
   threads: number;
   rssBytes?: number;
-}
-
-export interface PodRef {
-  namespace: string;
-  name: string;
-  uid: string;
 }
 
 export interface PodHealth extends PodRef {
@@ -44,7 +39,7 @@ export interface PodHealth extends PodRef {
   labels: Record<string, string>;
   samples: readonly ProbeSample[];
   events: readonly LifecycleEvent[];
-  stats?: readonly ProcessStats[];
+  stats?: readonly ProcessSample[];
   /** Times at which a report claiming to be this pod was rejected (bad or foreign token). */
   identityRejections?: readonly number[];
 }
@@ -64,7 +59,7 @@ export interface Signal {
   evidence: readonly (
     | ProbeSample
     | LifecycleEvent
-    | ProcessStats
+    | ProcessSample
     | { t: number; rejected: true }
     | { t: number; detail: string; value?: number }
   )[];

@@ -1,4 +1,4 @@
-import { BulkheadError, isBulkheadError } from '../core/errors.js';
+import { BulkheadError, isBulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { applyConflicts, deleteObject, FIELD_MANAGER, serverSideApply } from '../core/kube/apply.js';
 import { KubeApiError, type KubeClient } from '../core/kube/client.js';
@@ -121,7 +121,7 @@ export async function executePlan(
           name: `${item.kind}/${item.name}`,
           kind: isBulkheadError(err) ? err.kind : 'Transient',
           reason: isBulkheadError(err) ? err.reason : 'ApplyFailed',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
         });
       }
     }

@@ -1,7 +1,7 @@
 import { API_VERSION, KIND, type PolicySource } from '../core/api/index.js';
 import type { Logger } from '../core/logger.js';
 import { Coalescer, DirSource, type Artifact } from '../source/index.js';
-import type { Outcome, PolicySourceReconciler } from './reconciler.js';
+import type { SyncOutcome, PolicySourceReconciler } from './reconciler.js';
 
 /**
  * `bulkhead run --dir <folder>`, for development: the folder (a policy repository checkout)
@@ -11,7 +11,7 @@ import type { Outcome, PolicySourceReconciler } from './reconciler.js';
  */
 export class LocalDirRunner {
   private readonly dir: DirSource;
-  private readonly coalescer: Coalescer<Outcome>;
+  private readonly coalescer: Coalescer<SyncOutcome>;
   private readonly source: PolicySource;
   private signal: AbortSignal = AbortSignal.abort();
   private done = false;

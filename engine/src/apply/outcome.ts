@@ -1,22 +1,13 @@
 import type { ErrorKind } from '../core/errors.js';
-import type { LoadedPolicy } from '../plan/index.js';
+import type { Diagnostic, LoadedPolicy } from '../policy/index.js';
 import type { Artifact } from '../source/index.js';
 import type { ApplyResult } from './applier.js';
 
-/** What the policy stage's loader reports (its contract: loadPolicyDir). */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  code: string;
-  message: string;
-  hint?: string;
-  file: string;
-  line: number;
-  column: number;
-}
+/** The policy stage's loader (its contract: loadPolicyDir). */
 export type PolicyLoader = (dir: string) => Promise<{ policies: LoadedPolicy[]; diagnostics: Diagnostic[] }>;
 
 /** How a reconcile ended: the summarizer turns this, and only this, into status and Events. */
-export type Outcome =
+export type SyncOutcome =
   | { result: 'Applied' | 'NoChange'; artifact: Artifact; policies: number; apply?: ApplyResult }
   | { result: 'ValidationFailed'; artifact: Artifact; diagnostics: Diagnostic[] }
   | { result: 'ApplyIncomplete'; artifact: Artifact; policies: number; apply: ApplyResult }

@@ -1,5 +1,5 @@
 import { API_VERSION, KIND, type PolicySource } from '../core/api/index.js';
-import { isBulkheadError } from '../core/errors.js';
+import { isBulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import type { KubeClient } from '../core/kube/client.js';
@@ -9,10 +9,11 @@ import type { Artifact } from '../source/index.js';
 import { computePlan, desiredObjects, hasChanges, listLive } from '../plan/index.js';
 import { executePlan, type ApplyResult } from './applier.js';
 import type { SyncMetrics } from './metrics.js';
-import type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
+import type { Diagnostic } from '../policy/index.js';
+import type { SyncOutcome, PolicyLoader } from './outcome.js';
 import { summarizeOutcome } from './status.js';
 
-export type { Diagnostic, Outcome, PolicyLoader } from './outcome.js';
+export type { SyncOutcome, PolicyLoader } from './outcome.js';
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -65,7 +66,7 @@ export class PolicySourceReconciler {
     this.state.clear();
   }
 
-  async reconcile(source: PolicySource, signal: AbortSignal): Promise<Outcome> {
+  async reconcile(source: PolicySource, signal: AbortSignal): Promise<SyncOutcome> {
     const name = source.metadata.name!;
     const end = this.deps.metrics?.reconcileDuration.startTimer({ source: name });
     const outcome = await this.steps(source, signal);
@@ -74,7 +75,7 @@ export class PolicySourceReconciler {
     return outcome;
   }
 
-  private async steps(source: PolicySource, signal: AbortSignal): Promise<Outcome> {
+  private async steps(source: PolicySource, signal: AbortSignal): Promise<SyncOutcome> {
     const name = source.metadata.name!;
     const st = this.state.get(name) ?? {};
     this.state.set(name, st);
@@ -121,7 +122,7 @@ export class PolicySourceReconciler {
         : {
             kind: 'Transient' as const,
             reason: 'ReconcileFailed',
-            message: err instanceof Error ? err.message : String(err),
+            message: errorMessage(err),
           };
       return { result: 'Failed', ...(artifact ? { artifact } : {}), ...e };
     }
@@ -138,7 +139,7 @@ export class PolicySourceReconciler {
   }
 
   /** The one place that writes PolicySource status and Events. */
-  private async summarize(source: PolicySource, o: Outcome): Promise<void> {
+  private async summarize(source: PolicySource, o: SyncOutcome): Promise<void> {
     // A local folder source (`bulkhead run --dir`) has no PolicySource object to report on.
     if (!source.metadata.uid) return;
     const now = (this.deps.now ?? (() => new Date()))();
@@ -168,10 +169,7 @@ export class PolicySourceReconciler {
         st.status = status;
         st.statusOf = source.metadata.uid;
       } catch (err) {
-        this.deps.logger.warn(
-          { source: source.metadata.name, err: err instanceof Error ? err.message : String(err) },
-          'status write failed',
-        );
+        this.deps.logger.warn({ source: source.metadata.name, err: errorMessage(err) }, 'status write failed');
       }
     }
     if (event) {

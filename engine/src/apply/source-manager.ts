@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
 import { backoffDelay } from '../core/backoff.js';
 import { parseDuration } from '../core/duration.js';
-import { BulkheadError } from '../core/errors.js';
+import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import { watchResource, type WatchedResource } from '../core/kube/informer.js';
@@ -16,7 +16,7 @@ import {
   type GitRef,
 } from '../source/index.js';
 import type { SyncMetrics } from './metrics.js';
-import type { Outcome, PolicySourceReconciler } from './reconciler.js';
+import type { SyncOutcome, PolicySourceReconciler } from './reconciler.js';
 
 export interface SourceManagerOptions {
   client: KubeClient;
@@ -39,7 +39,7 @@ type Trigger = 'poll' | 'webhook' | 'watch' | 'start';
 interface Worker {
   source: PolicySource;
   git: GitSource;
-  coalescer: Coalescer<Outcome>;
+  coalescer: Coalescer<SyncOutcome>;
   timer?: NodeJS.Timeout;
   failures: number;
   lastGeneration?: number;
@@ -93,7 +93,7 @@ export class SourceManager {
   }
 
   /** A push webhook or a CLI asks for a sync now. Undefined when no such source is served. */
-  trigger(name: string, why: Trigger): Promise<Outcome> | undefined {
+  trigger(name: string, why: Trigger): Promise<SyncOutcome> | undefined {
     const w = this.workers.get(name);
     if (!w || this.signal.aborted) return undefined;
     this.o.metrics?.triggers.inc({ source: name, trigger: why });
@@ -146,11 +146,11 @@ export class SourceManager {
     void w.git.remove();
   }
 
-  private async run(w: Worker): Promise<Outcome> {
+  private async run(w: Worker): Promise<SyncOutcome> {
     const name = w.source.metadata.name!;
     clearTimeout(w.timer);
     w.lastGeneration = w.source.metadata.generation;
-    let outcome: Outcome;
+    let outcome: SyncOutcome;
     if (w.source.spec.suspend) {
       outcome = { result: 'Failed', kind: 'Waiting', reason: 'Suspended', message: 'spec.suspend is true' };
     } else {
@@ -163,7 +163,7 @@ export class SourceManager {
           result: 'Failed',
           kind: 'Transient',
           reason: 'ReconcileFailed',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
         };
       }
     }

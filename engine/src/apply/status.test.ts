@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { PolicySource } from '../core/api/index.js';
 import type { Artifact } from '../source/index.js';
 import type { ApplyResult } from './applier.js';
-import type { Diagnostic } from './outcome.js';
+import type { Diagnostic } from '../policy/index.js';
 import { summarizeOutcome } from './status.js';
 
 const art = (revision: string): Artifact => ({

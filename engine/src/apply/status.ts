@@ -1,7 +1,6 @@
-import type { Condition, PolicySource } from '../core/api/index.js';
+import { findCondition, setCondition, type Condition, type PolicySource } from '../core/api/index.js';
 import type { EventType } from '../core/kube/events.js';
-import { findCondition, setCondition } from './conditions.js';
-import type { Outcome } from './outcome.js';
+import type { SyncOutcome } from './outcome.js';
 
 type Status = NonNullable<PolicySource['status']>;
 
@@ -21,11 +20,11 @@ const refOf = (s: PolicySource): string => {
 export const shortRevision = (rev: string): string => (rev.startsWith('sha256:') ? rev.slice(0, 19) : rev.slice(0, 12));
 
 /**
- * The summarizer's logic (pure): one reconcile Outcome → the PolicySource status (revisions,
+ * The summarizer's logic (pure): one reconcile SyncOutcome → the PolicySource status (revisions,
  * Ready/Reconciling/Stalled, the diagnostics of a rejected revision capped at
  * `maxDiagnostics` entries of bounded size) and the Event to emit, if any.
  */
-export function summarizeOutcome(source: PolicySource, o: Outcome, now: Date, maxDiagnostics = 50): Summary {
+export function summarizeOutcome(source: PolicySource, o: SyncOutcome, now: Date, maxDiagnostics = 50): Summary {
   const gen = source.metadata.generation ?? 0;
   const prev = source.status ?? {};
   const status: Status = { observedGeneration: gen };

@@ -1,7 +1,7 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { simpleGit, GitError, type SimpleGit } from 'simple-git';
-import { BulkheadError } from '../core/errors.js';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { scrub, secretValues, NO_CREDENTIALS, type GitCredentials } from '../source/credentials.js';
 import { buildGitEnv, GIT_ENV_NAMES } from '../source/git-env.js';
@@ -100,7 +100,7 @@ export class RecordsRepo {
           await git.raw(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.opts.branch}`]);
           return (await git.raw(['rev-parse', 'HEAD'])).trim();
         } catch (err) {
-          const text = err instanceof Error ? err.message : String(err);
+          const text = errorMessage(err);
           if (!REJECTED.test(text) || attempt >= attempts) throw err;
           this.opts.logger.info({ attempt }, 'records push rejected (the branch moved); rebasing and retrying');
           await git.raw([
@@ -196,7 +196,7 @@ export class RecordsRepo {
       return await fn(await this.gitPromise);
     } catch (err) {
       if (err instanceof BulkheadError || err instanceof RangeError) throw err;
-      const raw = err instanceof GitError || err instanceof Error ? err.message : String(err);
+      const raw = errorMessage(err);
       const text = scrub(raw, this.secrets).trim().split('\n').slice(-3).join(' | ').slice(0, 500);
       throw new BulkheadError({
         kind: 'Transient',

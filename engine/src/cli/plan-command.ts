@@ -9,9 +9,9 @@ import { ResourceResolver } from '../core/kube/resources.js';
 import {
   desiredObjects,
   dryRunPlan,
-  formatHuman,
-  formatJson,
-  formatMarkdown,
+  formatPlanHuman,
+  formatPlanJson,
+  formatPlanMarkdown,
   hasChanges,
   listLive,
   type SourceRef,
@@ -112,10 +112,10 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           }));
           if (f.output === 'json') {
             process.stdout.write(
-              `${JSON.stringify({ ...(JSON.parse(formatJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`,
+              `${JSON.stringify({ ...(JSON.parse(formatPlanJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`,
             );
           } else {
-            process.stdout.write((f.output === 'markdown' ? formatMarkdown : formatHuman)(plan, revision));
+            process.stdout.write((f.output === 'markdown' ? formatPlanMarkdown : formatPlanHuman)(plan, revision));
             if (awaiting.length > 0) {
               const head =
                 f.output === 'markdown'

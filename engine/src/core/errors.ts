@@ -42,3 +42,8 @@ export class BulkheadError extends Error {
 export function isBulkheadError(err: unknown): err is BulkheadError {
   return err instanceof BulkheadError;
 }
+
+/** The text of anything thrown (a rejected promise may carry a non-Error), for logs and status messages. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,6 +1,7 @@
 import { GROUP, PLURAL, VERSION, type HealthPolicy, type PolicySource, type Quarantine } from '../core/api/index.js';
 import { KubeApiError, type KubeClient } from '../core/kube/client.js';
 import type { Listed } from './snapshot.js';
+import { errorMessage } from '../core/errors.js';
 
 /** What the dashboard reads from the apiserver on a refresh. */
 export interface ClusterLists {
@@ -29,7 +30,7 @@ export function describeListError(plural: string, err: unknown): string {
     if (err.code === 404) return `${plural}.${GROUP} is not served (CRD not installed?)`;
     return `listing ${plural}: ${err.code} ${err.status.reason ?? ''} ${err.status.message ?? ''}`.trim();
   }
-  return `listing ${plural}: ${err instanceof Error ? err.message : String(err)}`;
+  return `listing ${plural}: ${errorMessage(err)}`;
 }
 
 async function listOne<T>(client: KubeClient, plural: string, limit: number, timeoutMs: number): Promise<Listed<T>> {

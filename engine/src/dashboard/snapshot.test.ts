@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { HealthPolicy, PolicySource, Quarantine } from '../core/api/index.js';
-import { HealthStore, type PodHealth } from '../observe/index.js';
+import { HealthStore, type PodHealthWindow } from '../observe/index.js';
 import {
   buildSnapshot,
   formatMatch,
@@ -27,8 +27,8 @@ const cond = (type: string, status: string, reason = 'R', message = ''): Conditi
 const health = (
   name: string,
   samples: [ok: boolean, latencyMs: number][],
-  over: Partial<PodHealth> = {},
-): PodHealth => ({
+  over: Partial<PodHealthWindow> = {},
+): PodHealthWindow => ({
   namespace: 'shop',
   pod: name,
   uid: `uid-${name}`,
@@ -180,7 +180,7 @@ describe('dashboard snapshot (pure view model)', () => {
   });
 
   describe('pod state', () => {
-    const cases: [string, PodHealth, string][] = [
+    const cases: [string, PodHealthWindow, string][] = [
       [
         'last probe ok',
         health('a', [
@@ -199,7 +199,7 @@ describe('dashboard snapshot (pure view model)', () => {
       ],
       ['reported long ago', health('a', [[true, 3]], { lastReportAt: iso(120_000) }), 'Stale'],
       ['reporting, but no recent probe', health('a', []), 'NoData'],
-      ['never reported', health('a', [], { lastReportAt: undefined } as Partial<PodHealth>), 'NoData'],
+      ['never reported', health('a', [], { lastReportAt: undefined } as Partial<PodHealthWindow>), 'NoData'],
     ];
     for (const [name, h, want] of cases) it(name, () => assert.equal(podRow(h, NOW, new Set(), 60_000).state, want));
   });

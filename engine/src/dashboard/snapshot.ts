@@ -1,5 +1,5 @@
 import type { HealthPolicy, LabelSelector, PolicySource, Quarantine } from '../core/api/index.js';
-import type { PodHealth } from '../observe/index.js';
+import type { PodHealthWindow } from '../observe/index.js';
 import type {
   ConditionView,
   DashboardSnapshot,
@@ -39,7 +39,7 @@ export interface SnapshotInput {
   policies: Listed<HealthPolicy>;
   quarantines: Listed<Quarantine>;
   /** Health windows holding only recent samples (the caller queries the store with a since). */
-  pods: readonly PodHealth[];
+  pods: readonly PodHealthWindow[];
   query: PodQuery;
   /** How far back `pods` holds samples (shown beside the failure counts; default 15 s). */
   recentMs?: number;
@@ -194,7 +194,12 @@ export function quarantineView(q: Quarantine): QuarantineView {
   };
 }
 
-export function podRow(h: PodHealth, now: number, quarantinedUids: ReadonlySet<string>, staleAfterMs: number): PodRow {
+export function podRow(
+  h: PodHealthWindow,
+  now: number,
+  quarantinedUids: ReadonlySet<string>,
+  staleAfterMs: number,
+): PodRow {
   const last = h.samples[h.samples.length - 1];
   const lastReport = h.lastReportAt ? Date.parse(h.lastReportAt) : undefined;
   let state: PodState;

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { PodHealth } from '../observe/index.js';
+import type { PodHealthWindow } from '../observe/index.js';
 import { buildTimeline, niceCeil } from './timeline.js';
 
 const NOW = Date.parse('2026-11-26T03:00:00Z');
@@ -24,7 +24,7 @@ describe('dashboard timeline (pure)', () => {
   for (const [v, want] of axis) it(`axis top for ${v} ms is ${want}`, () => assert.equal(niceCeil(v), want));
 
   it('points relative to the left edge; older samples and events fall off; failures counted', () => {
-    const h: PodHealth = {
+    const h: PodHealthWindow = {
       namespace: 'shop',
       pod: 'api-1',
       uid: 'u1',

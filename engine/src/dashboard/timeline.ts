@@ -1,4 +1,4 @@
-import type { PodHealth } from '../observe/index.js';
+import type { PodHealthWindow } from '../observe/index.js';
 import { text } from './snapshot.js';
 import type { Timeline } from './view-model.js';
 
@@ -19,7 +19,7 @@ export function niceCeil(v: number): number {
   return 10 ** (exp + 1);
 }
 
-export function buildTimeline(h: PodHealth, now: number, windowMs: number): Timeline {
+export function buildTimeline(h: PodHealthWindow, now: number, windowMs: number): Timeline {
   const from = now - windowMs;
   const points = h.samples
     .map((s) => ({

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:https';
+import { API_VERSION } from '../core/api/index.js';
 import { BoundedQueue } from '../core/bounded-queue.js';
 import { backoffDelay, sleep } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
@@ -26,7 +27,7 @@ export interface ForwarderOptions {
 
 /** What an endpoint receives: a batch of accepted reports, with how many this engine dropped for it so far. */
 export interface ForwardBatch {
-  apiVersion: 'bulkhead.dev/v1alpha1';
+  apiVersion: typeof API_VERSION;
   kind: 'HealthReportBatch';
   /** Reports dropped for this endpoint since the engine started (its queue was full). */
   dropped: number;
@@ -122,7 +123,7 @@ export class Forwarder {
       while (!signal.aborted && ep.queue.length > 0) {
         const batch = ep.queue.take(maxReports);
         const body: ForwardBatch = {
-          apiVersion: 'bulkhead.dev/v1alpha1',
+          apiVersion: API_VERSION,
           kind: 'HealthReportBatch',
           dropped: ep.queue.dropped,
           reports: batch,

@@ -31,7 +31,8 @@ export interface IngestResult {
   gapsDelta: number;
 }
 
-export interface PodHealth {
+/** One pod's health window as the store returns it: its samples and lifecycle events, with counts of what was lost. */
+export interface PodHealthWindow {
   namespace: string;
   pod: string;
   uid: string;
@@ -191,13 +192,13 @@ export class HealthStore {
     this.freeSlots.push(w.slot);
   }
 
-  get(uid: string, sinceMs = 0): PodHealth | undefined {
+  get(uid: string, sinceMs = 0): PodHealthWindow | undefined {
     const w = this.pods.get(uid);
     return w ? this.view(w, sinceMs) : undefined;
   }
 
   /** Pods matching namespace (and name), sorted by namespace and name, oldest sample first within each pod. */
-  query(q: { namespace?: string; pod?: string; sinceMs?: number }): PodHealth[] {
+  query(q: { namespace?: string; pod?: string; sinceMs?: number }): PodHealthWindow[] {
     return [...this.scan(q)];
   }
 
@@ -205,7 +206,7 @@ export class HealthStore {
    * The same, one pod at a time: a read of all 10,000 pods never holds more than one pod's
    * view (the read API streams it).
    */
-  *scan(q: { namespace?: string; pod?: string; sinceMs?: number }): Generator<PodHealth> {
+  *scan(q: { namespace?: string; pod?: string; sinceMs?: number }): Generator<PodHealthWindow> {
     const hits: PodWindow[] = [];
     for (const w of this.pods.values()) {
       if (q.namespace !== undefined && w.ref.namespace !== q.namespace) continue;
@@ -244,7 +245,7 @@ export class HealthStore {
     return w;
   }
 
-  private view(w: PodWindow, sinceMs: number): PodHealth {
+  private view(w: PodWindow, sinceMs: number): PodHealthWindow {
     const floor = Math.max(sinceMs, this.now() - this.maxAgeMs);
     const samples: HealthSample[] = [];
     const a = w.arr;

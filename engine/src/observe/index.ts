@@ -24,7 +24,7 @@ export {
   type TokenReviewStatus,
 } from './authenticator.js';
 export { Forwarder, type ForwardTarget, type ForwardBatch } from './forwarder.js';
-export { HealthStore, type PodHealth, type HealthStoreOptions } from './health-store.js';
+export { HealthStore, type PodHealthWindow, type HealthStoreOptions } from './health-store.js';
 export { createObserveMetrics, type ObserveMetrics } from './metrics.js';
 export { podEvents } from './pod-events.js';
 export { watchPods, injectedBySidecar, type PodWatch } from './pod-watch.js';

@@ -1,6 +1,6 @@
-import { CoreV1Api, makeInformer, type KubeConfig, type V1Pod, type V1PodList } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { ANNOTATION } from '../core/api/index.js';
-import { backoffDelay } from '../core/backoff.js';
+import { startInformer } from '../core/kube/informer.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthStore } from './health-store.js';
 import type { ObserveMetrics } from './metrics.js';
@@ -32,39 +32,18 @@ export interface PodWatch {
 
 /**
  * Feeds pod lifecycle (restarts, OOM kills, CrashLoopBackOff, readiness) into the health
- * windows. client-node's informer stops for good on any error other than 410, so this
- * restarts it with full-jitter backoff; it keeps the last seen version of each matched pod
- * (bounded by the label selector) to diff against.
+ * windows, through the engine's one restarting informer; it keeps the last seen version of
+ * each matched pod (bounded by the label selector) to diff against.
  */
 export function watchPods(opts: PodWatchOptions): PodWatch {
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-  const path = opts.namespace ? `/api/v1/namespaces/${opts.namespace}/pods` : '/api/v1/pods';
   const selector = opts.labelSelector ? { labelSelector: opts.labelSelector } : {};
-  const list = async (): Promise<V1PodList> => {
-    const res = opts.namespace
-      ? await core.listNamespacedPod({ namespace: opts.namespace, ...selector })
-      : await core.listPodForAllNamespaces(selector);
-    count('list');
-    // The informer adds the listed pods right after this resolves; synced follows them.
-    setImmediate(() => markSynced());
-    return res;
-  };
-  const inf = makeInformer<V1Pod>(opts.kubeConfig, path, list, opts.labelSelector);
   const seen = new Map<string, V1Pod>();
   const now = opts.now ?? (() => new Date());
-  const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
-  const count = (event: string): void => opts.metrics?.podWatch.inc({ event });
-  let stopped = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let markSynced: () => void = () => {};
-  const synced = new Promise<void>((ok) => (markSynced = ok));
 
   const onPod = (pod: V1Pod): void => {
     const uid = pod.metadata?.uid;
     if (!uid || (opts.matches && !opts.matches(pod))) return;
-    failures = 0;
-    count('event');
     const ref = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid };
     for (const e of podEvents(seen.get(uid), pod, now())) {
       opts.store.addEvent(ref, e);
@@ -72,38 +51,30 @@ export function watchPods(opts: PodWatchOptions): PodWatch {
     }
     seen.set(uid, pod);
   };
-  inf.on('add', onPod);
-  inf.on('update', onPod);
-  inf.on('delete', (pod: V1Pod) => {
+  const onDelete = (pod: V1Pod): void => {
     const uid = pod.metadata?.uid;
     if (!uid) return;
     seen.delete(uid);
     opts.store.remove(uid);
-  });
-  inf.on('connect', () => count('connect'));
-  inf.on('error', (err: unknown) => {
-    count('error');
-    if (stopped) return;
-    const delay = backoffDelay(failures++, backoff);
-    opts.logger.warn(
-      { err: err instanceof Error ? err.message : String(err), retryInMs: delay },
-      'pod watch failed; restarting',
-    );
-    timer = setTimeout(() => {
-      count('restart');
-      inf.start().catch(() => {
-        /* the informer emits 'error' again, which schedules the next attempt */
-      });
-    }, delay);
-  });
-  inf.start().catch(() => {
-    /* reported through the 'error' event */
+  };
+  const metrics = opts.metrics;
+  const inf = startInformer<V1Pod>({
+    kubeConfig: opts.kubeConfig,
+    path: opts.namespace ? `/api/v1/namespaces/${opts.namespace}/pods` : '/api/v1/pods',
+    resource: 'pods',
+    logger: opts.logger,
+    list: () =>
+      opts.namespace
+        ? core.listNamespacedPod({ namespace: opts.namespace, ...selector })
+        : core.listPodForAllNamespaces(selector),
+    onEvent: (ev, pod) => (ev === 'delete' ? onDelete(pod) : onPod(pod)),
+    ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+    ...(metrics ? { count: (event) => metrics.podWatch.inc({ event }) } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
   });
   return {
-    synced,
+    synced: inf.synced,
     stop(): void {
-      stopped = true;
-      clearTimeout(timer);
       void inf.stop();
     },
   };

@@ -1,4 +1,5 @@
 import type { HealthReport as GeneratedHealthReport } from '../core/api/generated/healthreport.js';
+import type { API_VERSION } from '../core/api/index.js';
 
 /**
  * The report wire format (schemas/healthreport.schema.json is the source of truth; the
@@ -37,7 +38,7 @@ export interface PodRef {
 }
 
 export interface HealthReport {
-  apiVersion: 'bulkhead.dev/v1alpha1';
+  apiVersion: typeof API_VERSION;
   kind: 'HealthReport';
   pod: PodRef;
   policy?: string;

@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { API_VERSION } from '../core/api/index.js';
+import { readJsonBody } from '../core/http/bounded-body.js';
+import { HttpError } from '../core/http/http-error.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
-import { BodyError, readJsonBody } from './body.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
-import type { HealthStore, PodHealth } from './health-store.js';
+import type { HealthStore, PodHealthWindow } from './health-store.js';
 import type { ObserveMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReadAuthorizer } from './read-authorizer.js';
@@ -92,7 +94,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       try {
         body = await readJsonBody(ctx.req, limit);
       } catch (err) {
-        if (err instanceof BodyError)
+        if (err instanceof HttpError)
           return problem(ctx, err.status, err.status === 413 ? 'PayloadTooLarge' : 'BadRequest', err.message);
         throw err;
       }
@@ -178,8 +180,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
 }
 
 /** `{"apiVersion":…,"kind":"HealthList","items":[…]}`, written one pod at a time. */
-function* jsonList(items: Iterable<PodHealth>): Generator<string> {
-  yield '{"apiVersion":"bulkhead.dev/v1alpha1","kind":"HealthList","items":[';
+function* jsonList(items: Iterable<PodHealthWindow>): Generator<string> {
+  yield `{"apiVersion":"${API_VERSION}","kind":"HealthList","items":[`;
   let first = true;
   for (const p of items) {
     yield `${first ? '' : ','}${JSON.stringify(p)}`;
@@ -189,7 +191,7 @@ function* jsonList(items: Iterable<PodHealth>): Generator<string> {
 }
 
 /** One line per sample and per event, each carrying its pod, oldest first within a pod. */
-function* ndjsonLines(items: Iterable<PodHealth>): Generator<string> {
+function* ndjsonLines(items: Iterable<PodHealthWindow>): Generator<string> {
   for (const p of items) {
     const pod = { namespace: p.namespace, pod: p.pod, uid: p.uid };
     for (const s of p.samples) yield `${JSON.stringify({ ...pod, kind: 'sample', ...s })}\n`;

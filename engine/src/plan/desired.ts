@@ -1,14 +1,7 @@
 import { ANNOTATION, API_VERSION, KIND } from '../core/api/index.js';
-import type { HealthPolicy } from '../core/api/index.js';
 import type { KubeObject } from '../core/kube/resources.js';
+import type { LoadedPolicy } from '../policy/index.js';
 import { inventoryLabels } from './inventory.js';
-
-/** One loaded policy, as the policy stage returns it. */
-export interface LoadedPolicy {
-  policy: HealthPolicy;
-  file: string;
-  line: number;
-}
 
 const defined = (m: Record<string, string | undefined> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(m ?? {}).filter((e): e is [string, string] => e[1] !== undefined));

@@ -1,4 +1,4 @@
-import { isBulkheadError } from '../core/errors.js';
+import { isBulkheadError, errorMessage } from '../core/errors.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { KubeObject, ResourceResolver } from '../core/kube/resources.js';
@@ -46,7 +46,7 @@ export async function dryRunPlan(
           kind: item.kind,
           name: item.name,
           reason: isBulkheadError(err) ? err.reason : 'DryRunFailed',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
         });
       }
     }

@@ -7,7 +7,7 @@ import type { DryRunPlan } from './dry-run.js';
 const SYMBOL = { create: '+', update: '~', prune: '-', unchanged: '=' } as const;
 const show = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
 
-export function formatHuman(plan: DryRunPlan, revision?: string): string {
+export function formatPlanHuman(plan: DryRunPlan, revision?: string): string {
   const lines: string[] = [];
   if (revision) lines.push(`Plan for ${revision}`);
   for (const i of plan.items) {
@@ -23,7 +23,7 @@ export function formatHuman(plan: DryRunPlan, revision?: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatJson(plan: DryRunPlan, revision?: string): string {
+export function formatPlanJson(plan: DryRunPlan, revision?: string): string {
   return `${JSON.stringify(
     {
       revision,
@@ -43,7 +43,7 @@ export function formatJson(plan: DryRunPlan, revision?: string): string {
 
 const mdEscape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function formatMarkdown(plan: DryRunPlan, revision?: string): string {
+export function formatPlanMarkdown(plan: DryRunPlan, revision?: string): string {
   const c = plan.counts;
   const out = [
     `### Bulkhead plan${revision ? ` for \`${revision.slice(0, 12)}\`` : ''}`,

@@ -1,9 +1,9 @@
 // Plan stage: desired objects from policies, the inventory, the diff against the cluster.
 // (webhook-*.ts, the webhook rules the policies imply, belong to the admission work.)
-export { desiredObjects, type LoadedPolicy, type SourceRef } from './desired.js';
+export { desiredObjects, type SourceRef } from './desired.js';
 export { computePlan, hasChanges, type Plan, type PlanItem, type PlanAction } from './plan.js';
 export { dryRunPlan, type DryRunPlan } from './dry-run.js';
 export { isSubset, fieldChanges, comparable, type FieldChange } from './diff.js';
 export { inventoryLabels, inventorySelector, isInInventory, objectKey, SOURCE_LABEL } from './inventory.js';
 export { listLive, MANAGED_KINDS } from './live.js';
-export { formatHuman, formatJson, formatMarkdown } from './format.js';
+export { formatPlanHuman, formatPlanJson, formatPlanMarkdown } from './format.js';

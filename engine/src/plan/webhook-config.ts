@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GROUP, PLURAL } from '../core/api/index.js';
 
 /**
  * The webhook configurations, generated from the policies (pure). The mutating webhook's
@@ -193,7 +194,7 @@ export function buildMutatingWebhookConfiguration(
   };
 }
 
-export const GUARDED_RESOURCES = ['healthpolicies', 'policysources', 'quarantines'] as const;
+export const GUARDED_RESOURCES = [PLURAL.HealthPolicy, PLURAL.PolicySource, PLURAL.Quarantine] as const;
 
 export function buildValidatingWebhookConfiguration(opts: WebhookConfigOptions): WebhookConfiguration {
   return {
@@ -208,7 +209,7 @@ export function buildValidatingWebhookConfiguration(opts: WebhookConfigOptions):
         rules: [
           {
             operations: ['CREATE', 'UPDATE', 'DELETE'],
-            apiGroups: ['bulkhead.dev'],
+            apiGroups: [GROUP],
             apiVersions: ['*'],
             resources: GUARDED_RESOURCES.flatMap((r) => [r, `${r}/status`]),
             scope: '*',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
+import { API_VERSION, KIND, setCondition, type Quarantine } from '../core/api/index.js';
 import { serverSideApply } from '../core/kube/apply.js';
 import { isConflict, isNotFound, KubeApiError, type KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
@@ -11,6 +11,7 @@ import { isolationNetworkPolicy } from './actions/isolation-policy.js';
 import { applyBudget, type BudgetDecision } from './budget.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
 import { ACTION_LABEL, buildQuarantine, quarantineName } from './quarantine-object.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface QuarantineDeps {
   client: KubeClient;
@@ -24,14 +25,14 @@ export interface QuarantineDeps {
   protectedNamespaces: ReadonlySet<string>;
 }
 
-export type Outcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
+export type ActionOutcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
 
 export interface TakenAction {
   pod: string;
   namespace: string;
   action: PlannedAction['action'];
   role: PlannedAction['role'];
-  outcome: Outcome;
+  outcome: ActionOutcome;
   quarantine?: string;
   detail?: string;
 }
@@ -98,13 +99,13 @@ export async function executeVerdict(
     } catch (err) {
       deps.logger.error(
         {
-          err: err instanceof Error ? err.message : String(err),
+          err: errorMessage(err),
           pod: action.pod.name,
           namespace: action.pod.namespace,
         },
         'quarantine action failed',
       );
-      taken.push({ ...base, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+      taken.push({ ...base, outcome: 'failed', detail: errorMessage(err) });
     }
   }
   const node = await handleNode(deps, verdict, taken, incident, now);
@@ -251,7 +252,11 @@ async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<bo
 }
 
 /** Steps 2–4 for a Quarantine CR; idempotent, so `resumePending` can run it again. */
-export async function enforce(deps: QuarantineDeps, q: Quarantine, action: 'Quarantine' | 'Isolate'): Promise<Outcome> {
+export async function enforce(
+  deps: QuarantineDeps,
+  q: Quarantine,
+  action: 'Quarantine' | 'Isolate',
+): Promise<ActionOutcome> {
   const ns = q.metadata.namespace!;
   const name = q.metadata.name!;
   const time = deps.now().toISOString();
@@ -325,18 +330,23 @@ export async function patchQuarantineStatus(
   message: string,
 ): Promise<void> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
-  const condition = {
-    type: 'Ready',
-    status: 'True' as const,
-    reason,
-    message,
-    lastTransitionTime: deps.now().toISOString(),
-  };
+  // A merge patch replaces the whole list, so it carries every condition type the CR has.
+  const conditions = setCondition(
+    q.status?.conditions,
+    {
+      type: 'Ready',
+      status: 'True',
+      reason,
+      message,
+      ...(q.metadata.generation !== undefined ? { observedGeneration: q.metadata.generation } : {}),
+    },
+    deps.now(),
+  );
   await deps.client.request({
     method: 'PATCH',
     path: `${objectPath(res, q.metadata.name!, q.metadata.namespace)}/status`,
     contentType: 'application/merge-patch+json',
-    body: { status: { ...status, conditions: [condition] } },
+    body: { status: { ...status, conditions } },
   });
 }
 
@@ -416,10 +426,7 @@ async function reportToPolicy(
     });
   } catch (err) {
     if (!isNotFound(err))
-      deps.logger.warn(
-        { err: err instanceof Error ? err.message : String(err), policy: verdict.policy },
-        'could not update policy status',
-      );
+      deps.logger.warn({ err: errorMessage(err), policy: verdict.policy }, 'could not update policy status');
   }
 }
 

@@ -8,7 +8,7 @@ export {
   type QuarantineDeps,
   type QuarantineResult,
   type TakenAction,
-  type Outcome,
+  type ActionOutcome,
 } from './executor.js';
 export {
   applyBudget,

@@ -1,10 +1,11 @@
 import { Router } from '@koa/router';
 import type { Counter } from 'prom-client';
-import { GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
+import { ANNOTATION, GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
+import { readJsonBody } from '../core/http/bounded-body.js';
+import { HttpError } from '../core/http/http-error.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
-import { BodyError, readJsonBody } from '../observe/body.js';
 import {
   podFactsOf,
   SEVERITY,
@@ -113,7 +114,7 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       body = await readJsonBody(ctx.req, deps.bodyLimitBytes ?? 64 * 1024);
     } catch (err) {
       count('bad_body');
-      ctx.status = err instanceof BodyError ? err.status : 400;
+      ctx.status = err instanceof HttpError ? err.status : 400;
       ctx.body = { error: err instanceof Error ? err.message : 'bad body' };
       return;
     }
@@ -208,7 +209,7 @@ export function capAction(requested: ActionType, policyAction: ActionType): Acti
 
 function injectedPolicy(pod: PodObject): string | undefined {
   try {
-    const v = JSON.parse(pod.metadata.annotations?.['bulkhead.dev/injected'] ?? '') as { policy?: unknown };
+    const v = JSON.parse(pod.metadata.annotations?.[ANNOTATION.injected] ?? '') as { policy?: unknown };
     return typeof v.policy === 'string' ? v.policy : undefined;
   } catch {
     return undefined;

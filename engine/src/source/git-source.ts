@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit, GitError, type SimpleGit } from 'simple-git';
-import { BulkheadError } from '../core/errors.js';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { scrub, secretValues, type GitCredentials, NO_CREDENTIALS } from './credentials.js';
 import { buildGitEnv, GIT_ENV_NAMES } from './git-env.js';
@@ -159,7 +159,7 @@ export class GitSource {
 
   private classify(err: unknown, spec: GitSourceSpec, secrets: string[]): unknown {
     if (err instanceof BulkheadError) return err;
-    const raw = err instanceof GitError || err instanceof Error ? err.message : String(err);
+    const raw = errorMessage(err);
     const text = scrub(raw, secrets).trim().split('\n').slice(-3).join(' | ').slice(0, 500);
     const where = scrub(spec.url);
     const auth =

@@ -1,3 +1,4 @@
+import { GROUP } from '../../core/api/index.js';
 import type { AdmissionRequest } from '../review.js';
 
 /**
@@ -6,8 +7,6 @@ import type { AdmissionRequest } from '../review.js';
  * them; Quarantine is the engine's record of what it did, so only the engine writes it.
  * Reads never reach a validating webhook, so `kubectl get` keeps working.
  */
-export const GUARD_GROUP = 'bulkhead.dev';
-
 /** Annotations apply stamps on the objects it applies: where in git they come from. */
 export const SOURCE_ANNOTATIONS = {
   repo: 'bulkhead.dev/source-repo',
@@ -15,7 +14,7 @@ export const SOURCE_ANNOTATIONS = {
 } as const;
 
 export interface GuardConfig {
-  /** Usernames of the engine, e.g. system:serviceaccount:bulkhead-system:bulkhead. */
+  /** Usernames of the engine, e.g. system:serviceaccount:<engine namespace>:bulkhead. */
   engineUsernames: readonly string[];
   /** Members of any of these groups may write while the switch is off (break-glass group). */
   breakGlassGroups: readonly string[];
@@ -50,7 +49,7 @@ const GUARDED: ReadonlySet<string> = new Set<GuardedKind>(['HealthPolicy', 'Poli
 
 export function decideGuard(req: AdmissionRequest, cfg: GuardConfig, state: GuardState): GuardDecision {
   const kind = req.kind.kind;
-  if (req.kind.group !== GUARD_GROUP || !GUARDED.has(kind) || req.operation === 'CONNECT') {
+  if (req.kind.group !== GROUP || !GUARDED.has(kind) || req.operation === 'CONNECT') {
     return { allowed: true, reason: 'NotGuarded', message: `${req.kind.group}/${kind} is not guarded` };
   }
   const user = req.userInfo.username ?? '';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { SIDECAR_CONTAINER_NAME, SIDECAR_ENV, SIDECAR_TOKEN_AUDIENCE } from '../sidecar-env.js';
-import { applyJsonPatch } from './json-patch.js';
+import { applyJsonPatch } from '../../../../test/harness/json-patch.js';
 import { ANNOTATIONS, decideInjection, type PodLike, type SidecarSettings } from './patch.js';
 import type { InjectablePolicy } from './policy.js';
 import { PolicyIndex } from './policy-index.js';

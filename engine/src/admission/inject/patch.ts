@@ -1,3 +1,4 @@
+import { ANNOTATION } from '../../core/api/index.js';
 import {
   SIDECAR_CA_CONFIGMAP,
   SIDECAR_CA_PATH,
@@ -17,7 +18,7 @@ export const ANNOTATIONS = {
   /** Set to "false" on a pod to opt out. */
   inject: 'bulkhead.dev/inject',
   /** JSON {policy, sidecar}: which policy and sidecar version injected the pod. */
-  injected: 'bulkhead.dev/injected',
+  injected: ANNOTATION.injected,
   /** Why this policy and not the others, when several matched. */
   decision: 'bulkhead.dev/injection-decision',
 } as const;

@@ -1,4 +1,4 @@
-import type { PodHealth, ProcessStats, Signal } from '../types.js';
+import type { PodHealth, ProcessSample, Signal } from '../types.js';
 
 type Metric = 'processes' | 'openFds' | 'threads';
 
@@ -19,13 +19,13 @@ const median = (xs: number[]): number => {
  * sibling cannot hide another; a jump must also be large in absolute terms.
  */
 export function detectProcessAnomaly(pod: PodHealth, siblings: readonly PodHealth[], now: number): Signal | null {
-  const latest = (p: PodHealth): ProcessStats | undefined => p.stats?.[p.stats.length - 1];
+  const latest = (p: PodHealth): ProcessSample | undefined => p.stats?.[p.stats.length - 1];
   const mine = latest(pod);
   if (!mine) return null;
   const others = siblings
     .filter((s) => s.uid !== pod.uid)
     .map(latest)
-    .filter((s): s is ProcessStats => s !== undefined);
+    .filter((s): s is ProcessSample => s !== undefined);
   if (others.length < ANOMALY_DEFAULTS.minSiblings) return null;
   const findings: string[] = [];
   for (const metric of Object.keys(FLOOR) as Metric[]) {

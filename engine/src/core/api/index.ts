@@ -17,4 +17,15 @@ export type {
   ForwardTarget,
   Condition,
 } from './generated/healthpolicy.js';
-export { GROUP, VERSION, API_VERSION, KIND, PLURAL, LABEL, ANNOTATION, MANAGED_BY } from './names.js';
+export {
+  GROUP,
+  VERSION,
+  API_VERSION,
+  KIND,
+  PLURAL,
+  LABEL,
+  ANNOTATION,
+  MANAGED_BY,
+  DEFAULT_ENGINE_NAMESPACE,
+} from './names.js';
+export { setCondition, findCondition, type ConditionStatus } from './conditions.js';

@@ -28,5 +28,11 @@ export const ANNOTATION = {
   injected: `${GROUP}/injected`,
 } as const;
 
+/**
+ * The namespace the engine runs in when nothing says otherwise (`--namespace`, the pod's own
+ * namespace): deploy/ installs it there, and admission and budgets always exclude it.
+ */
+export const DEFAULT_ENGINE_NAMESPACE = 'bulkhead-system';
+
 /** Value of the managed-by label on everything Bulkhead applies (the prune inventory keys on it). */
 export const MANAGED_BY = 'bulkhead';

@@ -1,7 +1,7 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { BulkheadError } from '../errors.js';
+import { BulkheadError, errorMessage } from '../errors.js';
 import type { KubeMetrics } from './metrics.js';
 
 /**
@@ -137,7 +137,7 @@ export class KubeClient {
         kind: 'Transient',
         code: 'BH_KUBE_UNREACHABLE',
         reason: 'ApiServerUnreachable',
-        message: `${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`,
+        message: `${req.method} ${req.path}: ${errorMessage(err)}`,
         cause: err,
       });
     }

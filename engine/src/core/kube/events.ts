@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { KubeClient } from './client.js';
 import type { KubeMetrics } from './metrics.js';
+import { errorMessage } from '../errors.js';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -63,7 +64,7 @@ export class EventRecorder {
       });
       this.opts.metrics?.eventsEmitted.inc({ type, reason });
     } catch (err) {
-      this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not write Event');
+      this.opts.logger.warn({ err: errorMessage(err), reason }, 'could not write Event');
     }
   }
 }

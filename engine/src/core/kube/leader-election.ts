@@ -3,6 +3,7 @@ import { sleep } from '../backoff.js';
 import { KubeApiError, isConflict, isNotFound, type KubeClient } from './client.js';
 import type { KubeMetrics } from './metrics.js';
 import { microTime } from './micro-time.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: the leader renews
@@ -79,10 +80,7 @@ export class LeaderElector {
       try {
         ok = await this.tryAcquireOrRenew();
       } catch (err) {
-        log.warn(
-          { err: err instanceof Error ? err.message : String(err), lease: this.opts.name },
-          'lease update failed',
-        );
+        log.warn({ err: errorMessage(err), lease: this.opts.name }, 'lease update failed');
       }
       const t = this.now();
       if (ok) {
@@ -101,9 +99,7 @@ export class LeaderElector {
     }
     if (this.leading) {
       this.stepDown('shutting down', cb);
-      await this.release().catch((err: unknown) =>
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease release failed'),
-      );
+      await this.release().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'lease release failed'));
     }
   }
 

@@ -1,8 +1,10 @@
-import type { JsonPatchOp } from './patch.js';
+import type { JsonPatchOp } from '../../engine/src/admission/inject/patch.js';
 
 /**
  * Applies the subset of RFC 6902 the injector emits (add, replace, remove, test) to a copy of
- * a document: what the apiserver does with our patch, for tests, `plan` previews and the bench.
+ * a document: what the apiserver does with our patch, so tests check the patched pod rather
+ * than the list of operations. Test-only (no JSON Patch library is installed); the engine
+ * only emits patches.
  */
 export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
   const root = structuredClone(doc) as unknown;

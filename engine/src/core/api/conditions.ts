@@ -1,10 +1,12 @@
-import type { Condition } from '../core/api/index.js';
+import type { Condition } from './generated/healthpolicy.js';
 
 export type ConditionStatus = Condition['status'];
 
 /**
- * Sets a condition in the standard shape, keeping `lastTransitionTime` unless the status
- * changed (so re-computing an unchanged condition is no status write).
+ * Sets one condition (by type) in the standard shape that Argo CD and Flux health checks read,
+ * leaving the other types as they are and keeping `lastTransitionTime` unless the status
+ * changed (so re-computing an unchanged condition is no status write). Every status writer in
+ * the engine goes through here.
  */
 export function setCondition(
   current: Condition[] | undefined,
