@@ -19,7 +19,7 @@ import { apply, demoPod, fetchFrom, podIp, realNamespace, waitReady } from './su
  * time, so every cluster here also runs beside another one, and must not disturb it.
  */
 describe('real nodes: teardown leaves the host as it was', () => {
-  let before: Record<string, string>;
+  let baseline: Record<string, string>;
   let ns: string;
   let witness: () => Promise<void>;
 
@@ -30,9 +30,10 @@ describe('real nodes: teardown leaves the host as it was', () => {
     await waitReady(fixture, ns, 'app=witness');
     const ip = await podIp(fixture, ns, 'witness');
     // The fixture's cluster keeps working while other clusters come and go.
-    witness = async () => assert.equal((await fetchFrom(fixture, ns, 'witness', `http://${ip}:8080/`)).stdout.trim(), '200');
+    witness = async () =>
+      assert.equal((await fetchFrom(fixture, ns, 'witness', `http://${ip}:8080/`)).stdout.trim(), '200');
     await witness();
-    before = await hostSnapshot();
+    baseline = await hostSnapshot();
   });
 
   async function runsAPod(c: LocalCluster): Promise<void> {
@@ -47,7 +48,7 @@ describe('real nodes: teardown leaves the host as it was', () => {
     await eventually(
       async () => {
         const after = await hostSnapshot();
-        for (const key of Object.keys(before)) assert.equal(after[key], before[key], `${what}: ${key} differs`);
+        for (const key of Object.keys(baseline)) assert.equal(after[key], baseline[key], `${what}: ${key} differs`);
       },
       { what: `host back to its state before (${what})`, timeoutMs: 30_000, intervalMs: 500 },
     );
@@ -73,9 +74,13 @@ describe('real nodes: teardown leaves the host as it was', () => {
   it('SIGKILL of the launcher: the reaper tears everything down', async () => {
     const images = await buildProjectImages(() => {});
     const out = join(tmpdir(), `bulkhead-hold-${process.pid}.json`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/real/support/hold-cluster.ts', out, JSON.stringify(images)], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/real/support/hold-cluster.ts', out, JSON.stringify(images)],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     const exited = new Promise((ok) => child.once('exit', ok));
     const { runDir } = await eventually(async () => JSON.parse(await readFile(out, 'utf8')) as { runDir: string }, {
       what: 'the held cluster is up',
@@ -96,11 +101,15 @@ describe('real nodes: teardown leaves the host as it was', () => {
   it('`bulkhead local-cluster up --nodes real:1` then `down`', async () => {
     const cli = (...args: string[]) =>
       new Promise<string>((ok, fail) => {
-        const child = spawn(process.execPath, ['bin/bulkhead.js', 'local-cluster', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['bin/bulkhead.js', 'local-cluster', ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let text = '';
         child.stdout.on('data', (d: Buffer) => (text += d.toString()));
         child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-        child.once('exit', (code) => (code === 0 ? ok(text) : fail(new Error(`local-cluster ${args.join(' ')} → ${code}\n${text}`))));
+        child.once('exit', (code) =>
+          code === 0 ? ok(text) : fail(new Error(`local-cluster ${args.join(' ')} → ${code}\n${text}`)),
+        );
       });
     const name = `rn-cli-${process.pid}`;
     const up = await cli('up', '--name', name, '--nodes', 'real:1');

@@ -31,7 +31,12 @@ describe('real nodes: workloads', () => {
               terminationGracePeriodSeconds: 2,
               // One per node: the replicas really run on two kubelets.
               topologySpreadConstraints: [
-                { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } },
+                {
+                  maxSkew: 1,
+                  topologyKey: 'kubernetes.io/hostname',
+                  whenUnsatisfiable: 'DoNotSchedule',
+                  labelSelector: { matchLabels: { app: 'web' } },
+                },
               ],
               containers: [
                 {
@@ -46,21 +51,40 @@ describe('real nodes: workloads', () => {
           },
         },
       },
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
     );
     await waitReady(cluster(), ns, 'app=web');
     const pods = JSON.parse(await kubectlOk(cluster(), ['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'json'])) as {
-      items: { metadata: { name: string }; spec: { nodeName: string }; status: { containerStatuses: { containerID: string; ready: boolean }[] } }[];
+      items: {
+        metadata: { name: string };
+        spec: { nodeName: string };
+        status: { containerStatuses: { containerID: string; ready: boolean }[] };
+      }[];
     };
     assert.equal(pods.items.length, 2);
     // Real containers: containerd IDs, one pod on each real node.
-    for (const p of pods.items) assert.match(p.status.containerStatuses[0]!.containerID, /^containerd:\/\/[0-9a-f]{64}$/);
+    for (const p of pods.items)
+      assert.match(p.status.containerStatuses[0]!.containerID, /^containerd:\/\/[0-9a-f]{64}$/);
     assert.deepEqual(new Set(pods.items.map((p) => p.spec.nodeName)), new Set(cluster().nodeNames));
 
     const first = pods.items[0]!.metadata.name;
     const logs = await kubectlOk(cluster(), ['logs', '-n', ns, first]);
     assert.match(logs, /listening on 0\.0\.0\.0:8080/);
-    const exec = await kubectlOk(cluster(), ['exec', '-n', ns, first, '--', 'node', '-e', 'process.stdout.write(process.version)']);
+    const exec = await kubectlOk(cluster(), [
+      'exec',
+      '-n',
+      ns,
+      first,
+      '--',
+      'node',
+      '-e',
+      'process.stdout.write(process.version)',
+    ]);
     assert.equal(exec, 'v20.20.2');
 
     // Pod → Service ClusterIP by DNS name (CoreDNS + kube-proxy), from each node.

@@ -46,7 +46,6 @@ const exists = (p: string) =>
   );
 
 function defaultCacheDir(): string {
-  // eslint-disable-next-line no-restricted-properties -- dev tooling reads its cache location like build.sh
   return join(process.env.BULKHEAD_CACHE_DIR ?? join(homedir(), '.cache', 'bulkhead'), 'images');
 }
 
@@ -67,7 +66,9 @@ async function rootfsLayer(cache: string, packages: string[], say: (s: string) =
   const pkgs = [...new Set(packages)].sort();
   const out = join(cache, `rootfs-${DEBIAN_SUITE}-${hash(pkgs.join(','))}.tar`);
   await cached(out, async (tmp) => {
-    say(`building the ${DEBIAN_SUITE} root filesystem${pkgs.length ? ` with ${pkgs.join(', ')}` : ''} (first time only; minutes)`);
+    say(
+      `building the ${DEBIAN_SUITE} root filesystem${pkgs.length ? ` with ${pkgs.join(', ')}` : ''} (first time only; minutes)`,
+    );
     await run('mmdebstrap', [
       '--quiet',
       '--variant=minbase',
@@ -113,7 +114,8 @@ async function pauseLayer(cache: string): Promise<Layer> {
   const out = join(cache, 'pause-busybox.tar');
   await cached(out, async (tmp) => {
     const busybox = '/bin/busybox';
-    if (!(await exists(busybox))) throw new Error('the pause image needs busybox-static (apt-get install busybox-static)');
+    if (!(await exists(busybox)))
+      throw new Error('the pause image needs busybox-static (apt-get install busybox-static)');
     const stage = await mkdtemp(join(tmpdir(), 'bulkhead-pause-'));
     try {
       await mkdir(join(stage, 'bin'));
@@ -244,7 +246,14 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const outDir = resolve(process.argv[2] ?? join(repoRoot, 'dist', 'images'));
   buildImages({ outDir, onProgress: (l) => process.stderr.write(`[images] ${l}\n`) }).then(
-    (b) => process.stdout.write(`${JSON.stringify(b.map(({ appFiles: _f, ...rest }) => rest), null, 2)}\n`),
+    (b) =>
+      process.stdout.write(
+        `${JSON.stringify(
+          b.map(({ appFiles: _f, ...rest }) => rest),
+          null,
+          2,
+        )}\n`,
+      ),
     (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -15,6 +15,11 @@ import { createFakeNodes, waitForNodesReady } from './fake-nodes.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { signalGroup, startProcess, type ManagedProcess } from './managed-process.js';
 import { freePorts } from './ports.js';
+import { createHostNetwork, teardownHost, type HostNetwork } from './real-node/host-network.js';
+import { ensureNodeBinaries } from './real-node/node-binaries.js';
+import type { NetworkPlan } from './real-node/network-plan.js';
+import { startRealNodes, type NodeImage } from './real-node/real-nodes.js';
+import { PAUSE_IMAGE_REF } from '../images/build-images.js';
 
 export interface LocalClusterOptions {
   /** Also start kube-controller-manager, kube-scheduler and kwok, so workloads get Running pods. */
@@ -31,6 +36,14 @@ export interface LocalClusterOptions {
    * however it dies.
    */
   detached?: boolean;
+  /**
+   * Real nodes instead of kwok (implies `workloads`): containerd + kubelet + kube-proxy +
+   * kube-router per node in its own network namespace, CoreDNS, NetworkPolicy enforced.
+   * Root on Linux only. See ADR 0900.
+   */
+  realNodes?: number;
+  /** Image archives imported into every real node (tools/images); default: built now. */
+  images?: NodeImage[];
   onProgress?: (line: string) => void;
 }
 
@@ -39,7 +52,9 @@ export interface ClusterState {
   runDir: string;
   kubeconfig: string;
   server: string;
-  processes: { name: Component; pid: number; binary: string }[];
+  processes: { name: string; pid: number; binary: string }[];
+  /** Real nodes: the host record that host-teardown.mjs undoes. */
+  realNodeRecord?: string;
 }
 
 export interface LocalCluster {
@@ -52,6 +67,10 @@ export interface LocalCluster {
   readonly admin: KeyPair;
   readonly processes: readonly ManagedProcess[];
   readonly startupMs: number;
+  /** The nodes pods run on (kwok's or real). */
+  readonly nodeNames: readonly string[];
+  /** Set when the nodes are real: their addresses, subnets and namespaces. */
+  readonly network?: NetworkPlan;
   /** A fresh admin KubeConfig (cluster-admin through O=system:masters). */
   kubeConfig(): KubeConfig;
   stop(): Promise<void>;
@@ -59,13 +78,31 @@ export interface LocalCluster {
 
 const reaperScript = fileURLToPath(new URL('./reaper.mjs', import.meta.url));
 
+/** Real nodes need namespaces, mounts, cgroups and netfilter: root on Linux. */
+export function realNodesUnsupported(): string | undefined {
+  if (process.platform !== 'linux') return `real nodes run only on Linux (this is ${process.platform}); use kwok nodes`;
+  if (process.getuid?.() !== 0) return 'real nodes need root (namespaces, mounts, cgroups, netfilter); use kwok nodes';
+  return undefined;
+}
+
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const t0 = performance.now();
   const progress = opts.onProgress ?? (() => {});
+  const real = opts.realNodes !== undefined;
+  if (real) {
+    const why = realNodesUnsupported();
+    if (why) {
+      throw new BulkheadError({ kind: 'Stalled', code: 'BH_LOCAL_CLUSTER_REAL', reason: 'Unsupported', message: why });
+    }
+  }
   const bins = await ensureBinaries({ ...(opts.binDir ? { explicitDir: opts.binDir } : {}), onProgress: progress });
+  const nodeBins = real ? await ensureNodeBinaries({ onProgress: progress }) : undefined;
   const runDir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'bulkhead-cluster-'));
   const procs: ManagedProcess[] = [];
+  /** The binary each process runs once started (what the reaper checks before it kills a pid). */
+  const binaries = new Map<ManagedProcess, string>();
   const stateFile = join(runDir, 'state.json');
+  let host: HostNetwork | undefined;
   let stopped = false;
 
   const writeState = async (server: string, kubeconfig: string): Promise<void> => {
@@ -73,7 +110,12 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       runDir,
       kubeconfig,
       server,
-      processes: procs.map((p) => ({ name: p.name as Component, pid: p.pid, binary: bins.path(p.name as Component) })),
+      processes: procs.map((p) => ({
+        name: p.name,
+        pid: p.pid,
+        binary: binaries.get(p) ?? bins.path(p.name as Component),
+      })),
+      ...(real ? { realNodeRecord: join(runDir, 'real-node', 'host-record.json') } : {}),
     };
     await writeFile(stateFile, JSON.stringify(state, null, 2));
   };
@@ -82,6 +124,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const onExit = (): void => {
     if (stopped || opts.detached) return;
     for (const p of [...procs].reverse()) signalGroup(p.pid, 'SIGKILL');
+    if (host) teardownHost(host.record, { graceMs: 0 });
     rmSync(runDir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
@@ -90,8 +133,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', onExit);
-    // Reverse start order: clients of the apiserver first, etcd last.
+    // Reverse start order: nodes and clients of the apiserver first, etcd last.
     for (const p of [...procs].reverse()) await p.stop();
+    // Whatever the nodes left (containers, shims, namespaces, cgroups), by the record.
+    if (host) teardownHost(host.record);
     await rm(runDir, { recursive: true, force: true });
   };
 
@@ -106,7 +151,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     }
     const logs = join(runDir, 'logs');
     await mkdir(logs);
-    const pki = await createClusterPki();
+    if (real) {
+      host = await createHostNetwork(runDir, opts.realNodes ?? 1);
+      progress(`real-node network: slot ${host.plan.slot}, bridge ${host.plan.bridge} ${host.plan.hostIp}`);
+    }
+    const plan = host?.plan;
+    const pki = await createClusterPki(
+      plan ? { ipAddresses: [plan.hostIp, plan.kubernetesServiceIp], withKubeletClient: true } : {},
+    );
     const pkiDir = join(runDir, 'pki');
     await mkdir(pkiDir, { mode: 0o700 });
     const files = {
@@ -115,6 +167,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       apiKey: join(pkiDir, 'apiserver.key'),
       saKey: join(pkiDir, 'sa.key'),
       saPub: join(pkiDir, 'sa.pub'),
+      kubeletClientCert: join(pkiDir, 'apiserver-kubelet-client.crt'),
+      kubeletClientKey: join(pkiDir, 'apiserver-kubelet-client.key'),
     };
     await Promise.all([
       writeFile(files.ca, pki.ca.cert),
@@ -122,10 +176,18 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       writeFile(files.apiKey, pki.apiserver.key, { mode: 0o600 }),
       writeFile(files.saKey, pki.serviceAccount.privateKey, { mode: 0o600 }),
       writeFile(files.saPub, pki.serviceAccount.publicKey),
+      ...(pki.kubeletClient
+        ? [
+            writeFile(files.kubeletClientCert, pki.kubeletClient.cert),
+            writeFile(files.kubeletClientKey, pki.kubeletClient.key, { mode: 0o600 }),
+          ]
+        : []),
     ]);
 
     const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
-    const server = `https://127.0.0.1:${apiPort}`;
+    // Real nodes' pods reach the apiserver on the host bridge, so it listens there (and only there).
+    const apiHost = plan?.hostIp ?? '127.0.0.1';
+    const server = `https://${apiHost}:${apiPort}`;
     const kubeconfigPath = join(runDir, 'admin.kubeconfig');
     await writeFile(
       kubeconfigPath,
@@ -144,6 +206,33 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       await writeState(server, kubeconfigPath);
       return p;
     };
+    const apiserverNetworkArgs = plan
+      ? [
+          `--bind-address=${plan.hostIp}`,
+          `--advertise-address=${plan.hostIp}`,
+          `--service-cluster-ip-range=${plan.serviceCidr}`,
+          // Kubelets authenticate as system:node:<name>; the Node authorizer and
+          // NodeRestriction keep each to its own Node and pods, as in a real cluster.
+          '--authorization-mode=Node,RBAC',
+          '--enable-admission-plugins=NodeRestriction',
+          `--kubelet-client-certificate=${files.kubeletClientCert}`,
+          `--kubelet-client-key=${files.kubeletClientKey}`,
+          `--kubelet-certificate-authority=${files.ca}`,
+          '--kubelet-preferred-address-types=InternalIP',
+        ]
+      : [
+          '--bind-address=127.0.0.1',
+          // Without an explicit address a machine with no default route refuses to start.
+          '--advertise-address=127.0.0.1',
+          // Loopback is not a valid endpoint for the `kubernetes` Service; nothing here needs it.
+          '--endpoint-reconciler-type=none',
+          '--service-cluster-ip-range=10.96.0.0/12',
+          '--authorization-mode=RBAC',
+          // As envtest: the ServiceAccount admission plugin would reject pods in a namespace until
+          // the controller-manager has created its `default` ServiceAccount. Real nodes keep it:
+          // it is what mounts a pod's ServiceAccount token.
+          '--disable-admission-plugins=ServiceAccount',
+        ];
 
     progress(`starting etcd on 127.0.0.1:${etcdPort}`);
     const etcd = await start('etcd', [
@@ -163,25 +252,16 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     progress(`starting kube-apiserver on ${server}`);
     const apiserver = await start('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
       `--secure-port=${apiPort}`,
-      // Without an explicit address a machine with no default route refuses to start.
-      '--advertise-address=127.0.0.1',
-      // Loopback is not a valid endpoint for the `kubernetes` Service; nothing here needs it.
-      '--endpoint-reconciler-type=none',
+      ...apiserverNetworkArgs,
       `--tls-cert-file=${files.apiCert}`,
       `--tls-private-key-file=${files.apiKey}`,
       `--cert-dir=${join(runDir, 'certs')}`,
       `--client-ca-file=${files.ca}`,
-      '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${files.saPub}`,
       `--service-account-signing-key-file=${files.saKey}`,
-      '--service-cluster-ip-range=10.96.0.0/12',
       '--allow-privileged=true',
-      // As envtest: the ServiceAccount admission plugin would reject pods in a namespace until
-      // the controller-manager has created its `default` ServiceAccount.
-      '--disable-admission-plugins=ServiceAccount',
       '--profiling=false',
     ]);
     await waitFor('kube-apiserver', apiserver, () => httpOk(`${server}/readyz`, pki), 90_000);
@@ -213,8 +293,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       30_000,
     );
 
-    if (opts.workloads) {
-      progress('starting kube-controller-manager, kube-scheduler and kwok');
+    let nodeNames: string[] = [];
+    if (opts.workloads || real) {
+      progress(`starting kube-controller-manager, kube-scheduler and ${real ? 'real nodes' : 'kwok'}`);
       const kcm = await start('kube-controller-manager', [
         `--kubeconfig=${kubeconfigPath}`,
         '--leader-elect=false',
@@ -230,6 +311,30 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         '--leader-elect=false',
         '--secure-port=0',
       ]);
+      if (host && nodeBins) {
+        const images = opts.images ?? (await buildImagesFor(runDir, progress));
+        const nodes = await startRealNodes({
+          runDir,
+          net: host,
+          server,
+          ca: pki.ca,
+          admin: pki.admin,
+          kubeConfig,
+          bins: nodeBins,
+          images,
+          pauseImage: PAUSE_IMAGE_REF,
+          onProgress: progress,
+          onStarted: async (p, binary) => {
+            procs.push(p);
+            binaries.set(p, binary);
+            await writeState(server, kubeconfigPath);
+          },
+        });
+        nodeNames = nodes.names;
+        for (const p of [kcm, scheduler]) if (!p.isRunning()) throw await exitedEarly(p);
+      }
+    }
+    if (opts.workloads && !real) {
       const kwok = await start('kwok', [
         `--kubeconfig=${kubeconfigPath}`,
         `--config=${bins.kwokStages}`,
@@ -239,8 +344,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         '--node-ip=10.250.0.1',
         '--node-lease-duration-seconds=40',
       ]);
-      const nodeNames = await createFakeNodes(core, opts.nodes ?? 2);
-      for (const p of [kcm, scheduler, kwok]) if (!p.isRunning()) throw await exitedEarly(p);
+      nodeNames = await createFakeNodes(core, opts.nodes ?? 2);
+      for (const p of procs) if (!p.isRunning()) throw await exitedEarly(p);
       await waitFor('kwok nodes Ready', kwok, () => waitForNodesReady(core, nodeNames), 60_000);
     }
 
@@ -255,6 +360,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       admin: pki.admin,
       processes: procs,
       startupMs,
+      nodeNames,
+      ...(plan ? { network: plan } : {}),
       kubeConfig,
       stop,
     };
@@ -311,4 +418,11 @@ function httpOk(url: string, tls?: { ca: KeyPair; admin: KeyPair }): Promise<boo
     req.on('timeout', () => req.destroy());
     req.end();
   });
+}
+
+/** The project's images for a cluster started without any (the CLI's `up --nodes real`). */
+async function buildImagesFor(runDir: string, progress: (l: string) => void): Promise<NodeImage[]> {
+  const { buildImages } = await import('../images/build-images.js');
+  const built = await buildImages({ outDir: join(runDir, 'images'), onProgress: progress });
+  return built.map(({ ref, archive }) => ({ ref, archive }));
 }

@@ -1,4 +1,11 @@
-export { startLocalCluster, type LocalCluster, type LocalClusterOptions, type ClusterState } from './cluster.js';
+export {
+  startLocalCluster,
+  realNodesUnsupported,
+  type LocalCluster,
+  type LocalClusterOptions,
+  type ClusterState,
+} from './cluster.js';
+export type { NodeImage } from './real-node/real-nodes.js';
 export { ensureBinaries, COMPONENTS, type Component } from './binaries.js';
 export {
   createTestNamespace,

@@ -4,6 +4,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startLocalCluster, type ClusterState } from './index.js';
 import { signalGroup } from './managed-process.js';
+import { teardownHost, type HostRecord } from './real-node/host-network.js';
+
+type NodesFlag = { kind: 'kwok' | 'real'; count: number };
+
+/** `3` → three kwok nodes; `real` / `real:2` → real nodes. */
+export function parseNodes(v: string): NodesFlag {
+  const m = /^(?:(real)(?::(\d+))?|(\d+))$/.exec(v);
+  if (!m) throw new Error(`--nodes takes a number (kwok nodes) or real[:n], not "${v}"`);
+  return m[1] ? { kind: 'real', count: Number(m[2] ?? 1) } : { kind: 'kwok', count: Number(m[3]) };
+}
 import type { CommandRegistrar } from '../../engine/src/cli/command.js';
 
 /** Where `up` records a detached cluster so `down` and `env` can find it later. */
@@ -41,8 +51,13 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
     )
     .option('--name <name>', 'cluster name, so several can run at once', 'default')
     .option('--workloads', 'also run kube-controller-manager, kube-scheduler and kwok so pods become Running', false)
-    .option('--nodes <n>', 'kwok fake nodes (with --workloads)', (v) => Number.parseInt(v, 10), 2)
-    .action(async (o: { name: string; workloads: boolean; nodes: number }) => {
+    .option(
+      '--nodes <n|real:n>',
+      'kwok fake nodes (with --workloads), or real:<n> real nodes (root on Linux; containers run, NetworkPolicy is enforced)',
+      parseNodes,
+      { kind: 'kwok', count: 2 } as NodesFlag,
+    )
+    .action(async (o: { name: string; workloads: boolean; nodes: NodesFlag }) => {
       const name = validName(o.name);
       if (await readState(name)) {
         process.stderr.write(
@@ -54,7 +69,7 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
       const cluster = await startLocalCluster({
         detached: true,
         workloads: o.workloads,
-        nodes: o.nodes,
+        ...(o.nodes.kind === 'real' ? { realNodes: o.nodes.count } : { nodes: o.nodes.count }),
         ...(process.env.BULKHEAD_BIN_DIR ? { binDir: process.env.BULKHEAD_BIN_DIR } : {}),
         onProgress: (l) => process.stderr.write(`  ${l}\n`),
       });
@@ -62,14 +77,16 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
         runDir: cluster.runDir,
         kubeconfig: cluster.kubeconfigPath,
         server: cluster.server,
-        processes: JSON.parse(
+        ...(JSON.parse(
           await readFile(join(cluster.runDir, 'state.json'), 'utf8').catch(() => '{"processes":[]}'),
-        ).processes,
+        ) as Pick<ClusterState, 'processes' | 'realNodeRecord'>),
       };
       await mkdir(stateDir(), { recursive: true });
       await writeFile(join(stateDir(), `${name}.json`), JSON.stringify(state, null, 2));
       process.stdout.write(
-        `cluster "${name}" is up at ${cluster.server} (${(cluster.startupMs / 1000).toFixed(1)}s)\n` +
+        `cluster "${name}" is up at ${cluster.server} (${(cluster.startupMs / 1000).toFixed(1)}s)` +
+          (cluster.network ? `, ${cluster.nodeNames.length} real node(s): ${cluster.nodeNames.join(', ')}` : '') +
+          '\n' +
           `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +
           `  export PATH=${cluster.binDir}:$PATH   # kubectl\n` +
           `  stop it with: bulkhead local-cluster down --name ${name}\n`,
@@ -91,6 +108,10 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
       for (const p of state.processes) {
         while ((await isOurs(p.pid, p.binary)) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
         if (await isOurs(p.pid, p.binary)) signalGroup(p.pid, 'SIGKILL');
+      }
+      if (state.realNodeRecord) {
+        const record = await readFile(state.realNodeRecord, 'utf8').catch(() => '');
+        if (record) teardownHost(JSON.parse(record) as HostRecord);
       }
       await rm(state.runDir, { recursive: true, force: true });
       await rm(join(stateDir(), `${validName(o.name)}.json`), { force: true });

@@ -54,8 +54,17 @@ const timer = setInterval(() => {
   clearInterval(timer);
   const procs = (state.processes ?? []).filter((p) => ours(p.pid, p.binary));
   for (const p of procs) kill(p.pid, 'SIGTERM');
-  setTimeout(() => {
+  setTimeout(async () => {
     for (const p of procs) if (alive(p.pid)) kill(p.pid, 'SIGKILL');
+    // Real nodes: containers, namespaces, the bridge, cgroups and host sysctls, by the record.
+    if (state.realNodeRecord) {
+      try {
+        const { teardownHost } = await import('./real-node/host-teardown.mjs');
+        teardownHost(JSON.parse(readFileSync(state.realNodeRecord, 'utf8')), { graceMs: 0 });
+      } catch {
+        /* best effort: no record means nothing was made */
+      }
+    }
     try {
       rmSync(state.runDir, { recursive: true, force: true });
     } catch {

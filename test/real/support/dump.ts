@@ -17,7 +17,16 @@ export async function dumpRealCluster(cluster: LocalCluster, title: string): Pro
     out.push(`$ kubectl ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   }
   for (const ns of trackedRealNamespaces()) {
-    const r = await kubectl(cluster, ['logs', '-n', ns, '--all-containers', '--prefix', '--tail=50', '-l', 'bulkhead.dev/test']);
+    const r = await kubectl(cluster, [
+      'logs',
+      '-n',
+      ns,
+      '--all-containers',
+      '--prefix',
+      '--tail=50',
+      '-l',
+      'bulkhead.dev/test',
+    ]);
     out.push(`$ kubectl logs -n ${ns}\n${r.stdout}${r.stderr}`);
   }
   const nodes = join(cluster.runDir, 'nodes');

@@ -20,7 +20,11 @@ export function kubectl(cluster: LocalCluster, args: string[], opts: { input?: s
         maxBuffer: 16 << 20,
       },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
@@ -29,7 +33,11 @@ export function kubectl(cluster: LocalCluster, args: string[], opts: { input?: s
 }
 
 /** kubectl that must succeed: returns stdout, throws with stderr otherwise. */
-export async function kubectlOk(cluster: LocalCluster, args: string[], opts: { input?: string; timeoutMs?: number } = {}) {
+export async function kubectlOk(
+  cluster: LocalCluster,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+) {
   const r = await kubectl(cluster, args, opts);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} → ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;

@@ -42,9 +42,13 @@ export async function apply(cluster: LocalCluster, ns: string, ...objects: objec
 }
 
 export async function waitReady(cluster: LocalCluster, ns: string, selector: string, timeoutMs = 120_000) {
-  await kubectlOk(cluster, ['wait', '-n', ns, 'pod', '-l', selector, '--for=condition=Ready', `--timeout=${timeoutMs / 1000}s`], {
-    timeoutMs: timeoutMs + 10_000,
-  });
+  await kubectlOk(
+    cluster,
+    ['wait', '-n', ns, 'pod', '-l', selector, '--for=condition=Ready', `--timeout=${timeoutMs / 1000}s`],
+    {
+      timeoutMs: timeoutMs + 10_000,
+    },
+  );
 }
 
 /** One HTTP GET from inside a pod, with the demo app's own client: exit 0 on any HTTP answer. */

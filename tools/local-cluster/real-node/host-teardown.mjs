@@ -61,7 +61,7 @@ export function cgroupHierarchies() {
 function cgroupDirsDeepestFirst(root) {
   const out = [];
   const walk = (d) => {
-    let entries = [];
+    let entries;
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {
@@ -140,15 +140,13 @@ export function slotLive(slotDir) {
 
 function otherLiveSlots(mySlotDir) {
   const dir = join(MACHINE_DIR, 'slots');
-  let names = [];
+  let names;
   try {
     names = readdirSync(dir);
   } catch {
     return 0;
   }
-  return names
-    .map((n) => join(dir, n))
-    .filter((d) => d !== mySlotDir && slotLive(d)).length;
+  return names.map((n) => join(dir, n)).filter((d) => d !== mySlotDir && slotLive(d)).length;
 }
 
 export function teardownHost(record, opts = {}) {

@@ -51,7 +51,10 @@ export async function ensureNodeBinaries(
   const script = join(repoRoot, 'local-cluster', 'build-node.sh');
   const dir = await new Promise<string>((ok, fail) => {
     const child = execFile('bash', [script], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`local-cluster/build-node.sh failed: ${String(stderr).trim().split('\n').slice(-10).join('\n')}`));
+      if (err)
+        fail(
+          new Error(`local-cluster/build-node.sh failed: ${String(stderr).trim().split('\n').slice(-10).join('\n')}`),
+        );
       else ok(String(stdout).trim().split('\n').pop() ?? '');
     });
     child.stderr?.on('data', (d: Buffer) => {

@@ -39,6 +39,8 @@ export interface RealNodesContext {
   images: NodeImage[];
   pauseImage: string;
   onProgress?: (line: string) => void;
+  /** Each host process as it starts, with the binary it runs (for the cluster's state and stop). */
+  onStarted?: (p: ManagedProcess, binary: string) => Promise<void>;
 }
 
 export interface RealNodes {
@@ -54,7 +56,12 @@ async function writeNodeFiles(ctx: RealNodesContext, node: NodePlan, p: NodePath
     await mkdir(d, { recursive: true, mode: 0o700 });
   }
   const kubeconfig = (userName: string, user: KeyPair) =>
-    renderKubeconfig({ server: ctx.server, caCert: ctx.ca.cert, userName, user: { clientCert: user.cert, clientKey: user.key } });
+    renderKubeconfig({
+      server: ctx.server,
+      caCert: ctx.ca.cert,
+      userName,
+      user: { clientCert: user.cert, clientKey: user.key },
+    });
   const [kubelet, serving, proxy] = await Promise.all([
     // The Node authorizer and NodeRestriction admit exactly this identity for this node.
     issueCertificate(ctx.ca, {
@@ -83,7 +90,10 @@ async function writeNodeFiles(ctx: RealNodesContext, node: NodePlan, p: NodePath
     // kube-router reads pods, namespaces and NetworkPolicies cluster-wide and patches its Node:
     // in a disposable local cluster it runs as admin rather than with a role of its own.
     writeFile(p.routerKubeconfig, kubeconfig('admin', ctx.admin), { mode: 0o600 }),
-    writeFile(join(p.dir, 'containerd.toml'), containerdToml(p, { dir: ctx.bins.dir, runc: ctx.bins.path('runc') }, ctx.pauseImage)),
+    writeFile(
+      join(p.dir, 'containerd.toml'),
+      containerdToml(p, { dir: ctx.bins.dir, runc: ctx.bins.path('runc') }, ctx.pauseImage),
+    ),
     writeFile(join(p.cniConfDir, '10-bulkhead.conflist'), cniConflist(node, p)),
     writeFile(p.kubeletConfig, kubeletConfig(ctx.net.plan, node, p, caFile)),
     writeFile(p.resolvConf, resolvConf(ctx.net.plan)),
@@ -107,7 +117,17 @@ function nodeInitSpec(ctx: RealNodesContext, node: NodePlan, p: NodePaths): obje
     steps: ctx.images.map((img) => ({
       name: `import ${img.ref}`,
       binary: b.path('ctr'),
-      args: ['--address', p.containerdSocket, '--namespace', 'k8s.io', 'images', 'import', '--platform', 'linux/amd64', img.archive],
+      args: [
+        '--address',
+        p.containerdSocket,
+        '--namespace',
+        'k8s.io',
+        'images',
+        'import',
+        '--platform',
+        'linux/amd64',
+        img.archive,
+      ],
     })),
     processes: [
       {
@@ -196,9 +216,15 @@ export async function startRealNodes(ctx: RealNodesContext): Promise<RealNodes> 
     { mode: 0o600 },
   );
   await writeFile(join(dnsDir, 'Corefile'), corefile(plan, dnsKubeconfig, healthPort, readyPort));
-  const dns = await startProcess('coredns', ctx.bins.path('coredns'), ['-conf', join(dnsDir, 'Corefile')], join(hostLogs, 'coredns.log'));
+  const dns = await startProcess(
+    'coredns',
+    ctx.bins.path('coredns'),
+    ['-conf', join(dnsDir, 'Corefile')],
+    join(hostLogs, 'coredns.log'),
+  );
   processes.push(dns);
   await ctx.net.addProcess({ name: 'coredns', pid: dns.pid, binary: ctx.bins.path('coredns') });
+  await ctx.onStarted?.(dns, ctx.bins.path('coredns'));
 
   for (const node of plan.nodes) {
     const p = nodePaths(ctx.runDir, node);
@@ -226,6 +252,7 @@ export async function startRealNodes(ctx: RealNodesContext): Promise<RealNodes> 
     processes.push(init);
     // nsenter and unshare exec in place: the pid ends up running node-init under node.
     await ctx.net.addProcess({ name: `node-init ${node.name}`, pid: init.pid, binary: process.execPath });
+    await ctx.onStarted?.(init, process.execPath);
   }
 
   const core = ctx.kubeConfig().makeApiClient(CoreV1Api);
@@ -238,7 +265,8 @@ export async function startRealNodes(ctx: RealNodesContext): Promise<RealNodes> 
     const list = await core.listNode().catch(() => ({ items: [] }));
     const ready = names.filter((name) =>
       list.items.some(
-        (n) => n.metadata?.name === name && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        (n) =>
+          n.metadata?.name === name && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       ),
     );
     if (ready.length === names.length) break;
