@@ -37,17 +37,30 @@ function writeState() {
   );
 }
 
-function start(p) {
+/**
+ * Starts a process; one marked `restart` (kube-proxy, kube-router: they need the Node object
+ * the kubelet has yet to register) is started again a second after it exits, like a
+ * DaemonSet's pod, at most `maxRestarts` times.
+ */
+function start(p, restarts = 0) {
   const fd = openSync(p.log, 'a');
   const child = spawn(p.binary, p.args, { stdio: ['ignore', fd, fd], env: { PATH: spec.path, HOME: spec.home } });
   closeSync(fd);
   const entry = { name: p.name, child, exited: new Promise((ok) => child.once('exit', ok)) };
   child.once('exit', (code, signal) => {
-    if (!stopping) log(`${p.name} exited (${signal ?? code}); see ${p.log}`);
+    if (stopping) return;
+    log(`${p.name} exited (${signal ?? code}); see ${p.log}`);
+    if (p.restart && restarts < (spec.maxRestarts ?? 30)) {
+      setTimeout(() => {
+        if (stopping) return;
+        children.splice(children.indexOf(entry), 1, start(p, restarts + 1));
+        writeState();
+      }, 1000);
+    }
   });
-  children.push(entry);
+  if (restarts === 0) children.push(entry);
   writeState();
-  log(`started ${p.name} (pid ${child.pid})`);
+  log(`started ${p.name} (pid ${child.pid})${restarts ? `, restart ${restarts}` : ''}`);
   return entry;
 }
 

@@ -167,6 +167,7 @@ function nodeInitSpec(ctx: RealNodesContext, node: NodePlan, p: NodePaths): obje
           `--nodeport-addresses=${node.ip}/32`,
         ],
         log: join(p.logs, 'kube-proxy.log'),
+        restart: true,
       },
       {
         name: 'kube-router',
@@ -184,6 +185,7 @@ function nodeInitSpec(ctx: RealNodesContext, node: NodePlan, p: NodePaths): obje
           '--iptables-sync-period=30s',
         ],
         log: join(p.logs, 'kube-router.log'),
+        restart: true,
       },
     ],
   };
