@@ -184,7 +184,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         : []),
     ]);
 
-    const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
+    const [etcdPort, peerPort, loopbackApiPort] = (await freePorts(3)) as [number, number, number];
+    // Real nodes: 6443, the port real apiservers listen on, so policies written for real
+    // clusters (the engine's own NetworkPolicy admits 443 and 6443) hold here. The address
+    // is the cluster's own bridge, so clusters never share it.
+    const apiPort = plan ? 6443 : loopbackApiPort;
     // Real nodes' pods reach the apiserver on the host bridge, so it listens there (and only there).
     const apiHost = plan?.hostIp ?? '127.0.0.1';
     const server = `https://${apiHost}:${apiPort}`;
