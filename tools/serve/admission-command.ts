@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../../engine/src/admission/index.js';
 import { createLogger } from '../../engine/src/core/logger.js';
 import { REPORTS_PATH } from '../../engine/src/observe/routes.js';
-import { loadKubeConfig } from '../../engine/src/cli/break-glass-command.js';
+import { loadKubeConfig } from '../../engine/src/core/kube/kubeconfig.js';
 import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 
 interface ServeOptions {
@@ -62,7 +62,7 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
       const registry = new Registry();
       collectDefaultMetrics({ register: registry, prefix: 'bulkhead_admission_process_' });
       const rt = await startAdmission({
-        kubeConfig: loadKubeConfig(o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]),
+        kubeConfig: loadKubeConfig(o.kubeconfig),
         logger,
         registry,
         engineNamespace: o.namespace,

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import Koa from 'koa';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseDuration } from '../../engine/src/core/duration.js';
+import { loadKubeConfig } from '../../engine/src/core/kube/kubeconfig.js';
 import { createLogger } from '../../engine/src/core/logger.js';
 import { createObserve, injectedBySidecar, type ForwardTarget } from '../../engine/src/observe/index.js';
 import type { CommandRegistrar } from '../../engine/src/cli/command.js';
@@ -77,15 +77,7 @@ export const registerObserveCommand: CommandRegistrar = (program: Command, setEx
     .option('--log-level <level>', 'log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-observe' });
-      const kc = new KubeConfig();
-      const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG;
-      if (kubeconfig) kc.loadFromFile(kubeconfig);
-      else kc.loadFromDefault();
-      if (!kc.getCurrentCluster()) {
-        process.stderr.write('no cluster in the kubeconfig: pass --kubeconfig\n');
-        setExit(2);
-        return;
-      }
+      const kc = loadKubeConfig(o.kubeconfig);
       const registry = new Registry();
       collectDefaultMetrics({ register: registry, prefix: 'bulkhead_observe_process_' });
       const targets: ForwardTarget[] = o.forward.map((url) => ({

@@ -1,18 +1,7 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { setBreakGlass } from '../admission/index.js';
+import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { EXIT, type CommandRegistrar } from './command.js';
-
-/** --kubeconfig, else $KUBECONFIG / ~/.kube/config / in-cluster; refuses client-node's silent localhost:8080 fallback. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || server === 'http://localhost:8080')
-    throw new Error('no cluster configured: pass --kubeconfig or set KUBECONFIG');
-  return kc;
-}
 
 /**
  * `bulkhead break-glass on|off`: flips every Bulkhead webhook to failurePolicy Ignore and
@@ -34,10 +23,7 @@ export const registerBreakGlassCommand: CommandRegistrar = (program: Command, se
         setExit(EXIT.usage);
         return;
       }
-      const result = await setBreakGlass(
-        loadKubeConfig(o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]),
-        state === 'on',
-      );
+      const result = await setBreakGlass(loadKubeConfig(o.kubeconfig), state === 'on');
       if (o.output === 'json') {
         process.stdout.write(`${JSON.stringify({ breakGlass: state, ...result })}\n`);
       } else {

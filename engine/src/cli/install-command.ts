@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
 import { isBulkheadError } from '../core/errors.js';
 import { KubeClient } from '../core/kube/client.js';
+import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { ResourceResolver } from '../core/kube/resources.js';
-import { loadKubeConfig } from './break-glass-command.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { install } from './install/install.js';
 import { DEFAULT_MANIFEST_DIR, ENGINE, renderKustomization, withEngineImage } from './install/manifests.js';
@@ -57,7 +57,7 @@ async function connect(flags: CommonFlags, progress: Progress) {
     () => renderKustomization(dir),
     (objs) => `${objs.length} objects`,
   );
-  const kc = loadKubeConfig(flags.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0]);
+  const kc = loadKubeConfig(flags.kubeconfig);
   const client = new KubeClient(kc, { timeoutMs: 15_000 });
   const server = kc.getCurrentCluster()?.server ?? '';
   await progress.step(

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
 import { silentLogger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
+import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { ResourceResolver } from '../core/kube/resources.js';
 import {
   desiredObjects,
@@ -23,7 +24,6 @@ import { excludedNamespaces } from '../plan/webhook-config.js';
 import { CONTENT_PATHS } from '../apply/index.js';
 import { GitSource } from '../source/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';
-import { loadKubeConfig } from './run/engine.js';
 
 interface PlanFlags {
   source: string;
@@ -48,7 +48,7 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
     .option('--source <dir|url>', 'a local checkout, or a git URL to fetch', '.')
     .option('--ref <branch>', 'branch to fetch when --source is a URL', 'main')
     .option('--path <path>', 'folder of the repository holding policies/ (with a URL)', '.')
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option(
       '--source-name <name>',
       'the PolicySource whose inventory prunes are computed against (default: the only one in the cluster)',
@@ -84,7 +84,7 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           setExit(EXIT.invalid);
           return;
         }
-        const client = new KubeClient(loadKubeConfig(f.kubeconfig ?? process.env.KUBECONFIG));
+        const client = new KubeClient(loadKubeConfig(f.kubeconfig));
         try {
           const resolver = new ResourceResolver(client);
           const source = await findSource(client, f.sourceName);

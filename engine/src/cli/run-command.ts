@@ -63,10 +63,9 @@ const bool = (name: string, v: string): boolean => {
 export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const secretFile = f.webhookSecretFile ?? env.BULKHEAD_WEBHOOK_SECRET_FILE;
   const webhookSecret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.BULKHEAD_WEBHOOK_SECRET;
-  const kubeconfig = f.kubeconfig ?? env.KUBECONFIG;
   const namespace = f.namespace ?? env.BULKHEAD_NAMESPACE ?? env.POD_NAMESPACE ?? 'bulkhead-system';
   return {
-    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
     namespace,
     identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     listen: hostPort(f.listen, 8080),
@@ -119,7 +118,7 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
   program
     .command('run')
     .description('run the engine: sync PolicySources from git into the cluster (leader-elected)')
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, else in-cluster)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option(
       '--namespace <ns>',
       "the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE)",

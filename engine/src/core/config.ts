@@ -3,7 +3,7 @@
  * Nothing below cli/ reads process.env.
  */
 export interface EngineConfig {
-  /** kubeconfig file; undefined → in-cluster ServiceAccount. */
+  /** kubeconfig file; undefined → $KUBECONFIG (merged), ~/.kube/config, in-cluster (core/kube/kubeconfig.ts). */
   kubeconfig?: string;
   /** The engine's own namespace: its Lease, and the Secrets PolicySources reference. */
   namespace: string;

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Router } from '@koa/router';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
@@ -11,9 +10,9 @@ import {
 } from '../../apply/index.js';
 import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../../core/api/index.js';
 import type { EngineConfig } from '../../core/config.js';
-import { BulkheadError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { KubeClient } from '../../core/kube/client.js';
+import { loadKubeConfig } from '../../core/kube/kubeconfig.js';
 import { EventRecorder } from '../../core/kube/events.js';
 import { watchResource } from '../../core/kube/informer.js';
 import { LeaderElector } from '../../core/kube/leader-election.js';
@@ -36,24 +35,6 @@ export interface RunningEngine {
   dataPlaneUrl?: string;
   isLeader(): boolean;
   stop(): Promise<void>;
-}
-
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  const noCluster = (): BulkheadError =>
-    new BulkheadError({
-      kind: 'Waiting',
-      code: 'BH_NO_KUBECONFIG',
-      reason: 'NoCluster',
-      message: 'no cluster: pass --kubeconfig, set KUBECONFIG, or run in a pod',
-    });
-  if (path) kc.loadFromFile(path);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else throw noCluster();
-  if (!kc.getCurrentCluster()?.server) {
-    throw noCluster();
-  }
-  return kc;
 }
 
 /**
