@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startLocalCluster } from '../tools/local-cluster/index.js';
-import { startEngine } from '../engine/src/cli/run/engine.js';
+import { startEngine } from '../engine/src/runtime/index.js';
 import { silentLogger } from '../engine/src/core/logger.js';
 import { KubeClient } from '../engine/src/core/kube/client.js';
 import { loadPolicyDir } from '../engine/src/policy/index.js';

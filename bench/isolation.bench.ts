@@ -13,7 +13,7 @@ import { silentLogger } from '../engine/src/core/logger.js';
 import type { HealthPolicy } from '../engine/src/core/api/index.js';
 import { createTestNamespace, startLocalCluster } from '../tools/local-cluster/index.js';
 import { HealthStore, TokenAuthenticator } from '../engine/src/observe/index.js';
-import { startQuarantinePipeline } from '../engine/src/cli/run/quarantine-pipeline.js';
+import { startQuarantinePipeline } from '../engine/src/runtime/quarantine-pipeline.js';
 import { installCrds } from '../test/harness/crds.js';
 import { median, percentile, round, withBaseline, type Bench } from './lib.js';
 

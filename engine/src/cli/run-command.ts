@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import { loadPolicyDir } from '../policy/index.js';
 import type { CommandRegistrar } from './command.js';
-import { startEngine } from './run/engine.js';
+import { startEngine } from '../runtime/index.js';
 
 interface RunFlags {
   kubeconfig?: string;

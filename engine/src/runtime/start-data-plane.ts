@@ -6,17 +6,17 @@ import {
   startAdmission,
   startRolloutController,
   type AdmissionRuntime,
-} from '../../admission/index.js';
-import type { HealthPolicy, PolicySource } from '../../core/api/index.js';
-import { credentialsFromSecretData, type GitCredentials } from '../../source/index.js';
-import type { DataPlaneConfig } from '../../core/config.js';
-import type { KubeClient } from '../../core/kube/client.js';
-import type { EventRecorder } from '../../core/kube/events.js';
-import type { ResourceResolver } from '../../core/kube/resources.js';
-import type { Logger } from '../../core/logger.js';
-import { isNotFound } from '../../core/kube/client.js';
-import { createDashboardRouter, readDashboardToken } from '../../dashboard/index.js';
-import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../../observe/index.js';
+} from '../admission/index.js';
+import type { HealthPolicy, PolicySource } from '../core/api/index.js';
+import { credentialsFromSecretData, type GitCredentials } from '../source/index.js';
+import type { DataPlaneConfig } from '../core/config.js';
+import type { KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import type { ResourceResolver } from '../core/kube/resources.js';
+import type { Logger } from '../core/logger.js';
+import { isNotFound } from '../core/kube/client.js';
+import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
+import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 
 export type { DataPlaneConfig };

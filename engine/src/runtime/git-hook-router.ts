@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { Logger } from '../../core/logger.js';
-import { verifyWebhook } from '../../source/index.js';
+import type { Logger } from '../core/logger.js';
+import { verifyWebhook } from '../source/index.js';
 
 const MAX_BODY = 1024 * 1024;
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../core/logger.js';
+import type { Logger } from '../core/logger.js';
 
 export interface EngineHttpOptions {
   logger: Logger;

@@ -7,20 +7,20 @@ import {
   SourceManager,
   createSyncMetrics,
   type PolicyLoader,
-} from '../../apply/index.js';
-import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../../core/api/index.js';
-import type { EngineConfig } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import { KubeClient } from '../../core/kube/client.js';
-import { loadKubeConfig } from '../../core/kube/kubeconfig.js';
-import { EventRecorder } from '../../core/kube/events.js';
-import { watchResource } from '../../core/kube/informer.js';
-import { LeaderElector } from '../../core/kube/leader-election.js';
-import { createKubeMetrics } from '../../core/kube/metrics.js';
-import { ResourceResolver } from '../../core/kube/resources.js';
-import { startDataPlane } from './data-plane.js';
+} from '../apply/index.js';
+import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../core/api/index.js';
+import type { EngineConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { KubeClient } from '../core/kube/client.js';
+import { loadKubeConfig } from '../core/kube/kubeconfig.js';
+import { EventRecorder } from '../core/kube/events.js';
+import { watchResource } from '../core/kube/informer.js';
+import { LeaderElector } from '../core/kube/leader-election.js';
+import { createKubeMetrics } from '../core/kube/metrics.js';
+import { ResourceResolver } from '../core/kube/resources.js';
+import { startDataPlane } from './start-data-plane.js';
 import { gitHookRouter } from './git-hook-router.js';
-import { createEngineApp, listen } from './http-server.js';
+import { createEngineApp, listen } from './plain-http-server.js';
 
 export interface EngineDeps {
   logger: Logger;

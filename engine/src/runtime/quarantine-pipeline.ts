@@ -2,23 +2,23 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Router } from '@koa/router';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { Evaluator, podFactsOf, type PodFacts, type PodObject, type Verdict } from '../../analytics/index.js';
-import { flushOutbox, releaseFromGit, RecordsRepo } from '../../audit/index.js';
-import { LABEL, type HealthPolicy } from '../../core/api/index.js';
-import { backoffDelay } from '../../core/backoff.js';
-import { isNotFound, type KubeClient } from '../../core/kube/client.js';
-import type { EventRecorder } from '../../core/kube/events.js';
-import type { ResourceResolver } from '../../core/kube/resources.js';
-import type { Logger } from '../../core/logger.js';
-import type { HealthStore, TokenAuthenticator } from '../../observe/index.js';
-import type { GitCredentials } from '../../source/index.js';
+import { Evaluator, podFactsOf, type PodFacts, type PodObject, type Verdict } from '../analytics/index.js';
+import { flushOutbox, releaseFromGit, RecordsRepo } from '../audit/index.js';
+import { LABEL, type HealthPolicy } from '../core/api/index.js';
+import { backoffDelay } from '../core/backoff.js';
+import { isNotFound, type KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import type { ResourceResolver } from '../core/kube/resources.js';
+import type { Logger } from '../core/logger.js';
+import type { HealthStore, TokenAuthenticator } from '../observe/index.js';
+import type { GitCredentials } from '../source/index.js';
 import {
   createVerdictRouter,
   executeVerdict,
   listQuarantines,
   resumePending,
   type QuarantineDeps,
-} from '../../quarantine/index.js';
+} from '../quarantine/index.js';
 
 export interface QuarantinePipelineOptions {
   client: KubeClient;
