@@ -1,5 +1,11 @@
-// One-way flow (DESIGN.md): a stage imports only earlier stages and core/. Nothing imports
-// cli/. The order below is the pipeline order; each rule forbids importing a later stage.
+// One-way flow (DESIGN.md), in layers from the bottom up:
+//   core/      imports nothing of the layers above it
+//   stages     (the list below, in pipeline order) import core/ and earlier stages only
+//   runtime/   wires the stages into the running engine: may import every stage and core/
+//   cli/       parses flags and calls runtime/ or a stage; nothing imports cli/
+// tools/ (dev tooling, not shipped) sits beside all of them: nothing in engine/ imports it.
+// test/lint/dependency-rule.test.ts runs these rules on fixtures, so a rule that stops
+// catching a forbidden import fails the unit run.
 const stages = [
   'source',
   'policy',
@@ -16,25 +22,32 @@ const stages = [
 const laterThan = (i) => stages.slice(i + 1);
 const stageRules = stages.map((stage, i) => ({
   name: `${stage}-imports-only-earlier-stages`,
-  comment: `${stage}/ may import core/ and earlier stages, never ${laterThan(i).join(', ') || '(none later)'} or cli/`,
+  comment: `${stage}/ may import core/ and earlier stages, never ${laterThan(i).join(', ') || '(none later)'}`,
   severity: 'error',
   from: { path: `^engine/src/${stage}/` },
-  to: { path: `^engine/src/(${[...laterThan(i), 'cli', 'local-cluster'].join('|')})/` },
+  to: { path: `^engine/src/(${laterThan(i).join('|') || '(?!)'})/` },
 }));
 
 module.exports = {
   forbidden: [
     ...stageRules,
     {
+      name: 'stage-imports-no-runtime',
+      comment: 'runtime/ wires the stages; a stage reaching up into it would turn the flow around',
+      severity: 'error',
+      from: { path: `^engine/src/(${stages.join('|')})/` },
+      to: { path: '^engine/src/runtime/' },
+    },
+    {
       name: 'core-imports-nothing-of-the-stages',
       comment: 'core/ is the bottom layer',
       severity: 'error',
       from: { path: '^engine/src/core/' },
-      to: { path: `^engine/src/(${[...stages, 'cli', 'local-cluster'].join('|')})/` },
+      to: { path: `^engine/src/(${[...stages, 'runtime', 'cli'].join('|')})/` },
     },
     {
       name: 'nothing-imports-cli',
-      comment: 'cli/ wires stages together; nothing depends on it',
+      comment: 'cli/ parses flags and calls runtime/ or a stage; nothing (runtime/ included) depends on it',
       severity: 'error',
       from: { path: '^engine/src/', pathNot: '^engine/src/(cli/|main\\.ts)' },
       to: { path: '^engine/src/cli/' },
