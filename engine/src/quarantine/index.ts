@@ -39,3 +39,6 @@ export {
   type ExternalVerdict,
   type VerdictApiDeps,
 } from './verdict-api.js';
+export { PodFactsCache, podReader, type PodFactsCacheOptions, type PodKey } from './pod-facts-cache.js';
+export { createQuarantineMetrics, type QuarantineMetrics } from './metrics.js';
+export { LeaderResume, resumeFromCluster } from './leader-resume.js';

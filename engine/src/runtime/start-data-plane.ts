@@ -7,7 +7,8 @@ import {
   startRolloutController,
   type AdmissionRuntime,
 } from '../admission/index.js';
-import type { HealthPolicy, PolicySource } from '../core/api/index.js';
+import { recordsSourceOf } from '../audit/index.js';
+import { GROUP, PLURAL, VERSION, type HealthPolicy, type PolicySource } from '../core/api/index.js';
 import { credentialsFromSecretData, type GitCredentials } from '../source/index.js';
 import type { DataPlaneConfig } from '../core/config.js';
 import type { KubeClient } from '../core/kube/client.js';
@@ -171,21 +172,17 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   };
 }
 
-/** The first PolicySource (by name) as the records target: url, branch and credentials. */
+/** The synced PolicySource's repository as the records target (audit's rule), with its credentials. */
 async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget | undefined> {
   const list = await deps.client.request<{ items: PolicySource[] }>({
     method: 'GET',
-    path: '/apis/bulkhead.dev/v1alpha1/policysources',
+    path: `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}`,
   });
-  const source = [...list.items].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
+  const source = recordsSourceOf(list.items);
   if (!source) return undefined;
-  const branch = source.spec.recordsBranch ?? source.spec.ref?.branch;
-  if (!branch) return undefined; // a tag or a pinned commit cannot take commits
   let credentials: GitCredentials | undefined;
-  if (source.spec.secretRef) {
-    credentials = credentialsFromSecretData(await engineSecretData(deps, source.spec.secretRef.name));
-  }
-  return { url: source.spec.url, branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
+  if (source.secretName) credentials = credentialsFromSecretData(await engineSecretData(deps, source.secretName));
+  return { url: source.url, branch: source.branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
 }
 
 /** A Secret's `data` (base64 values) in the engine's namespace; undefined when it does not exist. */

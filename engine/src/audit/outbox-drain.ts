@@ -1,0 +1,45 @@
+import type { AuditMetrics } from './metrics.js';
+import { flushOutbox, releaseFromGit, type FlushResult, type OutboxDeps } from './outbox.js';
+import type { RecordsRepo } from './records-repo.js';
+
+export interface OutboxDrainOptions {
+  deps: Omit<OutboxDeps, 'repo'>;
+  /** The repository records go to this cycle; none yet → the records wait (audit Pending). */
+  repo: () => Promise<RecordsRepo | undefined>;
+  /** Releases (records removed in git, `releaseAfter` elapsed) are read at most this often. */
+  releaseIntervalMs: number;
+  metrics: AuditMetrics;
+  /** The outbox operations; tests replace them. */
+  flush?: (deps: OutboxDeps) => Promise<FlushResult>;
+  release?: (deps: OutboxDeps) => Promise<{ released: string[] }>;
+}
+
+/**
+ * One drain cycle, as the leader runs it: flush the outbox batch after batch until nothing is
+ * waiting, then, at most every `releaseIntervalMs`, read git for released records. Returns the
+ * cycle; the DrainScheduler runs it. Throws when git or the apiserver fails (the scheduler
+ * backs off; the records stay Pending in the cluster).
+ */
+export function createOutboxDrain(opts: OutboxDrainOptions): () => Promise<void> {
+  const { deps, metrics } = opts;
+  const flush = opts.flush ?? ((d: OutboxDeps) => flushOutbox(d));
+  const release = opts.release ?? releaseFromGit;
+  let lastRelease = 0;
+  return async () => {
+    const repo = await opts.repo();
+    if (!repo) return;
+    for (;;) {
+      const r = await flush({ ...deps, repo });
+      if (r.committed + r.recovered > 0) {
+        metrics.flushes.inc({ result: 'committed' });
+        deps.logger.info({ committed: r.committed, recovered: r.recovered, commit: r.commit }, 'audit records pushed');
+      }
+      if (r.waiting === 0) break;
+    }
+    if (deps.now().getTime() - lastRelease >= opts.releaseIntervalMs) {
+      lastRelease = deps.now().getTime();
+      const { released } = await release({ ...deps, repo });
+      if (released.length > 0) deps.logger.info({ released }, 'pods released from git');
+    }
+  };
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { PolicySource } from '../core/api/index.js';
+import type { Logger } from '../core/logger.js';
+import type { GitCredentials } from '../source/index.js';
+import { RecordsRepo } from './records-repo.js';
+
+/** Where quarantine records are committed: a repository, its branch, and how to write to it. */
+export interface RecordsTarget {
+  url: string;
+  branch: string;
+  credentials?: GitCredentials;
+  /** The engine's git cache; each target gets its own clone folder beneath it. */
+  cacheDir: string;
+  signingKey?: string;
+}
+
+/**
+ * Without `--records-repo`, records go to the repository the engine syncs: the first
+ * PolicySource by name (a stable choice when there are several), on its `recordsBranch`, else
+ * the branch it follows. A source pinned to a tag or a commit cannot take commits: no target
+ * then, and records wait (audit Pending) until there is one. `secretName` is the Secret whose
+ * git credentials the source uses; they are read by the caller.
+ */
+export function recordsSourceOf(
+  sources: readonly PolicySource[],
+): { url: string; branch: string; secretName?: string } | undefined {
+  const source = [...sources].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
+  if (!source) return undefined;
+  const branch = source.spec.recordsBranch ?? source.spec.ref?.branch;
+  if (!branch) return undefined;
+  return {
+    url: source.spec.url,
+    branch,
+    ...(source.spec.secretRef ? { secretName: source.spec.secretRef.name } : {}),
+  };
+}
+
+/**
+ * The records repository for the current target, looked up on each call (a fixed target, or a
+ * function such as the synced PolicySource's): one RecordsRepo per url + branch, and a changed
+ * target gets a fresh clone folder, so two targets never share a work tree.
+ */
+export function recordsRepoFor(opts: {
+  target: RecordsTarget | (() => Promise<RecordsTarget | undefined>) | undefined;
+  env: { path: string; home: string };
+  logger: Logger;
+}): () => Promise<RecordsRepo | undefined> {
+  let repo: RecordsRepo | undefined;
+  let repoKey = '';
+  return async () => {
+    const target = typeof opts.target === 'function' ? await opts.target() : opts.target;
+    if (!target) return undefined;
+    const key = `${target.url}#${target.branch}`;
+    if (repo && key === repoKey) return repo;
+    repoKey = key;
+    repo = new RecordsRepo({
+      url: target.url,
+      branch: target.branch,
+      cacheDir: join(target.cacheDir, 'records', createHash('sha256').update(key).digest('hex').slice(0, 16)),
+      ...(target.credentials ? { credentials: target.credentials } : {}),
+      ...(target.signingKey ? { signingKey: target.signingKey } : {}),
+      env: opts.env,
+      author: { name: 'bulkhead', email: 'bulkhead@noreply.invalid' },
+      logger: opts.logger,
+    });
+    return repo;
+  };
+}
