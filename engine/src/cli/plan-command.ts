@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { GROUP, PLURAL, VERSION } from '../core/api/index.js';
+import { DEFAULT_ENGINE_NAMESPACE, GROUP, PLURAL, VERSION } from '../core/api/index.js';
 import { silentLogger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
@@ -30,6 +30,7 @@ interface PlanFlags {
   ref: string;
   path: string;
   kubeconfig?: string;
+  namespace: string;
   sourceName?: string;
   output: 'human' | 'json' | 'markdown';
   forceConflicts: boolean;
@@ -49,6 +50,11 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
     .option('--ref <branch>', 'branch to fetch when --source is a URL', 'main')
     .option('--path <path>', 'folder of the repository holding policies/ (with a URL)', '.')
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option(
+      '--namespace <ns>',
+      "the engine's namespace, as given to `bulkhead run`: never injected, so its pods are not listed as awaiting a sidecar",
+      DEFAULT_ENGINE_NAMESPACE,
+    )
     .option(
       '--source-name <name>',
       'the PolicySource whose inventory prunes are computed against (default: the only one in the cluster)',
@@ -95,7 +101,7 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           // Pods that exist already get no sidecar from these policies until they are recreated.
           // Validated HealthPolicies (their selector maps only look optional in the generated type).
           const index = new PolicyIndex(loaded.policies.map((p) => p.policy) as unknown as InjectablePolicy[], {
-            excludedNamespaces: excludedNamespaces('bulkhead-system'),
+            excludedNamespaces: excludedNamespaces(f.namespace),
           });
           const awaiting = (
             await findPodsAwaitingSidecar(client.kubeConfig, index, {

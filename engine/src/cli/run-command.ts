@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import { loadPolicyDir } from '../policy/index.js';
 import type { CommandRegistrar } from './command.js';
-import { startEngine } from '../runtime/index.js';
+import { RUN_DEFAULTS, startEngine } from '../runtime/index.js';
 
 interface RunFlags {
   kubeconfig?: string;
@@ -63,12 +63,12 @@ const bool = (name: string, v: string): boolean => {
 export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const secretFile = f.webhookSecretFile ?? env.BULKHEAD_WEBHOOK_SECRET_FILE;
   const webhookSecret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.BULKHEAD_WEBHOOK_SECRET;
-  const namespace = f.namespace ?? env.BULKHEAD_NAMESPACE ?? env.POD_NAMESPACE ?? 'bulkhead-system';
+  const namespace = f.namespace ?? env.BULKHEAD_NAMESPACE ?? env.POD_NAMESPACE ?? RUN_DEFAULTS.namespace;
   return {
     ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
     namespace,
     identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    listen: hostPort(f.listen, 8080),
+    listen: hostPort(f.listen, RUN_DEFAULTS.httpPort),
     apply: bool('apply', f.apply),
     forceConflicts: f.forceConflicts,
     leaderElection: {
@@ -82,13 +82,13 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     ...(webhookSecret ? { webhookSecret } : {}),
     minIntervalMs: parseDuration(f.minInterval),
     eventNamespace: f.eventNamespace,
-    logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? 'info',
+    logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? RUN_DEFAULTS.logLevel,
     ...(f.dir ? { localDir: { path: resolve(f.dir), sourceName: f.dirSourceName } } : {}),
     gitEnv: { path: env.PATH ?? '/usr/bin:/bin', home: env.HOME ?? homedir() },
     ...(f.https
       ? {
           dataPlane: {
-            listen: hostPort(f.https, 8443),
+            listen: hostPort(f.https, RUN_DEFAULTS.httpsPort),
             ...(f.webhookUrl ? { webhookUrl: f.webhookUrl } : {}),
             ...(f.reportUrl ? { reportUrl: f.reportUrl } : {}),
             service: f.service,
@@ -96,7 +96,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             tlsSecret: f.tlsSecret,
             breakGlassGroups: f.breakGlassGroup,
             sidecar: { image: f.sidecarImage, version: f.sidecarVersion },
-            cluster: f.clusterName ?? env.BULKHEAD_CLUSTER_NAME ?? 'default',
+            cluster: f.clusterName ?? env.BULKHEAD_CLUSTER_NAME ?? RUN_DEFAULTS.clusterName,
             ...((f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)
               ? { records: { url: (f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)!, branch: f.recordsBranch } }
               : {}),
@@ -121,10 +121,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option(
       '--namespace <ns>',
-      "the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE)",
+      `the engine's namespace: its Lease and the Secrets sources reference ($BULKHEAD_NAMESPACE, $POD_NAMESPACE; default ${RUN_DEFAULTS.namespace})`,
     )
     .option('--identity <id>', 'this process in the Lease ($POD_NAME; default host-pid)')
-    .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', '0.0.0.0:8080')
+    .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', RUN_DEFAULTS.listen)
     .option('--apply <bool>', 'false: read-only mode, Argo CD or Flux apply `bulkhead render` output', 'true')
     .option(
       '--force-conflicts',
@@ -132,27 +132,31 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
       false,
     )
     .option('--leader-elect <bool>', 'elect a leader through a Lease (only the leader writes)', 'true')
-    .option('--lease-name <name>', 'Lease name', 'bulkhead-engine')
-    .option('--lease-duration <d>', 'how long a silent leader keeps the Lease', '8s')
-    .option('--renew-deadline <d>', 'a leader that cannot renew this long steps down', '5s')
-    .option('--retry-period <d>', 'how often to renew or try to acquire', '1s')
+    .option('--lease-name <name>', 'Lease name', RUN_DEFAULTS.leaseName)
+    .option('--lease-duration <d>', 'how long a silent leader keeps the Lease', RUN_DEFAULTS.leaseDuration)
+    .option('--renew-deadline <d>', 'a leader that cannot renew this long steps down', RUN_DEFAULTS.renewDeadline)
+    .option('--retry-period <d>', 'how often to renew or try to acquire', RUN_DEFAULTS.retryPeriod)
     .option('--cache-dir <dir>', 'git cache folder ($BULKHEAD_CACHE_DIR)')
     .option(
       '--webhook-secret-file <path>',
       'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET)',
     )
-    .option('--min-interval <d>', 'floor for a PolicySource interval', '1s')
+    .option('--min-interval <d>', 'floor for a PolicySource interval', RUN_DEFAULTS.minInterval)
     .option(
       '--event-namespace <ns>',
       'namespace for Events about cluster-scoped objects (the apiserver only accepts "default")',
-      'default',
+      RUN_DEFAULTS.eventNamespace,
     )
-    .option('--log-level <level>', 'log level', 'info')
+    .option('--log-level <level>', 'log level', RUN_DEFAULTS.logLevel)
     .option(
       '--dir <folder>',
       'development: also sync this local checkout (policies/, bulkhead.yaml), re-applied on every save',
     )
-    .option('--dir-source-name <name>', 'inventory name of the --dir source (what its prune is scoped to)', 'local')
+    .option(
+      '--dir-source-name <name>',
+      'inventory name of the --dir source (what its prune is scoped to)',
+      RUN_DEFAULTS.dirSourceName,
+    )
     .option(
       '--https <host:port>',
       'serve the data plane here: admission webhooks, sidecar reports, verdicts, dashboard (off when not given)',
@@ -162,31 +166,39 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
       '--report-url <url>',
       'where injected sidecars report (default: https://<service>.<namespace>.svc:<port>/api/v1/reports)',
     )
-    .option('--service <name>', "the engine's Service (serving-cert SANs, default report URL)", 'bulkhead-engine')
+    .option('--service <name>', "the engine's Service (serving-cert SANs, default report URL)", RUN_DEFAULTS.service)
     .option(
       '--service-account <name>',
       "the engine's ServiceAccount (the GitOps guard lets it write)",
-      'bulkhead-engine',
+      RUN_DEFAULTS.serviceAccount,
     )
     .option(
       '--tls-secret <name>',
       'Secret with the webhook CA and serving cert (shared by the replicas)',
-      'bulkhead-webhook-tls',
+      RUN_DEFAULTS.tlsSecret,
     )
     .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', [
-      'bulkhead:break-glass',
+      ...RUN_DEFAULTS.breakGlassGroups,
     ])
-    .option('--sidecar-image <image>', 'image of the injected sidecar', 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0')
-    .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
+    .option('--sidecar-image <image>', 'image of the injected sidecar', RUN_DEFAULTS.sidecarImage)
+    .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', RUN_DEFAULTS.sidecarVersion)
     .option(
       '--cluster-name <name>',
       'this cluster in the policy repository: records go to records/<name>/ ($BULKHEAD_CLUSTER_NAME)',
     )
     .option('--records-repo <url>', 'git URL the quarantine records are committed to ($BULKHEAD_RECORDS_REPO)')
-    .option('--records-branch <branch>', 'branch for the records (the synced branch, or a dedicated one)', 'main')
-    .option('--group-window <d>', 'how long failing pods are gathered into one incident', '250ms')
-    .option('--flush-interval <d>', 'audit outbox drain interval', '1s')
-    .option('--release-interval <d>', 'how often git is read for released records and TTLs', '5s')
+    .option(
+      '--records-branch <branch>',
+      'branch for the records (the synced branch, or a dedicated one)',
+      RUN_DEFAULTS.recordsBranch,
+    )
+    .option('--group-window <d>', 'how long failing pods are gathered into one incident', RUN_DEFAULTS.groupWindow)
+    .option('--flush-interval <d>', 'audit outbox drain interval', RUN_DEFAULTS.flushInterval)
+    .option(
+      '--release-interval <d>',
+      'how often git is read for released records and TTLs',
+      RUN_DEFAULTS.releaseInterval,
+    )
     .option('--dashboard-token-file <path>', 'bearer token for the read-only dashboard (no dashboard without it)')
     .action(async (flags: RunFlags) => {
       const config = buildEngineConfig(flags);

@@ -9,6 +9,7 @@ import {
   type RecordsTarget,
 } from '../audit/index.js';
 import { LABEL, type HealthPolicy } from '../core/api/index.js';
+import { parseDuration } from '../core/duration.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { ResourceResolver } from '../core/kube/resources.js';
@@ -24,6 +25,7 @@ import {
   resumeFromCluster,
   type QuarantineDeps,
 } from '../quarantine/index.js';
+import { RUN_DEFAULTS } from './defaults.js';
 
 export type { RecordsTarget };
 
@@ -116,7 +118,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     policyFor: (h, f) => (f.labels[LABEL.quarantined] === 'true' || !h.policy ? undefined : opts.policy(h.policy)),
     onVerdict,
     logger,
-    ...(opts.groupWindowMs !== undefined ? { groupWindowMs: opts.groupWindowMs } : {}),
+    groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
   });
 
   // The leader's cycle: finish what a previous leader left half-done, then drain the outbox.
@@ -124,14 +126,14 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const drainOutbox = createOutboxDrain({
     deps: qdeps,
     repo: recordsRepoFor({ target: opts.records, env: opts.env, logger }),
-    releaseIntervalMs: opts.releaseIntervalMs ?? 10_000,
+    releaseIntervalMs: opts.releaseIntervalMs ?? parseDuration(RUN_DEFAULTS.releaseInterval),
     metrics: auditMetrics,
   });
   const drain = new DrainScheduler({
     cycle: async () => {
       if (await resume.step(opts.isLeader())) await drainOutbox();
     },
-    intervalMs: opts.flushIntervalMs ?? 1000,
+    intervalMs: opts.flushIntervalMs ?? parseDuration(RUN_DEFAULTS.flushInterval),
     onError: (err, failures) => {
       auditMetrics.flushes.inc({ result: 'error' });
       logger.warn(

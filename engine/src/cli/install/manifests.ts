@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
+import { DEFAULT_ENGINE_NAMESPACE } from '../../core/api/index.js';
 import { BulkheadError } from '../../core/errors.js';
 import type { KubeObject } from '../../core/kube/resources.js';
 
@@ -9,7 +10,7 @@ import type { KubeObject } from '../../core/kube/resources.js';
 export const DEFAULT_MANIFEST_DIR = resolve(fileURLToPath(new URL('../../../../deploy', import.meta.url)));
 
 /** Where the engine runs, as deploy/engine ships it. */
-export const ENGINE = { namespace: 'bulkhead-system', deployment: 'bulkhead-engine' } as const;
+export const ENGINE = { namespace: DEFAULT_ENGINE_NAMESPACE, deployment: 'bulkhead-engine' } as const;
 
 export interface RenderedObject {
   obj: KubeObject;
