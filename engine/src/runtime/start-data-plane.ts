@@ -8,7 +8,7 @@ import {
   type AdmissionRuntime,
 } from '../admission/index.js';
 import { recordsSourceOf } from '../audit/index.js';
-import { GROUP, PLURAL, VERSION, type HealthPolicy, type PolicySource } from '../core/api/index.js';
+import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
 import { credentialsFromSecretData, type GitCredentials } from '../source/index.js';
 import type { DataPlaneConfig } from '../core/config.js';
 import type { KubeClient } from '../core/kube/client.js';
@@ -18,6 +18,7 @@ import type { Logger } from '../core/logger.js';
 import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
+import type { HealthPolicyWatch } from './health-policy-watch.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 
 export type { DataPlaneConfig };
@@ -31,8 +32,8 @@ export interface DataPlaneDeps {
   registry: Registry;
   engineNamespace: string;
   isLeader(): boolean;
-  policy(name: string): HealthPolicy | undefined;
-  policies(): HealthPolicy[];
+  /** The engine's HealthPolicy watch, shared by the pipeline, spec.forward and admission. */
+  policies: HealthPolicyWatch;
   cacheDir: string;
   gitEnv: { path: string; home: string };
 }
@@ -67,7 +68,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   });
   // spec.forward targets follow the policies; secretRefs are read from the engine's namespace.
   const refreshForwarding = async (): Promise<void> => {
-    const policies = deps.policies();
+    const policies = deps.policies.list();
     const secrets = new Map<string, Record<string, string>>();
     for (const name of new Set(
       policies.flatMap((p) => (p.spec.forward ?? []).flatMap((f) => (f.secretRef ? [f.secretRef.name] : []))),
@@ -99,7 +100,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     registry: deps.registry,
     store: observe.store,
     authenticator: observe.authenticator,
-    policy: deps.policy,
+    policy: (name) => deps.policies.get(name),
     isLeader: deps.isLeader,
     cluster: cfg.cluster,
     engineNamespace: deps.engineNamespace,
@@ -128,6 +129,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     version: cfg.sidecar.version,
     reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
   };
+  // Admission registers its webhooks from the policies it sees at start: never before they are listed.
+  await deps.policies.synced;
   const admission = await startAdmission({
     kubeConfig: deps.kubeConfig,
     logger,
@@ -146,6 +149,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     },
     listen: cfg.listen,
     ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
+    policies: deps.policies.forAdmission(),
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');

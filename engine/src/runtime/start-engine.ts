@@ -8,18 +8,17 @@ import {
   createSyncMetrics,
   type PolicyLoader,
 } from '../apply/index.js';
-import { GROUP, PLURAL, VERSION, type HealthPolicy } from '../core/api/index.js';
 import type { EngineConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { EventRecorder } from '../core/kube/events.js';
-import { watchResource } from '../core/kube/informer.js';
 import { LeaderElector } from '../core/kube/leader-election.js';
 import { createKubeMetrics } from '../core/kube/metrics.js';
 import { ResourceResolver } from '../core/kube/resources.js';
 import { startDataPlane } from './start-data-plane.js';
 import { gitHookRouter } from './git-hook-router.js';
+import { watchHealthPolicies } from './health-policy-watch.js';
 import { createEngineApp, listen } from './plain-http-server.js';
 
 export interface EngineDeps {
@@ -52,14 +51,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   const root = new AbortController();
 
   // Every mode reads HealthPolicies from the cluster: in --apply=false that is all it does.
-  const policies = watchResource<HealthPolicy>({
-    client,
-    path: `/apis/${GROUP}/${VERSION}/${PLURAL.HealthPolicy}`,
-    resource: PLURAL.HealthPolicy,
-    logger,
-    metrics: kubeMetrics,
-    onEvent: () => {},
-  });
+  const policies = watchHealthPolicies({ client, logger, metrics: kubeMetrics });
   let policiesSynced = false;
   void policies.synced.then(() => {
     policiesSynced = true;
@@ -160,8 +152,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         registry,
         engineNamespace: config.namespace,
         isLeader: () => (config.leaderElection.enabled ? leading : true),
-        policy: (name) => policies.get(name),
-        policies: () => [...policies.list()],
+        policies,
         cacheDir: config.cacheDir,
         gitEnv: config.gitEnv,
       })
