@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import type { EngineConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
-import { loadPolicyDir } from '../policy/index.js';
 import type { CommandRegistrar } from './command.js';
 import { RUN_DEFAULTS, startEngine } from '../runtime/index.js';
 
@@ -203,10 +202,7 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .action(async (flags: RunFlags) => {
       const config = buildEngineConfig(flags);
       const logger = createLogger({ level: config.logLevel });
-      const engine = await startEngine(config, {
-        logger,
-        loadPolicies: async (dir) => loadPolicyDir(dir),
-      });
+      const engine = await startEngine(config, { logger });
       await new Promise<void>((ok) => {
         process.once('SIGINT', ok);
         process.once('SIGTERM', ok);

@@ -16,6 +16,7 @@ import { EventRecorder } from '../core/kube/events.js';
 import { LeaderElector } from '../core/kube/leader-election.js';
 import { createKubeMetrics } from '../core/kube/metrics.js';
 import { ResourceResolver } from '../core/kube/resources.js';
+import { loadPolicyDir } from '../policy/index.js';
 import { startDataPlane } from './start-data-plane.js';
 import { gitHookRouter } from './git-hook-router.js';
 import { watchHealthPolicies } from './health-policy-watch.js';
@@ -23,7 +24,8 @@ import { createEngineApp, listen } from './plain-http-server.js';
 
 export interface EngineDeps {
   logger: Logger;
-  loadPolicies: PolicyLoader;
+  /** Reads a checkout's policies/ (default: the policy stage's loader). */
+  loadPolicies?: PolicyLoader;
   /** More routers to mount (admission, observe, dashboard), once those stages are wired. */
   extraRouters?: Router[];
 }
@@ -77,7 +79,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       logger,
       events,
       metrics: syncMetrics,
-      loadPolicies: deps.loadPolicies,
+      loadPolicies: deps.loadPolicies ?? ((dir) => loadPolicyDir(dir)),
       fetch: (s) =>
         localRunner && !s.metadata.uid && s.metadata.name === localRunner.sourceName
           ? localRunner.fetch()
