@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
-import { isBulkheadError } from '../core/errors.js';
+import { errorMessage, isBulkheadError } from '../core/errors.js';
 import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { ResourceResolver } from '../core/kube/resources.js';
@@ -172,7 +172,7 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         }
         setExit(EXIT.ok);
       } catch (err) {
-        if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        if (!connected) process.stderr.write(`error: ${errorMessage(err)}\n`);
         else
           process.stderr.write(
             `install failed after ${progress.total()}; run it again once the cause is fixed (it is idempotent)\n`,
@@ -222,7 +222,7 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         }
         setExit(EXIT.ok);
       } catch (err) {
-        if (!connected) process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        if (!connected) process.stderr.write(`error: ${errorMessage(err)}\n`);
         else process.stderr.write(`uninstall failed after ${progress.total()}; run it again (it is idempotent)\n`);
         setExit(exitCodeFor(err, connected));
       } finally {

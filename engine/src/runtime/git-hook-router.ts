@@ -1,20 +1,10 @@
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
+import { readBoundedBody } from '../core/http/bounded-body.js';
 import type { Logger } from '../core/logger.js';
 import { verifyWebhook } from '../source/index.js';
 
+/** Push payloads are small; the signature is over the raw bytes, so the body is read as-is. */
 const MAX_BODY = 1024 * 1024;
-
-async function rawBody(ctx: Context): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of ctx.req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) ctx.throw(413, 'payload too large');
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * `POST /hooks/git/<source>`: a push webhook from GitHub, GitLab or anything that signs with
@@ -30,7 +20,7 @@ export function gitHookRouter(opts: {
   const r = new Router();
   r.post('/hooks/git/:source', async (ctx) => {
     const source = ctx.params.source ?? '';
-    const body = await rawBody(ctx);
+    const body = await readBoundedBody(ctx.req, MAX_BODY);
     const v = verifyWebhook(ctx.headers, body, opts.secret);
     if (!v.ok) {
       opts.logger.warn({ source, why: v.reason }, 'webhook refused');

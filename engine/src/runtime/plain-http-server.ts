@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
 export interface EngineHttpOptions {
@@ -42,9 +43,8 @@ export function createEngineApp(opts: EngineHttpOptions): Koa {
     } catch (err) {
       const status = (err as { status?: number }).status ?? 500;
       ctx.status = status;
-      ctx.body = { error: status >= 500 ? 'internal error' : err instanceof Error ? err.message : String(err) };
-      if (status >= 500)
-        opts.logger.error({ err: err instanceof Error ? err.message : String(err), path: ctx.path }, 'request failed');
+      ctx.body = { error: status >= 500 ? 'internal error' : errorMessage(err) };
+      if (status >= 500) opts.logger.error({ err: errorMessage(err), path: ctx.path }, 'request failed');
     }
   });
   const base = new Router();

@@ -13,6 +13,7 @@ import { parseDuration } from '../core/duration.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { ResourceResolver } from '../core/kube/resources.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthStore, TokenAuthenticator } from '../observe/index.js';
 import {
@@ -136,10 +137,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     intervalMs: opts.flushIntervalMs ?? parseDuration(RUN_DEFAULTS.flushInterval),
     onError: (err, failures) => {
       auditMetrics.flushes.inc({ result: 'error' });
-      logger.warn(
-        { err: err instanceof Error ? err.message : String(err), failures },
-        'audit cycle failed; records stay Pending and are retried',
-      );
+      logger.warn({ err: errorMessage(err), failures }, 'audit cycle failed; records stay Pending and are retried');
     },
   });
   drain.start();

@@ -14,6 +14,7 @@ import type { DataPlaneConfig } from '../core/config.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { ResourceResolver } from '../core/kube/resources.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
@@ -87,7 +88,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   const forwardTimer = setInterval(
     () =>
       void refreshForwarding().catch((err: unknown) =>
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'forward targets not refreshed'),
+        logger.warn({ err: errorMessage(err) }, 'forward targets not refreshed'),
       ),
     10_000,
   );

@@ -9,6 +9,7 @@ import {
   type PolicyLoader,
 } from '../apply/index.js';
 import type { EngineConfig } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
@@ -104,18 +105,12 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       // also in --apply=false mode, where Argo CD or Flux apply the policies.
       if (!config.apply) return;
       manager = newManager();
-      manager
-        .start(signal)
-        .catch((err: unknown) =>
-          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'source manager failed'),
-        );
+      manager.start(signal).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'source manager failed'));
       if (config.localDir) {
         localRunner = new LocalDirRunner(config.localDir.path, config.localDir.sourceName, reconciler, logger);
         localRunner
           .start(signal)
-          .catch((err: unknown) =>
-            logger.error({ err: err instanceof Error ? err.message : String(err) }, 'local folder source failed'),
-          );
+          .catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'local folder source failed'));
       }
     };
     if (config.leaderElection.enabled) {
