@@ -12,6 +12,8 @@ export interface HealthPolicyWatch {
   list(): HealthPolicy[];
   /** Resolves after the first successful list. */
   synced: Promise<void>;
+  /** Resolves when the first attempt is over: listed and watching, or failed (a restart is scheduled). */
+  started: Promise<void>;
   /** The same watch as admission reads it; stopping that view leaves the watch running. */
   forAdmission(): AdmissionPolicies;
   stop(): Promise<void>;
@@ -51,6 +53,7 @@ export function watchHealthPolicies(opts: {
     get: (name) => watch.get(name),
     list: () => [...watch.list()],
     synced: watch.synced,
+    started: watch.started,
     forAdmission: () => ({
       // Validated HealthPolicies (their selector maps only look optional in the generated type).
       list: () => [...watch.list()] as unknown as ReturnType<AdmissionPolicies['list']>,

@@ -130,8 +130,9 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     version: cfg.sidecar.version,
     reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
   };
-  // Admission registers its webhooks from the policies it sees at start: never before they are listed.
-  await deps.policies.synced;
+  // Admission registers its webhooks from the policies it sees at start: not before the
+  // watch's first attempt is over, as with admission's own watch.
+  await deps.policies.started;
   const admission = await startAdmission({
     kubeConfig: deps.kubeConfig,
     logger,
