@@ -13,18 +13,25 @@ import { HERMETIC_GIT_ENV } from './git-repo.js';
  * authenticated, and what URLs it asked for.
  */
 export interface GitHttpServer {
-  /** https://127.0.0.1:<port> */
+  /** https://<host>:<port> (no port when it is 443) */
   url: string;
   caCert: string;
   requests: { method: string; path: string; auth: 'none' | 'basic' | 'bearer'; status: number }[];
   close(): Promise<void>;
 }
 
-export async function startGitHttpServer(opts: { projectRoot: string; token: string }): Promise<GitHttpServer> {
+export async function startGitHttpServer(opts: {
+  projectRoot: string;
+  token: string;
+  /** Where to listen (default 127.0.0.1 on a free port); real-node tests use their cluster's bridge and 443. */
+  host?: string;
+  port?: number;
+}): Promise<GitHttpServer> {
+  const host = opts.host ?? '127.0.0.1';
   const ca = await createCertificateAuthority('bulkhead-test-git-ca', 1);
   const serving = await issueCertificate(ca, {
-    commonName: '127.0.0.1',
-    ipAddresses: ['127.0.0.1'],
+    commonName: host,
+    ipAddresses: [...new Set(['127.0.0.1', host])],
     dnsNames: ['localhost'],
     usage: 'server',
     validForDays: 1,
@@ -98,10 +105,10 @@ export async function startGitHttpServer(opts: { projectRoot: string; token: str
   };
 
   const server = createServer({ cert: serving.cert, key: serving.key }, handle);
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => server.listen(opts.port ?? 0, host, ok));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: port === 443 ? `https://${host}` : `https://${host}:${port}`,
     caCert: ca.cert,
     requests,
     close: () =>
