@@ -11,6 +11,7 @@ import { runtimeSchemasModule, typesIndexModule } from './runtime-schemas.js';
 import { policyReference } from './reference.js';
 import { loadSchemaSet } from './schema-set.js';
 import { tsTypes } from './ts-types.js';
+import { dockerfiles } from '../../tools/images/dockerfiles.js';
 
 export const CRD_DIR = 'deploy/crds';
 export const TYPES_DIR = 'engine/src/core/api/generated';
@@ -82,19 +83,25 @@ export async function driftedFiles(repoRoot: string): Promise<string[]> {
 async function main(argv: string[]): Promise<number> {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   if (argv.includes('--check')) {
-    const drifted = [...(await driftedFiles(root)), ...(await differingFiles(root, await pageAssets(root)))];
+    const drifted = [
+      ...(await driftedFiles(root)),
+      ...(await differingFiles(root, await pageAssets(root))),
+      ...(await differingFiles(root, dockerfiles())),
+    ];
     for (const d of drifted) process.stderr.write(`stale: ${d}\n`);
     if (drifted.length > 0) process.stderr.write('run `npm run gen` and commit the result\n');
     return drifted.length > 0 ? 1 : 0;
   }
   const wanted = await generateAll(root);
   const page = await pageAssets(root);
-  for (const [rel, content] of [...wanted, ...page]) {
+  // The Dockerfiles are rendered from images/images.ts, the definition the OCI builder reads too.
+  const docker = dockerfiles();
+  for (const [rel, content] of [...wanted, ...page, ...docker]) {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), content);
   }
   for (const rel of await staleGenerated(root, wanted)) await rm(join(root, rel));
-  process.stdout.write(`generated ${wanted.size + page.size} files\n`);
+  process.stdout.write(`generated ${wanted.size + page.size + docker.size} files\n`);
   return 0;
 }
 
