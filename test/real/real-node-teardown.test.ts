@@ -55,7 +55,9 @@ describe('real nodes: teardown leaves the host as it was', () => {
     await witness();
   }
 
-  it('stop(): two clusters one after the other, each beside the fixture cluster', async () => {
+  it('stop(): two clusters one after the other, each beside the fixture cluster', async function () {
+    // Two whole cluster lifetimes; slow on a loaded 2-core machine (no timing is asserted).
+    this.timeout(480_000);
     const images = await buildProjectImages(() => {});
     for (const round of [1, 2]) {
       const c = await startLocalCluster({ workloads: true, realNodes: 1, images });
@@ -71,7 +73,8 @@ describe('real nodes: teardown leaves the host as it was', () => {
     }
   });
 
-  it('SIGKILL of the launcher: the reaper tears everything down', async () => {
+  it('SIGKILL of the launcher: the reaper tears everything down', async function () {
+    this.timeout(300_000);
     const images = await buildProjectImages(() => {});
     const out = join(tmpdir(), `bulkhead-hold-${process.pid}.json`);
     const child = spawn(
@@ -98,7 +101,9 @@ describe('real nodes: teardown leaves the host as it was', () => {
     await assertHostAsBefore('SIGKILL');
   });
 
-  it('`bulkhead local-cluster up --nodes real:1` then `down`', async () => {
+  it('`bulkhead local-cluster up --nodes real:1` then `down`', async function () {
+    // `up` builds the images itself (the project layer is rebuilt), then starts the cluster.
+    this.timeout(480_000);
     const cli = (...args: string[]) =>
       new Promise<string>((ok, fail) => {
         const child = spawn(process.execPath, ['bin/bulkhead.js', 'local-cluster', ...args], {
