@@ -30,7 +30,7 @@ import {
   WEBHOOK_NAMES,
   buildMutatingWebhookConfiguration,
   buildValidatingWebhookConfiguration,
-} from '../../engine/src/plan/webhook-config.js';
+} from '../../engine/src/admission/webhook-config.js';
 import { eventually, getCluster } from '../harness/index.js';
 
 const execFileP = promisify(execFile);

@@ -1,5 +1,5 @@
 import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { MANAGED_BY } from '../plan/webhook-config.js';
+import { WEBHOOK_LABEL_SELECTOR } from './webhook-config.js';
 
 /**
  * `bulkhead break-glass on|off`: every Bulkhead webhook flips to failurePolicy Ignore (and
@@ -9,10 +9,6 @@ import { MANAGED_BY } from '../plan/webhook-config.js';
  */
 export const BREAK_GLASS_ANNOTATION = 'bulkhead.dev/break-glass';
 export const SAVED_POLICIES_ANNOTATION = 'bulkhead.dev/break-glass-saved';
-
-const selector = Object.entries(MANAGED_BY)
-  .map(([k, v]) => `${k}=${v}`)
-  .join(',');
 
 export interface BreakGlassResult {
   changed: string[];
@@ -72,13 +68,13 @@ export async function setBreakGlass(kc: KubeConfig, on: boolean): Promise<BreakG
   const kinds = [
     {
       kind: 'MutatingWebhookConfiguration',
-      list: () => api.listMutatingWebhookConfiguration({ labelSelector: selector }),
+      list: () => api.listMutatingWebhookConfiguration({ labelSelector: WEBHOOK_LABEL_SELECTOR }),
       read: (name: string) => api.readMutatingWebhookConfiguration({ name }),
       patch: (name: string, body: object[]) => api.patchMutatingWebhookConfiguration({ name, body }),
     },
     {
       kind: 'ValidatingWebhookConfiguration',
-      list: () => api.listValidatingWebhookConfiguration({ labelSelector: selector }),
+      list: () => api.listValidatingWebhookConfiguration({ labelSelector: WEBHOOK_LABEL_SELECTOR }),
       read: (name: string) => api.readValidatingWebhookConfiguration({ name }),
       patch: (name: string, body: object[]) => api.patchValidatingWebhookConfiguration({ name, body }),
     },

@@ -13,6 +13,7 @@ export { registerWebhooks } from './register.js';
 export { decideGuard, SOURCE_ANNOTATIONS, type GuardConfig } from './guard/guard.js';
 export { decideInjection, ANNOTATIONS, type SidecarSettings, type InjectionDecision } from './inject/patch.js';
 export { PolicyIndex } from './inject/policy-index.js';
+export type { InjectablePolicy } from './inject/policy.js';
 export { SIDECAR_ENV, SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
 export { TlsManager } from './tls/manager.js';
 export {
@@ -40,3 +41,4 @@ export {
   findPodsAwaitingSidecar,
   type RolloutControllerOptions,
 } from './rollout-controller.js';
+export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';

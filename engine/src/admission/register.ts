@@ -1,5 +1,5 @@
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { WebhookConfiguration } from '../plan/webhook-config.js';
+import type { WebhookConfiguration } from './webhook-config.js';
 import { BREAK_GLASS_ANNOTATION } from './break-glass.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   excludedNamespaces,
   WEBHOOK_NAMES,
   type WebhookConfigOptions,
-} from '../plan/webhook-config.js';
+} from './webhook-config.js';
 import { createAdmissionApp } from './app.js';
 import { breakGlassReader } from './break-glass.js';
 import { watchHealthPolicies, watchNamespaceLabels } from './cluster-views.js';

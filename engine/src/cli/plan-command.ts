@@ -18,9 +18,7 @@ import {
   type SourceRef,
 } from '../plan/index.js';
 import { loadPolicyDir } from '../policy/index.js';
-import { findPodsAwaitingSidecar, PolicyIndex } from '../admission/index.js';
-import type { InjectablePolicy } from '../admission/inject/policy.js';
-import { excludedNamespaces } from '../plan/webhook-config.js';
+import { excludedNamespaces, findPodsAwaitingSidecar, PolicyIndex, type InjectablePolicy } from '../admission/index.js';
 import { CONTENT_PATHS } from '../apply/index.js';
 import { GitSource } from '../source/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';

@@ -1,5 +1,4 @@
 // Plan stage: desired objects from policies, the inventory, the diff against the cluster.
-// (webhook-*.ts, the webhook rules the policies imply, belong to the admission work.)
 export { desiredObjects, type SourceRef } from './desired.js';
 export { computePlan, hasChanges, type Plan, type PlanItem, type PlanAction } from './plan.js';
 export { dryRunPlan, type DryRunPlan } from './dry-run.js';

@@ -1,9 +1,9 @@
+import { WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from '../../admission/index.js';
 import { PLURAL, GROUP, VERSION } from '../../core/api/index.js';
 import { isBulkheadError } from '../../core/errors.js';
 import { deleteObject } from '../../core/kube/apply.js';
 import { isNotFound, type KubeClient } from '../../core/kube/client.js';
 import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
-import { MANAGED_BY, WEBHOOK_NAMES } from '../../plan/webhook-config.js';
 import { ENGINE, applyOrder, isCrd, objectKey } from './manifests.js';
 import { pollUntil, type Progress } from './progress.js';
 
@@ -32,9 +32,6 @@ const WEBHOOK_KINDS = [
   { kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', name: WEBHOOK_NAMES.mutating },
   { kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', name: WEBHOOK_NAMES.validating },
 ] as const;
-const managedBySelector = Object.entries(MANAGED_BY)
-  .map(([k, v]) => `${k}=${v}`)
-  .join(',');
 
 /**
  * Every Bulkhead webhook configuration: the engine's fixed names, and anything carrying the
@@ -49,7 +46,7 @@ export async function findWebhookConfigurations(
     const list = await client.request<{ items: KubeObject[] }>({
       method: 'GET',
       path: base,
-      query: { labelSelector: managedBySelector },
+      query: { labelSelector: WEBHOOK_LABEL_SELECTOR },
     });
     for (const item of list.items)
       found.set(`${w.kind}/${item.metadata.name}`, {

@@ -39,10 +39,15 @@ export interface WebhookConfigOptions {
 
 export const ALWAYS_EXCLUDED = ['kube-system', 'kube-public'] as const;
 export const WEBHOOK_NAMES = { mutating: 'bulkhead-inject', validating: 'bulkhead-guard' } as const;
-export const MANAGED_BY = {
+/** The labels on every webhook configuration the engine registers: break-glass and uninstall find them by these. */
+export const WEBHOOK_LABELS = {
   'app.kubernetes.io/managed-by': 'bulkhead',
   'app.kubernetes.io/component': 'admission',
 } as const;
+/** `WEBHOOK_LABELS` as a label selector (`k=v,k=v`). */
+export const WEBHOOK_LABEL_SELECTOR = Object.entries(WEBHOOK_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface WebhookEntry {
@@ -187,7 +192,7 @@ export function buildMutatingWebhookConfiguration(
     kind: 'MutatingWebhookConfiguration',
     metadata: {
       name: opts.names?.mutating ?? WEBHOOK_NAMES.mutating,
-      labels: { ...MANAGED_BY },
+      labels: { ...WEBHOOK_LABELS },
       annotations: { 'bulkhead.dev/policies': String(policies.length) },
     },
     webhooks,
@@ -200,7 +205,7 @@ export function buildValidatingWebhookConfiguration(opts: WebhookConfigOptions):
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: opts.names?.validating ?? WEBHOOK_NAMES.validating, labels: { ...MANAGED_BY } },
+    metadata: { name: opts.names?.validating ?? WEBHOOK_NAMES.validating, labels: { ...WEBHOOK_LABELS } },
     webhooks: [
       {
         name: 'guard.bulkhead.dev',
