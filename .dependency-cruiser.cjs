@@ -4,6 +4,7 @@
 //   runtime/   wires the stages into the running engine: may import every stage and core/
 //   cli/       parses flags and calls runtime/ or a stage; nothing imports cli/
 // tools/ (dev tooling, not shipped) sits beside all of them: nothing in engine/ imports it.
+// Outside a stage, only runtime/ and tests reach past the stage's index.ts.
 // test/lint/dependency-rule.test.ts runs these rules on fixtures, so a rule that stops
 // catching a forbidden import fails the unit run.
 const stages = [
@@ -28,9 +29,24 @@ const stageRules = stages.map((stage, i) => ({
   to: { path: `^engine/src/(${laterThan(i).join('|') || '(?!)'})/` },
 }));
 
+// A stage's index.ts is its contract: the later stages, cli/ and tools/ import the stage through
+// it, never a file behind it. runtime/ (the wiring) and tests may import files. (An earlier
+// stage importing a later one is already the rule above.)
+const indexRules = stages.map((stage, i) => ({
+  name: `${stage}-imported-through-its-index`,
+  comment: `outside ${stage}/, import what it offers from ${stage}/index.ts (tests and runtime/ may import its files)`,
+  severity: 'error',
+  from: {
+    path: `^(engine/src/(${[...laterThan(i), 'cli'].join('|')})/|tools/)`,
+    pathNot: '\\.test\\.ts$',
+  },
+  to: { path: `^engine/src/${stage}/`, pathNot: `^engine/src/${stage}/index\\.ts$` },
+}));
+
 module.exports = {
   forbidden: [
     ...stageRules,
+    ...indexRules,
     {
       name: 'stage-imports-no-runtime',
       comment: 'runtime/ wires the stages; a stage reaching up into it would turn the flow around',

@@ -8,14 +8,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { flushOutbox, RecordsRepo } from '../engine/src/audit/index.js';
+import { flushOutbox } from '../engine/src/audit/outbox.js';
+import { RecordsRepo } from '../engine/src/audit/records-repo.js';
 import type { Quarantine } from '../engine/src/core/api/index.js';
 import { KubeClient } from '../engine/src/core/kube/client.js';
 import { EventRecorder } from '../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../engine/src/core/kube/resources.js';
 import { silentLogger } from '../engine/src/core/logger.js';
 import { createTestNamespace, startLocalCluster } from '../tools/local-cluster/index.js';
-import { buildQuarantine, patchQuarantineStatus } from '../engine/src/quarantine/index.js';
+import { patchQuarantineStatus } from '../engine/src/quarantine/index.js';
+import { buildQuarantine } from '../engine/src/quarantine/quarantine-object.js';
 import { installCrds } from '../test/harness/crds.js';
 import { median, percentile, round, withBaseline, type Bench } from './lib.js';
 

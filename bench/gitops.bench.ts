@@ -9,7 +9,7 @@ import { startEngine } from '../engine/src/runtime/index.js';
 import { silentLogger } from '../engine/src/core/logger.js';
 import { KubeClient } from '../engine/src/core/kube/client.js';
 import { loadPolicyDir } from '../engine/src/policy/index.js';
-import { hmacSha256Hex } from '../engine/src/source/index.js';
+import { hmacSha256Hex } from '../engine/src/source/webhook-signature.js';
 import type { PolicySource } from '../engine/src/core/api/index.js';
 import { installCrds } from '../test/harness/crds.js';
 import { eventually } from '../test/harness/eventually.js';

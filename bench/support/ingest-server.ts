@@ -11,15 +11,12 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import {
-  createObserveMetrics,
-  createObserveRouter,
-  createReportValidator,
-  HealthStore,
-  RateLimiter,
-  ReadAuthorizer,
-  TokenAuthenticator,
-} from '../../engine/src/observe/index.js';
+import { HealthStore, TokenAuthenticator } from '../../engine/src/observe/index.js';
+import { createObserveMetrics } from '../../engine/src/observe/metrics.js';
+import { createObserveRouter } from '../../engine/src/observe/routes.js';
+import { createReportValidator } from '../../engine/src/observe/report-validator.js';
+import { RateLimiter } from '../../engine/src/observe/rate-limiter.js';
+import { ReadAuthorizer } from '../../engine/src/observe/read-authorizer.js';
 
 const [mode, certDir] = process.argv.slice(2);
 const app = new Koa();

@@ -12,7 +12,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { SOURCE_ANNOTATIONS } from '../../engine/src/admission/index.js';
+import { SOURCE_ANNOTATIONS } from '../../engine/src/admission/guard/guard.js';
 import { issueCertificate } from '../../engine/src/core/pki.js';
 import { renderKubeconfig, serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';

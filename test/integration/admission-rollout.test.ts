@@ -3,12 +3,8 @@
 // time (Deployments and a StatefulSet), never while a PodDisruptionBudget allows no disruption.
 import { strict as assert } from 'node:assert';
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
-import {
-  podsAwaitingSidecar,
-  restartPlan,
-  restartWorkloads,
-  type ExistingPod,
-} from '../../engine/src/admission/index.js';
+import { podsAwaitingSidecar, restartPlan, type ExistingPod } from '../../engine/src/admission/existing-pods.js';
+import { restartWorkloads } from '../../engine/src/admission/rollout.js';
 import type { RolloutPolicy } from '../../engine/src/admission/existing-pods.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';

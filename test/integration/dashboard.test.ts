@@ -14,14 +14,16 @@ import { CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/clien
 import Koa from 'koa';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { decide, groupIncidents } from '../../engine/src/analytics/index.js';
+import { decide } from '../../engine/src/analytics/decide.js';
+import { groupIncidents } from '../../engine/src/analytics/grouping.js';
 import type { HealthPolicy, PolicySource } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { createDashboardRouter } from '../../engine/src/dashboard/index.js';
-import { HealthStore, type HealthSample } from '../../engine/src/observe/index.js';
+import { HealthStore } from '../../engine/src/observe/index.js';
+import { type HealthSample } from '../../engine/src/observe/report.js';
 import { executeVerdict, listQuarantines, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment } from './support/quarantine-fixtures.js';

@@ -4,7 +4,7 @@
 // invalid commit is refused with file:line diagnostics while the last good state stays.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { hmacSha256Hex } from '../../engine/src/source/index.js';
+import { hmacSha256Hex } from '../../engine/src/source/webhook-signature.js';
 import { KubeClient, KubeApiError } from '../../engine/src/core/kube/client.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';

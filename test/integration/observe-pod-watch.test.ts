@@ -6,7 +6,9 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
-import { createObserveMetrics, HealthStore, watchPods, type PodWatch } from '../../engine/src/observe/index.js';
+import { HealthStore } from '../../engine/src/observe/index.js';
+import { createObserveMetrics } from '../../engine/src/observe/metrics.js';
+import { watchPods, type PodWatch } from '../../engine/src/observe/pod-watch.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { createPod } from './support/observe-processes.js';
 

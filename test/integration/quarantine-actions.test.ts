@@ -3,21 +3,17 @@
 // blast-radius budget holds, and a crash between intent and enforcement is finished on resume.
 import { strict as assert } from 'node:assert';
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
-import { decide, groupIncidents } from '../../engine/src/analytics/index.js';
+import { decide } from '../../engine/src/analytics/decide.js';
+import { groupIncidents } from '../../engine/src/analytics/grouping.js';
 import type { HealthPolicy, Quarantine } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
-import {
-  buildQuarantine,
-  executeVerdict,
-  ISOLATION_POLICY_NAME,
-  listQuarantines,
-  NODE_TAINT_KEY,
-  resumePending,
-  type QuarantineDeps,
-} from '../../engine/src/quarantine/index.js';
+import { executeVerdict, listQuarantines, type QuarantineDeps } from '../../engine/src/quarantine/index.js';
+import { buildQuarantine } from '../../engine/src/quarantine/quarantine-object.js';
+import { ISOLATION_POLICY_NAME } from '../../engine/src/quarantine/actions/isolation-policy.js';
+import { NODE_TAINT_KEY, resumePending } from '../../engine/src/quarantine/executor.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment, runningPods } from './support/quarantine-fixtures.js';
 

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { decide, groupIncidents } from '../../engine/src/analytics/index.js';
+import { decide } from '../../engine/src/analytics/decide.js';
+import { groupIncidents } from '../../engine/src/analytics/grouping.js';
 import type { HealthPolicy } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import Koa from 'koa';
 import { Evaluator } from '../../engine/src/analytics/index.js';
-import { flushOutbox, recordUid, RecordsRepo } from '../../engine/src/audit/index.js';
+import { flushOutbox } from '../../engine/src/audit/outbox.js';
+import { recordUid } from '../../engine/src/audit/record-document.js';
+import { RecordsRepo } from '../../engine/src/audit/records-repo.js';
 import type { HealthPolicy } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
@@ -17,7 +19,8 @@ import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
 import { silentLogger } from '../../engine/src/core/logger.js';
 import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
 import { mintServiceAccountToken } from '../../tools/local-cluster/index.js';
-import { TokenAuthenticator, tokenReviewer } from '../../engine/src/observe/index.js';
+import { TokenAuthenticator } from '../../engine/src/observe/index.js';
+import { tokenReviewer } from '../../engine/src/observe/create-observe.js';
 import {
   createVerdictRouter,
   executeVerdict,

@@ -59,7 +59,22 @@ describe('the dependency rule (.dependency-cruiser.cjs)', function () {
     ]);
   });
 
-  it('passes the layers as meant: cli → runtime → stages → core, cli → a stage, a stage → an earlier one', async () => {
+  it('fails a later stage or cli/ importing a file behind a stage index', async () => {
+    assert.deepEqual(await violations('stage-past-index'), [
+      {
+        rule: 'plan-imported-through-its-index',
+        from: 'engine/src/cli/plan-command.ts',
+        to: 'engine/src/plan/diff.ts',
+      },
+      {
+        rule: 'quarantine-imported-through-its-index',
+        from: 'engine/src/audit/drain.ts',
+        to: 'engine/src/quarantine/step.ts',
+      },
+    ]);
+  });
+
+  it('passes the layers as meant: cli → runtime → stages → core, cli → a stage, a stage → an earlier one (through its index; runtime/ and tests may import files)', async () => {
     assert.deepEqual(await violations('layered'), []);
   });
 });

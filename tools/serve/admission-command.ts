@@ -3,7 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from 'commander';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../../engine/src/admission/index.js';
 import { createLogger } from '../../engine/src/core/logger.js';
-import { REPORTS_PATH } from '../../engine/src/observe/routes.js';
+import { REPORTS_PATH } from '../../engine/src/observe/index.js';
 import { loadKubeConfig } from '../../engine/src/core/kube/kubeconfig.js';
 import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 

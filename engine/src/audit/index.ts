@@ -1,8 +1,6 @@
-export { RecordsRepo, type RecordsRepoOptions, type FileChange } from './records-repo.js';
-export { flushOutbox, releaseFromGit, type OutboxDeps, type FlushResult } from './outbox.js';
-export { recordDocument, recordUid, RECORD_UID_ANNOTATION } from './record-document.js';
-export { commitMessage, releaseMessage } from './commit-message.js';
-export { createAuditMetrics, type AuditMetrics } from './metrics.js';
-export { createOutboxDrain, type OutboxDrainOptions } from './outbox-drain.js';
-export { DrainScheduler, type DrainSchedulerOptions } from './drain-scheduler.js';
+// Audit stage: Quarantines whose git record is pending (the outbox), committed under records/
+// by one drain loop, and records removed in git read back as releases.
+export { createAuditMetrics } from './metrics.js';
+export { createOutboxDrain } from './outbox-drain.js';
+export { DrainScheduler } from './drain-scheduler.js';
 export { recordsRepoFor, recordsSourceOf, type RecordsTarget } from './records-target.js';

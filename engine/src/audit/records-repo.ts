@@ -3,8 +3,14 @@ import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { scrub, secretValues, NO_CREDENTIALS, type GitCredentials } from '../source/credentials.js';
-import { buildGitEnv, GIT_ENV_NAMES } from '../source/git-env.js';
+import {
+  buildGitEnv,
+  GIT_ENV_NAMES,
+  NO_CREDENTIALS,
+  scrub,
+  secretValues,
+  type GitCredentials,
+} from '../source/index.js';
 
 export interface RecordsRepoOptions {
   url: string;

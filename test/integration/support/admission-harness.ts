@@ -7,7 +7,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { startAdmission, type AdmissionRuntime, type TlsSettings } from '../../../engine/src/admission/index.js';
+import { startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
+import { type TlsSettings } from '../../../engine/src/admission/tls/material.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
 import { serviceAccountKubeConfig } from '../../../tools/local-cluster/index.js';

@@ -4,19 +4,7 @@ export type { HealthPolicy } from './generated/healthpolicy.js';
 export type { Quarantine } from './generated/quarantine.js';
 export type { PolicySource } from './generated/policysource.js';
 export type { RepoSettings } from './generated/repo-settings.js';
-export type {
-  HealthPolicySpec,
-  HealthPolicyStatus,
-  PodMatch,
-  LabelSelector,
-  LabelSelectorRequirement,
-  Probe,
-  DetectRule,
-  Action,
-  Budget,
-  ForwardTarget,
-  Condition,
-} from './generated/healthpolicy.js';
+export type { LabelSelector, DetectRule, Budget, ForwardTarget, Condition } from './generated/healthpolicy.js';
 export {
   GROUP,
   VERSION,
@@ -28,4 +16,4 @@ export {
   MANAGED_BY,
   DEFAULT_ENGINE_NAMESPACE,
 } from './names.js';
-export { setCondition, findCondition, type ConditionStatus } from './conditions.js';
+export { setCondition, findCondition } from './conditions.js';
