@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { serviceAccountKubeConfig } from '../../tools/local-cluster/index.js';
+import { DEFAULT_ENGINE_NAMESPACE } from '../../engine/src/core/api/index.js';
 import { serverSideApply } from '../../engine/src/core/kube/apply.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { ResourceResolver, type KubeObject } from '../../engine/src/core/kube/resources.js';
@@ -12,7 +13,8 @@ import { eventually } from './eventually.js';
 import { getCluster, registerLogFile } from './state.js';
 
 const RBAC_DIR = resolve('deploy/rbac');
-const DEPLOY_NAMESPACE = 'bulkhead-system';
+/** The namespace deploy/ installs into: the engine's default one. */
+const DEPLOY_NAMESPACE = DEFAULT_ENGINE_NAMESPACE;
 
 /**
  * Installs deploy/rbac/ as it ships, re-targeted at a test namespace: the namespace is swapped

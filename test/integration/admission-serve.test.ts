@@ -77,6 +77,8 @@ describe('admission: `bulkhead admission serve` as a process', () => {
         getCluster().kubeconfigPath,
         '--namespace',
         engineNs,
+        '--service-account',
+        'bulkhead',
         '--port',
         '0',
         '--log-level',

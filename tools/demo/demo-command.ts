@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isBulkheadError } from '../../engine/src/core/errors.js';
+import { errorMessage, isBulkheadError } from '../../engine/src/core/errors.js';
 import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 import { runStory, StepFailed } from './story.js';
 
@@ -29,7 +29,7 @@ export const registerDemoCommand: CommandRegistrar = (program: Command, setExit)
         setExit(EXIT.ok);
       } catch (err) {
         const step = err instanceof StepFailed ? err.step : 'demo';
-        process.stderr.write(`✖ ${step} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`✖ ${step} failed: ${errorMessage(err)}\n`);
         setExit(isBulkheadError(err) && err.kind !== 'Stalled' ? EXIT.usage : EXIT.invalid);
       }
     });

@@ -14,6 +14,17 @@ import {
   CustomObjectsApi,
   type V1Pod,
 } from '@kubernetes/client-node';
+import {
+  ANNOTATION,
+  API_VERSION,
+  DEFAULT_ENGINE_NAMESPACE,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+} from '../../engine/src/core/api/index.js';
+import { errorMessage } from '../../engine/src/core/errors.js';
+import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
 import { PodRunner, serviceAccountKubeConfig, startLocalCluster, type LocalCluster } from '../local-cluster/index.js';
 import { buildDemoRepo, DEMO_NAMESPACE, DEMO_APP_LABELS } from './demo-repo.js';
 
@@ -121,23 +132,23 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
       run(join(cluster!.binDir, 'kubectl'), ['--kubeconfig', cluster!.kubeconfigPath, ...args]);
     await kubectl('apply', '--server-side', '-k', join(repoRoot, 'deploy', 'crds'));
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
-    for (const ns of ['bulkhead-system', DEMO_NAMESPACE])
+    for (const ns of [DEFAULT_ENGINE_NAMESPACE, DEMO_NAMESPACE])
       await core.createNamespace({ body: { metadata: { name: ns } } });
     // The engine runs as its ServiceAccount with exactly the RBAC that ships in deploy/rbac.
     await kubectl('apply', '--server-side', '-k', join(repoRoot, 'deploy', 'rbac'));
     const engineKubeconfig = join(work, 'engine.kubeconfig');
     await writeFile(
       engineKubeconfig,
-      (await serviceAccountKubeConfig(kc, cluster, 'bulkhead-system', 'bulkhead-engine')).yaml,
+      (await serviceAccountKubeConfig(kc, cluster, DEFAULT_ENGINE_NAMESPACE, RUN_DEFAULTS.serviceAccount)).yaml,
       { mode: 0o600 },
     );
     await custom.createClusterCustomObject({
-      group: 'bulkhead.dev',
-      version: 'v1alpha1',
-      plural: 'policysources',
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL.PolicySource,
       body: {
-        apiVersion: 'bulkhead.dev/v1alpha1',
-        kind: 'PolicySource',
+        apiVersion: API_VERSION,
+        kind: KIND.PolicySource,
         metadata: { name: 'platform-policies' },
         spec: { url: repo.url, ref: { branch: 'main' }, path: '.', interval: '5s' },
       },
@@ -155,7 +166,7 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
         '--kubeconfig',
         engineKubeconfig,
         '--namespace',
-        'bulkhead-system',
+        DEFAULT_ENGINE_NAMESPACE,
         '--listen',
         '127.0.0.1:0',
         '--https',
@@ -189,9 +200,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     step = 'policy synced';
     const revision = await until(step, 60_000, async () => {
       const ps = (await custom.getClusterCustomObject({
-        group: 'bulkhead.dev',
-        version: 'v1alpha1',
-        plural: 'policysources',
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL.PolicySource,
         name: 'platform-policies',
       })) as { status?: { lastAppliedRevision?: string } };
       return ps.status?.lastAppliedRevision?.startsWith(repo.head) ||
@@ -201,9 +212,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
         : undefined;
     });
     const policies = (await custom.listClusterCustomObject({
-      group: 'bulkhead.dev',
-      version: 'v1alpha1',
-      plural: 'healthpolicies',
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL.HealthPolicy,
     })) as { items: { metadata: { name: string } }[] };
     say(
       `✔ policy synced: revision ${revision.slice(0, 12)} applied, ${policies.items.length} HealthPolicies (${policies.items.map((p) => p.metadata.name).join(', ')})`,
@@ -259,11 +270,11 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     if (injected.length !== 4)
       throw new StepFailed('sidecar injected', `only ${injected.length}/4 pods carry the sidecar`);
     say(
-      `✔ sidecar injected into 4 pods (${pods[0]!.metadata?.annotations?.['bulkhead.dev/injected'] ?? ''}), spread over ${new Set(pods.map((p) => p.spec?.nodeName)).size} nodes`,
+      `✔ sidecar injected into 4 pods (${pods[0]!.metadata?.annotations?.[ANNOTATION.injected] ?? ''}), spread over ${new Set(pods.map((p) => p.spec?.nodeName)).size} nodes`,
     );
 
     step = 'sidecars reporting';
-    const tls = await core.readNamespacedSecret({ name: 'bulkhead-webhook-tls', namespace: 'bulkhead-system' });
+    const tls = await core.readNamespacedSecret({ name: RUN_DEFAULTS.tlsSecret, namespace: DEFAULT_ENGINE_NAMESPACE });
     const ca = Buffer.from(tls.data?.['ca.crt'] ?? '', 'base64').toString('utf8');
     runner = new PodRunner({
       kubeConfig: kc,
@@ -288,10 +299,10 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     await runner.setFailing(victim, true);
     const q = await until(step, 60_000, async () => {
       const list = (await custom.listNamespacedCustomObject({
-        group: 'bulkhead.dev',
-        version: 'v1alpha1',
+        group: GROUP,
+        version: VERSION,
         namespace: DEMO_NAMESPACE,
-        plural: 'quarantines',
+        plural: PLURAL.Quarantine,
       })) as {
         items: {
           metadata: { name: string };
@@ -319,10 +330,10 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     step = 'record committed';
     const commit = await until(step, 60_000, async () => {
       const list = (await custom.listNamespacedCustomObject({
-        group: 'bulkhead.dev',
-        version: 'v1alpha1',
+        group: GROUP,
+        version: VERSION,
         namespace: DEMO_NAMESPACE,
-        plural: 'quarantines',
+        plural: PLURAL.Quarantine,
       })) as {
         items: { spec: { pod: { name: string } }; status?: { audit?: { state?: string; commit?: string } } }[];
       };
@@ -364,7 +375,7 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
   } catch (err) {
     const where = err instanceof StepFailed ? err.step : step;
     const engineLog = await readFile(join(work, 'engine.log'), 'utf8').catch(() => '');
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     throw new StepFailed(
       where,
       `${message}${engineLog ? `\n--- engine log (tail) ---\n${engineLog.split('\n').slice(-25).join('\n')}` : ''}`,

@@ -14,6 +14,7 @@ import { access, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile }
 import { homedir, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../engine/src/core/errors.js';
 import { DEBIAN_SUITE, IMAGES, NODE_VERSION, type ImageDefinition } from '../../images/images.js';
 import { run } from './exec.js';
 import { layerOf, tarLayer, writeOciArchive, type Layer } from './oci-archive.js';
@@ -255,7 +256,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
         )}\n`,
       ),
     (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`${errorMessage(err)}\n`);
       process.exitCode = 1;
     },
   );

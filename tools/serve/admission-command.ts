@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../../engine/src/admission/index.js';
 import { createLogger } from '../../engine/src/core/logger.js';
 import { REPORTS_PATH } from '../../engine/src/observe/index.js';
+import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
 import { loadKubeConfig } from '../../engine/src/core/kube/kubeconfig.js';
 import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 
@@ -26,7 +27,8 @@ interface ServeOptions {
 /**
  * `bulkhead admission serve`: the admission server on its own (the engine process mounts the
  * same runtime). Registers the webhook configurations once policies are loaded; on SIGTERM it
- * stops serving and leaves them in place (the injector fails open meanwhile).
+ * stops serving and leaves them in place (the injector fails open meanwhile). Its defaults are
+ * `bulkhead run`'s (RUN_DEFAULTS: the namespace, Service and ServiceAccount deploy/ installs).
  */
 export const registerAdmissionCommand: CommandRegistrar = (program: Command, setExit) => {
   const admission = program
@@ -39,24 +41,28 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
     .option(
       '--namespace <ns>',
       "the engine's namespace (always excluded from injection; holds the TLS Secret)",
-      'bulkhead-system',
+      RUN_DEFAULTS.namespace,
     )
-    .option('--service-account <name>', "the engine's ServiceAccount (the guard lets it write)", 'bulkhead')
-    .option('--service <name>', "the engine's Service (serving cert SANs)", 'bulkhead')
+    .option(
+      '--service-account <name>',
+      "the engine's ServiceAccount (the guard lets it write)",
+      RUN_DEFAULTS.serviceAccount,
+    )
+    .option('--service <name>', "the engine's Service (serving cert SANs)", RUN_DEFAULTS.service)
     .option('--host <ip>', 'listen address', '127.0.0.1')
     .option('--port <n>', 'listen port (0: any free port)', '9443')
     .option('--url <url>', 'base URL the apiserver calls (default: https://<host>:<port>)')
-    .option('--tls-secret <name>', 'Secret holding the CA and serving cert', 'bulkhead-webhook-tls')
+    .option('--tls-secret <name>', 'Secret holding the CA and serving cert', RUN_DEFAULTS.tlsSecret)
     .option('--break-glass-group <group...>', 'groups the guard lets write git-managed objects', [
-      'bulkhead:break-glass',
+      ...RUN_DEFAULTS.breakGlassGroups,
     ])
-    .option('--sidecar-image <image>', 'sidecar image', 'ghcr.io/bulkhead/sidecar:0.1.0')
-    .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', '0.1.0')
+    .option('--sidecar-image <image>', 'sidecar image', RUN_DEFAULTS.sidecarImage)
+    .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', RUN_DEFAULTS.sidecarVersion)
     .option(
       '--report-url <url>',
       `where sidecars report (default: https://<service>.<namespace>.svc${REPORTS_PATH}, served on this listener)`,
     )
-    .option('--log-level <level>', 'log level', 'info')
+    .option('--log-level <level>', 'log level', RUN_DEFAULTS.logLevel)
     .action(async (o: ServeOptions) => {
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-admission', destination: pino.destination(2) });
       const registry = new Registry();

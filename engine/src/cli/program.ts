@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isBulkheadError } from '../core/errors.js';
+import { errorMessage, isBulkheadError } from '../core/errors.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { registerBreakGlassCommand } from './break-glass-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -46,7 +46,7 @@ export async function runCli(argv: string[], extra: readonly CommandRegistrar[] 
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
       return err.kind === 'Stalled' ? EXIT.invalid : EXIT.usage;
     }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
     return EXIT.usage;
   }
 }

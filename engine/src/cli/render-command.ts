@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { isValid, renderPolicies } from '../policy/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';
-import { formatHuman } from './output/human.js';
+import { formatReportHuman } from './output/human.js';
 import { buildReport, loadOrReport } from './validate-command.js';
 
 /**
@@ -21,7 +21,7 @@ export const registerRenderCommand: CommandRegistrar = (program: Command, setExi
         return;
       }
       if (!isValid(result)) {
-        process.stderr.write(formatHuman(buildReport(dir, result)));
+        process.stderr.write(formatReportHuman(buildReport(dir, result)));
         setExit(EXIT.invalid);
         return;
       }

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Option, type Command } from 'commander';
-import { isBulkheadError } from '../core/errors.js';
+import { errorMessage, isBulkheadError } from '../core/errors.js';
 import { isError, loadPolicyDir, type Diagnostic, type LoadResult } from '../policy/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';
-import { formatHuman } from './output/human.js';
-import { formatJson } from './output/json.js';
+import { formatReportHuman } from './output/human.js';
+import { formatReportJson } from './output/json.js';
 import type { ValidationReport } from './output/report.js';
-import { formatSarif } from './output/sarif.js';
+import { formatReportSarif } from './output/sarif.js';
 
 export type OutputFormat = 'human' | 'json' | 'sarif';
 
@@ -44,9 +44,7 @@ export async function loadOrReport(dir: string): Promise<LoadResult | null> {
     }
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(
-      typeof e.code === 'string'
-        ? `error: cannot read ${dir} (${e.code})\n`
-        : `error: ${e instanceof Error ? e.message : String(e)}\n`,
+      typeof e.code === 'string' ? `error: cannot read ${dir} (${e.code})\n` : `error: ${errorMessage(e)}\n`,
     );
     return null;
   }
@@ -78,10 +76,10 @@ export const registerValidateCommand: CommandRegistrar = (program: Command, setE
       );
       const text =
         o.output === 'json'
-          ? formatJson(report)
+          ? formatReportJson(report)
           : o.output === 'sarif'
-            ? formatSarif(report, await toolVersion())
-            : formatHuman(report);
+            ? formatReportSarif(report, await toolVersion())
+            : formatReportHuman(report);
       process.stdout.write(text);
       setExit(report.valid ? EXIT.ok : EXIT.invalid);
     });

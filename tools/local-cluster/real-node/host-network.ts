@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errorMessage } from '../../../engine/src/core/errors.js';
 import { MAX_SLOTS, planNetwork, type NetworkPlan } from './network-plan.js';
 // Plain JavaScript shared with the reaper; typed by host-teardown.d.mts.
 import {
@@ -171,7 +172,7 @@ export async function hostSnapshot(): Promise<Record<string, string>> {
     try {
       return (await exec(cmd, args)).stdout;
     } catch (err) {
-      return `error: ${(err as Error).message}`;
+      return `error: ${errorMessage(err)}`;
     }
   };
   const mountinfo = (await readFile('/proc/self/mountinfo', 'utf8'))

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { DEFAULT_ENGINE_NAMESPACE } from '../../core/api/index.js';
-import { BulkheadError } from '../../core/errors.js';
+import { BulkheadError, errorMessage } from '../../core/errors.js';
 import type { KubeObject } from '../../core/kube/resources.js';
 
 /** deploy/ of this checkout (the CLI runs from the repository; the image carries it too). */
@@ -42,9 +42,7 @@ export async function renderKustomization(dir: string): Promise<RenderedObject[]
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw invalid(
-        `${relative(root, d) || '.'}: no kustomization.yaml (${err instanceof Error ? err.message : String(err)})`,
-      );
+      throw invalid(`${relative(root, d) || '.'}: no kustomization.yaml (${errorMessage(err)})`);
     }
     const k = loadAll(text).find((x) => x !== null && x !== undefined) as Record<string, unknown> | undefined;
     if (!k || typeof k !== 'object') throw invalid(`${relative(root, file)}: empty kustomization`);

@@ -1,4 +1,4 @@
-import { BulkheadError } from '../../core/errors.js';
+import { BulkheadError, errorMessage } from '../../core/errors.js';
 
 /**
  * The install/uninstall progress display: one line per finished step with its duration, and
@@ -25,7 +25,7 @@ export class Progress {
       this.write(`  ✓ ${title}${s ? `: ${s}` : ''} (${seconds(this.now() - t0)})`);
       return value;
     } catch (err) {
-      this.write(`  ✗ ${title} (${seconds(this.now() - t0)}): ${err instanceof Error ? err.message : String(err)}`);
+      this.write(`  ✗ ${title} (${seconds(this.now() - t0)}): ${errorMessage(err)}`);
       throw err;
     }
   }

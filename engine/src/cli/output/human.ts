@@ -7,7 +7,7 @@ export function formatLocation(d: Diagnostic): string {
   return d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
 }
 
-export function formatHuman(r: ValidationReport): string {
+export function formatReportHuman(r: ValidationReport): string {
   const lines: string[] = [];
   for (const d of r.diagnostics) {
     lines.push(`${formatLocation(d)}  ${d.code}  ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`);

@@ -51,6 +51,6 @@ export function toSarif(r: ValidationReport, toolVersion: string): Record<string
   };
 }
 
-export function formatSarif(r: ValidationReport, toolVersion: string): string {
+export function formatReportSarif(r: ValidationReport, toolVersion: string): string {
   return `${JSON.stringify(toSarif(r, toolVersion), null, 2)}\n`;
 }
