@@ -3,22 +3,17 @@
 // an import of the file itself counts too): code outside the folder (the contract), tests
 // outside the folder only, or nobody outside (internal: it should not be in the index).
 // ADR 0802; the dependency rule keeps other folders from reaching past the index.
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-const STAGES = [
-  'source',
-  'policy',
-  'plan',
-  'apply',
-  'admission',
-  'observe',
-  'analytics',
-  'quarantine',
-  'audit',
-  'dashboard',
+// Every folder of engine/src with an index.ts is a stage, but runtime/ (the wiring: ADR 0800).
+const INDEXES = [
+  ...readdirSync('engine/src', { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'runtime' && existsSync(`engine/src/${d.name}/index.ts`))
+    .map((d) => `engine/src/${d.name}/index.ts`),
+  'engine/src/core/api/index.ts',
 ];
-const INDEXES = [...STAGES.map((s) => `engine/src/${s}/index.ts`), 'engine/src/core/api/index.ts'];
 
 const root = process.cwd();
 const rel = (f: string): string => path.relative(root, f);

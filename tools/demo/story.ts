@@ -22,6 +22,7 @@ import {
   KIND,
   PLURAL,
   VERSION,
+  type Quarantine,
 } from '../../engine/src/core/api/index.js';
 import { errorMessage } from '../../engine/src/core/errors.js';
 import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
@@ -297,20 +298,19 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     say(`▸ ${victim} starts failing: its app now answers 500`);
     const t0 = performance.now();
     await runner.setFailing(victim, true);
-    const q = await until(step, 60_000, async () => {
+    /** The victim's Quarantine, once the engine has written it. */
+    const victimQuarantine = async (): Promise<Quarantine | undefined> => {
       const list = (await custom.listNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
         namespace: DEMO_NAMESPACE,
         plural: PLURAL.Quarantine,
-      })) as {
-        items: {
-          metadata: { name: string };
-          spec: { pod: { name: string }; reason: string; message?: string; node?: string };
-          status?: { phase?: string; audit?: { state?: string; commit?: string } };
-        }[];
-      };
-      return list.items.find((x) => x.spec.pod.name === victim && x.status?.phase === 'Isolated');
+      })) as { items: Quarantine[] };
+      return list.items.find((x) => x.spec.pod.name === victim);
+    };
+    const q = await until(step, 60_000, async () => {
+      const found = await victimQuarantine();
+      return found?.status?.phase === 'Isolated' ? found : undefined;
     });
     const isolatedMs = performance.now() - t0;
     say(`✔ failure detected: ${q.spec.reason} (${q.spec.message ?? ''})`);
@@ -329,15 +329,7 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
 
     step = 'record committed';
     const commit = await until(step, 60_000, async () => {
-      const list = (await custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: DEMO_NAMESPACE,
-        plural: PLURAL.Quarantine,
-      })) as {
-        items: { spec: { pod: { name: string } }; status?: { audit?: { state?: string; commit?: string } } }[];
-      };
-      const found = list.items.find((x) => x.spec.pod.name === victim);
+      const found = await victimQuarantine();
       return found?.status?.audit?.state === 'Committed' ? found.status.audit.commit : undefined;
     });
     const logLine = (

@@ -41,6 +41,16 @@ async function isOurs(pid: number, binary: string): Promise<boolean> {
 }
 
 export const registerLocalClusterCommand: CommandRegistrar = (program: Command, setExit) => {
+  /** The state of a cluster `up` started; when there is none, says so and exits 2. */
+  const upCluster = async (name: string): Promise<ClusterState | null> => {
+    const state = await readState(name);
+    if (!state) {
+      process.stderr.write(`no cluster "${name}" is up\n`);
+      setExit(2);
+    }
+    return state;
+  };
+
   const lc = program
     .command('local-cluster')
     .description('a real local Kubernetes control plane built from Go modules (no Docker)');
@@ -97,12 +107,8 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
     .description('stop a cluster started with `up` and remove its files')
     .option('--name <name>', 'cluster name', 'default')
     .action(async (o: { name: string }) => {
-      const state = await readState(o.name);
-      if (!state) {
-        process.stderr.write(`no cluster "${o.name}" is up\n`);
-        setExit(2);
-        return;
-      }
+      const state = await upCluster(o.name);
+      if (!state) return;
       for (const p of [...state.processes].reverse()) if (await isOurs(p.pid, p.binary)) signalGroup(p.pid, 'SIGTERM');
       const deadline = Date.now() + 10_000;
       for (const p of state.processes) {
@@ -122,12 +128,8 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
     .description('print the shell line that points kubectl at a cluster started with `up`')
     .option('--name <name>', 'cluster name', 'default')
     .action(async (o: { name: string }) => {
-      const state = await readState(o.name);
-      if (!state) {
-        process.stderr.write(`no cluster "${o.name}" is up\n`);
-        setExit(2);
-        return;
-      }
+      const state = await upCluster(o.name);
+      if (!state) return;
       process.stdout.write(`export KUBECONFIG=${state.kubeconfig}\n`);
     });
 

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
+import { SIDECAR_TOKEN_AUDIENCE } from '../../engine/src/admission/index.js';
 import { mintServiceAccountToken } from './identities.js';
 import { signalGroup, startProcess, type ManagedProcess } from './managed-process.js';
 import { freePorts } from './ports.js';
@@ -144,7 +145,7 @@ export class PodRunner {
       this.opts.namespace,
       pod.spec?.serviceAccountName ?? 'default',
       {
-        audiences: ['bulkhead'],
+        audiences: [SIDECAR_TOKEN_AUDIENCE],
         expirationSeconds: 3600,
         boundPod: { name, uid },
       },

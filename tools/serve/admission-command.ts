@@ -4,8 +4,10 @@ import type { Command } from 'commander';
 import { DEFAULT_TLS_TIMING, serviceSans, startAdmission } from '../../engine/src/admission/index.js';
 import { createLogger } from '../../engine/src/core/logger.js';
 import { REPORTS_PATH } from '../../engine/src/observe/index.js';
-import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
+import { RUN_DEFAULTS, watchHealthPolicies } from '../../engine/src/runtime/index.js';
+import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { loadKubeConfig } from '../../engine/src/core/kube/kubeconfig.js';
+import { createKubeMetrics } from '../../engine/src/core/kube/metrics.js';
 import { EXIT, type CommandRegistrar } from '../../engine/src/cli/command.js';
 
 interface ServeOptions {
@@ -67,8 +69,15 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
       const logger = createLogger({ level: o.logLevel, name: 'bulkhead-admission', destination: pino.destination(2) });
       const registry = new Registry();
       collectDefaultMetrics({ register: registry, prefix: 'bulkhead_admission_process_' });
+      const kubeConfig = loadKubeConfig(o.kubeconfig);
+      const kubeMetrics = createKubeMetrics(registry);
+      const client = new KubeClient(kubeConfig, { metrics: kubeMetrics });
+      // The engine's HealthPolicy watch, as `bulkhead run` starts it; the webhooks are
+      // registered once its first list is over.
+      const policies = watchHealthPolicies({ client, logger, metrics: kubeMetrics });
+      await policies.started;
       const rt = await startAdmission({
-        kubeConfig: loadKubeConfig(o.kubeconfig),
+        kubeConfig,
         logger,
         registry,
         engineNamespace: o.namespace,
@@ -90,6 +99,7 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
         listen: { host: o.host, port: Number(o.port) },
         ...(o.url ? { endpoint: { url: o.url } } : {}),
         exposeMetrics: true,
+        policies: policies.forAdmission(),
       });
       // One line on stdout, for scripts and tests: where it listens.
       process.stdout.write(`${JSON.stringify({ url: rt.url, port: rt.port })}\n`);
@@ -98,6 +108,8 @@ export const registerAdmissionCommand: CommandRegistrar = (program: Command, set
         process.once('SIGTERM', ok);
       });
       await rt.close();
+      await policies.stop();
+      client.close();
       setExit(EXIT.ok);
     });
 };

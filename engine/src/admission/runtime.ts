@@ -11,7 +11,7 @@ import {
 } from './webhook-config.js';
 import { createAdmissionApp } from './app.js';
 import { breakGlassReader } from './break-glass.js';
-import { watchHealthPolicies, watchNamespaceLabels } from './cluster-views.js';
+import { watchNamespaceLabels } from './cluster-views.js';
 import type { GuardConfig } from './guard/guard.js';
 import type { SidecarSettings } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
@@ -39,8 +39,8 @@ export interface AdmissionRuntimeOptions {
   /** How the apiserver reaches us: a URL (local runs) or the engine's Service. Default: the listen URL. */
   endpoint?: WebhookConfigOptions['endpoint'];
   names?: { mutating: string; validating: string };
-  /** Where HealthPolicies come from (default: watched in the cluster). */
-  policies?: { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> };
+  /** Where HealthPolicies come from: the engine's HealthPolicy watch (runtime/), or fixed ones in tests. */
+  policies: { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> };
   /** Register the webhook configurations once policies are loaded (default true). */
   register?: boolean;
   maxBodyBytes?: number;
@@ -99,7 +99,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     const excluded = excludedNamespaces(opts.engineNamespace);
     const namespaces = await watchNamespaceLabels(kc, logger);
     started.push(() => namespaces.stop());
-    const policies = opts.policies ?? (await watchHealthPolicies(kc, logger));
+    const policies = opts.policies;
     started.push(() => policies.stop());
     let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
 

@@ -194,6 +194,16 @@ export function quarantineView(q: Quarantine): QuarantineView {
   };
 }
 
+/** The pod a health window is about, as the page names it (a pod row and its timeline alike). */
+export function podIdentity(h: PodHealthWindow): { namespace: string; pod: string; uid: string; policy?: string } {
+  return {
+    namespace: text(h.namespace, 253),
+    pod: text(h.pod, 253),
+    uid: text(h.uid, 64),
+    ...(h.policy ? { policy: text(h.policy, 253) } : {}),
+  };
+}
+
 export function podRow(
   h: PodHealthWindow,
   now: number,
@@ -207,10 +217,7 @@ export function podRow(
   else if (!last) state = 'NoData';
   else state = last.probe.ok ? 'Healthy' : 'Failing';
   return {
-    namespace: text(h.namespace, 253),
-    pod: text(h.pod, 253),
-    uid: text(h.uid, 64),
-    ...(h.policy ? { policy: text(h.policy, 253) } : {}),
+    ...podIdentity(h),
     state,
     quarantined: quarantinedUids.has(h.uid),
     ...(last ? { lastLatencyMs: last.probe.latencyMs } : {}),

@@ -1,5 +1,5 @@
 import type { PodHealthWindow } from '../observe/index.js';
-import { text } from './snapshot.js';
+import { podIdentity, text } from './snapshot.js';
 import type { Timeline } from './view-model.js';
 
 /**
@@ -33,10 +33,7 @@ export function buildTimeline(h: PodHealthWindow, now: number, windowMs: number)
     .filter((p) => Number.isFinite(p.t) && p.t >= 0);
   const maxLatency = points.reduce((m, p) => Math.max(m, p.latencyMs), 0);
   return {
-    namespace: text(h.namespace, 253),
-    pod: text(h.pod, 253),
-    uid: text(h.uid, 64),
-    ...(h.policy ? { policy: text(h.policy, 253) } : {}),
+    ...podIdentity(h),
     from,
     fromIso: new Date(from).toISOString(),
     spanMs: windowMs,

@@ -3,6 +3,7 @@
 // router, the forwarder and the pod watch.
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { SIDECAR_TOKEN_AUDIENCE } from '../admission/index.js';
 import type { Logger } from '../core/logger.js';
 import { TokenAuthenticator, type ReviewToken } from './authenticator.js';
 import { Forwarder, type ForwardTarget } from './forwarder.js';
@@ -15,9 +16,6 @@ import type { HealthReport } from './report.js';
 import { createReportValidator } from './report-validator.js';
 import { createObserveRouter } from './routes.js';
 import type { Router } from '@koa/router';
-
-/** The audience every sidecar token must carry (admission projects tokens with it). */
-export const REPORT_AUDIENCE = 'bulkhead';
 
 export interface ObserveOptions {
   kubeConfig: KubeConfig;
@@ -85,7 +83,8 @@ export function createObserve(opts: ObserveOptions): Observe {
   const store = new HealthStore(opts.store);
   const authenticator = new TokenAuthenticator({
     review: tokenReviewer(opts.kubeConfig, metrics),
-    audience: REPORT_AUDIENCE,
+    // The audience admission projects every sidecar token with.
+    audience: SIDECAR_TOKEN_AUDIENCE,
     ...opts.auth,
   });
   const forwarder = opts.forward

@@ -3,18 +3,14 @@
 import type { DashboardSnapshot, PolicyView } from '../view-model.js';
 import { h, replace } from './dom.js';
 import { short } from './format.js';
-import { badge, sectionError, table, truncNote } from './widgets.js';
+import { badge, sectionContent, table } from './widgets.js';
 
 const COLUMNS = ['policy', 'match', 'action', 'ready', 'matched pods', 'last action', 'budget'];
 
 export function renderPolicies(snap: DashboardSnapshot): void {
   const sec = snap.policies;
   const rows = sec.items.map(row);
-  replace('policies', [
-    sectionError(sec),
-    rows.length ? table(COLUMNS, rows) : h('div', { class: 'empty' }, 'No policies.'),
-    truncNote(sec),
-  ]);
+  replace('policies', sectionContent(sec, table(COLUMNS, rows), 'No policies.'));
 }
 
 function row(p: PolicyView): HTMLElement {

@@ -4,7 +4,7 @@ import type { DashboardSnapshot, QuarantineView } from '../view-model.js';
 import { h, replace, type Child } from './dom.js';
 import { ago, phaseTone, short } from './format.js';
 import { chartSlot } from './timelines.js';
-import { badge, details, label, sectionError, truncNote } from './widgets.js';
+import { badge, details, label, sectionContent } from './widgets.js';
 
 /** Charts for the first cards only: each is a timeline fetch every poll or so. */
 const CHARTED_CARDS = 10;
@@ -12,11 +12,7 @@ const CHARTED_CARDS = 10;
 export function renderQuarantines(snap: DashboardSnapshot, nowMs: number): void {
   const sec = snap.quarantines;
   const cards = sec.items.map((q, i) => card(q, i < CHARTED_CARDS, nowMs));
-  replace('quarantines', [
-    sectionError(sec),
-    cards.length ? cards : h('div', { class: 'empty' }, 'No quarantines.'),
-    truncNote(sec),
-  ]);
+  replace('quarantines', sectionContent(sec, cards, 'No quarantines.'));
 }
 
 function card(q: QuarantineView, charted: boolean, nowMs: number): HTMLElement {

@@ -3,7 +3,7 @@
 import type { DashboardSnapshot, ErrorView, SourceView } from '../view-model.js';
 import { h, replace } from './dom.js';
 import { short, stateTone } from './format.js';
-import { badge, details, sectionError, table, truncNote } from './widgets.js';
+import { badge, details, sectionContent, table } from './widgets.js';
 
 const COLUMNS = ['source', 'repository', 'state', 'revision', 'conditions'];
 /** Errors listed inline; the rest sit in a collapsed list. */
@@ -12,11 +12,7 @@ const SHOWN_ERRORS = 3;
 export function renderSources(snap: DashboardSnapshot): void {
   const sec = snap.sources;
   const rows = sec.items.map(row);
-  replace('sources', [
-    sectionError(sec),
-    rows.length ? table(COLUMNS, rows) : h('div', { class: 'empty' }, 'No policy sources.'),
-    truncNote(sec),
-  ]);
+  replace('sources', sectionContent(sec, table(COLUMNS, rows), 'No policy sources.'));
 }
 
 function sourceError(e: ErrorView): HTMLElement {

@@ -31,10 +31,14 @@ export function details(key: string, summary: string, items: Child): HTMLElement
   return d;
 }
 
-export function sectionError(sec: Section<unknown>): HTMLElement | null {
-  return sec.error ? h('div', { class: 'error' }, `Cannot read: ${sec.error}`) : null;
-}
-
-export function truncNote(sec: Section<unknown>): HTMLElement | null {
-  return sec.truncated ? h('div', { class: 'dim' }, `Showing the first ${sec.items.length} only.`) : null;
+/**
+ * What a listed section shows: why the list could not be read (if so), the body, or `empty`
+ * when there is nothing to list, and a note when the list was cut.
+ */
+export function sectionContent(sec: Section<unknown>, body: Child, empty: string): Child {
+  return [
+    sec.error ? h('div', { class: 'error' }, `Cannot read: ${sec.error}`) : null,
+    sec.items.length ? body : h('div', { class: 'empty' }, empty),
+    sec.truncated ? h('div', { class: 'dim' }, `Showing the first ${sec.items.length} only.`) : null,
+  ];
 }

@@ -339,11 +339,12 @@ export const APP_JS = `"use strict";
     });
     return d;
   }
-  function sectionError(sec) {
-    return sec.error ? h("div", { class: "error" }, \`Cannot read: \${sec.error}\`) : null;
-  }
-  function truncNote(sec) {
-    return sec.truncated ? h("div", { class: "dim" }, \`Showing the first \${sec.items.length} only.\`) : null;
+  function sectionContent(sec, body, empty) {
+    return [
+      sec.error ? h("div", { class: "error" }, \`Cannot read: \${sec.error}\`) : null,
+      sec.items.length ? body : h("div", { class: "empty" }, empty),
+      sec.truncated ? h("div", { class: "dim" }, \`Showing the first \${sec.items.length} only.\`) : null
+    ];
   }
 
   // engine/src/dashboard/browser/pods.ts
@@ -385,11 +386,7 @@ export const APP_JS = `"use strict";
   function renderPolicies(snap) {
     const sec = snap.policies;
     const rows = sec.items.map(row2);
-    replace("policies", [
-      sectionError(sec),
-      rows.length ? table(COLUMNS, rows) : h("div", { class: "empty" }, "No policies."),
-      truncNote(sec)
-    ]);
+    replace("policies", sectionContent(sec, table(COLUMNS, rows), "No policies."));
   }
   function row2(p) {
     return h("tr", { "data-policy": p.name }, [
@@ -418,11 +415,7 @@ export const APP_JS = `"use strict";
   function renderQuarantines(snap, nowMs) {
     const sec = snap.quarantines;
     const cards = sec.items.map((q, i) => card(q, i < CHARTED_CARDS, nowMs));
-    replace("quarantines", [
-      sectionError(sec),
-      cards.length ? cards : h("div", { class: "empty" }, "No quarantines."),
-      truncNote(sec)
-    ]);
+    replace("quarantines", sectionContent(sec, cards, "No quarantines."));
   }
   function card(q, charted, nowMs) {
     const key = \`\${q.namespace}/\${q.name}\`;
@@ -490,11 +483,7 @@ export const APP_JS = `"use strict";
   function renderSources(snap) {
     const sec = snap.sources;
     const rows = sec.items.map(row3);
-    replace("sources", [
-      sectionError(sec),
-      rows.length ? table(COLUMNS2, rows) : h("div", { class: "empty" }, "No policy sources."),
-      truncNote(sec)
-    ]);
+    replace("sources", sectionContent(sec, table(COLUMNS2, rows), "No policy sources."));
   }
   function sourceError(e) {
     return h("li", { class: "source-error" }, [
