@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startLocalCluster, type ClusterState } from './index.js';
 import { signalGroup } from './managed-process.js';
+import { runs } from './pids.mjs';
 import { teardownHost, type HostRecord } from './real-node/host-network.js';
 
 type NodesFlag = { kind: 'kwok' | 'real'; count: number };
@@ -33,11 +34,6 @@ async function readState(name: string): Promise<ClusterState | null> {
   } catch {
     return null;
   }
-}
-
-async function isOurs(pid: number, binary: string): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.split('\0')[0] === binary;
 }
 
 export const registerLocalClusterCommand: CommandRegistrar = (program: Command, setExit) => {
@@ -109,11 +105,11 @@ export const registerLocalClusterCommand: CommandRegistrar = (program: Command, 
     .action(async (o: { name: string }) => {
       const state = await upCluster(o.name);
       if (!state) return;
-      for (const p of [...state.processes].reverse()) if (await isOurs(p.pid, p.binary)) signalGroup(p.pid, 'SIGTERM');
+      for (const p of [...state.processes].reverse()) if (runs(p.pid, p.binary)) signalGroup(p.pid, 'SIGTERM');
       const deadline = Date.now() + 10_000;
       for (const p of state.processes) {
-        while ((await isOurs(p.pid, p.binary)) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
-        if (await isOurs(p.pid, p.binary)) signalGroup(p.pid, 'SIGKILL');
+        while (runs(p.pid, p.binary) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+        if (runs(p.pid, p.binary)) signalGroup(p.pid, 'SIGKILL');
       }
       if (state.realNodeRecord) {
         const record = await readFile(state.realNodeRecord, 'utf8').catch(() => '');

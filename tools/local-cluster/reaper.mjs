@@ -4,32 +4,15 @@
 // It exits quietly as soon as the state file disappears, which is what a clean stop does.
 // Plain JavaScript on purpose: it must start fast and depend on nothing.
 import { readFileSync, rmSync } from 'node:fs';
+import { alive, runs } from './pids.mjs';
 
 const [parentPid, stateFile] = [Number(process.argv[2]), process.argv[3]];
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
-  }
-}
 
 function readState() {
   try {
     return JSON.parse(readFileSync(stateFile, 'utf8'));
   } catch {
     return null;
-  }
-}
-
-// Only kill a pid whose command line still is the binary we started: pids get reused.
-function ours(pid, binary) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === binary;
-  } catch {
-    return false;
   }
 }
 
@@ -52,7 +35,7 @@ const timer = setInterval(() => {
   }
   if (alive(parentPid)) return;
   clearInterval(timer);
-  const procs = (state.processes ?? []).filter((p) => ours(p.pid, p.binary));
+  const procs = (state.processes ?? []).filter((p) => runs(p.pid, p.binary));
   for (const p of procs) kill(p.pid, 'SIGTERM');
   setTimeout(async () => {
     for (const p of procs) if (alive(p.pid)) kill(p.pid, 'SIGKILL');

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive, runs } from '../pids.mjs';
 
 export const MACHINE_DIR = '/run/bulkhead-local-cluster';
 export const SYSCTL_RECORD = join(MACHINE_DIR, 'host-sysctls.json');
@@ -19,15 +20,6 @@ function quiet(cmd, args) {
     return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   } catch {
     return '';
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
   }
 }
 
@@ -97,14 +89,8 @@ export function nodePids(record) {
   return [...pids];
 }
 
-/** Only a pid whose command line still is what we started: pids get reused. */
-function ours(p) {
-  try {
-    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0] === p.binary;
-  } catch {
-    return false;
-  }
-}
+/** A recorded process that still runs what we started (pids get reused). */
+const ours = (p) => runs(p.pid, p.binary);
 
 export function readSysctl(key) {
   try {
