@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errorMessage } from '../../../engine/src/core/errors.js';
@@ -62,12 +62,17 @@ async function takeSlot(runDir: string): Promise<{ slot: number; slotDir: string
       if (stale) teardownHost(stale, { graceMs: 0 });
       else await rm(slotDir, { recursive: true, force: true });
     }
+    // Filled in first, then renamed into place: a slot never exists without its owner and
+    // launcher, so a concurrent start cannot take a slot being taken for a stale one.
+    const fresh = await mkdtemp(join(slots, '.new-'));
+    await writeFile(join(fresh, 'owner'), runDir);
+    await writeFile(join(fresh, 'launcher'), String(process.pid));
     try {
-      await mkdir(slotDir);
+      await rename(fresh, slotDir);
     } catch {
+      await rm(fresh, { recursive: true, force: true });
       continue;
     }
-    await writeFile(join(slotDir, 'owner'), runDir);
     return { slot, slotDir };
   }
   throw new Error(`all ${MAX_SLOTS} real-node cluster slots are in use on this machine`);

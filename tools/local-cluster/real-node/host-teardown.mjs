@@ -118,8 +118,17 @@ export function slotRecord(slotDir) {
   }
 }
 
-/** A slot is live while a process it recorded still runs. */
+/**
+ * A slot is live while the launcher that took it runs (a cluster still starting has recorded
+ * no process yet) or while a process it recorded still runs (a detached cluster outlives its
+ * launcher).
+ */
 export function slotLive(slotDir) {
+  try {
+    if (alive(Number(readFileSync(join(slotDir, 'launcher'), 'utf8')))) return true;
+  } catch {
+    /* no launcher file: a slot from before the pid was kept, judged by its record alone */
+  }
   const record = slotRecord(slotDir);
   return !!record && (record.processes ?? []).some((p) => alive(p.pid) && ours(p));
 }
@@ -132,7 +141,10 @@ function otherLiveSlots(mySlotDir) {
   } catch {
     return 0;
   }
-  return names.map((n) => join(dir, n)).filter((d) => d !== mySlotDir && slotLive(d)).length;
+  return names
+    .filter((n) => !n.startsWith('.'))
+    .map((n) => join(dir, n))
+    .filter((d) => d !== mySlotDir && slotLive(d)).length;
 }
 
 export function teardownHost(record, opts = {}) {
