@@ -2,22 +2,21 @@ import { strict as assert } from 'node:assert';
 import { createServer as createH2Server, type Http2Server } from 'node:http2';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-// Test-only: a self-signed certificate for the app, made the way the engine makes its own.
-import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest } from './grpc-probe.js';
 import { Prober } from './probe.js';
 
 describe('sidecar Prober: https and grpc, as the kubelet probes them', () => {
   it('probes HTTPS without verifying the app certificate and sends the probe headers (Host included)', async () => {
-    const ca = await createCertificateAuthority('app-ca', 1, new Date());
-    const cert = await issueCertificate(ca, {
-      commonName: 'app',
-      dnsNames: ['app.invalid'],
-      ipAddresses: [],
-      usage: 'server',
-      validForDays: 1,
-      notBefore: new Date(),
-    });
+    // A self-signed certificate for another name: the kubelet does not verify it, nor may we.
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-https-'));
+    // prettier-ignore
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=app.invalid', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    rmSync(dir, { recursive: true });
     const seen: { host?: string; token?: string; path?: string }[] = [];
     const server: Server = createHttpsServer({ cert: cert.cert, key: cert.key }, (req, res) => {
       seen.push({ host: req.headers.host, token: req.headers['x-probe'] as string, path: req.url });

@@ -7,6 +7,7 @@ import {
 } from '../sidecar-env.js';
 import { chooseHealthPort } from './health-port.js';
 import type { PolicyIndex } from './policy-index.js';
+import { injectionPaused } from './pull-pause.js';
 import { resolveProbe, type ContainerLike, type ResolvedProbe } from './probe-target.js';
 import type { Labels } from './selector.js';
 import { sidecarContainer, type SidecarSettings } from './sidecar-container.js';
@@ -62,6 +63,7 @@ export function decideInjection(
   namespaceLabels: Labels,
   index: PolicyIndex,
   sidecar: SidecarSettings,
+  now: number = Date.now(),
 ): InjectionDecision {
   const annotations = pod.metadata?.annotations ?? {};
   const containers = pod.spec?.containers ?? [];
@@ -83,6 +85,12 @@ export function decideInjection(
   // The first policy whose probe resolves for this pod wins; the others are explained.
   const skipped: string[] = [];
   for (const candidate of match.policies) {
+    // A policy whose sidecar image could not be pulled injects nothing for a while (ADR 1010).
+    const paused = injectionPaused(candidate.policy, sidecar.image, now);
+    if (paused) {
+      skipped.push(`${candidate.name}: ${paused}`);
+      continue;
+    }
     const probe = resolveProbe(candidate.policy, containers);
     if (typeof probe === 'string') {
       skipped.push(`${candidate.name}: ${probe}`);
@@ -98,7 +106,7 @@ export function decideInjection(
     const patch = buildPatch(pod, candidate.policy.metadata.name, probe, sidecar, explanation);
     return { inject: true, policy: candidate.name, policies: names, patch, ...(explanation ? { explanation } : {}) };
   }
-  return { inject: false, reason: `no matching policy can probe this pod: ${skipped.join('; ')}`, policies: names };
+  return { inject: false, reason: `no matching policy injects this pod: ${skipped.join('; ')}`, policies: names };
 }
 
 const escape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
