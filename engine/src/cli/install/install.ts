@@ -3,6 +3,7 @@ import { BulkheadError, isBulkheadError } from '../../core/errors.js';
 import { serverSideApply } from '../../core/kube/apply.js';
 import { isNotFound, type KubeClient } from '../../core/kube/client.js';
 import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
+import { DASHBOARD_SECRET, ensureDashboardSecret } from './dashboard-secret.js';
 import { ENGINE, applyOrder, isCrd, objectKey } from './manifests.js';
 import { pollUntil, type Progress } from './progress.js';
 
@@ -265,7 +266,23 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
     await d.progress.step('CRDs Established and served', () => waitCrdsServed(d, crds, o.deadline));
   const applied = await d.progress.step(
     `engine, RBAC and network policy (${rest.length} objects)`,
-    () => applyAll(rest),
+    async () => {
+      // The dashboard token Secret before the Deployment, so the pods mount it from the start.
+      const deployments = rest.filter((x) => x.kind === 'Deployment');
+      const rs = await applyAll(rest.filter((x) => x.kind !== 'Deployment'));
+      if (rest.some((x) => x.metadata.name === ENGINE.deployment && x.kind === 'Deployment')) {
+        const outcome = await ensureDashboardSecret(d.client, { dryRun: o.dryRun });
+        const r = {
+          key: `Secret/${ENGINE.namespace}/${DASHBOARD_SECRET.name}`,
+          outcome,
+          ...(outcome === 'skipped' ? { note: 'its namespace does not exist yet (dry run)' } : {}),
+        };
+        result.applied.push(r);
+        rs.push(r);
+      }
+      rs.push(...(await applyAll(deployments)));
+      return rs;
+    },
     (rs) => summarize(rs, o.dryRun),
   );
   noteSkips(applied);
