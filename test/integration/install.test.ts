@@ -242,7 +242,12 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     assert.equal(r2.code, 0, show(r2));
     assert.doesNotMatch(r2.stdout, /created|configured/, show(r2));
     assert.match(r2.stdout, /✓ CustomResourceDefinitions \(3\): 3 unchanged/, show(r2));
-    assert.match(r2.stdout, /✓ engine, RBAC and network policy \(\d+ objects\): \d+ unchanged \(/, show(r2));
+    assert.match(
+      r2.stdout,
+      /✓ namespace, RBAC, Service and network policy \(\d+ objects\): \d+ unchanged \(/,
+      show(r2),
+    );
+    assert.match(r2.stdout, /✓ engine Deployment bulkhead-system\/bulkhead-engine: 1 unchanged \(/, show(r2));
     assert.match(r2.stdout, /Bulkhead is installed and Ready/, show(r2));
   });
 
@@ -402,7 +407,7 @@ describe('bulkhead install / uninstall on the real control plane', function () {
       assert.equal(r.code, 1, show(r));
       assert.match(
         r.stderr,
-        /✗ engine, RBAC and network policy.*PolicySource\/bh-install-strict.*\.spec\.branch: field not declared in schema/,
+        /✗ namespace, RBAC, Service and network policy.*PolicySource\/bh-install-strict.*\.spec\.branch: field not declared in schema/,
         show(r),
       );
       await writeFile(join(dir, 'ps.yaml'), ps(''));

@@ -239,9 +239,10 @@ export function policySourceObject(s: NonNullable<InstallOptions['source']>): Ku
 
 /**
  * `bulkhead install`, as ordered steps: CRDs (then wait until they are Established and
- * served), everything else in dependency order, the PolicySource, then wait for the engine
- * Deployment to be Available. Every write is a server-side apply with field manager
- * `bulkhead`, so running it again changes nothing and an upgrade changes only what differs.
+ * served), everything but the engine Deployment in dependency order plus the dashboard token
+ * Secret (created once), the PolicySource, the Deployment, then wait for it to be Available.
+ * Every apply is a server-side apply with field manager `bulkhead`, so running it again
+ * changes nothing and an upgrade changes only what differs.
  */
 export async function install(d: Deps, o: InstallOptions): Promise<InstallResult> {
   const result: InstallResult = { applied: [] };
@@ -264,13 +265,14 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
   );
   if (!o.dryRun && crds.length > 0)
     await d.progress.step('CRDs Established and served', () => waitCrdsServed(d, crds, o.deadline));
+  // Everything but the engine Deployment, and the dashboard token Secret, so the pods start
+  // with their identity, permissions and token mount in place.
+  const deployments = rest.filter((x) => x.kind === 'Deployment');
   const applied = await d.progress.step(
-    `engine, RBAC and network policy (${rest.length} objects)`,
+    `namespace, RBAC, Service and network policy (${rest.length - deployments.length} objects)`,
     async () => {
-      // The dashboard token Secret before the Deployment, so the pods mount it from the start.
-      const deployments = rest.filter((x) => x.kind === 'Deployment');
       const rs = await applyAll(rest.filter((x) => x.kind !== 'Deployment'));
-      if (rest.some((x) => x.metadata.name === ENGINE.deployment && x.kind === 'Deployment')) {
+      if (deployments.some((x) => x.metadata.name === ENGINE.deployment)) {
         const outcome = await ensureDashboardSecret(d.client, { dryRun: o.dryRun });
         const r = {
           key: `Secret/${ENGINE.namespace}/${DASHBOARD_SECRET.name}`,
@@ -280,12 +282,14 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
         result.applied.push(r);
         rs.push(r);
       }
-      rs.push(...(await applyAll(deployments)));
       return rs;
     },
     (rs) => summarize(rs, o.dryRun),
   );
   noteSkips(applied);
+  // The PolicySource before the engine starts: once an engine replica runs, its guard refuses
+  // a PolicySource written by anyone but the engine, so creating it after the Deployment
+  // races the first replica (ADR 1002).
   if (o.source) {
     const src = o.source;
     const rs = await d.progress.step(
@@ -320,6 +324,14 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
     );
     noteSkips(rs);
   }
+  if (deployments.length > 0)
+    noteSkips(
+      await d.progress.step(
+        `engine Deployment ${ENGINE.namespace}/${ENGINE.deployment}`,
+        () => applyAll(deployments),
+        (rs) => summarize(rs, o.dryRun),
+      ),
+    );
   if (!o.dryRun)
     result.ready = await d.progress.step(
       `engine Deployment ${ENGINE.namespace}/${ENGINE.deployment} Available`,
