@@ -44,7 +44,7 @@ export class Sidecar {
         ...(this.cfg.policy ? { policy: this.cfg.policy } : {}),
       },
       this.log,
-      // Followed through rotations, and awaited (not required) at start: see ca-trust.ts.
+      // The engine CA, followed through rotations; while its file is missing reports wait, the start does not.
       new CaTrust({ path: this.cfg.caPath, log: this.log }),
     );
     if (this.cfg.healthPort > 0) this.health = await startHealthServer(this.cfg.healthPort, () => this.healthStatus());
