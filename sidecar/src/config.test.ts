@@ -8,6 +8,7 @@ const base = {
   [ENV.podUid]: '0c4a7c36-1111-4c1e-9a55-000000000001',
   [ENV.probePort]: '8080',
   [ENV.reportUrl]: 'https://bulkhead.bulkhead-system.svc:8443/api/v1/reports',
+  [ENV.caPath]: '/var/run/secrets/bulkhead/ca.crt',
 };
 
 describe('sidecar config', () => {
@@ -49,7 +50,16 @@ describe('sidecar config', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const text = err.problems.join('\n');
-        for (const name of [ENV.podName, ENV.podUid, ENV.probePort, ENV.reportUrl, ENV.probeInterval, ENV.bufferSize])
+        // The CA path too: without it the only trust left would be the system store.
+        for (const name of [
+          ENV.podName,
+          ENV.podUid,
+          ENV.probePort,
+          ENV.reportUrl,
+          ENV.caPath,
+          ENV.probeInterval,
+          ENV.bufferSize,
+        ])
           assert.match(text, new RegExp(name));
         assert.match(text, /https/);
         return true;

@@ -69,7 +69,8 @@ export interface SidecarConfig {
   reportBatch: number;
   requestTimeoutMs: number;
   tokenPath: string;
-  caPath?: string;
+  /** The engine's CA bundle (projected ConfigMap): the only trust for the report connection. */
+  caPath: string;
   bufferSize: number;
   backoffBaseMs: number;
   backoffCapMs: number;
@@ -186,6 +187,9 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
     reportBatch: int(ENV.reportBatch, '100', 1, 1000),
     requestTimeoutMs: duration(ENV.requestTimeout, '5s'),
     tokenPath: get(ENV.tokenPath, '/var/run/secrets/bulkhead/token'),
+    // Required: the report carries the pod's token, and only the engine's CA may vouch for
+    // the endpoint (never the system trust store; see ca-trust.ts).
+    caPath: get(ENV.caPath),
     bufferSize: int(ENV.bufferSize, '1000', 1, 1_000_000),
     backoffBaseMs: duration(ENV.backoffBase, '500ms'),
     backoffCapMs: duration(ENV.backoffCap, '30s'),
@@ -198,8 +202,6 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
   if (policy) cfg.policy = policy;
   const podIp = env[ENV.podIp];
   if (podIp) cfg.podIp = podIp;
-  const ca = env[ENV.caPath];
-  if (ca) cfg.caPath = ca;
   const match = env[ENV.procMatch];
   if (match) cfg.procStats.match = match;
   if (cfg.probeIntervalMs < 100) problems.push(`${ENV.probeInterval} must be at least 100ms`);

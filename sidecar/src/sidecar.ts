@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { sleep } from './backoff.js';
+import { CaTrust } from './ca-trust.js';
 import type { SidecarConfig } from './config.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import type { Log } from './log.js';
@@ -35,17 +35,6 @@ export class Sidecar {
   }
 
   async start(): Promise<void> {
-    // The CA file comes from an optional projected ConfigMap: without it, trust the system
-    // store (an engine behind a public CA still works) rather than refuse to start.
-    const ca = this.cfg.caPath
-      ? await readFile(this.cfg.caPath, 'utf8').catch((err: unknown) => {
-          this.log.warn('CA file unreadable; using the system trust store', {
-            path: this.cfg.caPath,
-            error: (err as { code?: string }).code,
-          });
-          return undefined;
-        })
-      : undefined;
     this.reporter = new Reporter(
       this.cfg,
       {
@@ -54,7 +43,8 @@ export class Sidecar {
         ...(this.cfg.policy ? { policy: this.cfg.policy } : {}),
       },
       this.log,
-      ca,
+      // The engine CA, followed through rotations; while its file is missing reports wait, the start does not.
+      new CaTrust({ path: this.cfg.caPath, log: this.log }),
     );
     if (this.cfg.healthPort > 0)
       this.health = startHealthServer(this.cfg.healthPort, () => this.healthStatus(), {

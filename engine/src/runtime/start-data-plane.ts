@@ -146,6 +146,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
         ipAddresses: ['127.0.0.1'],
       },
     },
+    // Only the leader rotates the TLS material; followers load what it writes.
+    isLeader: deps.isLeader,
     listen: cfg.listen,
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),

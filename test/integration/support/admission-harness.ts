@@ -70,6 +70,8 @@ export async function startTestAdmission(opts: {
   port?: number;
   /** false: a second replica that shares the Secret but does not point the webhooks at itself. */
   register?: boolean;
+  /** Whether this replica holds the Lease (only the leader rotates); default: the only replica. */
+  isLeader?: () => boolean;
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -107,6 +109,7 @@ export async function startTestAdmission(opts: {
     names,
     policies: staticPolicies(opts.policies),
     ...(opts.register === false ? { register: false } : {}),
+    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
