@@ -7,7 +7,10 @@ import type { Logger } from '../core/logger.js';
 import { listQuarantines, patchQuarantineStatus, releaseQuarantine } from '../quarantine/index.js';
 import { commitMessage, releaseMessage } from './commit-message.js';
 import { recordDocument, recordUid } from './record-document.js';
-import type { RecordsRepo } from './records-repo.js';
+import { markPushRefused, RECORDS_PUSHED, withPushCondition } from './push-conditions.js';
+import { PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
+import { findCondition } from '../core/api/index.js';
+import { isBulkheadError } from '../core/errors.js';
 
 export interface OutboxDeps {
   client: KubeClient;
@@ -68,10 +71,19 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
   }
   let commit: string | undefined;
   if (toWrite.length > 0) {
-    const sha = await deps.repo.commitAndPush(
-      toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
-      commitMessage(toWrite, deps.cluster),
-    );
+    let sha: string;
+    try {
+      sha = await deps.repo.commitAndPush(
+        toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
+        commitMessage(toWrite, deps.cluster),
+      );
+    } catch (err) {
+      // Refused on purpose (a protected branch): each waiting Quarantine says why and what to
+      // do; they stay Pending (the outbox keeps them) and go out once the branch is changed.
+      if (isBulkheadError(err) && err.code === PUSH_REFUSED_CODE)
+        await markPushRefused(deps, all, { pushed: false, reason: err.reason, message: err.message });
+      throw err;
+    }
     commit = sha;
     // Status updates in parallel (bounded): they are independent, and the push is already done.
     for (let i = 0; i < toWrite.length; i += 16)
@@ -81,9 +93,13 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
 }
 
 async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Promise<void> {
+  // A record that waited on a refused push says it is through now.
+  const shown = findCondition(q.status?.conditions, RECORDS_PUSHED)
+    ? withPushCondition(q, { pushed: true, message: `pushed as ${sha.slice(0, 12)}` }, deps.now())
+    : q;
   await patchQuarantineStatus(
     deps,
-    q,
+    shown,
     { audit: { state: 'Committed', commit: sha, path: q.spec.recordPath! } },
     'Recorded',
     `audit record committed as ${sha.slice(0, 12)}`,

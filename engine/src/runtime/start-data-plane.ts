@@ -188,7 +188,14 @@ async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget |
   if (!source) return undefined;
   let credentials: GitCredentials | undefined;
   if (source.secretName) credentials = credentialsFromSecretData(await engineSecretData(deps, source.secretName));
-  return { url: source.url, branch: source.branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
+  return {
+    url: source.url,
+    branch: source.branch,
+    ...(source.baseBranch ? { baseBranch: source.baseBranch } : {}),
+    source: source.source,
+    cacheDir: deps.cacheDir,
+    ...(credentials ? { credentials } : {}),
+  };
 }
 
 /** A Secret's `data` (base64 values) in the engine's namespace; undefined when it does not exist. */
