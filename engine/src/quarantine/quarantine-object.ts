@@ -91,6 +91,8 @@ export interface QuarantineInput {
   now: Date;
   node?: string;
   releaseAfter?: string;
+  /** Where the decision is recorded when not in this pod's own record (a sibling's: its failing pod's). */
+  recordPath?: string;
 }
 
 export function buildQuarantine(input: QuarantineInput): Quarantine {
@@ -124,7 +126,7 @@ export function buildQuarantine(input: QuarantineInput): Quarantine {
       ...(input.releaseAfter ? { releaseAfter: input.releaseAfter } : {}),
       evidence: evidenceOf(action.signals),
       actions: [],
-      recordPath: recordPath(input.cluster, pod.namespace, pod),
+      recordPath: input.recordPath ?? recordPath(input.cluster, pod.namespace, pod),
     },
   };
 }
