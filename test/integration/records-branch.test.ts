@@ -4,8 +4,9 @@
 // condition that says to set spec.recordsBranch; once it is set (here after a leader
 // failover), the waiting record is pushed to that branch, once, and nothing reaches main.
 import { strict as assert } from 'node:assert';
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { recordsSourceOf, type RecordsTarget } from '../../engine/src/audit/index.js';
 import { RECORDS_PUSHED } from '../../engine/src/audit/push-conditions.js';
@@ -57,6 +58,48 @@ describe('records and branch protection', () => {
   before(async () => {
     client = new KubeClient(getCluster().kubeConfig());
   });
+
+  // The engine's rule for its records target (the synced PolicySource: its recordsBranch,
+  // else its branch), over this test's PolicySource only: other files' sources may exist.
+  const target = (cacheDir: string) => async (): Promise<RecordsTarget | undefined> => {
+    const s = recordsSourceOf([await getSource(client, sourceName)]);
+    return (
+      s && {
+        url: s.url,
+        branch: s.branch,
+        ...(s.baseBranch ? { baseBranch: s.baseBranch } : {}),
+        source: s.source,
+        cacheDir,
+      }
+    );
+  };
+  /** One engine replica's quarantine pipeline, as start-data-plane wires it. */
+  const startReplica = (name: string, isLeader: () => boolean, cluster: string): QuarantinePipeline => {
+    const kc = getCluster().kubeConfig();
+    const logger = silentLogger();
+    const p = startQuarantinePipeline({
+      client,
+      resolver: new ResourceResolver(client),
+      events: new EventRecorder(client, { component: 'bulkhead', instance: name, logger }),
+      logger,
+      registry: new Registry(),
+      store: new HealthStore(),
+      // The verdict API is not used here; a real authenticator against the apiserver anyway.
+      authenticator: new TokenAuthenticator({ review: tokenReviewer(kc), audience: 'bulkhead' }),
+      policy: () => policy,
+      isLeader,
+      cluster,
+      engineNamespace: 'bulkhead-system',
+      records: target(join(repo.bareDir, '..', `cache-${name}`)),
+      env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! },
+      flushIntervalMs: 200,
+      releaseIntervalMs: 200,
+      groupWindowMs: 20,
+    });
+    pipelines.push(p);
+    return p;
+  };
+
   afterEach(async () => {
     for (const p of pipelines.splice(0)) await p.stop();
     await client.request({ method: 'DELETE', path: `${PS}/${sourceName}` }).catch(() => {});
@@ -74,47 +117,11 @@ describe('records and branch protection', () => {
     sourceName = `recbr-${ns}`;
     await createSource(client, sourceName, { url: repo.url, ref: { branch: 'main' } });
 
-    // The engine's rule for its records target (the synced PolicySource: its recordsBranch,
-    // else its branch), over this test's PolicySource only: other files' sources may exist.
-    const target = (cacheDir: string) => async (): Promise<RecordsTarget | undefined> => {
-      const s = recordsSourceOf([await getSource(client, sourceName)]);
-      return (
-        s && {
-          url: s.url,
-          branch: s.branch,
-          ...(s.baseBranch ? { baseBranch: s.baseBranch } : {}),
-          source: s.source,
-          cacheDir,
-        }
-      );
-    };
     const leader = { a: true };
     const cluster = `c${Math.random().toString(36).slice(2, 8)}`;
-    const replica = (name: 'a' | 'b') => {
-      const logger = silentLogger();
-      const resolver = new ResourceResolver(client);
-      return startQuarantinePipeline({
-        client,
-        resolver,
-        events: new EventRecorder(client, { component: 'bulkhead', instance: name, logger }),
-        logger,
-        registry: new Registry(),
-        store: new HealthStore(),
-        // The verdict API is not used here; a real authenticator against the apiserver anyway.
-        authenticator: new TokenAuthenticator({ review: tokenReviewer(kc), audience: 'bulkhead' }),
-        policy: () => policy,
-        isLeader: () => (name === 'a' ? leader.a : !leader.a),
-        cluster,
-        engineNamespace: 'bulkhead-system',
-        records: target(join(repo.bareDir, '..', `cache-${name}`)),
-        env: { path: HERMETIC_GIT_ENV.PATH!, home: HERMETIC_GIT_ENV.HOME! },
-        flushIntervalMs: 200,
-        groupWindowMs: 20,
-      });
-    };
+    const replica = (name: 'a' | 'b') => startReplica(name, () => (name === 'a' ? leader.a : !leader.a), cluster);
     const a = replica('a');
     const b = replica('b');
-    pipelines.push(a, b);
 
     // Both replicas see the failing pod (as both get its reports); only the leader acts.
     const pods = await runDeployment(kc, ns, 'api', 2);
@@ -193,5 +200,43 @@ describe('records and branch protection', () => {
     const meta = (await getSource(client, sourceName)).metadata as { managedFields?: { manager: string }[] };
     const managers = meta.managedFields?.map((m) => m.manager) ?? [];
     assert.ok(managers.includes('bulkhead-audit'), managers.join(', '));
+  });
+
+  it('records committed to the old branch are not taken for released when recordsBranch moves to a branch without them', async () => {
+    const kc = getCluster().kubeConfig();
+    const ns = await newNamespace('recmv');
+    repo = await createTestRepo('bh-records-move-');
+    await repo.commit({ 'policies/README.md': 'policies\n' }, 'initial');
+    // A records branch made before the quarantine: it will not have the record.
+    await git(repo.workDir, 'push', '--quiet', 'origin', 'HEAD:refs/heads/older-records');
+    sourceName = `recmv-${ns}`;
+    await createSource(client, sourceName, { url: repo.url, ref: { branch: 'main' } });
+    const engine = startReplica('a', () => true, `c${Math.random().toString(36).slice(2, 8)}`);
+    const victim = healthOf((await runDeployment(kc, ns, 'api', 2))[0]!);
+    engine.evaluator.submit(victim, [failingSignal(victim)], policy);
+    const resolver = new ResourceResolver(client);
+    await eventually(
+      async () => {
+        const [q] = await listQuarantines(client, resolver, ns);
+        assert.equal(q?.status?.audit?.state, 'Committed');
+      },
+      { what: 'the record committed to main', timeoutMs: 30_000 },
+    );
+    await client.request({
+      method: 'PATCH',
+      path: `${PS}/${sourceName}`,
+      contentType: 'application/merge-patch+json',
+      body: { spec: { recordsBranch: 'older-records' } },
+    });
+    // The engine reads releases from the new branch (its clone appears), several times over.
+    const clones = join(repo.bareDir, '..', 'cache-a', 'records');
+    await eventually(async () => assert.equal((await readdir(clones)).length, 2), {
+      what: 'a clone of the new branch',
+    });
+    await new Promise((ok) => setTimeout(ok, 2000)); // proving something does NOT happen needs a wait
+    const [q] = await listQuarantines(client, resolver, ns);
+    assert.equal(q?.status?.phase, 'Isolated', 'still held: its record was never on older-records');
+    const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: victim.name, namespace: ns });
+    assert.equal(pod.metadata?.labels?.['bulkhead.dev/quarantined'], 'true');
   });
 });

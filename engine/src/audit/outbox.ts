@@ -149,18 +149,29 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
   if (held.length === 0) return { released: [] };
   await deps.repo.sync();
   const released: string[] = [];
+  const elsewhere: string[] = [];
+  /**
+   * A record missing from this branch was removed only if it was ever on it: one committed to
+   * another branch (before recordsBranch changed) is not a release, it is elsewhere.
+   */
+  const removedHere = async (q: Quarantine): Promise<boolean> => {
+    if (await deps.repo.contains(q.status?.audit?.commit ?? '')) return true;
+    elsewhere.push(`${q.metadata.namespace}/${q.metadata.name}`);
+    return false;
+  };
   // Riders last: a record removed for its releaseAfter in this pass releases them too.
   for (const q of [...held.filter((h) => !ridesOnRecord(h)), ...held.filter(ridesOnRecord)]) {
     const id = `${q.metadata.namespace}/${q.metadata.name}`;
     const content = await deps.repo.read(q.spec.recordPath!);
     if (ridesOnRecord(q)) {
       // It follows its failing pod's record: released when that record is gone, not before.
-      if (content === undefined) {
+      if (content === undefined && (await removedHere(q))) {
         await releaseQuarantine(deps, q, 'audit record of its failing pod removed from git');
         released.push(id);
       }
       continue;
     }
+    if (content === undefined && !(await removedHere(q))) continue;
     if (content === undefined || recordUid(content) !== q.metadata.uid) {
       await releaseQuarantine(deps, q, 'audit record removed from git');
       released.push(id);
@@ -175,5 +186,10 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
       released.push(id);
     }
   }
+  if (elsewhere.length > 0)
+    deps.logger.warn(
+      { count: elsewhere.length, first: elsewhere.slice(0, 5) },
+      'records committed to another branch than the records branch now: not released from git (bring the records over, or release by hand)',
+    );
   return { released };
 }

@@ -46,10 +46,11 @@ const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to push some 
 /**
  * The remote refused the push on purpose (a pre-receive hook, a protected branch): retrying or
  * rebasing changes nothing, the branch must change. Checked before REJECTED, whose "failed to
- * push some refs" these also print. Missing credentials or permission (403) stay transient
- * errors: another branch would not help there.
+ * push some refs" these also print. Not every "[remote rejected]" is a refusal: a concurrent
+ * push shows as one too ("cannot lock ref"), and is retried. Missing credentials or permission
+ * (403) stay transient errors: another branch would not help there.
  */
-const REFUSED = /\[remote rejected\]|pre-receive hook declined|protected branch|not allowed to push|GH006|GL-HOOK-ERR/i;
+const REFUSED = /hook declined|protected branch|not allowed to push|GH006|GL-HOOK-ERR/i;
 const MISSING_BRANCH = /couldn't find remote ref/i;
 
 export const PUSH_REFUSED_CODE = 'BH_AUDIT_PUSH_REFUSED';
@@ -113,6 +114,20 @@ export class RecordsRepo {
     return this.guard(
       'log',
       async (git) => (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', path])).trim() || undefined,
+    );
+  }
+
+  /**
+   * Whether a commit is in the history of the local HEAD (after `sync`): false for a commit made
+   * on another branch (records written before recordsBranch changed) or unknown here.
+   */
+  async contains(commit: string): Promise<boolean> {
+    if (!/^[0-9a-f]{7,64}$/.test(commit)) return false;
+    return this.guard('merge-base', async (git) =>
+      git.raw(['merge-base', '--is-ancestor', commit, 'HEAD']).then(
+        () => true,
+        () => false,
+      ),
     );
   }
 
