@@ -24,8 +24,11 @@ export interface Verdict {
   budget?: Budget;
   /** Taint the node of a node-wide incident so replacements start elsewhere. */
   taintNode?: boolean;
-  /** Taint the node of every quarantined pod (any incident) so its replacement starts elsewhere. */
-  avoidNode?: 'Taint';
+  /**
+   * Keep the replacement of every quarantined pod off its node: by a taint on the node, or by
+   * a node affinity the injection webhook gives the owner's new pods.
+   */
+  avoidNode?: 'Taint' | 'AntiAffinity';
   incident: Incident;
   actions: PlannedAction[];
 }
@@ -113,7 +116,9 @@ export function decide(incident: Incident, policy: HealthPolicy, population: rea
     mode: action.mode ?? 'Enforce',
     ...(action.budget ? { budget: action.budget } : {}),
     ...(action.taintNode ? { taintNode: true } : {}),
-    ...(action.replacement?.avoidNode === 'Taint' ? { avoidNode: 'Taint' as const } : {}),
+    ...(action.replacement?.avoidNode && action.replacement.avoidNode !== 'None'
+      ? { avoidNode: action.replacement.avoidNode }
+      : {}),
     incident,
     actions: [...primary, ...similar],
   };

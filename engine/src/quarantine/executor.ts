@@ -170,6 +170,10 @@ async function carryOut(
         ...(action.similarTo
           ? { recordPath: recordPath(deps.cluster, action.similarTo.namespace, action.similarTo) }
           : {}),
+        // Set at creation, before the detach, so the webhook knows before the owner replaces it.
+        ...(verdict.avoidNode === 'AntiAffinity' && action.role === 'primary' && action.action === 'Quarantine'
+          ? { avoidNode: true }
+          : {}),
       });
       const created = await createQuarantine(deps, q);
       if (verdict.mode === 'DryRun') {

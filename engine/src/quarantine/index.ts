@@ -8,3 +8,4 @@ export { PodFactsCache, podReader } from './pod-facts-cache.js';
 export { createQuarantineMetrics } from './metrics.js';
 export { LeaderResume, resumeFromCluster } from './leader-resume.js';
 export { siblingPods } from './sibling-pods.js';
+export { watchAvoidedNodes } from './avoided-nodes.js';

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { PlannedAction, Verdict } from '../analytics/index.js';
+import type { Quarantine } from '../core/api/index.js';
+import { avoidedNodesOf } from './avoided-nodes.js';
 import { nodesToTaint } from './placement.js';
 
 const act = (
@@ -36,5 +38,38 @@ describe('nodesToTaint (placement, pure)', () => {
   it('never in DryRun, never for what the budget held back', () => {
     assert.deepEqual(nodesToTaint(verdict({ avoidNode: 'Taint', mode: 'DryRun' }), [act('a', 'n1')]), []);
     assert.deepEqual(nodesToTaint(verdict({ avoidNode: 'Taint' }), []), []);
+  });
+});
+
+describe('avoidedNodesOf', () => {
+  const q = (
+    name: string,
+    over: { node?: string; owner?: string; phase?: string; mode?: 'Enforce' | 'DryRun'; ns?: string } = {},
+  ) =>
+    ({
+      metadata: { name, namespace: over.ns ?? 'shop' },
+      spec: {
+        pod: { name, uid: name },
+        policy: 'p',
+        reason: 'Manual',
+        mode: over.mode ?? 'Enforce',
+        time: 't',
+        node: over.node ?? 'n1',
+        owner: { kind: 'ReplicaSet', name: 'rs', uid: over.owner ?? 'rs-1' },
+      },
+      ...(over.phase ? { status: { phase: over.phase } } : {}),
+    }) as Quarantine;
+  it("the nodes of the owner's held pods, not released, not DryRun, not other owners or namespaces", () => {
+    const list = [
+      q('a'),
+      q('b', { node: 'n2', phase: 'Isolated' }),
+      q('c', { node: 'n3', phase: 'Released' }),
+      q('d', { node: 'n4', mode: 'DryRun' }),
+      q('e', { node: 'n5', owner: 'rs-2' }),
+      q('f', { node: 'n6', ns: 'other' }),
+      q('g'),
+    ];
+    assert.deepEqual(avoidedNodesOf(list, 'shop', 'rs-1'), ['n1', 'n2']);
+    assert.deepEqual(avoidedNodesOf(list, 'shop', 'rs-9'), []);
   });
 });

@@ -20,6 +20,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 
 export type { DataPlaneConfig };
@@ -130,6 +131,9 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     version: cfg.sidecar.version,
     reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
   };
+  // replacement.avoidNode: AntiAffinity: every replica's webhook keeps an owner's new pods off
+  // the node its quarantined pod failed on.
+  const avoided = watchAvoidedNodes({ client: deps.client, logger });
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
@@ -152,6 +156,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     listen: cfg.listen,
     ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
     policies: deps.policies.forAdmission(),
+    avoidNodes: avoided.nodesFor,
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
@@ -171,6 +176,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     async stop() {
       clearInterval(forwardTimer);
       rollout.stop();
+      await avoided.watch.stop();
       await pipeline.stop();
       await admission.close();
       await observe.close();

@@ -70,6 +70,8 @@ export async function startTestAdmission(opts: {
   port?: number;
   /** false: a second replica that shares the Secret but does not point the webhooks at itself. */
   register?: boolean;
+  /** The engine's view of nodes an owner's new pods must avoid (quarantine's watch). */
+  avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -107,6 +109,7 @@ export async function startTestAdmission(opts: {
     names,
     policies: staticPolicies(opts.policies),
     ...(opts.register === false ? { register: false } : {}),
+    ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {

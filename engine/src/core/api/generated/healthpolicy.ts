@@ -265,9 +265,9 @@ export interface Budget {
  */
 export interface ReplacementPlacement {
   /**
-   * Keep replacements off the node the pod failed on. Taint: once a pod is quarantined (Enforce), its node is tainted bulkhead.dev/unhealthy:NoSchedule, as taintNode does for node-wide incidents, so the replacement and every other new pod start elsewhere; pods already there stay. The taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). None: the scheduler decides. Default: None.
+   * Keep replacements off the node the pod failed on. AntiAffinity: while the pod is held, new pods of its owner (its replacement first) get a required node affinity excluding that node, added by the injection webhook; other workloads are not affected. Taint: its node is tainted bulkhead.dev/unhealthy:NoSchedule before the pod is detached, as taintNode does for node-wide incidents, so the replacement and every other new pod start elsewhere; pods already there stay, and the taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). None: the scheduler decides. Only in Enforce mode, only for pods quarantined (detached). Default: None.
    */
-  avoidNode?: 'None' | 'Taint';
+  avoidNode?: 'None' | 'AntiAffinity' | 'Taint';
 }
 /**
  * An HTTPS endpoint that receives batches of health reports.
