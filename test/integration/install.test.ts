@@ -31,7 +31,8 @@ import {
   buildMutatingWebhookConfiguration,
   buildValidatingWebhookConfiguration,
 } from '../../engine/src/admission/webhook-config.js';
-import { eventually, getCluster } from '../harness/index.js';
+import { isolationNetworkPolicy } from '../../engine/src/quarantine/actions/isolation-policy.js';
+import { eventually, getCluster, newNamespace } from '../harness/index.js';
 
 const execFileP = promisify(execFile);
 const SOURCE = 'install-test';
@@ -226,6 +227,13 @@ describe('bulkhead install / uninstall on the real control plane', function () {
       'applied with field manager bulkhead',
     );
 
+    // The dashboard token Secret the Deployment mounts: created once, strong, kept by a re-run.
+    const tokenOf = async (): Promise<string | undefined> =>
+      (await get<{ data: { token: string } }>(`/api/v1/namespaces/${ENGINE.namespace}/secrets/bulkhead-dashboard`))
+        ?.data.token;
+    const token = await tokenOf();
+    assert.ok(token && Buffer.from(token, 'base64').toString('utf8').length >= 32, 'no strong dashboard token');
+
     const r2 = await cli(
       'install',
       '--repo',
@@ -242,8 +250,14 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     assert.equal(r2.code, 0, show(r2));
     assert.doesNotMatch(r2.stdout, /created|configured/, show(r2));
     assert.match(r2.stdout, /✓ CustomResourceDefinitions \(3\): 3 unchanged/, show(r2));
-    assert.match(r2.stdout, /✓ engine, RBAC and network policy \(\d+ objects\): \d+ unchanged \(/, show(r2));
+    assert.match(
+      r2.stdout,
+      /✓ namespace, RBAC, Service and network policy \(\d+ objects\): \d+ unchanged \(/,
+      show(r2),
+    );
+    assert.match(r2.stdout, /✓ engine Deployment bulkhead-system\/bulkhead-engine: 1 unchanged \(/, show(r2));
     assert.match(r2.stdout, /Bulkhead is installed and Ready/, show(r2));
+    assert.equal(await tokenOf(), token, 'a re-install replaced the dashboard token');
   });
 
   it('with the guard registered, install re-runs without writing the PolicySource; uninstall removes the webhook configurations before the engine, leaves none behind; a second run is idempotent', async () => {
@@ -311,6 +325,31 @@ describe('bulkhead install / uninstall on the real control plane', function () {
         ),
       ),
     );
+    // What a running engine leaves in a workload namespace (the real generators): the
+    // isolation NetworkPolicy and the sidecars' CA ConfigMap; and a NetworkPolicy synced from
+    // git (policy-source label), which belongs to the repository and must stay.
+    const work = await newNamespace('bh-install-sweep');
+    await serverSideApply(client, resolver, isolationNetworkPolicy(work) as unknown as KubeObject);
+    await serverSideApply(client, resolver, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'bulkhead-ca',
+        namespace: work,
+        labels: { 'app.kubernetes.io/managed-by': 'bulkhead', 'app.kubernetes.io/component': 'admission' },
+      },
+      data: { 'ca.crt': 'x' },
+    } as KubeObject);
+    await serverSideApply(client, resolver, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: {
+        name: 'from-git',
+        namespace: work,
+        labels: { 'app.kubernetes.io/managed-by': 'bulkhead', 'bulkhead.dev/policy-source': 'platform' },
+      },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    } as KubeObject);
     try {
       const u1 = await cli('uninstall', '--timeout', '3m');
       assert.equal(u1.code, 0, show(u1));
@@ -340,6 +379,15 @@ describe('bulkhead install / uninstall on the real control plane', function () {
     }
 
     assert.deepEqual(await bulkheadWebhooks(), [], 'a Bulkhead webhook configuration is left');
+    assert.equal(
+      await get(`/apis/networking.k8s.io/v1/namespaces/${work}/networkpolicies/bulkhead-quarantine`),
+      undefined,
+    );
+    assert.equal(await get(`/api/v1/namespaces/${work}/configmaps/bulkhead-ca`), undefined);
+    assert.ok(
+      await get(`/apis/networking.k8s.io/v1/namespaces/${work}/networkpolicies/from-git`),
+      'a git-synced object was swept',
+    );
     assert.equal(await get(`/api/v1/namespaces/${ENGINE.namespace}`), undefined, 'the engine namespace is left');
     assert.equal(
       await get('/apis/rbac.authorization.k8s.io/v1/clusterroles/bulkhead-engine'),
@@ -402,7 +450,7 @@ describe('bulkhead install / uninstall on the real control plane', function () {
       assert.equal(r.code, 1, show(r));
       assert.match(
         r.stderr,
-        /✗ engine, RBAC and network policy.*PolicySource\/bh-install-strict.*\.spec\.branch: field not declared in schema/,
+        /✗ namespace, RBAC, Service and network policy.*PolicySource\/bh-install-strict.*\.spec\.branch: field not declared in schema/,
         show(r),
       );
       await writeFile(join(dir, 'ps.yaml'), ps(''));

@@ -172,6 +172,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
         '127.0.0.1:0',
         '--https',
         '127.0.0.1:0',
+        // The apiserver runs on this machine and there is no Service routing: call the listen URL.
+        '--webhook-url',
+        'listen',
         '--leader-elect',
         'false',
         '--cluster-name',

@@ -215,6 +215,10 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         if (json) out(JSON.stringify(result));
         say(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
         const kept = Object.entries(result.kept);
+        if (!f.crds && (result.kept.quarantines ?? 0) > 0)
+          say(
+            'Quarantined pods stay detached and labelled, but their isolation NetworkPolicy is gone: delete them once forensics are done.',
+          );
         if (!f.crds) {
           say(
             `Kept the CRDs${kept.length > 0 ? ` and ${kept.map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}; \`bulkhead uninstall --crds\` deletes them (and every such object).`,

@@ -8,7 +8,7 @@ import { createLogger } from '../core/logger.js';
 import type { CommandRegistrar } from './command.js';
 import { RUN_DEFAULTS, startEngine } from '../runtime/index.js';
 
-interface RunFlags {
+export interface RunFlags {
   kubeconfig?: string;
   namespace?: string;
   identity?: string;
@@ -58,10 +58,35 @@ const bool = (name: string, v: string): boolean => {
   throw new Error(`--${name} must be true or false, got "${v}"`);
 };
 
+/**
+ * The push-webhook secret from its file, or undefined when the file does not exist or is
+ * empty. deploy/ mounts Secret `bulkhead-webhook` optional: a user who does not use push
+ * webhooks never creates it, and the engine then polls only (ADR 1000). Any other read error
+ * (a permission problem, a directory) still fails the start: that is a broken mount.
+ */
+function readOptionalSecret(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** `--webhook-url`: absent → the Service (as deploy/ installs it); `listen` → the HTTPS listen URL; else that URL. */
+function webhookEndpoint(v: string | undefined): NonNullable<EngineConfig['dataPlane']>['webhookEndpoint'] {
+  if (v === undefined || v === 'service') return 'service';
+  if (v === 'listen') return 'listen';
+  if (!/^https:\/\//.test(v))
+    throw new Error(`--webhook-url must be an https:// URL, "service" or "listen", got "${v}"`);
+  return { url: v };
+}
+
 /** Flags + environment → EngineConfig, once. The only place the engine's env is read. */
 export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const secretFile = f.webhookSecretFile ?? env.BULKHEAD_WEBHOOK_SECRET_FILE;
-  const webhookSecret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.BULKHEAD_WEBHOOK_SECRET;
+  const fromFile = secretFile ? readOptionalSecret(secretFile) : undefined;
+  const webhookSecret = secretFile ? fromFile : env.BULKHEAD_WEBHOOK_SECRET;
   const namespace = f.namespace ?? env.BULKHEAD_NAMESPACE ?? env.POD_NAMESPACE ?? RUN_DEFAULTS.namespace;
   return {
     ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
@@ -79,6 +104,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     },
     cacheDir: f.cacheDir ?? env.BULKHEAD_CACHE_DIR ?? join(tmpdir(), `bulkhead-git-${process.pid}`),
     ...(webhookSecret ? { webhookSecret } : {}),
+    ...(secretFile && !fromFile ? { webhookSecretMissing: secretFile } : {}),
     minIntervalMs: parseDuration(f.minInterval),
     eventNamespace: f.eventNamespace,
     logLevel: f.logLevel ?? env.BULKHEAD_LOG_LEVEL ?? RUN_DEFAULTS.logLevel,
@@ -88,7 +114,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
       ? {
           dataPlane: {
             listen: hostPort(f.https, RUN_DEFAULTS.httpsPort),
-            ...(f.webhookUrl ? { webhookUrl: f.webhookUrl } : {}),
+            webhookEndpoint: webhookEndpoint(f.webhookUrl),
             ...(f.reportUrl ? { reportUrl: f.reportUrl } : {}),
             service: f.service,
             serviceAccount: f.serviceAccount,
@@ -138,7 +164,7 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option('--cache-dir <dir>', 'git cache folder ($BULKHEAD_CACHE_DIR)')
     .option(
       '--webhook-secret-file <path>',
-      'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET)',
+      'file with the push-webhook secret ($BULKHEAD_WEBHOOK_SECRET_FILE or $BULKHEAD_WEBHOOK_SECRET); a missing file disables push webhooks (polling only)',
     )
     .option('--min-interval <d>', 'floor for a PolicySource interval', RUN_DEFAULTS.minInterval)
     .option(
@@ -160,7 +186,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
       '--https <host:port>',
       'serve the data plane here: admission webhooks, sidecar reports, verdicts, dashboard (off when not given)',
     )
-    .option('--webhook-url <url>', 'base URL the apiserver calls for the webhooks (local runs; default: the Service)')
+    .option(
+      '--webhook-url <url>',
+      'how the apiserver reaches the webhooks: "service" (default: clientConfig.service, the --service on the --https port), "listen" (the --https address, for local runs) or a base https:// URL',
+    )
     .option(
       '--report-url <url>',
       'where injected sidecars report (default: https://<service>.<namespace>.svc:<port>/api/v1/reports)',
@@ -198,7 +227,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
       'how often git is read for released records and TTLs',
       RUN_DEFAULTS.releaseInterval,
     )
-    .option('--dashboard-token-file <path>', 'bearer token for the read-only dashboard (no dashboard without it)')
+    .option(
+      '--dashboard-token-file <path>',
+      'bearer token for the read-only dashboard (no dashboard without it; a missing file is logged and leaves it off)',
+    )
     .action(async (flags: RunFlags) => {
       const config = buildEngineConfig(flags);
       const logger = createLogger({ level: config.logLevel });

@@ -25,6 +25,8 @@ export interface EngineConfig {
   cacheDir: string;
   /** Shared secret for push webhooks (HMAC / GitLab token); undefined → webhooks are refused. */
   webhookSecret?: string;
+  /** The configured secret file when it does not exist: push webhooks are off, and the start says so. */
+  webhookSecretMissing?: string;
   /** Floor for PolicySource spec.interval. */
   minIntervalMs: number;
   /** Namespace for Events about cluster-scoped objects. */
@@ -41,8 +43,12 @@ export interface EngineConfig {
 /** The engine's HTTPS side: what the apiserver, the sidecars and analytics tools call. */
 export interface DataPlaneConfig {
   listen: { host: string; port: number };
-  /** How the apiserver reaches the webhooks; default: the Service. A URL for local runs. */
-  webhookUrl?: string;
+  /**
+   * How the apiserver reaches the webhooks: 'service' (clientConfig.service: `service` in the
+   * engine's namespace on the listen port, what deploy/ installs), 'listen' (the HTTPS listen
+   * URL, for local runs where the apiserver is on the same machine) or a base URL.
+   */
+  webhookEndpoint: 'service' | 'listen' | { url: string };
   /** Where sidecars report; default: https://<service>.<namespace>.svc:<port>/api/v1/reports. */
   reportUrl?: string;
   service: string;

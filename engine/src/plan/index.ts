@@ -4,3 +4,4 @@ export { computePlan, hasChanges, type Plan, type PlanItem } from './plan.js';
 export { dryRunPlan } from './dry-run.js';
 export { listLive } from './live.js';
 export { formatPlanHuman, formatPlanJson, formatPlanMarkdown } from './format.js';
+export { SOURCE_LABEL } from './inventory.js';

@@ -9,7 +9,8 @@ const MAX_BODY = 1024 * 1024;
 /**
  * `POST /hooks/git/<source>`: a push webhook from GitHub, GitLab or anything that signs with
  * HMAC-SHA256. A bad or missing signature is 401 and triggers nothing; a good one queues a
- * sync (coalesced with any in flight) and answers 202 at once, without waiting for it.
+ * sync (coalesced with any in flight) and answers 202 at once, without waiting for it. With
+ * no secret configured, push webhooks are off: 503, saying so, and nothing is read.
  */
 export function gitHookRouter(opts: {
   secret: string | undefined;
@@ -20,6 +21,12 @@ export function gitHookRouter(opts: {
   const r = new Router();
   r.post('/hooks/git/:source', async (ctx) => {
     const source = ctx.params.source ?? '';
+    if (!opts.secret) {
+      // Not an authentication failure: this engine has no secret to check against at all.
+      ctx.status = 503;
+      ctx.body = { error: 'push webhooks are off: no secret configured (Secret bulkhead-webhook, key secret)' };
+      return;
+    }
     const body = await readBoundedBody(ctx.req, MAX_BODY);
     const v = verifyWebhook(ctx.headers, body, opts.secret);
     if (!v.ok) {

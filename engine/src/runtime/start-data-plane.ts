@@ -116,14 +116,9 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   });
   wake.notify = (uid) => pipeline.notify(uid);
   // The read-only dashboard, only when a token is configured: no token, no page.
-  const dashboard = cfg.dashboardTokenFile
-    ? createDashboardRouter({
-        client: deps.client,
-        store: observe.store,
-        token: await readDashboardToken(cfg.dashboardTokenFile),
-        logger,
-        registry: deps.registry,
-      })
+  const token = cfg.dashboardTokenFile ? await optionalDashboardToken(cfg.dashboardTokenFile, logger) : undefined;
+  const dashboard = token
+    ? createDashboardRouter({ client: deps.client, store: observe.store, token, logger, registry: deps.registry })
     : undefined;
   const port = cfg.listen.port;
   const sidecar = {
@@ -154,7 +149,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
       },
     },
     listen: cfg.listen,
-    ...(cfg.webhookUrl ? { endpoint: { url: cfg.webhookUrl } } : {}),
+    ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
@@ -182,6 +177,39 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
       await observe.close();
     },
   };
+}
+
+/**
+ * The dashboard token, or undefined when its file does not exist: deploy/ mounts Secret
+ * `bulkhead-dashboard` optional (`bulkhead install` creates it), so an install without it
+ * runs with the dashboard off and says so once, instead of crash-looping (ADR 1001). A file
+ * that exists but cannot be read, or a weak token, still fails the start.
+ */
+async function optionalDashboardToken(file: string, logger: Logger): Promise<string | undefined> {
+  try {
+    return await readDashboardToken(file);
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw err;
+    logger.warn(
+      { file },
+      'dashboard off: its token file does not exist (create Secret bulkhead-dashboard with key token, then restart the engine)',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The webhooks' clientConfig: the Service by default, so the apiserver calls
+ * https://<service>.<namespace>.svc:<port> and verifies the serving certificate against the
+ * Service DNS names it carries (serviceSans); the listen URL only when asked for (local runs:
+ * a wildcard listen address is no address the apiserver can call). The Service's https port
+ * must be the HTTPS listen port, as in deploy/engine/service.yaml.
+ */
+function webhookEndpoint(cfg: DataPlaneConfig, namespace: string) {
+  const e = cfg.webhookEndpoint;
+  if (e === 'listen') return undefined; // admission's default: its own listen URL
+  if (e === 'service') return { endpoint: { service: { namespace, name: cfg.service, port: cfg.listen.port } } };
+  return { endpoint: { url: e.url } };
 }
 
 /** The synced PolicySource's repository as the records target (audit's rule), with its credentials. */

@@ -178,6 +178,11 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       ...(deps.extraRouters ?? []),
     ],
   });
+  if (config.webhookSecretMissing)
+    logger.warn(
+      { file: config.webhookSecretMissing },
+      'push webhooks off: the secret file does not exist (Secret bulkhead-webhook not created); sources are polled only',
+    );
   const { server, url } = await listen(app, config.listen.host, config.listen.port);
   logger.info(
     {

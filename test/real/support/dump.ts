@@ -12,6 +12,15 @@ export async function dumpRealCluster(cluster: LocalCluster, title: string): Pro
   for (const args of [
     ['get', 'nodes,pods,svc,networkpolicies', '-A', '-o', 'wide'],
     ['get', 'events', '-A', '--sort-by=.lastTimestamp'],
+    // The installed engine (installed-engine.ts), when a test installed it.
+    ['logs', '-n', 'bulkhead-system', '-l', 'app.kubernetes.io/name=bulkhead', '--prefix', '--tail=200'],
+    [
+      'get',
+      'policysources,healthpolicies,quarantines,validatingwebhookconfigurations,mutatingwebhookconfigurations',
+      '-A',
+      '-o',
+      'yaml',
+    ],
   ]) {
     const r = await kubectl(cluster, args);
     out.push(`$ kubectl ${args.join(' ')}\n${r.stdout}${r.stderr}`);

@@ -7,6 +7,7 @@ import { startLocalCluster } from '../../../tools/local-cluster/index.js';
 import { buildProjectImages } from './images.js';
 import { getRealCluster, setRealCluster } from './state.js';
 import { dumpRealCluster } from './dump.js';
+import { stopInstalledEngine } from './installed-engine.js';
 
 export async function mochaGlobalSetup(): Promise<void> {
   const say = (l: string) => process.stderr.write(`  [real nodes] ${l}\n`);
@@ -18,6 +19,7 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   try {
+    await stopInstalledEngine();
     await getRealCluster().stop();
   } finally {
     setRealCluster(undefined);

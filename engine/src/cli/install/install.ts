@@ -3,6 +3,7 @@ import { BulkheadError, isBulkheadError } from '../../core/errors.js';
 import { serverSideApply } from '../../core/kube/apply.js';
 import { isNotFound, type KubeClient } from '../../core/kube/client.js';
 import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
+import { DASHBOARD_SECRET, ensureDashboardSecret } from './dashboard-secret.js';
 import { ENGINE, applyOrder, isCrd, objectKey } from './manifests.js';
 import { pollUntil, type Progress } from './progress.js';
 
@@ -238,9 +239,10 @@ export function policySourceObject(s: NonNullable<InstallOptions['source']>): Ku
 
 /**
  * `bulkhead install`, as ordered steps: CRDs (then wait until they are Established and
- * served), everything else in dependency order, the PolicySource, then wait for the engine
- * Deployment to be Available. Every write is a server-side apply with field manager
- * `bulkhead`, so running it again changes nothing and an upgrade changes only what differs.
+ * served), everything but the engine Deployment in dependency order plus the dashboard token
+ * Secret (created once), the PolicySource, the Deployment, then wait for it to be Available.
+ * Every apply is a server-side apply with field manager `bulkhead`, so running it again
+ * changes nothing and an upgrade changes only what differs.
  */
 export async function install(d: Deps, o: InstallOptions): Promise<InstallResult> {
   const result: InstallResult = { applied: [] };
@@ -263,12 +265,31 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
   );
   if (!o.dryRun && crds.length > 0)
     await d.progress.step('CRDs Established and served', () => waitCrdsServed(d, crds, o.deadline));
+  // Everything but the engine Deployment, and the dashboard token Secret, so the pods start
+  // with their identity, permissions and token mount in place.
+  const deployments = rest.filter((x) => x.kind === 'Deployment');
   const applied = await d.progress.step(
-    `engine, RBAC and network policy (${rest.length} objects)`,
-    () => applyAll(rest),
+    `namespace, RBAC, Service and network policy (${rest.length - deployments.length} objects)`,
+    async () => {
+      const rs = await applyAll(rest.filter((x) => x.kind !== 'Deployment'));
+      if (deployments.some((x) => x.metadata.name === ENGINE.deployment)) {
+        const outcome = await ensureDashboardSecret(d.client, { dryRun: o.dryRun });
+        const r = {
+          key: `Secret/${ENGINE.namespace}/${DASHBOARD_SECRET.name}`,
+          outcome,
+          ...(outcome === 'skipped' ? { note: 'its namespace does not exist yet (dry run)' } : {}),
+        };
+        result.applied.push(r);
+        rs.push(r);
+      }
+      return rs;
+    },
     (rs) => summarize(rs, o.dryRun),
   );
   noteSkips(applied);
+  // The PolicySource before the engine starts: once an engine replica runs, its guard refuses
+  // a PolicySource written by anyone but the engine, so creating it after the Deployment
+  // races the first replica (ADR 1002).
   if (o.source) {
     const src = o.source;
     const rs = await d.progress.step(
@@ -303,6 +324,14 @@ export async function install(d: Deps, o: InstallOptions): Promise<InstallResult
     );
     noteSkips(rs);
   }
+  if (deployments.length > 0)
+    noteSkips(
+      await d.progress.step(
+        `engine Deployment ${ENGINE.namespace}/${ENGINE.deployment}`,
+        () => applyAll(deployments),
+        (rs) => summarize(rs, o.dryRun),
+      ),
+    );
   if (!o.dryRun)
     result.ready = await d.progress.step(
       `engine Deployment ${ENGINE.namespace}/${ENGINE.deployment} Available`,

@@ -1,6 +1,7 @@
 import { WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from '../../admission/index.js';
-import { PLURAL, GROUP, VERSION } from '../../core/api/index.js';
+import { LABEL, MANAGED_BY, PLURAL, GROUP, VERSION } from '../../core/api/index.js';
 import { isBulkheadError } from '../../core/errors.js';
+import { SOURCE_LABEL } from '../../plan/index.js';
 import { deleteObject } from '../../core/kube/apply.js';
 import { isNotFound, type KubeClient } from '../../core/kube/client.js';
 import { objectPath, type KubeObject, type ResourceResolver } from '../../core/kube/resources.js';
@@ -16,6 +17,8 @@ export interface UninstallOptions {
 
 export interface UninstallResult {
   webhooks: string[];
+  /** What the engine created at run time in workload namespaces (isolation NetworkPolicies, CA ConfigMaps). */
+  swept: string[];
   deleted: string[];
   absent: string[];
   /** Custom resources left in place because the CRDs were kept. */
@@ -82,6 +85,41 @@ async function removeWebhooks(d: Deps): Promise<string[]> {
       removed.push(`${w.kind}/${w.name}`);
   }
   return removed;
+}
+
+/**
+ * What the running engine created outside deploy/, in the namespaces it works in: the
+ * quarantine isolation NetworkPolicies and the sidecars' CA ConfigMaps. Both carry the
+ * managed-by label; objects synced from git carry the policy-source label as well and belong
+ * to the repository, so they are left alone. Run after the engine has stopped, so nothing
+ * re-creates them. A quarantined pod kept without --crds stays detached and labelled, but is
+ * no longer isolated: the output says so.
+ */
+const RUNTIME_KINDS = [
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', path: '/apis/networking.k8s.io/v1/networkpolicies' },
+  { apiVersion: 'v1', kind: 'ConfigMap', path: '/api/v1/configmaps' },
+] as const;
+const RUNTIME_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY},!${SOURCE_LABEL}`;
+
+async function sweepRuntimeObjects(d: Deps): Promise<string[]> {
+  const swept: string[] = [];
+  for (const k of RUNTIME_KINDS) {
+    const list = await d.client.request<{ items: KubeObject[] }>({
+      method: 'GET',
+      path: k.path,
+      query: { labelSelector: RUNTIME_SELECTOR },
+    });
+    for (const item of list.items) {
+      const ref = {
+        apiVersion: k.apiVersion,
+        kind: k.kind,
+        name: item.metadata.name,
+        ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
+      };
+      if (await deleteObject(d.client, d.resolver, ref)) swept.push(objectKey({ ...item, kind: k.kind }));
+    }
+  }
+  return swept;
 }
 
 async function exists(d: Deps, obj: KubeObject): Promise<boolean> {
@@ -173,13 +211,15 @@ const listOrNone = (xs: string[]): string => (xs.length > 0 ? xs.join(', ') : 'n
  *  2. delete the engine Deployment and wait until its pods are gone;
  *  3. sweep the webhook configurations again: a still-running leader could have re-registered
  *     them between 1 and 2 (the engine registers webhooks on start and never removes them);
- *  4. delete the rest of deploy/ (Service, policies, RBAC) with the namespace last, and wait
+ *  4. delete what the engine created in workload namespaces (isolation NetworkPolicies, CA
+ *     ConfigMaps), now that nothing re-creates them;
+ *  5. delete the rest of deploy/ (Service, policies, RBAC) with the namespace last, and wait
  *     until the namespace is gone so an immediate re-install does not hit a terminating one;
- *  5. only with `crds`: the CRDs, which deletes every HealthPolicy, Quarantine and PolicySource.
+ *  6. only with `crds`: the CRDs, which deletes every HealthPolicy, Quarantine and PolicySource.
  * Each delete treats 404 as done, so running it again succeeds and deletes nothing.
  */
 export async function uninstall(d: Deps, o: UninstallOptions): Promise<UninstallResult> {
-  const result: UninstallResult = { webhooks: [], deleted: [], absent: [], kept: {} };
+  const result: UninstallResult = { webhooks: [], swept: [], deleted: [], absent: [], kept: {} };
   const ordered = applyOrder(o.objects.filter((x) => !isCrd(x))).reverse();
   const deployments = ordered.filter((x) => x.kind === 'Deployment');
   const rest = ordered.filter((x) => x.kind !== 'Deployment');
@@ -215,6 +255,13 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
   result.webhooks.push(...late);
   if (late.length > 0)
     d.progress.detail(`removed webhook configurations the stopping engine re-registered: ${late.join(', ')}`);
+  result.swept.push(
+    ...(await d.progress.step(
+      'isolation NetworkPolicies and CA ConfigMaps the engine created removed',
+      () => sweepRuntimeObjects(d),
+      listOrNone,
+    )),
+  );
   await d.progress.step(
     `engine namespace, RBAC and network policy removed`,
     async () => {
