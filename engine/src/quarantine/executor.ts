@@ -10,6 +10,7 @@ import { planDetach } from './actions/detach-patch.js';
 import { isolationNetworkPolicy } from './actions/isolation-policy.js';
 import { applyBudget, type BudgetDecision } from './budget.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
+import type { ActionOutcome, TakenAction } from './taken-action.js';
 import { NODE_TAINT_KEY, nodesToTaint, recordTaints, taintNode } from './placement.js';
 import { ACTION_LABEL, buildQuarantine, quarantineName, recordPath } from './quarantine-object.js';
 import { recordSimilar } from './similar-record.js';
@@ -27,17 +28,7 @@ export interface QuarantineDeps {
   protectedNamespaces: ReadonlySet<string>;
 }
 
-export type ActionOutcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
-
-export interface TakenAction {
-  pod: string;
-  namespace: string;
-  action: PlannedAction['action'];
-  role: PlannedAction['role'];
-  outcome: ActionOutcome;
-  quarantine?: string;
-  detail?: string;
-}
+export type { ActionOutcome, TakenAction };
 
 export interface QuarantineResult {
   policy: string;

@@ -1,7 +1,17 @@
 import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
 import { objectPath } from '../core/kube/resources.js';
 import type { PlannedAction, Verdict } from '../analytics/index.js';
-import type { QuarantineDeps, TakenAction } from './executor.js';
+import type { TakenAction } from './taken-action.js';
+import type { KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import type { ResourceResolver } from '../core/kube/resources.js';
+
+/** What this needs of the executor's deps (structural: no import cycle). */
+interface Deps {
+  client: KubeClient;
+  resolver: ResourceResolver;
+  events: EventRecorder;
+}
 
 export const NODE_TAINT_KEY = 'bulkhead.dev/unhealthy';
 
@@ -29,7 +39,7 @@ export function nodesToTaint(verdict: Verdict, allowed: readonly PlannedAction[]
  * Adds the NoSchedule taint (idempotent) and says so in an Event on the node. Existing pods
  * stay (NoSchedule evicts nothing). The value is the incident id, for `kubectl describe node`.
  */
-export async function taintNode(deps: QuarantineDeps, name: string, verdict: Verdict, incident: string): Promise<void> {
+export async function taintNode(deps: Deps, name: string, verdict: Verdict, incident: string): Promise<void> {
   const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
   const node = await deps.client.request<{
     metadata: { uid: string; resourceVersion: string };
@@ -59,7 +69,7 @@ export async function taintNode(deps: QuarantineDeps, name: string, verdict: Ver
 
 /** Each held Quarantine on a tainted node records the TaintNode step (once). */
 export async function recordTaints(
-  deps: QuarantineDeps,
+  deps: Deps,
   verdict: Verdict,
   taken: readonly TakenAction[],
   tainted: ReadonlySet<string>,

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { TakenAction } from './executor.js';
 import { similarSteps } from './similar-record.js';
+import type { TakenAction } from './taken-action.js';
 import { selectorQuery } from './sibling-pods.js';
 
 const now = new Date('2026-12-02T00:00:00Z');

@@ -1,7 +1,17 @@
 import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
 import { objectPath } from '../core/kube/resources.js';
 import type { Verdict } from '../analytics/index.js';
-import type { QuarantineDeps, TakenAction } from './executor.js';
+import type { TakenAction } from './taken-action.js';
+import type { KubeClient } from '../core/kube/client.js';
+import type { EventRecorder } from '../core/kube/events.js';
+import type { ResourceResolver } from '../core/kube/resources.js';
+
+/** What this needs of the executor's deps (structural: no import cycle). */
+interface Deps {
+  client: KubeClient;
+  resolver: ResourceResolver;
+  events: EventRecorder;
+}
 
 type Step = NonNullable<Quarantine['spec']['actions']>[number];
 const MAX_STEPS = 16; // the schema's bound on spec.actions
@@ -56,7 +66,7 @@ export function similarSteps(existing: readonly Step[], siblings: readonly Taken
  * Quarantine CR, but it points at this record (same recordPath) and is released with it.
  */
 export async function recordSimilar(
-  deps: QuarantineDeps,
+  deps: Deps,
   verdict: Verdict,
   taken: readonly TakenAction[],
   now: Date,
