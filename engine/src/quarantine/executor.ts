@@ -14,7 +14,10 @@ import { isolationGaps, labelsToStrip } from './isolation/network-policy-gaps.js
 import { deleteForReplacement, takeSnapshot } from './stateful/replace-stateful-pod.js';
 import { applyBudget, type BudgetDecision } from './budget.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
-import { ACTION_LABEL, buildQuarantine, quarantineName } from './quarantine-object.js';
+import type { ActionOutcome, TakenAction } from './taken-action.js';
+import { NODE_TAINT_KEY, nodesToTaint, recordTaints, taintNode } from './placement.js';
+import { ACTION_LABEL, buildQuarantine, quarantineName, recordPath } from './quarantine-object.js';
+import { recordSimilar } from './similar-record.js';
 import { errorMessage } from '../core/errors.js';
 
 export interface QuarantineDeps {
@@ -29,17 +32,7 @@ export interface QuarantineDeps {
   protectedNamespaces: ReadonlySet<string>;
 }
 
-export type ActionOutcome = 'done' | 'already' | 'dry-run' | 'blocked' | 'gone' | 'failed';
-
-export interface TakenAction {
-  pod: string;
-  namespace: string;
-  action: PlannedAction['action'];
-  role: PlannedAction['role'];
-  outcome: ActionOutcome;
-  quarantine?: string;
-  detail?: string;
-}
+export type { ActionOutcome, TakenAction };
 
 export interface QuarantineResult {
   policy: string;
@@ -96,6 +89,16 @@ export async function executeVerdict(
     namespaceActionsLastHour: facts.namespaceActionsLastHour,
     protectedNamespaces: deps.protectedNamespaces,
   });
+  // The taint goes on before any pod is detached, or the replacement is already bound there.
+  const tainted = new Set<string>();
+  for (const node of nodesToTaint(verdict, budget.allowed)) {
+    try {
+      await taintNode(deps, node, verdict, incident);
+      tainted.add(node);
+    } catch (err) {
+      deps.logger.error({ err: errorMessage(err), node }, 'node taint failed; quarantining anyway');
+    }
+  }
   for (const action of budget.allowed) {
     const base = { pod: action.pod.name, namespace: action.pod.namespace, action: action.action, role: action.role };
     try {
@@ -112,75 +115,14 @@ export async function executeVerdict(
       taken.push({ ...base, outcome: 'failed', detail: errorMessage(err) });
     }
   }
-  const node = await handleNode(deps, verdict, taken, incident, now);
+  await recordTaints(deps, verdict, taken, tainted, now);
+  await recordSimilar(deps, verdict, taken, now);
+  const node =
+    verdict.incident.scope === 'node'
+      ? { name: verdict.incident.value, tainted: tainted.has(verdict.incident.value) }
+      : undefined;
   await reportToPolicy(deps, verdict, budget, taken, now);
   return { policy: verdict.policy, incident, budget, taken, ...(node ? { node } : {}) };
-}
-
-export const NODE_TAINT_KEY = 'bulkhead.dev/unhealthy';
-
-/**
- * A node-wide incident under a policy with `taintNode`: the node gets a NoSchedule taint so the
- * replacements of its quarantined pods start elsewhere (existing pods stay; NoSchedule evicts
- * nothing). Idempotent; only in Enforce mode and only when a pod was actually quarantined, so a
- * budget-stopped incident never taints. Every Quarantine of the incident records it.
- */
-async function handleNode(
-  deps: QuarantineDeps,
-  verdict: Verdict,
-  taken: TakenAction[],
-  incident: string,
-  now: Date,
-): Promise<{ name: string; tainted: boolean } | undefined> {
-  if (verdict.incident.scope !== 'node') return undefined;
-  const name = verdict.incident.value;
-  const held = taken.filter(
-    (t) =>
-      t.quarantine &&
-      (t.outcome === 'done' || t.outcome === 'already') &&
-      (t.action === 'Quarantine' || t.action === 'Isolate'),
-  );
-  if (!verdict.taintNode || verdict.mode !== 'Enforce' || held.length === 0) return { name, tainted: false };
-  const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
-  const node = await deps.client.request<{
-    metadata: { uid: string; resourceVersion: string };
-    spec?: { taints?: { key: string; value?: string; effect: string }[] };
-  }>({ method: 'GET', path });
-  const taints = node.spec?.taints ?? [];
-  if (!taints.some((t) => t.key === NODE_TAINT_KEY && t.effect === 'NoSchedule')) {
-    // A merge patch replaces the whole taint list, and the node controller edits it too: the
-    // resourceVersion makes it optimistic (409 if the list changed since the read).
-    await deps.client.request({
-      method: 'PATCH',
-      path,
-      contentType: 'application/merge-patch+json',
-      body: {
-        metadata: { resourceVersion: node.metadata.resourceVersion },
-        spec: { taints: [...taints, { key: NODE_TAINT_KEY, value: incident, effect: 'NoSchedule' }] },
-      },
-    });
-  }
-  await deps.events.emit(
-    { apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid },
-    'Warning',
-    'NodeTainted',
-    `${verdict.policy}: ${held.length} pod(s) failed together on this node; tainted ${NODE_TAINT_KEY}:NoSchedule so replacements start elsewhere`,
-  );
-  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
-  for (const t of held) {
-    const q = await deps.client.request<Quarantine>({
-      method: 'GET',
-      path: objectPath(res, t.quarantine!, t.namespace),
-    });
-    if (q.spec.actions?.some((a) => a.type === 'TaintNode')) continue;
-    await patchSpecRecord(deps, q, {
-      actions: [
-        ...(q.spec.actions ?? []),
-        { type: 'TaintNode', time: now.toISOString(), detail: `${name} ${NODE_TAINT_KEY}:NoSchedule` },
-      ],
-    });
-  }
-  return { name, tainted: true };
 }
 
 async function carryOut(
@@ -219,6 +161,14 @@ async function carryOut(
         cluster: deps.cluster,
         now,
         ...(releaseAfter ? { releaseAfter } : {}),
+        // A sibling's decision is recorded in its failing pod's record, and released with it.
+        ...(action.similarTo
+          ? { recordPath: recordPath(deps.cluster, action.similarTo.namespace, action.similarTo) }
+          : {}),
+        // Set at creation, before the detach, so the webhook knows before the owner replaces it.
+        ...(verdict.avoidNode === 'AntiAffinity' && action.role === 'primary' && action.action === 'Quarantine'
+          ? { avoidNode: true }
+          : {}),
       });
       const created = await createQuarantine(deps, q);
       if (verdict.mode === 'DryRun') {
@@ -508,4 +458,4 @@ export async function resumePending(deps: QuarantineDeps, quarantines: readonly 
   return n;
 }
 
-export { quarantineName };
+export { quarantineName, NODE_TAINT_KEY };

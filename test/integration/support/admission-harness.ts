@@ -72,6 +72,8 @@ export async function startTestAdmission(opts: {
   register?: boolean;
   /** Whether this replica holds the Lease (only the leader rotates); default: the only replica. */
   isLeader?: () => boolean;
+  /** The engine's view of nodes an owner's new pods must avoid (quarantine's watch). */
+  avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -110,6 +112,7 @@ export async function startTestAdmission(opts: {
     policies: staticPolicies(opts.policies),
     ...(opts.register === false ? { register: false } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
+    ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
