@@ -28,6 +28,8 @@ export const ENGINE_NAME = 'bulkhead-engine';
 export const ENGINE_SELECTOR = 'app.kubernetes.io/name=bulkhead,app.kubernetes.io/component=engine';
 /** The PolicySource `bulkhead install --repo` creates (the CLI's default --source-name). */
 export const SOURCE_NAME = 'default';
+/** The PolicySource's fetch interval (`bulkhead install --interval`). */
+export const SYNC_INTERVAL = '5s';
 /** The Secret holding the repository's token and CA, created before install as the README says. */
 export const REPO_SECRET = 'policy-repo';
 
@@ -244,6 +246,10 @@ async function installOnce(cluster: LocalCluster): Promise<InstalledEngine> {
     '.',
     '--secret',
     REPO_SECRET,
+    // A user's choice (push webhooks are off without Secret bulkhead-webhook): policy changes
+    // reach the cluster within seconds, not the default minute.
+    '--interval',
+    SYNC_INTERVAL,
     '--timeout',
     '5m',
   ]);
