@@ -8,6 +8,12 @@ import { installCrds } from './crds.js';
 import { dumpOnFailure } from './failure-dump.js';
 import { getCluster, setCluster } from './state.js';
 import { errorMessage } from '../../engine/src/core/errors.js';
+import { leftoverWebhookCheck } from './leftover-webhooks.js';
+
+const webhooks = leftoverWebhookCheck(
+  () => getCluster().kubeConfig(),
+  (l) => process.stderr.write(`  [webhooks] ${l}\n`),
+);
 
 export async function mochaGlobalSetup(): Promise<void> {
   const cluster = await startLocalCluster({
@@ -32,6 +38,14 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   try {
+    await webhooks.atEnd();
+  } finally {
+    await stopCluster();
+  }
+}
+
+async function stopCluster(): Promise<void> {
+  try {
     await getCluster().stop();
   } finally {
     setCluster(undefined);
@@ -39,7 +53,11 @@ export async function mochaGlobalTeardown(): Promise<void> {
 }
 
 export const mochaHooks = {
+  async beforeEach(this: Context): Promise<void> {
+    await webhooks.beforeTest(this.currentTest?.file);
+  },
   async afterEach(this: Context): Promise<void> {
+    await webhooks.afterTest();
     const test = this.currentTest;
     if (test?.state !== 'failed') return;
     try {

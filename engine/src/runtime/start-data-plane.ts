@@ -5,7 +5,9 @@ import {
   serviceSans,
   startAdmission,
   startRolloutController,
+  startSidecarPullGuard,
   type AdmissionRuntime,
+  type InjectablePolicy,
 } from '../admission/index.js';
 import { recordsSourceOf } from '../audit/index.js';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
@@ -157,6 +159,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     isLeader: deps.isLeader,
     logger,
   });
+  // An unpullable sidecar image pauses injection for its policy instead of stalling rollouts.
+  const pullGuard = startSidecarPullGuard({
+    client: deps.client,
+    policies: () => deps.policies.list() as unknown as InjectablePolicy[],
+    image: sidecar.image,
+    isLeader: deps.isLeader,
+    logger,
+  });
   return {
     url: admission.url,
     caBundle: () => admission.tls.material?.bundle ?? '',
@@ -166,6 +176,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     async stop() {
       clearInterval(forwardTimer);
       rollout.stop();
+      pullGuard.stop();
       await pipeline.stop();
       await admission.close();
       await observe.close();

@@ -7,7 +7,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
+import { injectedSidecar, startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
 import { type TlsSettings } from '../../../engine/src/admission/tls/material.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
@@ -174,7 +174,7 @@ export const simplePod = (
   },
 });
 
-export const hasSidecar = (p: V1Pod): boolean => (p.spec?.containers ?? []).some((c) => c.name === 'bulkhead-sidecar');
+export const hasSidecar = (p: V1Pod): boolean => injectedSidecar(p) !== undefined;
 
 /** Creates throwaway pods until one comes back injected: webhook configurations apply asynchronously. */
 export async function waitUntilInjecting(

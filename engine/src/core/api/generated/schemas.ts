@@ -665,11 +665,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             ],
             "properties": {
               "type": {
-                "description": "http (GET path:port) or tcp (connect).",
+                "description": "http (GET path:port, or https), tcp (connect) or grpc (grpc.health.v1 Check).",
                 "type": "string",
                 "enum": [
                   "http",
-                  "tcp"
+                  "tcp",
+                  "grpc"
                 ]
               },
               "ok": {
