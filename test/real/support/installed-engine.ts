@@ -1,7 +1,7 @@
 // The engine installed into the shared real-node cluster exactly as a user installs it:
 // `bulkhead install` (the CLI) of deploy/ as shipped, with the project's own images (imported
 // into the nodes under the references deploy/ names, 2 replicas), syncing a policy repository
-// served over real HTTPS smart-HTTP git from the cluster's bridge address on port 443, with a
+// served over real HTTPS smart-HTTP git from an address of its own on the cluster's bridge, port 443, with a
 // token and the server's CA in a Secret the way a user configures a private repository.
 // Nothing here sets an env var, flag or file on the engine that deploy/ does not set.
 //
@@ -28,6 +28,8 @@ export const ENGINE_NAME = 'bulkhead-engine';
 export const ENGINE_SELECTOR = 'app.kubernetes.io/name=bulkhead,app.kubernetes.io/component=engine';
 /** The PolicySource `bulkhead install --repo` creates (the CLI's default --source-name). */
 export const SOURCE_NAME = 'default';
+/** The PolicySource's fetch interval (`bulkhead install --interval`). */
+export const SYNC_INTERVAL = '5s';
 /** The Secret holding the repository's token and CA, created before install as the README says. */
 export const REPO_SECRET = 'policy-repo';
 
@@ -39,7 +41,7 @@ export interface CliResult {
 
 /** The policy repository the installed engine syncs (and commits its records to). */
 export interface PolicyRepo {
-  /** https://<bridge address>/origin.git: what the PolicySource names. */
+  /** https://<an address on the cluster bridge>/origin.git: what the PolicySource names. */
   readonly url: string;
   /**
    * Commits these files (null deletes) on top of whatever is on main now (the engine pushes
@@ -101,6 +103,7 @@ export function bulkhead(cluster: LocalCluster, args: string[], timeoutMs = 360_
 export const showCli = (r: CliResult): string => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 interface Served {
+  address: { host: string; remove(): Promise<void> };
   repo: TestRepo;
   server: GitHttpServer;
   token: string;
@@ -134,19 +137,44 @@ export async function stopInstalledEngine(): Promise<void> {
   installed = undefined;
   if (!s) return;
   await s.server.close();
+  await s.address.remove();
   await s.repo.remove();
 }
 
+/**
+ * An address of its own on the cluster's bridge for the git server, so port 443 there is ours
+ * even when a process from an earlier run of this slot still holds <bridge IP>:443 (a socket
+ * outlives the address it was bound to). Pods reach every address of the bridge subnet; the
+ * address goes with the bridge when the cluster stops, and stopInstalledEngine removes it first.
+ */
+async function bridgeAddress(cluster: LocalCluster): Promise<{ host: string; remove(): Promise<void> }> {
+  const net = cluster.network;
+  if (!net) throw new Error('the installed engine needs real nodes (the cluster has no bridge network)');
+  const base = net.hostIp.split('.').slice(0, 3).join('.');
+  const host = `${base}.${200 + (randomBytes(1)[0]! % 50)}`;
+  const ip = (...args: string[]) =>
+    new Promise<void>((ok, fail) =>
+      execFile('ip', args, (err, _out, stderr) => (err ? fail(new Error(`ip ${args.join(' ')}: ${stderr}`)) : ok())),
+    );
+  await ip('addr', 'add', `${host}/32`, 'dev', net.bridge);
+  return { host, remove: () => ip('addr', 'del', `${host}/32`, 'dev', net.bridge).catch(() => undefined) };
+}
+
 async function serveRepository(cluster: LocalCluster): Promise<Served> {
-  const host = cluster.network?.hostIp;
-  if (!host) throw new Error('the installed engine needs real nodes (the cluster has no bridge network)');
+  const address = await bridgeAddress(cluster);
+  const host = address.host;
   const repo = await createTestRepo('bulkhead-real-policies-');
   // A repository made the way the README says: a copy of policy-repo-template/.
   await cp('policy-repo-template', repo.workDir, { recursive: true });
   await repo.commit({}, 'policies from policy-repo-template');
   const token = randomBytes(24).toString('hex');
-  // Pods reach the host's bridge address; 443 is what the engine's NetworkPolicy admits for git.
-  const server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host, port: 443 });
+  // Pods reach the bridge's addresses; 443 is what the engine's NetworkPolicy admits for git.
+  const server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host, port: 443 }).catch(
+    async (err: unknown) => {
+      await address.remove();
+      throw err;
+    },
+  );
   const url = `${server.url}/${basename(repo.bareDir)}`;
   const fetchMain = () => git(repo.workDir, 'fetch', '--quiet', 'origin', 'main');
   const handle: PolicyRepo = {
@@ -190,7 +218,7 @@ async function serveRepository(cluster: LocalCluster): Promise<Served> {
       return (await git(repo.workDir, 'log', `-${max}`, '--format=%s', 'origin/main')).split('\n');
     },
   };
-  return { repo, server, token, handle };
+  return { repo, server, token, handle, address };
 }
 
 interface PolicySourceState {
@@ -244,6 +272,10 @@ async function installOnce(cluster: LocalCluster): Promise<InstalledEngine> {
     '.',
     '--secret',
     REPO_SECRET,
+    // A user's choice (push webhooks are off without Secret bulkhead-webhook): policy changes
+    // reach the cluster within seconds, not the default minute.
+    '--interval',
+    SYNC_INTERVAL,
     '--timeout',
     '5m',
   ]);
