@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import { sleep } from './backoff.js';
 import { CaTrust } from './ca-trust.js';
 import type { SidecarConfig } from './config.js';
-import { startHealthServer } from './health-server.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
 import type { Log } from './log.js';
 import { Prober, type ProbeResult } from './probe.js';
 import { readProcessStats } from './proc-stats.js';
@@ -19,7 +18,7 @@ export class Sidecar {
   private readonly abort = new AbortController();
   private readonly prober: Prober;
   private reporter!: Reporter;
-  private health: Server | undefined;
+  private health: HealthServer | undefined;
   private seq = 0;
   private last: (ProbeResult & { time: string }) | undefined;
   private lastProbeAt = 0;
@@ -47,7 +46,11 @@ export class Sidecar {
       // The engine CA, followed through rotations; while its file is missing reports wait, the start does not.
       new CaTrust({ path: this.cfg.caPath, log: this.log }),
     );
-    if (this.cfg.healthPort > 0) this.health = await startHealthServer(this.cfg.healthPort, () => this.healthStatus());
+    if (this.cfg.healthPort > 0)
+      this.health = startHealthServer(this.cfg.healthPort, () => this.healthStatus(), {
+        log: this.log,
+        ...(this.cfg.podIp ? { podIp: this.cfg.podIp } : {}),
+      });
     this.loops = [this.probeLoop(this.abort.signal), this.reporter.run(this.abort.signal)];
     this.log.info('sidecar started', {
       pod: this.cfg.pod,
@@ -69,7 +72,7 @@ export class Sidecar {
     const flushed = await this.reporter.drain(deadline);
     this.prober.close();
     this.reporter.close();
-    await new Promise<void>((ok) => (this.health ? this.health.close(() => ok()) : ok()));
+    await this.health?.close();
     this.log.info('sidecar stopped', { flushed, ...this.reporter.snapshot() });
     return flushed;
   }

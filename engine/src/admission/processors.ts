@@ -3,6 +3,7 @@ import { decideGuard, type GuardConfig } from './guard/guard.js';
 import { decideInjection, type PodLike, type SidecarSettings } from './inject/patch.js';
 import type { PolicyIndex } from './inject/policy-index.js';
 import type { Labels } from './inject/selector.js';
+import { avoidNodesPatch, controllerUid } from './placement.js';
 import { allow, deny } from './review.js';
 
 export interface MutateDeps {
@@ -11,6 +12,12 @@ export interface MutateDeps {
   /** Labels of a namespace (the AdmissionRequest does not carry them). */
   namespaceLabels: (namespace: string) => Labels | Promise<Labels>;
   sidecar: SidecarSettings;
+  /**
+   * Nodes new pods of an owner must avoid (a quarantined pod's node, when its policy says
+   * replacement.avoidNode: AntiAffinity). Applied to every pod this webhook admits, injected
+   * or not.
+   */
+  avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }
 
 /** /mutate: pod CREATE → injection patch; anything else passes unchanged. */
@@ -30,6 +37,19 @@ export function createMutateProcessor(deps: MutateDeps): Processor {
     // Only ask for labels when a label-selecting policy could care; excluded namespaces never.
     const labels = index.isExcluded(namespace) ? undefined : await deps.namespaceLabels(namespace);
     const decision = decideInjection(pod, namespace, labels, index, deps.sidecar);
+    const owner = controllerUid(pod);
+    const avoid = owner && deps.avoidNodes ? deps.avoidNodes(namespace, owner) : [];
+    const placement = avoidNodesPatch(pod.spec as never, avoid);
+    if (placement && !decision.inject) {
+      return {
+        outcome: 'patched',
+        note: `kept off node(s) ${avoid.join(', ')} (${decision.reason})`,
+        response: allow(req.uid, {
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify([placement])).toString('base64'),
+        }),
+      };
+    }
     if (!decision.inject) {
       // Matched but not injectable (e.g. fromPod without a readinessProbe): tell the user why,
       // as an admission warning kubectl prints. Unmatched pods get no warning.
@@ -39,10 +59,10 @@ export function createMutateProcessor(deps: MutateDeps): Processor {
     }
     return {
       outcome: 'patched',
-      note: `injected ${decision.policy}${decision.explanation ? ` (${decision.explanation})` : ''}`,
+      note: `injected ${decision.policy}${decision.explanation ? ` (${decision.explanation})` : ''}${placement ? `; kept off node(s) ${avoid.join(', ')}` : ''}`,
       response: allow(req.uid, {
         patchType: 'JSONPatch',
-        patch: Buffer.from(JSON.stringify(decision.patch)).toString('base64'),
+        patch: Buffer.from(JSON.stringify([...decision.patch, ...(placement ? [placement] : [])])).toString('base64'),
         auditAnnotations: { policy: decision.policy },
       }),
     };

@@ -49,6 +49,8 @@ export interface AdmissionRuntimeOptions {
   exposeMetrics?: boolean;
   /** Other routes on the same HTTPS server and TLS (report ingest, verdicts, dashboard). */
   extraRouters?: Router[];
+  /** Nodes new pods of an owner must avoid (quarantine's view); see MutateDeps. */
+  avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }
 
 export interface AdmissionRuntime {
@@ -119,6 +121,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         policies: () => index,
         namespaceLabels: (ns) => namespaces.labels(ns),
         sidecar: opts.sidecar,
+        ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
       }),
       validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
       ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),

@@ -147,6 +147,45 @@ describe('decide', () => {
     ]);
     assert.equal(v.actions.find((a) => a.role === 'similar')?.action, 'Alert');
   });
+  it('siblings sharing the failing image (or node, owner) get the milder action, tied to the failing pod', () => {
+    const [failing] = groupIncidents(firing(pod('a', { image: 'shop/api:2' })));
+    const population = [
+      pod('a', { image: 'shop/api:2' }),
+      pod('b', { image: 'shop/api:2' }),
+      pod('c', { image: 'shop/api:1' }),
+      pod('d', { image: 'shop/api:2', namespace: 'other' }),
+      pod('e'),
+    ];
+    const v = decide(failing!, policy({ similar: { sharing: ['Image'], action: 'Isolate' } }), population);
+    assert.deepEqual(
+      v.actions.map((a) => [a.pod.name, a.action, a.role, a.similarTo?.name]),
+      [
+        ['a', 'Quarantine', 'primary', undefined],
+        ['b', 'Isolate', 'similar', 'a'],
+      ],
+      'same image, same namespace only',
+    );
+    assert.equal(v.actions[1]!.message, 'shares image shop/api:2 with failing pod a');
+    // Every named attribute must match: same owner but another node is not similar by both.
+    const both = decide(failing!, policy({ similar: { sharing: ['Owner', 'Node'], action: 'Alert' } }), [
+      pod('b', { node: 'node-a' }),
+      pod('c'),
+    ]);
+    assert.deepEqual(
+      both.actions.filter((a) => a.role === 'similar').map((a) => [a.pod.name, a.message]),
+      [['b', 'shares owner ReplicaSet/api-7d9, node node-a with failing pod a']],
+    );
+    assert.equal(
+      decide(failing!, policy({ similar: { action: 'Isolate' } }), population).actions.length,
+      1,
+      'nothing named, nothing similar',
+    );
+  });
+  it('asks for the failing node to be avoided when the policy says Taint', () => {
+    const [failing] = groupIncidents(firing(pod('a')));
+    assert.equal(decide(failing!, policy({ replacement: { avoidNode: 'Taint' } }), []).avoidNode, 'Taint');
+    assert.equal(decide(failing!, policy({ replacement: { avoidNode: 'None' } }), []).avoidNode, undefined);
+  });
   it('carries the policy budget to quarantine', () => {
     const [failing] = groupIncidents(firing(pod('a')));
     assert.deepEqual(decide(failing!, policy({ budget: { maxUnavailable: '50%' } }), []).budget, {

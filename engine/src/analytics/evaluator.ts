@@ -17,6 +17,11 @@ export interface EvaluatorOptions {
   /** Labels, node, owner and image of a pod (a cached read of the pod object). */
   facts(pod: { namespace: string; name: string; uid: string }): Promise<PodFacts | undefined>;
   policyFor(health: PodHealthWindow, facts: PodFacts): HealthPolicy | undefined;
+  /**
+   * The pods a policy's `similar` siblings are chosen from in a namespace (the cluster's pods
+   * the policy selects, read when an incident is decided). Without it: the pods that reported.
+   */
+  population?(namespace: string, policy: HealthPolicy): Promise<PodHealth[]>;
   /** Report rejections (bad or foreign tokens) naming this pod, as epoch ms. */
   identityRejections?(uid: string): readonly number[];
   onVerdict(verdict: Verdict, policy: HealthPolicy): Promise<void>;
@@ -161,6 +166,15 @@ export class Evaluator {
     if (!policy.spec.action.similar) return [];
     const out: PodHealth[] = [];
     for (const ns of new Set(members.map((m) => m.pod.namespace))) {
+      if (this.opts.population) {
+        try {
+          out.push(...(await this.opts.population(ns, policy)));
+        } catch (err) {
+          // No siblings this time is better than no verdict for the failing pods.
+          this.opts.logger.warn({ err: errorMessage(err), namespace: ns }, 'similar pods not read');
+        }
+        continue;
+      }
       for (const peer of this.opts.peers(ns, policy.metadata.name)) {
         const facts = await this.opts.facts({ namespace: peer.namespace, name: peer.pod, uid: peer.uid });
         if (facts) out.push(toAnalytics(peer, facts));

@@ -67,6 +67,30 @@ describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
     assert.equal(again.status.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime, '2026-01-01T00:00:00Z');
   });
 
+  it("leaves other loops' conditions alone: the audit's RecordsPushed is neither written nor a change", () => {
+    const first = summarizeOutcome(src(), { result: 'Applied', artifact: art('r1'), policies: 4, apply: applied }, t0);
+    const withAudit = {
+      ...first.status,
+      conditions: [
+        ...(first.status.conditions ?? []),
+        {
+          type: 'RecordsPushed',
+          status: 'False' as const,
+          reason: 'RecordsPushRefused',
+          message: 'set spec.recordsBranch',
+          lastTransitionTime: '2026-01-01T00:01:00Z',
+        },
+      ],
+    };
+    const again = summarizeOutcome(src(withAudit), { result: 'NoChange', artifact: art('r1'), policies: 4 }, t1);
+    assert.equal(again.changed, false, 'a foreign condition is no reason to write');
+    assert.deepEqual(
+      again.status.conditions?.map((c) => c.type),
+      ['Ready', 'Reconciling', 'Stalled'],
+      'the server-side apply carries only the sync-owned types, so it never takes the audit condition',
+    );
+  });
+
   it('a records-only commit updates the revisions but emits no Event', () => {
     const first = summarizeOutcome(src(), { result: 'Applied', artifact: art('r1'), policies: 4, apply: applied }, t0);
     const rec = summarizeOutcome(src(first.status), { result: 'NoChange', artifact: art('r2'), policies: 4 }, t1);

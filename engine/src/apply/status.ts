@@ -17,6 +17,15 @@ const refOf = (s: PolicySource): string => {
   const r = s.spec.ref ?? {};
   return r.commit ? r.commit.slice(0, 12) : r.tag ? r.tag : (r.branch ?? 'main');
 };
+/**
+ * The condition types the sync writes. Others on a PolicySource belong to other loops (the
+ * audit's RecordsPushed, under its own field manager): the summarizer neither copies nor
+ * compares them, so its server-side apply never takes or overwrites them.
+ */
+export const SYNC_CONDITIONS: readonly string[] = ['Ready', 'Reconciling', 'Stalled'];
+const syncConditions = (s: PolicySource['status'] | undefined) =>
+  (s?.conditions ?? []).filter((c) => SYNC_CONDITIONS.includes(c.type));
+
 export const shortRevision = (rev: string): string => (rev.startsWith('sha256:') ? rev.slice(0, 19) : rev.slice(0, 12));
 
 /**
@@ -92,7 +101,7 @@ export function summarizeOutcome(source: PolicySource, o: SyncOutcome, now: Date
   }
   if (lastApplied) status.lastAppliedRevision = lastApplied;
   if (policies !== undefined) status.policies = policies;
-  let conditions = setCondition(prev.conditions, { type: 'Ready', ...ready, observedGeneration: gen }, now);
+  let conditions = setCondition(syncConditions(prev), { type: 'Ready', ...ready, observedGeneration: gen }, now);
   conditions = setCondition(
     conditions,
     retrying
@@ -163,7 +172,7 @@ function canonical(v: unknown): unknown {
 export function sameStatus(a: PolicySource['status'] | undefined, b: Status): boolean {
   const byType = (s: PolicySource['status'] | undefined): unknown => ({
     ...s,
-    conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)),
+    conditions: syncConditions(s).sort((x, y) => x.type.localeCompare(y.type)),
   });
   return JSON.stringify(canonical(byType(a))) === JSON.stringify(canonical(byType(b)));
 }

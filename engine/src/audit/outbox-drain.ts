@@ -1,6 +1,8 @@
 import type { AuditMetrics } from './metrics.js';
 import { flushOutbox, releaseFromGit, type FlushResult, type OutboxDeps } from './outbox.js';
-import type { RecordsRepo } from './records-repo.js';
+import { SourcePushStatus } from './push-conditions.js';
+import { PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
+import { isBulkheadError } from '../core/errors.js';
 
 export interface OutboxDrainOptions {
   deps: Omit<OutboxDeps, 'repo'>;
@@ -24,15 +26,30 @@ export function createOutboxDrain(opts: OutboxDrainOptions): () => Promise<void>
   const { deps, metrics } = opts;
   const flush = opts.flush ?? ((d: OutboxDeps) => flushOutbox(d));
   const release = opts.release ?? releaseFromGit;
+  const sourceStatus = new SourcePushStatus(deps);
   let lastRelease = 0;
   return async () => {
     const repo = await opts.repo();
     if (!repo) return;
+    // Optional chaining: a test's stand-in repository may not say where it writes.
+    const target = repo.target as RecordsRepo['target'] | undefined;
     for (;;) {
-      const r = await flush({ ...deps, repo });
+      let r: FlushResult;
+      try {
+        r = await flush({ ...deps, repo });
+      } catch (err) {
+        if (isBulkheadError(err) && err.code === PUSH_REFUSED_CODE)
+          await sourceStatus.report(target?.source, { pushed: false, reason: err.reason, message: err.message });
+        throw err;
+      }
       if (r.committed + r.recovered > 0) {
         metrics.flushes.inc({ result: 'committed' });
         deps.logger.info({ committed: r.committed, recovered: r.recovered, commit: r.commit }, 'audit records pushed');
+        if (target)
+          await sourceStatus.report(target.source, {
+            pushed: true,
+            message: `records are pushed to branch ${target.branch}`,
+          });
       }
       if (r.waiting === 0) break;
     }

@@ -7,7 +7,10 @@ import type { Logger } from '../core/logger.js';
 import { listQuarantines, patchQuarantineStatus, releaseQuarantine } from '../quarantine/index.js';
 import { commitMessage, releaseMessage } from './commit-message.js';
 import { recordDocument, recordUid } from './record-document.js';
-import type { RecordsRepo } from './records-repo.js';
+import { markPushRefused, RECORDS_PUSHED, withPushCondition } from './push-conditions.js';
+import { PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
+import { findCondition } from '../core/api/index.js';
+import { isBulkheadError } from '../core/errors.js';
 
 export interface OutboxDeps {
   client: KubeClient;
@@ -17,6 +20,11 @@ export interface OutboxDeps {
   logger: Logger;
   cluster: string;
   now: () => Date;
+  /**
+   * Runs a read of the Quarantines while no verdict is being carried out (the pipeline's gate),
+   * so a failing pod's record is read only once its whole decision is in it. Default: at once.
+   */
+  quietRead?: <T>(read: () => Promise<T>) => Promise<T>;
 }
 
 export interface FlushResult {
@@ -35,6 +43,11 @@ const ready = (q: Quarantine): boolean =>
   q.status?.audit?.state !== 'Committed' &&
   (q.spec.mode === 'DryRun' || q.status?.phase === 'Isolated' || q.status?.phase === 'Released');
 
+/** A similar pod's Quarantine whose decision is recorded in its failing pod's record. */
+export const ridesOnRecord = (q: Quarantine): boolean =>
+  q.spec.reason === 'Similar' &&
+  q.spec.recordPath !== `records/${q.spec.cluster}/${q.metadata.namespace}/${q.metadata.name}.yaml`;
+
 /**
  * The audit outbox, drained: the Quarantine CRs themselves are the durable queue (they survive
  * an engine crash). A flush takes up to `maxBatch` ready records, oldest first, and writes
@@ -45,11 +58,16 @@ const ready = (q: Quarantine): boolean =>
  */
 export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<FlushResult> {
   // Only this engine's records: each cluster writes under its own records/<cluster>/.
-  const all = (await listQuarantines(deps.client, deps.resolver))
+  const quiet = deps.quietRead ?? ((read) => read());
+  const all = (await quiet(() => listQuarantines(deps.client, deps.resolver)))
     .filter((q) => ready(q) && q.spec.cluster === deps.cluster)
     .sort((a, b) => a.spec.time.localeCompare(b.spec.time));
-  const batch = all.slice(0, maxBatch);
-  if (batch.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
+  // A similar pod's Quarantine rides on its failing pod's record: never written itself, it is
+  // Committed with the commit that holds that record.
+  const riders = all.filter(ridesOnRecord);
+  const records = all.filter((q) => !ridesOnRecord(q));
+  const batch = records.slice(0, maxBatch);
+  if (batch.length === 0 && riders.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
   await deps.repo.sync();
   // One listing instead of a read per record: only paths already in git (a push just before a
   // crash) need their content checked.
@@ -66,24 +84,48 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
       toWrite.push(q);
     }
   }
+  for (const q of riders) {
+    if (!present.has(q.spec.recordPath!) || toWrite.some((w) => w.spec.recordPath === q.spec.recordPath)) continue;
+    await markCommitted(deps, q, (await deps.repo.lastCommitOf(q.spec.recordPath!)) ?? 'unknown');
+    recovered++;
+  }
   let commit: string | undefined;
   if (toWrite.length > 0) {
-    const sha = await deps.repo.commitAndPush(
-      toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
-      commitMessage(toWrite, deps.cluster),
-    );
+    let sha: string;
+    try {
+      sha = await deps.repo.commitAndPush(
+        toWrite.map((q) => ({ path: q.spec.recordPath!, content: recordDocument(q) })),
+        commitMessage(toWrite, deps.cluster),
+      );
+    } catch (err) {
+      // Refused on purpose (a protected branch): each waiting Quarantine says why and what to
+      // do; they stay Pending (the outbox keeps them) and go out once the branch is changed.
+      if (isBulkheadError(err) && err.code === PUSH_REFUSED_CODE)
+        await markPushRefused(deps, all, { pushed: false, reason: err.reason, message: err.message });
+      throw err;
+    }
     commit = sha;
     // Status updates in parallel (bounded): they are independent, and the push is already done.
-    for (let i = 0; i < toWrite.length; i += 16)
-      await Promise.all(toWrite.slice(i, i + 16).map((q) => markCommitted(deps, q, sha)));
+    const written = [...toWrite, ...riders.filter((r) => toWrite.some((w) => w.spec.recordPath === r.spec.recordPath))];
+    for (let i = 0; i < written.length; i += 16)
+      await Promise.all(written.slice(i, i + 16).map((q) => markCommitted(deps, q, sha)));
   }
-  return { committed: toWrite.length, recovered, ...(commit ? { commit } : {}), waiting: all.length - batch.length };
+  return {
+    committed: toWrite.length,
+    recovered,
+    ...(commit ? { commit } : {}),
+    waiting: records.length - batch.length,
+  };
 }
 
 async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Promise<void> {
+  // A record that waited on a refused push says it is through now.
+  const shown = findCondition(q.status?.conditions, RECORDS_PUSHED)
+    ? withPushCondition(q, { pushed: true, message: `pushed as ${sha.slice(0, 12)}` }, deps.now())
+    : q;
   await patchQuarantineStatus(
     deps,
-    q,
+    shown,
     { audit: { state: 'Committed', commit: sha, path: q.spec.recordPath! } },
     'Recorded',
     `audit record committed as ${sha.slice(0, 12)}`,
@@ -107,9 +149,29 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
   if (held.length === 0) return { released: [] };
   await deps.repo.sync();
   const released: string[] = [];
-  for (const q of held) {
+  const elsewhere: string[] = [];
+  /**
+   * A record missing from this branch was removed only if it was ever on it: one committed to
+   * another branch (before recordsBranch changed) is not a release, it is elsewhere.
+   */
+  const removedHere = async (q: Quarantine): Promise<boolean> => {
+    if (await deps.repo.contains(q.status?.audit?.commit ?? '')) return true;
+    elsewhere.push(`${q.metadata.namespace}/${q.metadata.name}`);
+    return false;
+  };
+  // Riders last: a record removed for its releaseAfter in this pass releases them too.
+  for (const q of [...held.filter((h) => !ridesOnRecord(h)), ...held.filter(ridesOnRecord)]) {
     const id = `${q.metadata.namespace}/${q.metadata.name}`;
     const content = await deps.repo.read(q.spec.recordPath!);
+    if (ridesOnRecord(q)) {
+      // It follows its failing pod's record: released when that record is gone, not before.
+      if (content === undefined && (await removedHere(q))) {
+        await releaseQuarantine(deps, q, 'audit record of its failing pod removed from git');
+        released.push(id);
+      }
+      continue;
+    }
+    if (content === undefined && !(await removedHere(q))) continue;
     if (content === undefined || recordUid(content) !== q.metadata.uid) {
       await releaseQuarantine(deps, q, 'audit record removed from git');
       released.push(id);
@@ -124,5 +186,10 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
       released.push(id);
     }
   }
+  if (elsewhere.length > 0)
+    deps.logger.warn(
+      { count: elsewhere.length, first: elsewhere.slice(0, 5) },
+      'records committed to another branch than the records branch now: not released from git (bring the records over, or release by hand)',
+    );
   return { released };
 }

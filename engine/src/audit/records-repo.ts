@@ -16,6 +16,13 @@ export interface RecordsRepoOptions {
   url: string;
   /** The branch records are committed to: the synced branch, or a dedicated records branch. */
   branch: string;
+  /**
+   * Where a records branch that does not exist yet starts from (the synced branch): its first
+   * push creates it. Without one, a missing branch is an error.
+   */
+  baseBranch?: string;
+  /** The PolicySource this target comes from, named in what a refused push asks the user to do. */
+  source?: string;
   /** A folder owned by this writer (its own clone; never shared with the policy sync). */
   cacheDir: string;
   credentials?: GitCredentials;
@@ -36,6 +43,17 @@ export interface FileChange {
 }
 
 const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|stale info/i;
+/**
+ * The remote refused the push on purpose (a pre-receive hook, a protected branch): retrying or
+ * rebasing changes nothing, the branch must change. Checked before REJECTED, whose "failed to
+ * push some refs" these also print. Not every "[remote rejected]" is a refusal: a concurrent
+ * push shows as one too ("cannot lock ref"), and is retried. Missing credentials or permission
+ * (403) stay transient errors: another branch would not help there.
+ */
+const REFUSED = /hook declined|protected branch|not allowed to push|GH006|GL-HOOK-ERR/i;
+const MISSING_BRANCH = /couldn't find remote ref/i;
+
+export const PUSH_REFUSED_CODE = 'BH_AUDIT_PUSH_REFUSED';
 
 /**
  * The engine's own clone of the policy repository, used only to write records. Every write
@@ -57,17 +75,33 @@ export class RecordsRepo {
   /** Fetches the branch and resets the work tree to it; returns the tip sha. */
   async sync(): Promise<string> {
     return this.guard('sync', async (git) => {
-      await git.raw([
-        'fetch',
-        '--no-tags',
-        '--prune',
-        'origin',
-        `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`,
-      ]);
-      await git.raw(['checkout', '--force', '-B', this.opts.branch, `refs/remotes/origin/${this.opts.branch}`]);
+      const tip = await this.fetchTip(git);
+      await git.raw(['checkout', '--force', '-B', this.opts.branch, tip]);
       await git.raw(['clean', '-ffdxq']);
       return (await git.raw(['rev-parse', 'HEAD'])).trim();
     });
+  }
+
+  /**
+   * Fetches the records branch; a records branch the remote does not have yet starts at the
+   * base branch's tip (the first push creates it). Returns the ref to check out.
+   */
+  private async fetchTip(git: SimpleGit): Promise<string> {
+    const fetch = (branch: string) =>
+      git.raw(['fetch', '--no-tags', '--prune', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+    try {
+      await fetch(this.opts.branch);
+      return `refs/remotes/origin/${this.opts.branch}`;
+    } catch (err) {
+      const base = this.opts.baseBranch;
+      if (!base || base === this.opts.branch || !MISSING_BRANCH.test(errorMessage(err))) throw err;
+      await fetch(base);
+      this.opts.logger.info(
+        { branch: this.opts.branch, base },
+        'records branch not on the remote yet: starting it from the base branch',
+      );
+      return `refs/remotes/origin/${base}`;
+    }
   }
 
   /** Content of a file at the local HEAD (after `sync`), or undefined. */
@@ -80,6 +114,20 @@ export class RecordsRepo {
     return this.guard(
       'log',
       async (git) => (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', path])).trim() || undefined,
+    );
+  }
+
+  /**
+   * Whether a commit is in the history of the local HEAD (after `sync`): false for a commit made
+   * on another branch (records written before recordsBranch changed) or unknown here.
+   */
+  async contains(commit: string): Promise<boolean> {
+    if (!/^[0-9a-f]{7,64}$/.test(commit)) return false;
+    return this.guard('merge-base', async (git) =>
+      git.raw(['merge-base', '--is-ancestor', commit, 'HEAD']).then(
+        () => true,
+        () => false,
+      ),
     );
   }
 
@@ -107,16 +155,12 @@ export class RecordsRepo {
           return (await git.raw(['rev-parse', 'HEAD'])).trim();
         } catch (err) {
           const text = errorMessage(err);
+          if (REFUSED.test(text)) throw this.refused(text);
           if (!REJECTED.test(text) || attempt >= attempts) throw err;
           this.opts.logger.info({ attempt }, 'records push rejected (the branch moved); rebasing and retrying');
-          await git.raw([
-            'fetch',
-            '--no-tags',
-            'origin',
-            `+refs/heads/${this.opts.branch}:refs/remotes/origin/${this.opts.branch}`,
-          ]);
+          const tip = await this.fetchTip(git);
           try {
-            await git.raw(['rebase', `refs/remotes/origin/${this.opts.branch}`]);
+            await git.raw(['rebase', tip]);
           } catch {
             // Someone edited one of our record files meanwhile: start again from their tip,
             // with our changes written anew (they are ours to write, under records/<cluster>/).
@@ -127,6 +171,44 @@ export class RecordsRepo {
           }
         }
       }
+    });
+  }
+
+  /** Where this repository writes: for status messages. */
+  get target(): { url: string; branch: string; source?: string } {
+    return {
+      url: scrub(this.opts.url, this.secrets),
+      branch: this.opts.branch,
+      ...(this.opts.source ? { source: this.opts.source } : {}),
+    };
+  }
+
+  /** A push the remote refused on purpose, as a Stalled error that says what to change. */
+  private refused(gitOutput: string): BulkheadError {
+    const text = scrub(gitOutput, this.secrets);
+    // What the remote said: its hook's lines ("remote: ...") and the porcelain reason.
+    const said = [
+      ...text
+        .split('\n')
+        .filter((l) => l.startsWith('remote:'))
+        .map((l) => l.slice('remote:'.length).trim())
+        .filter((l) => l.length > 0),
+      ...[...text.matchAll(/\[remote rejected\] \(([^)]*)\)/g)].map((m) => m[1]!),
+    ]
+      .slice(0, 4)
+      .join('; ')
+      .slice(0, 400);
+    const fix = this.opts.source
+      ? `set spec.recordsBranch on PolicySource ${this.opts.source} to a branch the engine may push to`
+      : 'point --records-branch at a branch the engine may push to';
+    return new BulkheadError({
+      kind: 'Stalled',
+      code: PUSH_REFUSED_CODE,
+      reason: 'RecordsPushRefused',
+      message:
+        `the remote refused the records push to branch ${this.opts.branch} of ${scrub(this.opts.url, this.secrets)}` +
+        `${said ? ` (${said})` : ''}: ${fix} (it is started from ${this.opts.baseBranch ?? this.opts.branch} if it does not exist);` +
+        ' the records wait in the cluster (audit Pending) and are pushed once it is set',
     });
   }
 

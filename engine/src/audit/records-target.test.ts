@@ -15,13 +15,20 @@ describe('recordsSourceOf', () => {
     assert.deepEqual(recordsSourceOf([source('team-b'), source('platform'), source('team-a')]), {
       url: 'https://git.example/platform.git',
       branch: 'main',
+      source: 'platform',
     });
   });
 
   it('prefers the recordsBranch, and names the Secret with the credentials', () => {
     assert.deepEqual(
       recordsSourceOf([source('p', { recordsBranch: 'records', secretRef: { name: 'git-credentials' } })]),
-      { url: 'https://git.example/p.git', branch: 'records', secretName: 'git-credentials' },
+      {
+        url: 'https://git.example/p.git',
+        branch: 'records',
+        baseBranch: 'main',
+        source: 'p',
+        secretName: 'git-credentials',
+      },
     );
   });
 

@@ -9,6 +9,10 @@ import { RecordsRepo } from './records-repo.js';
 export interface RecordsTarget {
   url: string;
   branch: string;
+  /** Where `branch` starts from when the remote does not have it yet (the synced branch). */
+  baseBranch?: string;
+  /** The PolicySource it comes from, if any: a refused push is reported on it. */
+  source?: string;
   credentials?: GitCredentials;
   /** The engine's git cache; each target gets its own clone folder beneath it. */
   cacheDir: string;
@@ -24,14 +28,18 @@ export interface RecordsTarget {
  */
 export function recordsSourceOf(
   sources: readonly PolicySource[],
-): { url: string; branch: string; secretName?: string } | undefined {
+): { url: string; branch: string; baseBranch?: string; source: string; secretName?: string } | undefined {
   const source = [...sources].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
   if (!source) return undefined;
-  const branch = source.spec.recordsBranch ?? source.spec.ref?.branch;
+  const synced = source.spec.ref?.branch;
+  const branch = source.spec.recordsBranch ?? synced;
   if (!branch) return undefined;
   return {
     url: source.spec.url,
     branch,
+    // A dedicated records branch the remote does not have yet starts at the synced branch.
+    ...(source.spec.recordsBranch && synced && synced !== branch ? { baseBranch: synced } : {}),
+    source: source.metadata.name ?? '',
     ...(source.spec.secretRef ? { secretName: source.spec.secretRef.name } : {}),
   };
 }
@@ -51,12 +59,14 @@ export function recordsRepoFor(opts: {
   return async () => {
     const target = typeof opts.target === 'function' ? await opts.target() : opts.target;
     if (!target) return undefined;
-    const key = `${target.url}#${target.branch}`;
+    const key = `${target.url}#${target.branch}#${target.baseBranch ?? ''}#${target.source ?? ''}`;
     if (repo && key === repoKey) return repo;
     repoKey = key;
     repo = new RecordsRepo({
       url: target.url,
       branch: target.branch,
+      ...(target.baseBranch ? { baseBranch: target.baseBranch } : {}),
+      ...(target.source ? { source: target.source } : {}),
       cacheDir: join(target.cacheDir, 'records', createHash('sha256').update(key).digest('hex').slice(0, 16)),
       ...(target.credentials ? { credentials: target.credentials } : {}),
       ...(target.signingKey ? { signingKey: target.signingKey } : {}),

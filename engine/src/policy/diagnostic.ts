@@ -53,6 +53,7 @@ export const CODES = {
   BH_PORT: 'A probe port is out of range or not a valid port name',
   BH_DETECT_RULE: 'A detection rule lacks a field its type needs',
   BH_BUDGET: 'A budget value is malformed',
+  BH_SIMILAR_EMPTY: 'similar names neither sharing nor groupBy',
   BH_FORWARD_URL: 'A forward endpoint is not a plain https URL',
   BH_SECRET_IN_HEADER: 'A forward header looks like a credential',
   BH_PROTECTED_NAMESPACE: 'A policy names a namespace Bulkhead never touches',

@@ -7,3 +7,5 @@ export { createVerdictRouter } from './verdict-api.js';
 export { PodFactsCache, podReader } from './pod-facts-cache.js';
 export { createQuarantineMetrics } from './metrics.js';
 export { LeaderResume, resumeFromCluster } from './leader-resume.js';
+export { siblingPods } from './sibling-pods.js';
+export { watchAvoidedNodes } from './avoided-nodes.js';

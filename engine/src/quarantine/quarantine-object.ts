@@ -11,6 +11,11 @@ export const INCIDENT_LABEL = 'bulkhead.dev/incident';
 export const POLICY_LABEL = 'bulkhead.dev/policy';
 /** Quarantine (isolate + detach) or Isolate (isolate only): what a resumed enforcement redoes. */
 export const ACTION_LABEL = 'bulkhead.dev/action';
+/**
+ * On a Quarantine whose policy asks for `replacement.avoidNode: AntiAffinity`: while it is held,
+ * the injection webhook keeps new pods of its owner off its node (admission watches this label).
+ */
+export const AVOID_NODE_LABEL = 'bulkhead.dev/avoid-node';
 
 export function quarantineName(pod: { name: string; uid: string }): string {
   const uid8 = pod.uid.replace(/-/g, '').slice(0, 8);
@@ -91,6 +96,10 @@ export interface QuarantineInput {
   now: Date;
   node?: string;
   releaseAfter?: string;
+  /** Where the decision is recorded when not in this pod's own record (a sibling's: its failing pod's). */
+  recordPath?: string;
+  /** Keep the owner's new pods off this pod's node (replacement.avoidNode: AntiAffinity). */
+  avoidNode?: boolean;
 }
 
 export function buildQuarantine(input: QuarantineInput): Quarantine {
@@ -109,6 +118,7 @@ export function buildQuarantine(input: QuarantineInput): Quarantine {
         // Label values are ≤63 chars of [a-z0-9._-]: the incident key is hashed upstream.
         [INCIDENT_LABEL]: input.incident,
         [ACTION_LABEL]: input.kind,
+        ...(input.avoidNode ? { [AVOID_NODE_LABEL]: 'true' } : {}),
       },
     },
     spec: {
@@ -124,7 +134,7 @@ export function buildQuarantine(input: QuarantineInput): Quarantine {
       ...(input.releaseAfter ? { releaseAfter: input.releaseAfter } : {}),
       evidence: evidenceOf(action.signals),
       actions: [],
-      recordPath: recordPath(input.cluster, pod.namespace, pod),
+      recordPath: input.recordPath ?? recordPath(input.cluster, pod.namespace, pod),
     },
   };
 }

@@ -24,6 +24,7 @@ import {
   PodFactsCache,
   podReader,
   resumeFromCluster,
+  siblingPods,
   type QuarantineDeps,
 } from '../quarantine/index.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -90,13 +91,35 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const auditMetrics = createAuditMetrics(opts.registry);
   const facts = new PodFactsCache({ read: podReader(opts.client), now });
 
+  // Verdicts being carried out: the outbox waits for them, so a failing pod's record is written
+  // only once its whole decision (the siblings' actions too) is in its Quarantine. The evaluator
+  // awaits each verdict, so this holds one or two at a time.
+  const inFlight = new Set<Promise<unknown>>();
+  let verdictEpoch = 0; // bumped when a verdict starts or ends
+  const quietRead = async <T>(read: () => Promise<T>): Promise<T> => {
+    // Bounded: under a storm of verdicts the records still go out (at worst one misses a
+    // sibling's step, which its own Quarantine still shows).
+    for (let attempt = 1; ; attempt++) {
+      const epoch = verdictEpoch;
+      await Promise.allSettled([...inFlight]);
+      const result = await read();
+      // No verdict started or ended around the read: none was half-done while it ran.
+      if ((epoch === verdictEpoch && inFlight.size === 0) || attempt >= 10) return result;
+    }
+  };
   const onVerdict = async (verdict: Verdict, policy: HealthPolicy): Promise<void> => {
     if (!opts.isLeader()) {
       logger.info({ incident: verdict.incident.key }, 'not the leader: verdict left to the leader');
       return;
     }
     const end = metrics.verdictSeconds.startTimer();
-    const result = await executeVerdict(qdeps, verdict, policy.spec.action.releaseAfter);
+    const running = executeVerdict(qdeps, verdict, policy.spec.action.releaseAfter);
+    inFlight.add(running);
+    verdictEpoch++;
+    const result = await running.finally(() => {
+      inFlight.delete(running);
+      verdictEpoch++;
+    });
     end();
     for (const t of result.taken) metrics.verdicts.inc({ action: t.action, outcome: t.outcome });
     logger.info(
@@ -117,6 +140,8 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     facts: (pod) => facts.get(pod),
     // A pod already quarantined is not judged again; its fate is in git now.
     policyFor: (h, f) => (f.labels[LABEL.quarantined] === 'true' || !h.policy ? undefined : opts.policy(h.policy)),
+    // Siblings for spec.action.similar: the pods the policy selects, as the cluster has them.
+    population: siblingPods(opts.client),
     onVerdict,
     logger,
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
@@ -125,7 +150,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   // The leader's cycle: finish what a previous leader left half-done, then drain the outbox.
   const resume = new LeaderResume({ logger, resume: resumeFromCluster(qdeps) });
   const drainOutbox = createOutboxDrain({
-    deps: qdeps,
+    deps: { ...qdeps, quietRead },
     repo: recordsRepoFor({ target: opts.records, env: opts.env, logger }),
     releaseIntervalMs: opts.releaseIntervalMs ?? parseDuration(RUN_DEFAULTS.releaseInterval),
     metrics: auditMetrics,

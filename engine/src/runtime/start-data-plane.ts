@@ -5,7 +5,9 @@ import {
   serviceSans,
   startAdmission,
   startRolloutController,
+  startSidecarPullGuard,
   type AdmissionRuntime,
+  type InjectablePolicy,
 } from '../admission/index.js';
 import { recordsSourceOf } from '../audit/index.js';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
@@ -20,6 +22,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 
 export type { DataPlaneConfig };
@@ -125,6 +128,9 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     version: cfg.sidecar.version,
     reportUrl: cfg.reportUrl ?? `https://${cfg.service}.${deps.engineNamespace}.svc:${port}${REPORTS_PATH}`,
   };
+  // replacement.avoidNode: AntiAffinity: every replica's webhook keeps an owner's new pods off
+  // the node its quarantined pod failed on.
+  const avoided = watchAvoidedNodes({ client: deps.client, logger });
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
@@ -149,6 +155,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     listen: cfg.listen,
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
+    avoidNodes: avoided.nodesFor,
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
@@ -156,6 +163,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     kubeConfig: deps.kubeConfig,
     index: () => admission.index(),
     sidecar,
+    isLeader: deps.isLeader,
+    logger,
+  });
+  // An unpullable sidecar image pauses injection for its policy instead of stalling rollouts.
+  const pullGuard = startSidecarPullGuard({
+    client: deps.client,
+    policies: () => deps.policies.list() as unknown as InjectablePolicy[],
+    image: sidecar.image,
     isLeader: deps.isLeader,
     logger,
   });
@@ -168,6 +183,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     async stop() {
       clearInterval(forwardTimer);
       rollout.stop();
+      pullGuard.stop();
+      await avoided.watch.stop();
       await pipeline.stop();
       await admission.close();
       await observe.close();
@@ -218,7 +235,14 @@ async function syncedRecordsTarget(deps: DataPlaneDeps): Promise<RecordsTarget |
   if (!source) return undefined;
   let credentials: GitCredentials | undefined;
   if (source.secretName) credentials = credentialsFromSecretData(await engineSecretData(deps, source.secretName));
-  return { url: source.url, branch: source.branch, cacheDir: deps.cacheDir, ...(credentials ? { credentials } : {}) };
+  return {
+    url: source.url,
+    branch: source.branch,
+    ...(source.baseBranch ? { baseBranch: source.baseBranch } : {}),
+    source: source.source,
+    cacheDir: deps.cacheDir,
+    ...(credentials ? { credentials } : {}),
+  };
 }
 
 /** A Secret's `data` (base64 values) in the engine's namespace; undefined when it does not exist. */

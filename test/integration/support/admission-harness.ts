@@ -7,7 +7,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
+import { injectedSidecar, startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
 import { type TlsSettings } from '../../../engine/src/admission/tls/material.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
@@ -72,6 +72,8 @@ export async function startTestAdmission(opts: {
   register?: boolean;
   /** Whether this replica holds the Lease (only the leader rotates); default: the only replica. */
   isLeader?: () => boolean;
+  /** The engine's view of nodes an owner's new pods must avoid (quarantine's watch). */
+  avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -110,6 +112,7 @@ export async function startTestAdmission(opts: {
     policies: staticPolicies(opts.policies),
     ...(opts.register === false ? { register: false } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
+    ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -177,7 +180,7 @@ export const simplePod = (
   },
 });
 
-export const hasSidecar = (p: V1Pod): boolean => (p.spec?.containers ?? []).some((c) => c.name === 'bulkhead-sidecar');
+export const hasSidecar = (p: V1Pod): boolean => injectedSidecar(p) !== undefined;
 
 /** Creates throwaway pods until one comes back injected: webhook configurations apply asynchronously. */
 export async function waitUntilInjecting(

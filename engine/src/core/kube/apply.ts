@@ -12,6 +12,11 @@ export interface ApplyOptions {
   force?: boolean;
   /** `status` to apply the status subresource. */
   subresource?: 'status';
+  /**
+   * Another of Bulkhead's field managers, for a part of an object a different loop owns (e.g.
+   * one condition type of a status the sync also writes): each loop then keeps its own fields.
+   */
+  fieldManager?: `${typeof FIELD_MANAGER}-${string}`;
   signal?: AbortSignal;
 }
 
@@ -42,7 +47,7 @@ export async function serverSideApply(
       method: 'PATCH',
       path,
       query: {
-        fieldManager: FIELD_MANAGER,
+        fieldManager: opts.fieldManager ?? FIELD_MANAGER,
         fieldValidation: 'Strict',
         force: opts.force ? 'true' : undefined,
         dryRun: opts.dryRun ? 'All' : undefined,

@@ -266,6 +266,22 @@ function checkLabels(p: HealthPolicy): SemanticIssue[] {
   return out;
 }
 
+/** `similar` needs something to compare: without sharing or groupBy every pod would be "similar". */
+const checkSimilar = (p: HealthPolicy): SemanticIssue[] => {
+  const sim = p.spec.action.similar;
+  if (!sim || (sim.sharing?.length ?? 0) + (sim.groupBy?.length ?? 0) > 0) return [];
+  return [
+    {
+      severity: 'error',
+      code: 'BH_SIMILAR_EMPTY',
+      message: 'similar needs sharing (Image, Node, Owner) or groupBy label keys to say which pods are similar',
+      hint: 'e.g. sharing: [Image]',
+      pointer: '/spec/action/similar',
+      at: 'key',
+    },
+  ];
+};
+
 const statusIgnored = (p: HealthPolicy): SemanticIssue[] =>
   p.status !== undefined
     ? [
@@ -298,6 +314,7 @@ const CHECKS: { scopes: string[]; run: (p: HealthPolicy) => SemanticIssue[] }[] 
   { scopes: ['/spec/probe', '/spec/detect', '/spec/action'], run: checkDurations },
   { scopes: ['/spec/detect'], run: checkRules },
   { scopes: ['/spec/action'], run: checkBudget },
+  { scopes: ['/spec/action/similar'], run: checkSimilar },
   { scopes: ['/spec/forward'], run: checkForward },
   { scopes: ['/status'], run: statusIgnored },
 ];

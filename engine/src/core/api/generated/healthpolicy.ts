@@ -214,6 +214,7 @@ export interface Action {
   similar?: SimilarPods;
   budget?: Budget;
   releaseAfter?: Duration;
+  replacement?: ReplacementPlacement;
   /**
    * When failing pods group on one node (one incident), taint that node bulkhead.dev/unhealthy:NoSchedule so their replacements start elsewhere. The taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). Default: false.
    */
@@ -224,16 +225,23 @@ export interface Action {
   onRelease?: 'Keep' | 'Delete';
 }
 /**
- * Pods that share the failing pod's values of groupBy labels get the milder action.
+ * Healthy pods of this policy, in the failing pod's namespace, that share what the failing pod has (its main container's image, its node, its owner, and/or its values of groupBy labels; all that are given must match) get the milder action, under the same incident and recorded in the failing pod's record. At least one of sharing and groupBy is required.
  */
 export interface SimilarPods {
+  /**
+   * What a sibling shares with the failing pod: Image (the main container's image), Node (the node it runs on), Owner (its controller, e.g. the ReplicaSet).
+   *
+   * @minItems 1
+   * @maxItems 3
+   */
+  sharing?: ['Image' | 'Node' | 'Owner', ...('Image' | 'Node' | 'Owner')[]];
   /**
    * Label keys that define 'similar'.
    *
    * @minItems 1
    * @maxItems 8
    */
-  groupBy: [string, ...string[]];
+  groupBy?: [string, ...string[]];
   /**
    * Action for similar pods.
    */
@@ -251,6 +259,15 @@ export interface Budget {
    * Most actions per namespace in any hour.
    */
   maxPerNamespacePerHour?: number;
+}
+/**
+ * Where the replacement of a quarantined pod may start.
+ */
+export interface ReplacementPlacement {
+  /**
+   * Keep replacements off the node the pod failed on. AntiAffinity: while the pod is held, new pods of its owner (its replacement first) get a required node affinity excluding that node, added by the injection webhook; other workloads are not affected. Taint: its node is tainted bulkhead.dev/unhealthy:NoSchedule before the pod is detached, as taintNode does for node-wide incidents, so the replacement and every other new pod start elsewhere; pods already there stay, and the taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). None: the scheduler decides. Only in Enforce mode, only for pods quarantined (detached). Default: None.
+   */
+  avoidNode?: 'None' | 'AntiAffinity' | 'Taint';
 }
 /**
  * An HTTPS endpoint that receives batches of health reports.

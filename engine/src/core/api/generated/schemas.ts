@@ -303,14 +303,28 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           },
           "similar": {
             "title": "SimilarPods",
-            "description": "Pods that share the failing pod's values of groupBy labels get the milder action.",
+            "description": "Healthy pods of this policy, in the failing pod's namespace, that share what the failing pod has (its main container's image, its node, its owner, and/or its values of groupBy labels; all that are given must match) get the milder action, under the same incident and recorded in the failing pod's record. At least one of sharing and groupBy is required.",
             "type": "object",
             "additionalProperties": false,
             "required": [
-              "groupBy",
               "action"
             ],
             "properties": {
+              "sharing": {
+                "description": "What a sibling shares with the failing pod: Image (the main container's image), Node (the node it runs on), Owner (its controller, e.g. the ReplicaSet).",
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 3,
+                "x-kubernetes-list-type": "set",
+                "items": {
+                  "type": "string",
+                  "enum": [
+                    "Image",
+                    "Node",
+                    "Owner"
+                  ]
+                }
+              },
               "groupBy": {
                 "description": "Label keys that define 'similar'.",
                 "type": "array",
@@ -362,6 +376,23 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "releaseAfter": {
             "description": "Release a quarantined pod after this long (no TTL when absent).",
             "$ref": "defs/common.schema.json#/$defs/duration"
+          },
+          "replacement": {
+            "title": "ReplacementPlacement",
+            "description": "Where the replacement of a quarantined pod may start.",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "avoidNode": {
+                "description": "Keep replacements off the node the pod failed on. AntiAffinity: while the pod is held, new pods of its owner (its replacement first) get a required node affinity excluding that node, added by the injection webhook; other workloads are not affected. Taint: its node is tainted bulkhead.dev/unhealthy:NoSchedule before the pod is detached, as taintNode does for node-wide incidents, so the replacement and every other new pod start elsewhere; pods already there stay, and the taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). None: the scheduler decides. Only in Enforce mode, only for pods quarantined (detached). Default: None.",
+                "type": "string",
+                "enum": [
+                  "None",
+                  "AntiAffinity",
+                  "Taint"
+                ]
+              }
+            }
           },
           "taintNode": {
             "description": "When failing pods group on one node (one incident), taint that node bulkhead.dev/unhealthy:NoSchedule so their replacements start elsewhere. The taint stays until an operator removes it (kubectl taint node <node> bulkhead.dev/unhealthy-). Default: false.",
@@ -665,11 +696,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             ],
             "properties": {
               "type": {
-                "description": "http (GET path:port) or tcp (connect).",
+                "description": "http (GET path:port, or https), tcp (connect) or grpc (grpc.health.v1 Check).",
                 "type": "string",
                 "enum": [
                   "http",
-                  "tcp"
+                  "tcp",
+                  "grpc"
                 ]
               },
               "ok": {
@@ -1151,11 +1183,13 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
               ],
               "properties": {
                 "type": {
-                  "description": "The step.",
+                  "description": "The step. Snapshot: a forensic copy (manifest, status, log tails) kept in a Secret; Replace: the pod was deleted after its snapshot so its StatefulSet recreates it (a StatefulSet cannot replace a pod that keeps its name).",
                   "type": "string",
                   "enum": [
                     "Detach",
                     "Isolate",
+                    "Snapshot",
+                    "Replace",
                     "Restart",
                     "Alert",
                     "Release",
@@ -1579,6 +1613,9 @@ export const fieldHomes: Record<string, Record<string, string[]>> = {
     "apiVersion": [
       "(top level)"
     ],
+    "avoidNode": [
+      "spec.action.replacement"
+    ],
     "batch": [
       "spec.forward[]"
     ],
@@ -1731,6 +1768,9 @@ export const fieldHomes: Record<string, Record<string, string[]>> = {
     "releaseAfter": [
       "spec.action"
     ],
+    "replacement": [
+      "spec.action"
+    ],
     "rollout": [
       "spec"
     ],
@@ -1742,6 +1782,9 @@ export const fieldHomes: Record<string, Record<string, string[]>> = {
     ],
     "selector": [
       "spec.match"
+    ],
+    "sharing": [
+      "spec.action.similar"
     ],
     "similar": [
       "spec.action"
