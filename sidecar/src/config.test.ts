@@ -8,6 +8,7 @@ const base = {
   [ENV.podUid]: '0c4a7c36-1111-4c1e-9a55-000000000001',
   [ENV.probePort]: '8080',
   [ENV.reportUrl]: 'https://bulkhead.bulkhead-system.svc:8443/api/v1/reports',
+  [ENV.caPath]: '/var/run/secrets/bulkhead/ca.crt',
 };
 
 describe('sidecar config', () => {
@@ -16,9 +17,11 @@ describe('sidecar config', () => {
     assert.deepEqual(c.pod, { namespace: 'shop', name: 'web-1', uid: base[ENV.podUid] });
     assert.deepEqual(c.probe, {
       type: 'http',
+      scheme: 'http',
       host: '127.0.0.1',
       port: 8080,
       path: '/healthz',
+      headers: [],
       expectStatus: [{ min: 200, max: 399 }],
     });
     assert.equal(c.probeIntervalMs, 2000);
@@ -47,7 +50,16 @@ describe('sidecar config', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const text = err.problems.join('\n');
-        for (const name of [ENV.podName, ENV.podUid, ENV.probePort, ENV.reportUrl, ENV.probeInterval, ENV.bufferSize])
+        // The CA path too: without it the only trust left would be the system store.
+        for (const name of [
+          ENV.podName,
+          ENV.podUid,
+          ENV.probePort,
+          ENV.reportUrl,
+          ENV.caPath,
+          ENV.probeInterval,
+          ENV.bufferSize,
+        ])
           assert.match(text, new RegExp(name));
         assert.match(text, /https/);
         return true;
@@ -68,5 +80,19 @@ describe('sidecar config', () => {
       { min: 404, max: 404 },
     ]);
     assert.throws(() => parseStatusRanges('299-200'));
+  });
+
+  it('reads https with headers, and grpc with its service; refuses headers that are no headers', () => {
+    const https = readConfig({
+      ...base,
+      [ENV.probeScheme]: 'https',
+      [ENV.probeHeaders]: JSON.stringify([{ name: 'Host', value: 'shop.example' }]),
+    });
+    assert.equal(https.probe.type === 'http' && https.probe.scheme, 'https');
+    assert.deepEqual(https.probe.type === 'http' && https.probe.headers, [{ name: 'Host', value: 'shop.example' }]);
+    const grpc = readConfig({ ...base, [ENV.probeType]: 'grpc', [ENV.probeGrpcService]: 'shop' });
+    assert.deepEqual(grpc.probe, { type: 'grpc', host: '127.0.0.1', port: 8080, service: 'shop' });
+    assert.throws(() => readConfig({ ...base, [ENV.probeHeaders]: '[{"name":"a b","value":"x"}]' }), ConfigError);
+    assert.throws(() => readConfig({ ...base, [ENV.probeScheme]: 'ftp' }), /http or https/);
   });
 });

@@ -11,6 +11,9 @@ export const ENV = {
   podUid: 'BULKHEAD_POD_UID',
   policy: 'BULKHEAD_POLICY',
   probeType: 'BULKHEAD_PROBE_TYPE',
+  probeScheme: 'BULKHEAD_PROBE_SCHEME',
+  probeHeaders: 'BULKHEAD_PROBE_HEADERS',
+  probeGrpcService: 'BULKHEAD_PROBE_GRPC_SERVICE',
   probeHost: 'BULKHEAD_PROBE_HOST',
   probePort: 'BULKHEAD_PROBE_PORT',
   probePath: 'BULKHEAD_PROBE_PATH',
@@ -27,6 +30,7 @@ export const ENV = {
   backoffBase: 'BULKHEAD_BACKOFF_BASE',
   backoffCap: 'BULKHEAD_BACKOFF_CAP',
   healthPort: 'BULKHEAD_HEALTH_PORT',
+  podIp: 'BULKHEAD_POD_IP',
   shutdownGrace: 'BULKHEAD_SHUTDOWN_GRACE',
   procStats: 'BULKHEAD_PROC_STATS',
   procMatch: 'BULKHEAD_PROC_MATCH',
@@ -34,8 +38,20 @@ export const ENV = {
 } as const;
 
 export type ProbeSpec =
-  | { type: 'http'; host: string; port: number; path: string; expectStatus: StatusRange[] }
-  | { type: 'tcp'; host: string; port: number };
+  | {
+      type: 'http';
+      /** https as the kubelet probes it: TLS, the app's certificate not verified. */
+      scheme: 'http' | 'https';
+      host: string;
+      port: number;
+      path: string;
+      /** The readiness probe's httpHeaders (a `Host` among them sets the Host header). */
+      headers: { name: string; value: string }[];
+      expectStatus: StatusRange[];
+    }
+  | { type: 'tcp'; host: string; port: number }
+  /** gRPC health checking protocol (grpc.health.v1.Health/Check), plaintext, as the kubelet's grpc probe. */
+  | { type: 'grpc'; host: string; port: number; service: string };
 
 export interface StatusRange {
   min: number;
@@ -53,12 +69,15 @@ export interface SidecarConfig {
   reportBatch: number;
   requestTimeoutMs: number;
   tokenPath: string;
-  caPath?: string;
+  /** The engine's CA bundle (projected ConfigMap): the only trust for the report connection. */
+  caPath: string;
   bufferSize: number;
   backoffBaseMs: number;
   backoffCapMs: number;
   /** 0 turns the sidecar's own /healthz off. */
   healthPort: number;
+  /** The pod's IP: /healthz binds there when another process holds the port on 0.0.0.0's loopback side. */
+  podIp?: string;
   shutdownGraceMs: number;
   procStats: { enabled: boolean; match?: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -80,6 +99,19 @@ export function parseStatusRanges(text: string): StatusRange[] {
     const max = Number(m[2] ?? m[1]);
     if (min > max || min < 100 || max > 599) throw new Error(`invalid status range "${part}"`);
     return { min, max };
+  });
+}
+
+/** `[{"name":"Host","value":"shop.example"}]` (the readiness probe's httpHeaders as JSON). */
+export function parseHeaders(text: string | undefined): { name: string; value: string }[] {
+  if (text === undefined || text === '') return [];
+  const list: unknown = JSON.parse(text);
+  if (!Array.isArray(list)) throw new Error('must be a JSON list of {name, value}');
+  return list.map((h: unknown) => {
+    const { name, value } = (h ?? {}) as { name?: unknown; value?: unknown };
+    if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof value !== 'string')
+      throw new Error('every header needs a token name and a string value');
+    return { name, value };
   });
 }
 
@@ -117,15 +149,20 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
   const type = get(ENV.probeType, 'http');
   let probe: ProbeSpec;
   if (type === 'tcp') probe = { type: 'tcp', host, port };
+  else if (type === 'grpc') probe = { type: 'grpc', host, port, service: env[ENV.probeGrpcService] ?? '' };
   else {
-    if (type !== 'http') problems.push(`${ENV.probeType} must be http or tcp, got "${type}"`);
+    if (type !== 'http') problems.push(`${ENV.probeType} must be http, tcp or grpc, got "${type}"`);
     const path = get(ENV.probePath, '/');
     if (!path.startsWith('/')) problems.push(`${ENV.probePath} must start with /`);
+    const scheme = get(ENV.probeScheme, 'http');
+    if (scheme !== 'http' && scheme !== 'https') problems.push(`${ENV.probeScheme} must be http or https`);
     probe = {
       type: 'http',
+      scheme: scheme === 'https' ? 'https' : 'http',
       host,
       port,
       path,
+      headers: attempt(ENV.probeHeaders, () => parseHeaders(env[ENV.probeHeaders]), []),
       expectStatus: attempt(ENV.probeExpectStatus, () => parseStatusRanges(get(ENV.probeExpectStatus, '200-399')), []),
     };
   }
@@ -150,6 +187,9 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
     reportBatch: int(ENV.reportBatch, '100', 1, 1000),
     requestTimeoutMs: duration(ENV.requestTimeout, '5s'),
     tokenPath: get(ENV.tokenPath, '/var/run/secrets/bulkhead/token'),
+    // Required: the report carries the pod's token, and only the engine's CA may vouch for
+    // the endpoint (never the system trust store; see ca-trust.ts).
+    caPath: get(ENV.caPath),
     bufferSize: int(ENV.bufferSize, '1000', 1, 1_000_000),
     backoffBaseMs: duration(ENV.backoffBase, '500ms'),
     backoffCapMs: duration(ENV.backoffCap, '30s'),
@@ -160,8 +200,8 @@ export function readConfig(env: Record<string, string | undefined>): SidecarConf
   };
   const policy = env[ENV.policy];
   if (policy) cfg.policy = policy;
-  const ca = env[ENV.caPath];
-  if (ca) cfg.caPath = ca;
+  const podIp = env[ENV.podIp];
+  if (podIp) cfg.podIp = podIp;
   const match = env[ENV.procMatch];
   if (match) cfg.procStats.match = match;
   if (cfg.probeIntervalMs < 100) problems.push(`${ENV.probeInterval} must be at least 100ms`);

@@ -22,7 +22,15 @@ describe('sidecar Prober', () => {
 
   const http = (timeoutMs = 500): Prober =>
     new Prober(
-      { type: 'http', host: '127.0.0.1', port, path: '/health', expectStatus: [{ min: 200, max: 399 }] },
+      {
+        type: 'http',
+        scheme: 'http',
+        headers: [],
+        host: '127.0.0.1',
+        port,
+        path: '/health',
+        expectStatus: [{ min: 200, max: 399 }],
+      },
       timeoutMs,
     );
 
@@ -62,7 +70,15 @@ describe('sidecar Prober', () => {
     const dead = (closed.address() as AddressInfo).port;
     await new Promise<void>((ok) => closed.close(() => ok()));
     const h = new Prober(
-      { type: 'http', host: '127.0.0.1', port: dead, path: '/', expectStatus: [{ min: 200, max: 200 }] },
+      {
+        type: 'http',
+        scheme: 'http',
+        headers: [],
+        host: '127.0.0.1',
+        port: dead,
+        path: '/',
+        expectStatus: [{ min: 200, max: 200 }],
+      },
       500,
     );
     const t = new Prober({ type: 'tcp', host: '127.0.0.1', port: dead }, 500);

@@ -1,38 +1,11 @@
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Socket } from 'node:net';
 import type { ProbeSpec, StatusRange } from './config.js';
+import { grpcHealthCheck } from './grpc-probe.js';
+import { classifyError, type ProbeResult } from './probe-result.js';
 
-/** Why a probe failed, as a small closed set the engine's detectors can count. */
-export type ProbeErrorClass =
-  'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'DnsFailure' | 'UnexpectedStatus' | 'Other';
-
-export interface ProbeResult {
-  type: 'http' | 'tcp';
-  ok: boolean;
-  latencyMs: number;
-  status?: number;
-  error?: ProbeErrorClass;
-}
-
-export function classifyError(err: unknown): ProbeErrorClass {
-  const code = (err as { code?: string }).code;
-  switch (code) {
-    case 'ETIMEDOUT':
-    case 'BULKHEAD_PROBE_TIMEOUT':
-      return 'Timeout';
-    case 'ECONNREFUSED':
-      return 'ConnectionRefused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return 'ConnectionReset';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'DnsFailure';
-    default:
-      return 'Other';
-  }
-}
+export { classifyError, type ProbeErrorClass, type ProbeResult } from './probe-result.js';
 
 const inRanges = (status: number, ranges: StatusRange[]): boolean =>
   ranges.some((r) => status >= r.min && status <= r.max);
@@ -47,15 +20,25 @@ const round = (ms: number): number => Math.round(ms * 1000) / 1000;
  * rather than global fetch, which costs ~20 MB more RSS (performance-anchors §2).
  */
 export class Prober {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  // An HTTPS readiness probe is probed as the kubelet probes it: TLS, the app's certificate
+  // not verified (the app's serving cert is often self-signed or for another name). This agent
+  // only ever talks to the app; reports to the engine verify its CA (reporter.ts).
+  private readonly agent: Agent;
 
   constructor(
     private readonly spec: ProbeSpec,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.agent =
+      spec.type === 'http' && spec.scheme === 'https'
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, rejectUnauthorized: false })
+        : new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  }
 
   probe(): Promise<ProbeResult> {
-    return this.spec.type === 'http' ? this.http(this.spec) : this.tcp(this.spec.host, this.spec.port);
+    if (this.spec.type === 'http') return this.http(this.spec);
+    if (this.spec.type === 'grpc') return grpcHealthCheck(this.spec, this.timeoutMs);
+    return this.tcp(this.spec.host, this.spec.port);
   }
 
   close(): void {
@@ -72,14 +55,17 @@ export class Prober {
         clearTimeout(timer);
         resolve({ type: 'http', latencyMs: round(performance.now() - start), ...r });
       };
-      const req = request(
+      const headers: Record<string, string> = { 'user-agent': 'bulkhead-sidecar' };
+      // The probe's own headers win, as with the kubelet (a Host header among them included).
+      for (const h of spec.headers) headers[h.name.toLowerCase()] = h.value;
+      const req = (spec.scheme === 'https' ? httpsRequest : request)(
         {
           host: spec.host,
           port: spec.port,
           path: spec.path,
           method: 'GET',
           agent: this.agent,
-          headers: { 'user-agent': 'bulkhead-sidecar' },
+          headers,
         },
         (res) => {
           const status = res.statusCode ?? 0;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { backoffDelay, sleep } from './backoff.js';
+import { isTlsVerifyError, type CaTrust } from './ca-trust.js';
 import type { SidecarConfig } from './config.js';
 import type { Log } from './log.js';
 import type { HealthReport, Sample } from './report.js';
@@ -23,11 +24,11 @@ export interface ReporterStats {
  * Batches samples and delivers them to the engine over HTTPS with the pod's projected
  * ServiceAccount token. Samples wait in a drop-oldest ring buffer until the engine
  * acknowledges them; failures back off exponentially with full jitter. The token file is
- * re-read on every send because the kubelet rotates projected tokens.
+ * re-read on every send because the kubelet rotates projected tokens; the engine's CA comes
+ * from `CaTrust`, which follows the mounted bundle through rotations.
  */
 export class Reporter {
   readonly buffer: RingBuffer<Sample>;
-  private readonly agent: Agent;
   private wake: (() => void) | undefined;
   private urgent = false;
   private attempt = 0;
@@ -43,10 +44,9 @@ export class Reporter {
     private readonly cfg: SidecarConfig,
     private readonly identity: Pick<HealthReport, 'pod' | 'sidecar'> & { policy?: string },
     private readonly log: Log,
-    ca: string | undefined,
+    private readonly trust: CaTrust,
   ) {
     this.buffer = new RingBuffer<Sample>(cfg.bufferSize);
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) });
   }
 
   add(sample: Sample, urgent = false): void {
@@ -111,7 +111,7 @@ export class Reporter {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.trust.close();
   }
 
   private async sendBatch(timeoutMs: number): Promise<SendOutcome> {
@@ -127,11 +127,18 @@ export class Reporter {
       dropped: this.buffer.dropped,
       samples,
     };
+    const trust = await this.trust.current();
+    if (!trust.ok) {
+      this.buffer.release();
+      return this.failed(trust.reason);
+    }
     let status: number;
     try {
       const token = (await readFile(this.cfg.tokenPath, 'utf8')).trim();
-      status = await this.post(JSON.stringify(report), token, timeoutMs);
+      status = await this.post(trust.agent, JSON.stringify(report), token, timeoutMs);
     } catch (err) {
+      // The engine may have rotated its CA: read the bundle again before the next attempt.
+      if (isTlsVerifyError(err)) this.trust.verifyFailed();
       this.buffer.release();
       return this.failed(
         `${(err as { code?: string }).code ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`,
@@ -176,7 +183,7 @@ export class Reporter {
     return 'retry';
   }
 
-  private post(body: string, token: string, timeoutMs: number): Promise<number> {
+  private post(agent: Agent, body: string, token: string, timeoutMs: number): Promise<number> {
     const url = this.cfg.reportUrl;
     return new Promise((resolve, reject) => {
       const req = request(
@@ -185,7 +192,7 @@ export class Reporter {
           hostname: url.hostname,
           port: url.port || 443,
           path: `${url.pathname}${url.search}`,
-          agent: this.agent,
+          agent,
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),

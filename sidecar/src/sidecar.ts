@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { sleep } from './backoff.js';
+import { CaTrust } from './ca-trust.js';
 import type { SidecarConfig } from './config.js';
-import { startHealthServer } from './health-server.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
 import type { Log } from './log.js';
 import { Prober, type ProbeResult } from './probe.js';
 import { readProcessStats } from './proc-stats.js';
@@ -19,7 +18,7 @@ export class Sidecar {
   private readonly abort = new AbortController();
   private readonly prober: Prober;
   private reporter!: Reporter;
-  private health: Server | undefined;
+  private health: HealthServer | undefined;
   private seq = 0;
   private last: (ProbeResult & { time: string }) | undefined;
   private lastProbeAt = 0;
@@ -36,17 +35,6 @@ export class Sidecar {
   }
 
   async start(): Promise<void> {
-    // The CA file comes from an optional projected ConfigMap: without it, trust the system
-    // store (an engine behind a public CA still works) rather than refuse to start.
-    const ca = this.cfg.caPath
-      ? await readFile(this.cfg.caPath, 'utf8').catch((err: unknown) => {
-          this.log.warn('CA file unreadable; using the system trust store', {
-            path: this.cfg.caPath,
-            error: (err as { code?: string }).code,
-          });
-          return undefined;
-        })
-      : undefined;
     this.reporter = new Reporter(
       this.cfg,
       {
@@ -55,9 +43,14 @@ export class Sidecar {
         ...(this.cfg.policy ? { policy: this.cfg.policy } : {}),
       },
       this.log,
-      ca,
+      // The engine CA, followed through rotations; while its file is missing reports wait, the start does not.
+      new CaTrust({ path: this.cfg.caPath, log: this.log }),
     );
-    if (this.cfg.healthPort > 0) this.health = await startHealthServer(this.cfg.healthPort, () => this.healthStatus());
+    if (this.cfg.healthPort > 0)
+      this.health = startHealthServer(this.cfg.healthPort, () => this.healthStatus(), {
+        log: this.log,
+        ...(this.cfg.podIp ? { podIp: this.cfg.podIp } : {}),
+      });
     this.loops = [this.probeLoop(this.abort.signal), this.reporter.run(this.abort.signal)];
     this.log.info('sidecar started', {
       pod: this.cfg.pod,
@@ -79,7 +72,7 @@ export class Sidecar {
     const flushed = await this.reporter.drain(deadline);
     this.prober.close();
     this.reporter.close();
-    await new Promise<void>((ok) => (this.health ? this.health.close(() => ok()) : ok()));
+    await this.health?.close();
     this.log.info('sidecar stopped', { flushed, ...this.reporter.snapshot() });
     return flushed;
   }

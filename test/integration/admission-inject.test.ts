@@ -66,11 +66,19 @@ describe('admission: sidecar injection through the real apiserver', () => {
     for (const p of [created, stored]) {
       assert.deepEqual(
         p.spec!.containers.map((c) => c.name),
-        ['app', 'bulkhead-sidecar'],
+        ['app'],
+      );
+      // The apiserver stores the native sidecar as sent: an init container that keeps running.
+      assert.deepEqual(
+        p.spec!.initContainers!.map((c) => [c.name, c.restartPolicy]),
+        [['bulkhead-sidecar', 'Always']],
       );
     }
-    const sc = stored.spec!.containers[1]!;
+    const sc = stored.spec!.initContainers![0]!;
     assert.equal(sc.image, SIDECAR.image);
+    assert.deepEqual(sc.resources!.requests, sc.resources!.limits, 'requests = limits');
+    assert.equal(sc.securityContext!.seccompProfile!.type, 'RuntimeDefault');
+    assert.equal(sc.livenessProbe!.httpGet!.path, '/healthz');
     const env = Object.fromEntries((sc.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
     assert.equal(env.BULKHEAD_POLICY, 'shop-web');
     assert.equal(env.BULKHEAD_PROBE_PORT, '8080');
@@ -91,8 +99,8 @@ describe('admission: sidecar injection through the real apiserver', () => {
 
   it('two policies matching one pod: one sidecar, the choice explained', async () => {
     const p = await dev.createNamespacedPod({ namespace: shop, body: simplePod('api-1', { app: 'api' }) });
-    assert.equal(p.spec!.containers.filter((c) => c.name === 'bulkhead-sidecar').length, 1);
-    assert.equal(p.spec!.containers[1]!.env!.find((e) => e.name === 'BULKHEAD_POLICY')!.value, 'shop-api');
+    assert.equal(p.spec!.initContainers!.filter((c) => c.name === 'bulkhead-sidecar').length, 1);
+    assert.equal(p.spec!.initContainers![0]!.env!.find((e) => e.name === 'BULKHEAD_POLICY')!.value, 'shop-api');
     assert.match(
       p.metadata!.annotations!['bulkhead.dev/injection-decision']!,
       /matched shop-api, shop-web; injected shop-api/,
@@ -122,7 +130,7 @@ describe('admission: sidecar injection through the real apiserver', () => {
       },
       { what: 'label-selected namespace injected' },
     );
-    const env = Object.fromEntries(p.spec!.containers[1]!.env!.map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(p.spec!.initContainers![0]!.env!.map((e) => [e.name, e.value]));
     assert.equal(env.BULKHEAD_POLICY, 'payments');
     assert.equal(env.BULKHEAD_PROBE_PATH, '/ready');
     assert.equal(env.BULKHEAD_PROBE_INTERVAL, '7s');

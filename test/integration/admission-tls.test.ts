@@ -74,19 +74,21 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
     const policies: InjectablePolicy[] = [
       { metadata: { name: 'shop' }, spec: { match: { namespaces: [shop] }, probe: { tcp: { port: 8080 } } } },
     ];
-    // Replica A serves the apiserver and is the one that rotates (its timer is slow; ticks are forced).
+    // Replica A serves the apiserver and leads: it rotates (its timer is slow; ticks are forced).
     a = await startTestAdmission({
       engineNamespace: engineNs,
       policies,
       tls: { intervalMs: 3_600_000, caOverlapMs: 3_000 },
+      isLeader: () => true,
     });
-    // Replica B shares the Secret and re-reads it every 300 ms.
+    // Replica B follows: it shares the Secret and re-reads it every 300 ms.
     b = await startTestAdmission({
       engineNamespace: engineNs,
       policies,
       names: a.names,
       register: false,
       tls: { intervalMs: 300, caOverlapMs: 3_000 },
+      isLeader: () => false,
     });
     await waitUntilInjecting(getCluster().kubeConfig().makeApiClient(CoreV1Api), shop);
   });
@@ -220,8 +222,9 @@ describe('admission: TLS rotation under load, two replicas sharing the Secret', 
       [],
       `all ${pods.length} pods were admitted by the webhook (failurePolicy Ignore would hide a failure; the sidecar shows none happened)`,
     );
-    // Three rotation steps in all; either replica may write the promotion once the overlap passed.
-    assert.equal(a.rt.tls.rotations + b.rt.tls.rotations, 3);
+    // Three rotation steps in all, each written by the leader; the follower only loaded them.
+    assert.equal(a.rt.tls.rotations, 3);
+    assert.equal(b.rt.tls.rotations, 0);
     assert.equal(
       (await apiserverFailOpen(webhookNames)) - failOpenBefore,
       0,

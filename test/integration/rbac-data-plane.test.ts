@@ -3,7 +3,7 @@
 // depends on from the shipped ClusterRole makes it fail with 403 (then the rule is restored).
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { decide } from '../../engine/src/analytics/decide.js';
 import { groupIncidents } from '../../engine/src/analytics/grouping.js';
 import type { HealthPolicy } from '../../engine/src/core/api/index.js';
@@ -55,6 +55,20 @@ describe('data-plane RBAC: each main rule is needed', () => {
     return p;
   };
   let pods: Awaited<ReturnType<typeof runDeployment>>;
+  const usedStateful = new Set<string>();
+  /** A StatefulSet pod not tried before (each replaced one comes back with a new uid). */
+  const nextStatefulPod = async () => {
+    const list = await getCluster()
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace: appNs, labelSelector: 'app=db' });
+    const p = list.items.find(
+      (x) => x.status?.phase === 'Running' && !x.metadata?.deletionTimestamp && !usedStateful.has(x.metadata!.uid!),
+    );
+    if (!p) throw new Error('no StatefulSet pod to try yet');
+    usedStateful.add(p.metadata!.uid!);
+    return p;
+  };
   const admin = () => new KubeClient(getCluster().kubeConfig());
 
   before(async function () {
@@ -90,6 +104,25 @@ describe('data-plane RBAC: each main rule is needed', () => {
     shipped = role.rules;
     // A pool of pods: every attempt of a scenario takes a fresh one, so retries stay independent.
     pods = await runDeployment(getCluster().kubeConfig(), appNs, 'web', 40);
+    await admin().request({
+      method: 'POST',
+      path: `/apis/apps/v1/namespaces/${appNs}/statefulsets`,
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db' },
+        spec: {
+          replicas: 6,
+          serviceName: 'db',
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { containers: [{ name: 'app', image: 'registry.invalid/db:1' }] },
+          },
+        },
+      },
+    });
   });
 
   /** Replaces the shipped ClusterRole's rules (admin), and waits until RBAC reflects it. */
@@ -140,6 +173,8 @@ describe('data-plane RBAC: each main rule is needed', () => {
     'quarantines/status': 'bulkhead.dev',
     networkpolicies: 'networking.k8s.io',
     replicasets: 'apps',
+    statefulsets: 'apps',
+    secrets: '',
     tokenreviews: 'authentication.k8s.io',
     subjectaccessreviews: 'authorization.k8s.io',
   };
@@ -155,6 +190,8 @@ describe('data-plane RBAC: each main rule is needed', () => {
         ['networkpolicies', 'patch'],
         ['quarantines/status', 'patch'],
         ['replicasets', 'get'],
+        // The namespace's other policies: which allows still select the pod (ADR 1030).
+        ['networkpolicies', 'list'],
       ],
       run: async () => {
         const p = healthOf(nextPod());
@@ -163,6 +200,20 @@ describe('data-plane RBAC: each main rule is needed', () => {
         const t = result.taken[0]!;
         if (t.action !== 'Quarantine' || t.outcome !== 'done')
           throw new Error(`quarantine ${t.action} ${t.outcome}: ${t.detail ?? ''}`);
+      },
+    },
+    {
+      name: 'replace a quarantined StatefulSet pod (snapshot into a Secret, then delete; ADR 1031)',
+      needs: [
+        ['secrets', 'create'],
+        ['pods', 'delete'],
+        ['statefulsets', 'get'],
+      ],
+      run: async () => {
+        const p = healthOf(await nextStatefulPod());
+        const [incident] = groupIncidents([{ pod: p, signals: [failingSignal(p)] }]);
+        const t = (await executeVerdict(deps, decide(incident!, policy, []))).taken[0]!;
+        if (t.outcome !== 'done') throw new Error(`quarantine ${t.action} ${t.outcome}: ${t.detail ?? ''}`);
       },
     },
     {

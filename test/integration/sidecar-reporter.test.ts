@@ -1,9 +1,10 @@
 // The sidecar's Reporter in-process against a scripted HTTPS engine: retry and order on 5xx,
-// discard on 422, token re-read on every send (projected tokens rotate), urgent sends, and the
-// SIGTERM drain within its deadline. (In test/integration because it needs core/pki for TLS,
+// discard on 422, token re-read on every send (projected tokens rotate), urgent sends, the
+// SIGTERM drain within its deadline, and the engine's CA followed through a missing file and
+// a rotation (the file swapped the way the kubelet swaps a projected ConfigMap). (In test/integration because it needs core/pki for TLS,
 // which sidecar/src may not import.)
 import { strict as assert } from 'node:assert';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
+import { createCertificateAuthority, issueCertificate, type KeyPair } from '../../engine/src/core/pki.js';
 import { buildSidecar } from '../../sidecar/build.js';
+import { CaTrust } from '../../sidecar/src/ca-trust.js';
 import { readConfig } from '../../sidecar/src/config.js';
 import { createLog } from '../../sidecar/src/log.js';
 import type { Sample } from '../../sidecar/src/report.js';
@@ -21,7 +23,7 @@ import { eventually } from '../harness/index.js';
 
 describe('sidecar Reporter against a scripted HTTPS engine', () => {
   let server: Server;
-  let ca: string;
+  let authority: KeyPair;
   let url: string;
   let dir: string;
   const script: (number | 'hang')[] = [];
@@ -29,15 +31,8 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
   const held: ServerResponse[] = [];
 
   before(async () => {
-    const authority = await createCertificateAuthority('reporter-test', 1);
-    ca = authority.cert;
-    const cert = await issueCertificate(authority, {
-      commonName: '127.0.0.1',
-      ipAddresses: ['127.0.0.1'],
-      usage: 'server',
-      validForDays: 1,
-    });
-    server = createServer(cert, (req, res) => {
+    authority = await createCertificateAuthority('reporter-test', 1);
+    server = createServer(await servingCert(authority), (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -59,6 +54,7 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/reports`;
     dir = await mkdtemp(join(tmpdir(), 'bh-reporter-'));
+    await writeFile(join(dir, 'ca.crt'), authority.cert);
   });
   after(() => {
     for (const r of held) r.destroy();
@@ -72,6 +68,7 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
 
   const make = (
     env: Record<string, string> = {},
+    log = createLog('error', () => {}),
   ): { reporter: Reporter; abort: AbortController; run: Promise<void> } => {
     const cfg = readConfig({
       BULKHEAD_POD_NAME: 'p',
@@ -84,13 +81,14 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
       BULKHEAD_BACKOFF_CAP: '50ms',
       BULKHEAD_REPORT_INTERVAL: '1h',
       BULKHEAD_REQUEST_TIMEOUT: '300ms',
+      BULKHEAD_CA_PATH: join(dir, 'ca.crt'),
       ...env,
     });
     const reporter = new Reporter(
       cfg,
       { pod: cfg.pod, sidecar: { version: 't', instance: 'i', startedAt: new Date().toISOString() } },
-      createLog('error', () => {}),
-      ca,
+      log,
+      new CaTrust({ path: cfg.caPath, log }),
     );
     const abort = new AbortController();
     return { reporter, abort, run: reporter.run(abort.signal) };
@@ -158,6 +156,53 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     reporter.close();
   });
 
+  it('follows the engine CA: waits while the file is missing, then picks up a rotated bundle after a verify failure', async () => {
+    await writeFile(join(dir, 'token'), 'token-1');
+    // The kubelet's layout: ca.crt -> ..data/ca.crt, ..data -> a timestamped dir, swapped by rename.
+    const vol = join(dir, `vol-${Date.now()}`);
+    await mkdir(vol);
+    const project = async (bundle: string, gen: number): Promise<void> => {
+      await mkdir(join(vol, `..${gen}`));
+      await writeFile(join(vol, `..${gen}`, 'ca.crt'), bundle);
+      await symlink(`..${gen}`, join(vol, `..data_tmp`));
+      await rename(join(vol, '..data_tmp'), join(vol, '..data'));
+    };
+    const lines: string[] = [];
+    const { reporter, abort, run } = make(
+      { BULKHEAD_CA_PATH: join(vol, 'ca.crt') },
+      createLog('info', (l) => void lines.push(l)),
+    );
+    try {
+      reporter.add(sample(), true);
+      await eventually(() => assert.ok(reporter.snapshot().sendFailures >= 2), { what: 'retrying without a CA' });
+      assert.equal(seen.length, 0, 'nothing sent without the engine CA (no system trust store)');
+      assert.match(reporter.snapshot().lastError ?? '', /not there yet/);
+      assert.equal(lines.filter((l) => l.includes('not reporting until it appears')).length, 1, 'said once');
+
+      // The engine publishes its CA: the pod's volume gets the file (a symlink, as the kubelet makes it).
+      await project(authority.cert, 1);
+      await symlink('..data/ca.crt', join(vol, 'ca.crt'));
+      await eventually(() => assert.equal(reporter.snapshot().delivered, 1), { what: 'delivered once the CA exists' });
+
+      // Rotation: the engine first publishes old + new CA, then serves a cert from the new one.
+      const next = await createCertificateAuthority('reporter-test-next', 1);
+      await project(`${authority.cert}${next.cert}`, 2);
+      server.setSecureContext(await servingCert(next));
+      server.closeAllConnections(); // the keep-alive socket would otherwise go on with the old cert
+      reporter.add(sample(), true);
+      await eventually(() => assert.equal(reporter.snapshot().delivered, 2), {
+        what: 'delivered to the server with the new CA',
+      });
+      assert.ok(lines.some((l) => l.includes('engine CA changed')));
+    } finally {
+      abort.abort();
+      await run;
+      reporter.close();
+      server.setSecureContext(await servingCert(authority));
+      server.closeAllConnections();
+    }
+  });
+
   it('a misconfigured sidecar process says why and stays up (no crash loop to take the pod out of service)', async () => {
     const file = await buildSidecar();
     const child = spawn(process.execPath, [file], {
@@ -180,3 +225,13 @@ describe('sidecar Reporter against a scripted HTTPS engine', () => {
     }
   });
 });
+
+async function servingCert(ca: KeyPair): Promise<{ cert: string; key: string }> {
+  const c = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    validForDays: 1,
+  });
+  return { cert: c.cert, key: c.key };
+}

@@ -24,6 +24,7 @@ import {
   VERSION,
   type Quarantine,
 } from '../../engine/src/core/api/index.js';
+import { injectedSidecar } from '../../engine/src/admission/index.js';
 import { errorMessage } from '../../engine/src/core/errors.js';
 import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
 import { PodRunner, serviceAccountKubeConfig, startLocalCluster, type LocalCluster } from '../local-cluster/index.js';
@@ -241,7 +242,7 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
           },
         },
       });
-      return probe.spec?.containers.some((c) => c.name === 'bulkhead-sidecar') ? true : undefined;
+      return injectedSidecar(probe) ? true : undefined;
     });
 
     step = 'deploy';
@@ -270,7 +271,7 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
       const r = await running();
       return r.length === 4 ? r : undefined;
     });
-    const injected = pods.filter((p) => p.spec?.containers.some((c) => c.name === 'bulkhead-sidecar'));
+    const injected = pods.filter((p) => injectedSidecar(p));
     if (injected.length !== 4)
       throw new StepFailed('sidecar injected', `only ${injected.length}/4 pods carry the sidecar`);
     say(

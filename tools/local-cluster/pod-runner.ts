@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
-import { SIDECAR_TOKEN_AUDIENCE } from '../../engine/src/admission/index.js';
+import { injectedSidecar, SIDECAR_TOKEN_AUDIENCE } from '../../engine/src/admission/index.js';
 import { mintServiceAccountToken } from './identities.js';
 import { signalGroup, startProcess, type ManagedProcess } from './managed-process.js';
 import { freePorts } from './ports.js';
@@ -39,7 +39,6 @@ interface Running {
   appPort: number;
 }
 
-const SIDECAR_CONTAINER = 'bulkhead-sidecar';
 const demoApp = fileURLToPath(new URL('./demo-app.mjs', import.meta.url));
 
 export class PodRunner {
@@ -124,7 +123,7 @@ export class PodRunner {
     }
     const wanted = new Map<string, V1Pod>();
     for (const p of pods) {
-      const injected = p.spec?.containers.some((c) => c.name === SIDECAR_CONTAINER);
+      const injected = injectedSidecar(p) !== undefined;
       if (injected && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp) wanted.set(p.metadata!.name!, p);
     }
     for (const [name, r] of this.running) {
@@ -164,7 +163,7 @@ export class PodRunner {
       await app.stop(1000);
       throw new Error(`app of ${name} did not listen on ${appPort}: ${await app.logTail(5)}`);
     }
-    const container = pod.spec!.containers.find((c) => c.name === SIDECAR_CONTAINER)!;
+    const container = injectedSidecar(pod)!;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
     for (const e of container.env ?? []) {
       const v = resolveEnv(e, pod);

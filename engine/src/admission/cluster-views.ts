@@ -16,7 +16,12 @@ export interface NamespaceLabelsView {
   stop(): Promise<void>;
 }
 
-export async function watchNamespaceLabels(kc: KubeConfig, logger: Logger): Promise<NamespaceLabelsView> {
+/** `onNamespace`: each namespace the watch sees appear or change (the CA publisher's cue). */
+export async function watchNamespaceLabels(
+  kc: KubeConfig,
+  logger: Logger,
+  onNamespace?: (ns: V1Namespace) => void,
+): Promise<NamespaceLabelsView> {
   const core = kc.makeApiClient(CoreV1Api);
   const inf = startInformer<V1Namespace>({
     kubeConfig: kc,
@@ -24,6 +29,7 @@ export async function watchNamespaceLabels(kc: KubeConfig, logger: Logger): Prom
     resource: 'namespaces',
     logger,
     list: () => core.listNamespace(),
+    ...(onNamespace ? { onEvent: (ev, ns) => void (ev !== 'delete' && onNamespace(ns)) } : {}),
   });
   await inf.started;
   return {

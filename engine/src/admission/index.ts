@@ -4,7 +4,9 @@ export { startAdmission, type AdmissionRuntime, type AdmissionRuntimeOptions } f
 export { setBreakGlass } from './break-glass.js';
 export { PolicyIndex } from './inject/policy-index.js';
 export { SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
+export { injectedSidecar } from './inject/patch.js';
 export type { InjectablePolicy } from './inject/policy.js';
 export { serviceSans, DEFAULT_TLS_TIMING } from './tls/material.js';
 export { startRolloutController, findPodsAwaitingSidecar } from './rollout-controller.js';
+export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';

@@ -45,7 +45,10 @@ describe('admission processors', () => {
     assert.equal(r.outcome, 'patched');
     assert.equal(r.response.patchType, 'JSONPatch');
     const ops = JSON.parse(Buffer.from(r.response.patch!, 'base64').toString()) as { path: string }[];
-    assert.ok(ops.some((o) => o.path === '/spec/containers/-'));
+    assert.ok(
+      ops.some((o) => o.path === '/spec/initContainers'),
+      'a native sidecar',
+    );
   });
 
   it('warns (kubectl prints it) when a policy matched but the pod cannot be probed; stays silent when nothing matched', async () => {

@@ -1,5 +1,5 @@
 import type { Router } from '@koa/router';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import {
@@ -20,7 +20,7 @@ import { createMutateProcessor, createValidateProcessor } from './processors.js'
 import { registerWebhooks } from './register.js';
 import { startAdmissionServer, type AdmissionServer } from './server.js';
 import { patchCaBundles } from './tls/ca-bundle.js';
-import { publishCaConfigMaps } from './tls/ca-publisher.js';
+import { NamespaceCaPublisher, publishCaConfigMaps } from './tls/ca-publisher.js';
 import { TlsManager } from './tls/manager.js';
 import type { TlsSettings } from './tls/material.js';
 import { kubeSecretStore } from './tls/secret-store.js';
@@ -35,6 +35,8 @@ export interface AdmissionRuntimeOptions {
   breakGlassGroups: string[];
   sidecar: SidecarSettings;
   tls: { secretName: string; settings: TlsSettings; intervalMs?: number; clock?: () => Date };
+  /** Only the leader rotates the TLS material (default: this process is the only one). */
+  isLeader?: () => boolean;
   listen: { host?: string; port?: number };
   /** How the apiserver reaches us: a URL (local runs) or the engine's Service. Default: the listen URL. */
   endpoint?: WebhookConfigOptions['endpoint'];
@@ -73,7 +75,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
   const { kubeConfig: kc, logger } = opts;
   const names = opts.names ?? { mutating: WEBHOOK_NAMES.mutating, validating: WEBHOOK_NAMES.validating };
   // The TLS manager starts before the server exists; reloads reach it through this holder.
-  const live: { server?: AdmissionServer; publishCa?: (bundle: string) => Promise<unknown> } = {};
+  const live: {
+    server?: AdmissionServer;
+    publishCa?: (bundle: string) => Promise<unknown>;
+    onNamespace?: (ns: V1Namespace) => void;
+  } = {};
   const tls = new TlsManager({
     store: kubeSecretStore(kc, opts.engineNamespace, opts.tls.secretName),
     settings: opts.tls.settings,
@@ -84,6 +90,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       await patchCaBundles(kc, { mutating: [names.mutating], validating: [names.validating] }, bundle);
       await live.publishCa?.(bundle);
     },
+    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
     ...(opts.tls.intervalMs ? { intervalMs: opts.tls.intervalMs } : {}),
     ...(opts.tls.clock ? { clock: opts.tls.clock } : {}),
   });
@@ -99,7 +106,8 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
 
   async function serve(): Promise<AdmissionRuntime> {
     const excluded = excludedNamespaces(opts.engineNamespace);
-    const namespaces = await watchNamespaceLabels(kc, logger);
+    // Namespace events before the publisher is wired are covered by the first publish below.
+    const namespaces = await watchNamespaceLabels(kc, logger, (ns) => live.onNamespace?.(ns));
     started.push(() => namespaces.stop());
     const policies = opts.policies;
     started.push(() => policies.stop());
@@ -142,6 +150,19 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         .filter((n) => index.candidates(n.name, n.labels).length > 0)
         .map((n) => n.name);
     live.publishCa = (bundle) => publishCaConfigMaps(kc, selectedNamespaces(), bundle, logger);
+    // A namespace a policy selects gets the bundle as soon as the watch sees it (created, or
+    // labelled into a policy's selector): a pod created there a moment later finds its CA.
+    const newNamespaces = new NamespaceCaPublisher({
+      bundle: async () => (await tls.refresh())?.bundle,
+      publish: (list, bundle) => publishCaConfigMaps(kc, list, bundle, logger),
+      logger,
+    });
+    started.push(() => newNamespaces.stop());
+    live.onNamespace = (ns) => {
+      const name = ns.metadata?.name;
+      if (!name || ns.status?.phase === 'Terminating') return;
+      if (index.candidates(name, ns.metadata?.labels ?? {}).length > 0) newNamespaces.add(name);
+    };
 
     policies.onChange(() => {
       index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
@@ -162,6 +183,8 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       register,
       async close() {
         tls.stop();
+        live.onNamespace = undefined;
+        await newNamespaces.stop();
         await server.close();
         await namespaces.stop();
         await policies.stop();

@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 // The other side of the contract: the sidecar's own config reader.
 import { ENV, readConfig } from '../../../sidecar/src/config.js';
+import { SIDECAR_NODE_FLAGS } from '../../../sidecar/src/node-flags.js';
 import { applyJsonPatch } from '../../../test/harness/json-patch.js';
-import { decideInjection, type PodLike } from './inject/patch.js';
+import { decideInjection, injectedSidecar, type PodLike } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
 import type { InjectablePolicy } from './inject/policy.js';
-import { SIDECAR_CONTAINER_NAME, SIDECAR_ENV } from './sidecar-env.js';
+import { SIDECAR_ENV, SIDECAR_NODE_OPTIONS } from './sidecar-env.js';
 
 describe('sidecar env contract', () => {
   it('every name the webhook sets is one the sidecar reads', () => {
@@ -13,15 +14,32 @@ describe('sidecar env contract', () => {
     for (const name of Object.values(SIDECAR_ENV)) assert.ok(sidecarNames.has(name), `${name} unknown to the sidecar`);
   });
 
-  const probes: InjectablePolicy['spec']['probe'][] = [
-    { http: { path: '/healthz', port: 'http' }, expectStatus: [200, 204] },
-    { tcp: { port: 5432 } },
+  it('the node flags injection sets are the ones the sidecar bench measures', () => {
+    assert.equal(SIDECAR_NODE_OPTIONS, SIDECAR_NODE_FLAGS.join(' '));
+  });
+
+  const readiness = {
+    httpGet: { path: '/ready', port: 'http', scheme: 'HTTPS', httpHeaders: [{ name: 'Host', value: 'a.example' }] },
+  };
+  const probes: [string, InjectablePolicy['spec']['probe'], object?][] = [
+    ['http', { http: { path: '/healthz', port: 'http' }, expectStatus: [200, 204] }],
+    ['tcp', { tcp: { port: 5432 } }],
+    ['https from the pod', { fromPod: true }, readiness],
+    ['grpc from the pod', { fromPod: true }, { grpc: { port: 9090, service: 'shop' } }],
   ];
-  for (const probe of probes) {
-    it(`the env an injected pod gets is a valid sidecar config (${probe.http ? 'http' : 'tcp'})`, () => {
+  for (const [what, probe, readinessProbe] of probes) {
+    it(`the env an injected pod gets is a valid sidecar config (${what})`, () => {
       const pod: PodLike = {
         metadata: { name: 'web-1', namespace: 'shop' },
-        spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              ports: [{ name: 'http', containerPort: 8080 }],
+              ...(readinessProbe ? { readinessProbe } : {}),
+            },
+          ],
+        },
       };
       const index = new PolicyIndex(
         [
@@ -39,12 +57,13 @@ describe('sidecar env contract', () => {
       });
       assert.equal(d.inject, true);
       const injected = applyJsonPatch(pod, d.inject ? d.patch : []);
-      const c = injected.spec!.containers!.find((x) => x.name === SIDECAR_CONTAINER_NAME)!;
+      const c = injectedSidecar(injected)!;
       // What the kubelet would resolve from the downward API.
       const downward: Record<string, string> = {
         'metadata.name': 'web-1',
         'metadata.namespace': 'shop',
         'metadata.uid': 'uid-1',
+        'status.podIP': '10.1.2.3',
       };
       const env = Object.fromEntries(
         (c.env as { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[]).map((e) => [
@@ -55,13 +74,21 @@ describe('sidecar env contract', () => {
       const cfg = readConfig(env);
       assert.deepEqual(cfg.pod, { name: 'web-1', namespace: 'shop', uid: 'uid-1' });
       assert.equal(cfg.policy, 'web');
-      assert.equal(cfg.probe.port, probe.http ? 8080 : 5432);
+      assert.equal(cfg.probe.port, probe.tcp ? 5432 : readinessProbe && 'grpc' in readinessProbe ? 9090 : 8080);
+      assert.equal(cfg.healthPort, 9901);
+      assert.equal(cfg.podIp, '10.1.2.3');
+      if (readinessProbe && cfg.probe.type === 'http') {
+        assert.equal(cfg.probe.scheme, 'https');
+        assert.deepEqual(cfg.probe.headers, [{ name: 'Host', value: 'a.example' }]);
+      }
+      if (readinessProbe && 'grpc' in readinessProbe)
+        assert.deepEqual(cfg.probe, { type: 'grpc', host: '127.0.0.1', port: 9090, service: 'shop' });
       assert.equal(cfg.probe.host, '127.0.0.1');
       assert.equal(cfg.probeIntervalMs, 5000);
       assert.equal(cfg.probeTimeoutMs, 1000);
       assert.equal(cfg.tokenPath, '/var/run/secrets/bulkhead/token');
       assert.equal(cfg.caPath, '/var/run/secrets/bulkhead/ca.crt');
-      if (cfg.probe.type === 'http')
+      if (cfg.probe.type === 'http' && probe.http)
         assert.deepEqual(cfg.probe.expectStatus, [
           { min: 200, max: 200 },
           { min: 204, max: 204 },

@@ -9,6 +9,7 @@ import { EXIT, type CommandRegistrar } from './command.js';
 import { install } from './install/install.js';
 import { DEFAULT_MANIFEST_DIR, ENGINE, renderKustomization, withEngineImage } from './install/manifests.js';
 import { Progress } from './install/progress.js';
+import { withSidecarImage } from './install/sidecar-image.js';
 import { uninstall } from './install/uninstall.js';
 
 interface CommonFlags {
@@ -24,6 +25,7 @@ interface InstallFlags extends CommonFlags {
   secret?: string;
   sourceName: string;
   image?: string;
+  sidecarImage?: string;
   dryRun: boolean;
   forceConflicts: boolean;
 }
@@ -117,6 +119,10 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
       '--image <ref>',
       'engine image to run instead of the one in deploy/ (e.g. one loaded with kind load docker-image)',
     )
+    .option(
+      '--sidecar-image <ref>',
+      'sidecar image the engine injects instead of the one in deploy/ (e.g. one loaded with kind load docker-image)',
+    )
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <duration>', 'give up after this long (whole install)', '5m')
     .option('--dry-run', 'server-side dry run: validate every object on the apiserver, store nothing', false)
@@ -136,7 +142,8 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
         const c = await connect(f, progress);
         client = c.client;
         connected = true;
-        const objects = f.image ? withEngineImage(c.objects, f.image) : c.objects;
+        const engineImage = f.image ? withEngineImage(c.objects, f.image) : c.objects;
+        const objects = f.sidecarImage ? withSidecarImage(engineImage, f.sidecarImage) : engineImage;
         const result = await install(
           { client: c.client, resolver: c.resolver, progress },
           {

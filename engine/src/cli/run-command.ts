@@ -6,6 +6,7 @@ import type { EngineConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import type { CommandRegistrar } from './command.js';
+import { SIDECAR_IMAGE_ENV } from './install/sidecar-image.js';
 import { RUN_DEFAULTS, startEngine } from '../runtime/index.js';
 
 export interface RunFlags {
@@ -34,7 +35,7 @@ export interface RunFlags {
   serviceAccount: string;
   tlsSecret: string;
   breakGlassGroup: string[];
-  sidecarImage: string;
+  sidecarImage?: string;
   sidecarVersion: string;
   clusterName?: string;
   recordsRepo?: string;
@@ -120,7 +121,10 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             serviceAccount: f.serviceAccount,
             tlsSecret: f.tlsSecret,
             breakGlassGroups: f.breakGlassGroup,
-            sidecar: { image: f.sidecarImage, version: f.sidecarVersion },
+            sidecar: {
+              image: f.sidecarImage ?? env[SIDECAR_IMAGE_ENV] ?? RUN_DEFAULTS.sidecarImage,
+              version: f.sidecarVersion,
+            },
             cluster: f.clusterName ?? env.BULKHEAD_CLUSTER_NAME ?? RUN_DEFAULTS.clusterName,
             ...((f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)
               ? { records: { url: (f.recordsRepo ?? env.BULKHEAD_RECORDS_REPO)!, branch: f.recordsBranch } }
@@ -208,7 +212,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', [
       ...RUN_DEFAULTS.breakGlassGroups,
     ])
-    .option('--sidecar-image <image>', 'image of the injected sidecar', RUN_DEFAULTS.sidecarImage)
+    .option(
+      '--sidecar-image <image>',
+      `image of the injected sidecar ($${SIDECAR_IMAGE_ENV}; default ${RUN_DEFAULTS.sidecarImage})`,
+    )
     .option('--sidecar-version <v>', 'sidecar version recorded in bulkhead.dev/injected', RUN_DEFAULTS.sidecarVersion)
     .option(
       '--cluster-name <name>',

@@ -27,7 +27,7 @@ export interface ProcessStats {
 export interface HealthSample {
   seq: number;
   time: string;
-  probe: { type: 'http' | 'tcp'; ok: boolean; latencyMs: number; status?: number; error?: ProbeErrorClass };
+  probe: { type: 'http' | 'tcp' | 'grpc'; ok: boolean; latencyMs: number; status?: number; error?: ProbeErrorClass };
   process?: ProcessStats;
 }
 

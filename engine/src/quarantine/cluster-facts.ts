@@ -59,7 +59,10 @@ export async function listQuarantines(
   return list.items;
 }
 
-const active = (q: Quarantine): boolean => q.spec.mode === 'Enforce' && q.status?.phase !== 'Released';
+// A pod held out of its workload. A replaced StatefulSet pod (ADR 1031) is gone and its
+// ordinal back: it no longer costs its workload budget, though its record stands until released.
+const active = (q: Quarantine): boolean =>
+  q.spec.mode === 'Enforce' && q.status?.phase !== 'Released' && !q.spec.actions?.some((a) => a.type === 'Replace');
 
 /**
  * What the budget needs to know, read from the cluster: per workload, desired replicas and

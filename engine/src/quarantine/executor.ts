@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { API_VERSION, KIND, setCondition, type Quarantine } from '../core/api/index.js';
-import { serverSideApply } from '../core/kube/apply.js';
+import { API_VERSION, KIND, LABEL, setCondition, type Quarantine } from '../core/api/index.js';
 import { isConflict, isNotFound, KubeApiError, type KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import { collectionPath, objectPath, type ResourceResolver } from '../core/kube/resources.js';
@@ -8,6 +7,11 @@ import type { Logger } from '../core/logger.js';
 import type { PlannedAction, Verdict } from '../analytics/index.js';
 import { planDetach } from './actions/detach-patch.js';
 import { isolationNetworkPolicy } from './actions/isolation-policy.js';
+import { ADMIN_POLICY_NAME } from './isolation/admin-network-policy.js';
+import { ensureIsolationObjects, listNetworkPolicies } from './isolation/cluster-isolation.js';
+import { isolationCondition } from './isolation/isolation-condition.js';
+import { isolationGaps, labelsToStrip } from './isolation/network-policy-gaps.js';
+import { deleteForReplacement, takeSnapshot } from './stateful/replace-stateful-pod.js';
 import { applyBudget, type BudgetDecision } from './budget.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
 import type { ActionOutcome, TakenAction } from './taken-action.js';
@@ -201,7 +205,12 @@ async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<bo
   }
 }
 
-/** Steps 2–4 for a Quarantine CR; idempotent, so `resumePending` can run it again. */
+/**
+ * Steps 2–4 for a Quarantine CR; idempotent, so `resumePending` can run it again. The one pod
+ * patch also strips the labels that let other NetworkPolicies still select the pod (ADR 1030);
+ * a StatefulSet's pod is isolated, snapshotted and deleted so the StatefulSet recreates it
+ * (ADR 1031).
+ */
 export async function enforce(
   deps: QuarantineDeps,
   q: Quarantine,
@@ -210,8 +219,9 @@ export async function enforce(
   const ns = q.metadata.namespace!;
   const name = q.metadata.name!;
   const time = deps.now().toISOString();
-  await serverSideApply(deps.client, deps.resolver, isolationNetworkPolicy(ns) as never);
-  const keys = action === 'Quarantine' ? await ownerSelectorKeys(deps.client, deps.resolver, ns, q.spec.owner) : [];
+  const { adminPolicy } = await ensureIsolationObjects(deps, ns);
+  const ownerKeys = await ownerSelectorKeys(deps.client, deps.resolver, ns, q.spec.owner);
+  const stateful = action === 'Quarantine' && q.spec.owner?.kind === 'StatefulSet';
   const pod = await deps.client
     .request<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; uid: string } }>({
       method: 'GET',
@@ -222,6 +232,17 @@ export async function enforce(
       throw e;
     });
   if (!pod || pod.metadata.uid !== q.spec.pod.uid) {
+    // Deleted by us for its StatefulSet before a crash: the quarantine is done, not gone.
+    if (q.spec.actions?.some((a) => a.type === 'Replace')) {
+      await patchQuarantineStatus(
+        deps,
+        q,
+        { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } },
+        'Replaced',
+        'snapshot taken and pod deleted so its StatefulSet recreates it',
+      );
+      return 'done';
+    }
     await patchQuarantineStatus(
       deps,
       q,
@@ -231,7 +252,14 @@ export async function enforce(
     );
     return 'gone';
   }
-  const plan = planDetach(pod.metadata.labels ?? {}, keys, name, pod.metadata.annotations ?? {});
+  const labels = pod.metadata.labels ?? {};
+  // Detach takes the owner's keys; an Isolate keeps the pod in its workload, and a StatefulSet
+  // pod stays owned until it is deleted (the StatefulSet then recreates it at once).
+  const detachKeys = action === 'Quarantine' && !stateful ? ownerKeys : [];
+  const policies = await listNetworkPolicies(deps.client, ns);
+  // Keys the detach removes anyway are not counted twice; kept keys are never stripped.
+  const strip = labelsToStrip(policies, labels, new Set(ownerKeys));
+  const plan = planDetach(labels, [...detachKeys, ...strip], name, pod.metadata.annotations ?? {});
   // The uid in the patch is a precondition: a same-named pod recreated meanwhile is not touched.
   await deps.client.request({
     method: 'PATCH',
@@ -239,25 +267,56 @@ export async function enforce(
     contentType: 'application/merge-patch+json',
     body: { metadata: { ...plan.patch.metadata, uid: q.spec.pod.uid } },
   });
+  const after = {
+    ...Object.fromEntries(Object.entries(labels).filter(([k]) => !(k in plan.removed))),
+    [LABEL.quarantined]: 'true',
+  };
+  const isolation = isolationCondition({
+    gaps: isolationGaps(policies, after),
+    adminPolicy,
+    stripped: strip.filter((k) => k in plan.removed),
+  });
   const actions: NonNullable<Quarantine['spec']['actions']> = [
-    { type: 'Isolate', time, detail: `NetworkPolicy ${isolationNetworkPolicy(ns).metadata.name}` },
-    ...(action === 'Quarantine'
+    {
+      type: 'Isolate',
+      time,
+      detail: `NetworkPolicy ${isolationNetworkPolicy(ns).metadata.name}${adminPolicy ? `, AdminNetworkPolicy ${ADMIN_POLICY_NAME}` : ''}${
+        strip.length > 0 ? `; removed labels ${strip.join(', ')} selected by allow policies` : ''
+      }`,
+    },
+    ...(action === 'Quarantine' && !stateful
       ? [
           {
             type: 'Detach' as const,
             time,
-            detail: `removed labels ${Object.keys(plan.removed).join(', ') || '(none)'}`,
+            detail: `removed labels ${detachKeys.filter((k) => k in plan.removed).join(', ') || '(none)'}`,
           },
         ]
       : []),
   ];
-  await patchSpecRecord(deps, q, { actions, originalLabels: plan.removed });
+  if (stateful) {
+    const secret = await takeSnapshot(deps, q);
+    actions.push(
+      { type: 'Snapshot', time, detail: `Secret ${secret}: manifest, status and log tails` },
+      {
+        type: 'Replace',
+        time,
+        detail: `pod deleted so StatefulSet ${q.spec.owner!.name} recreates ${q.spec.pod.name}`,
+      },
+    );
+    // Recorded before the delete, so a crash in between is finished as Replaced on resume.
+    await patchSpecRecord(deps, q, { actions, originalLabels: plan.removed });
+    await deleteForReplacement(deps, q);
+  } else {
+    await patchSpecRecord(deps, q, { actions, originalLabels: plan.removed });
+  }
   await patchQuarantineStatus(
     deps,
     q,
     { phase: 'Isolated', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } },
-    'Isolated',
-    `${action} enforced`,
+    stateful ? 'Replaced' : 'Isolated',
+    stateful ? 'snapshot taken and pod deleted so its StatefulSet recreates it' : `${action} enforced`,
+    stateful ? [] : [isolation],
   );
   return 'done';
 }
@@ -278,10 +337,12 @@ export async function patchQuarantineStatus(
   status: Partial<NonNullable<Quarantine['status']>>,
   reason: string,
   message: string,
+  /** Other condition types to set in the same write (e.g. IsolationIncomplete). */
+  extra: readonly { type: string; status: 'True' | 'False'; reason: string; message: string }[] = [],
 ): Promise<void> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
   // A merge patch replaces the whole list, so it carries every condition type the CR has.
-  const conditions = setCondition(
+  let conditions = setCondition(
     q.status?.conditions,
     {
       type: 'Ready',
@@ -292,6 +353,7 @@ export async function patchQuarantineStatus(
     },
     deps.now(),
   );
+  for (const c of extra) conditions = setCondition(conditions, c, deps.now());
   await deps.client.request({
     method: 'PATCH',
     path: `${objectPath(res, q.metadata.name!, q.metadata.namespace)}/status`,

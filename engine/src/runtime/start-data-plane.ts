@@ -5,7 +5,9 @@ import {
   serviceSans,
   startAdmission,
   startRolloutController,
+  startSidecarPullGuard,
   type AdmissionRuntime,
+  type InjectablePolicy,
 } from '../admission/index.js';
 import { recordsSourceOf } from '../audit/index.js';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
@@ -148,6 +150,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
         ipAddresses: ['127.0.0.1'],
       },
     },
+    // Only the leader rotates the TLS material; followers load what it writes.
+    isLeader: deps.isLeader,
     listen: cfg.listen,
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
@@ -162,6 +166,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     isLeader: deps.isLeader,
     logger,
   });
+  // An unpullable sidecar image pauses injection for its policy instead of stalling rollouts.
+  const pullGuard = startSidecarPullGuard({
+    client: deps.client,
+    policies: () => deps.policies.list() as unknown as InjectablePolicy[],
+    image: sidecar.image,
+    isLeader: deps.isLeader,
+    logger,
+  });
   return {
     url: admission.url,
     caBundle: () => admission.tls.material?.bundle ?? '',
@@ -171,6 +183,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     async stop() {
       clearInterval(forwardTimer);
       rollout.stop();
+      pullGuard.stop();
       await avoided.watch.stop();
       await pipeline.stop();
       await admission.close();

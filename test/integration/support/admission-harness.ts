@@ -7,7 +7,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
+import { injectedSidecar, startAdmission, type AdmissionRuntime } from '../../../engine/src/admission/index.js';
 import { type TlsSettings } from '../../../engine/src/admission/tls/material.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
@@ -70,6 +70,8 @@ export async function startTestAdmission(opts: {
   port?: number;
   /** false: a second replica that shares the Secret but does not point the webhooks at itself. */
   register?: boolean;
+  /** Whether this replica holds the Lease (only the leader rotates); default: the only replica. */
+  isLeader?: () => boolean;
   /** The engine's view of nodes an owner's new pods must avoid (quarantine's watch). */
   avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
 }): Promise<TestAdmission> {
@@ -109,6 +111,7 @@ export async function startTestAdmission(opts: {
     names,
     policies: staticPolicies(opts.policies),
     ...(opts.register === false ? { register: false } : {}),
+    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
     ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
   });
   let stopped = false;
@@ -177,7 +180,7 @@ export const simplePod = (
   },
 });
 
-export const hasSidecar = (p: V1Pod): boolean => (p.spec?.containers ?? []).some((c) => c.name === 'bulkhead-sidecar');
+export const hasSidecar = (p: V1Pod): boolean => injectedSidecar(p) !== undefined;
 
 /** Creates throwaway pods until one comes back injected: webhook configurations apply asynchronously. */
 export async function waitUntilInjecting(

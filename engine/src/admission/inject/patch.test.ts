@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { SIDECAR_CONTAINER_NAME, SIDECAR_ENV, SIDECAR_TOKEN_AUDIENCE } from '../sidecar-env.js';
 import { applyJsonPatch } from '../../../../test/harness/json-patch.js';
-import { ANNOTATIONS, decideInjection, type PodLike, type SidecarSettings } from './patch.js';
+import { HEALTH_PORT_ANNOTATION } from './health-port.js';
+import { ANNOTATIONS, decideInjection, injectedSidecar, type PodLike, type SidecarSettings } from './patch.js';
+import { DEFAULT_SIDECAR_RESOURCES } from './sidecar-container.js';
 import type { InjectablePolicy } from './policy.js';
 import { PolicyIndex } from './policy-index.js';
 
@@ -9,7 +11,6 @@ const sidecar: SidecarSettings = {
   image: 'registry.invalid/bulkhead-sidecar:0.1.0',
   version: '0.1.0',
   reportUrl: 'https://bulkhead.bulkhead-system.svc:8443/v1/reports',
-  resources: { requests: { cpu: '5m', memory: '32Mi' }, limits: { memory: '64Mi' } },
 };
 const excludedNamespaces = ['kube-system', 'kube-public', 'bulkhead-system'];
 
@@ -31,7 +32,7 @@ const pod = (extra: Partial<PodLike['metadata']> = {}, spec: Partial<NonNullable
 });
 
 const env = (p: PodLike): Record<string, unknown> => {
-  const c = p.spec!.containers!.find((x) => x.name === SIDECAR_CONTAINER_NAME)!;
+  const c = injectedSidecar(p)!;
   return Object.fromEntries(
     (c.env as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e.value ?? e.valueFrom]),
   );
@@ -57,14 +58,18 @@ describe('injection patch', () => {
   it('adds the sidecar with the policy, probe target, report URL and a projected bulkhead token', () => {
     const { decision, result } = inject(pod(), [http]);
     assert.equal(decision.inject, true);
-    const containers = result.spec!.containers!;
     assert.deepEqual(
-      containers.map((c) => c.name),
-      ['app', SIDECAR_CONTAINER_NAME],
+      result.spec!.containers!.map((c) => c.name),
+      ['app'],
     );
-    const sc = containers[1]!;
+    // A native sidecar: an init container that keeps running (restartPolicy Always).
+    assert.deepEqual(
+      result.spec!.initContainers!.map((c) => c.name),
+      [SIDECAR_CONTAINER_NAME],
+    );
+    const sc = result.spec!.initContainers![0]!;
+    assert.equal(sc.restartPolicy, 'Always');
     assert.equal(sc.image, sidecar.image);
-    assert.deepEqual(sc.resources, sidecar.resources);
     const e = env(result);
     assert.equal(e[SIDECAR_ENV.policy], 'web-health');
     assert.equal(e[SIDECAR_ENV.probeType], 'http');
@@ -142,7 +147,7 @@ describe('injection patch', () => {
     );
     const { decision, result } = inject(pod(), [http, specific]);
     assert.equal(decision.inject, true);
-    assert.equal(result.spec!.containers!.filter((c) => c.name === SIDECAR_CONTAINER_NAME).length, 1);
+    assert.equal(result.spec!.initContainers!.filter((c) => c.name === SIDECAR_CONTAINER_NAME).length, 1);
     assert.equal(env(result)[SIDECAR_ENV.policy], 'web-pods');
     const why = result.metadata!.annotations![ANNOTATIONS.decision]!;
     assert.match(why, /matched web-pods, web-health; injected web-pods/);
@@ -178,7 +183,7 @@ describe('injection patch', () => {
   it('does not inject when the probe cannot be resolved, and says why', () => {
     const noProbe = inject(pod(), [policy('from-pod', { fromPod: true })]);
     assert.equal(noProbe.decision.inject, false);
-    assert.match((noProbe.decision as { reason: string }).reason, /no httpGet or tcpSocket readinessProbe/);
+    assert.match((noProbe.decision as { reason: string }).reason, /has no readinessProbe/);
     const badPort = inject(pod(), [policy('bad', { http: { path: '/', port: 'metrics' } })]);
     assert.match((badPort.decision as { reason: string }).reason, /named port metrics not found/);
   });
@@ -193,5 +198,126 @@ describe('injection patch', () => {
     assert.equal(decision.inject, true);
     assert.equal(env(result)[SIDECAR_ENV.policy], 'web-health');
     assert.match(result.metadata!.annotations![ANNOTATIONS.decision]!, /skipped a-from-pod: probe fromPod/);
+  });
+
+  it("goes last among existing init containers, so the pod's own setup runs first and the app after its monitor", () => {
+    const p = pod({}, { initContainers: [{ name: 'migrate' }, { name: 'mesh-proxy', restartPolicy: 'Always' }] });
+    const { result } = inject(p, [http]);
+    assert.deepEqual(
+      result.spec!.initContainers!.map((c) => c.name),
+      ['migrate', 'mesh-proxy', SIDECAR_CONTAINER_NAME],
+    );
+    // A pod whose sidecar sits among the init containers counts as injected.
+    const stripped = structuredClone(result);
+    delete stripped.metadata!.annotations;
+    assert.match((inject(stripped, [http]).decision as { reason: string }).reason, /already injected/);
+  });
+
+  it('requests equal limits (a Guaranteed pod stays Guaranteed, a quota needs no LimitRange); configurable', () => {
+    const sc = injectedSidecar(inject(pod(), [http]).result)!;
+    assert.deepEqual(sc.resources, DEFAULT_SIDECAR_RESOURCES);
+    const r = DEFAULT_SIDECAR_RESOURCES;
+    for (const k of ['cpu', 'memory']) assert.equal(r.requests![k], r.limits![k], k);
+    const custom = { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '10m', memory: '64Mi' } };
+    const d = decideInjection(pod(), 'shop', {}, new PolicyIndex([http], { excludedNamespaces }), {
+      ...sidecar,
+      resources: custom,
+    });
+    assert.deepEqual(injectedSidecar(applyJsonPatch(pod(), d.inject ? d.patch : []))!.resources, custom);
+  });
+
+  it('passes Pod Security restricted on the container itself', () => {
+    const sc = injectedSidecar(inject(pod(), [http]).result)! as { securityContext?: Record<string, unknown> };
+    assert.deepEqual(sc.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  it('starts node with the lean flags the sidecar bench measures', () => {
+    assert.equal(env(inject(pod(), [http]).result).NODE_OPTIONS, '--jitless --max-semi-space-size=1');
+  });
+
+  it('health port: 9901 with a liveness probe on it; a port the pod declares or probes is skipped; the annotation sets it', () => {
+    const live = (p: PodLike) =>
+      injectedSidecar(p) as { livenessProbe?: { httpGet: { port: number; path: string } }; ports?: unknown[] };
+    const plain = inject(pod(), [http]).result;
+    assert.equal(env(plain)[SIDECAR_ENV.healthPort], '9901');
+    assert.deepEqual(live(plain).livenessProbe!.httpGet, { path: '/healthz', port: 9901 });
+    assert.deepEqual(env(plain)[SIDECAR_ENV.podIp], { fieldRef: { fieldPath: 'status.podIP' } });
+
+    const clash = pod(
+      {},
+      {
+        containers: [
+          {
+            name: 'app',
+            ports: [
+              { name: 'http', containerPort: 8080 },
+              { name: 'admin', containerPort: 9901 },
+            ],
+            livenessProbe: { httpGet: { path: '/', port: 9902 } },
+          },
+        ],
+        initContainers: [{ name: 'proxy', restartPolicy: 'Always', ports: [{ containerPort: 9903 }] }],
+      },
+    );
+    const moved = inject(clash, [http]).result;
+    assert.equal(env(moved)[SIDECAR_ENV.healthPort], '9904');
+    assert.equal(live(moved).livenessProbe!.httpGet.port, 9904);
+
+    const asked = inject(pod({ annotations: { [HEALTH_PORT_ANNOTATION]: '12345' } }), [http]).result;
+    assert.equal(env(asked)[SIDECAR_ENV.healthPort], '12345');
+    const off = inject(pod({ annotations: { [HEALTH_PORT_ANNOTATION]: '0' } }), [http]).result;
+    assert.equal(env(off)[SIDECAR_ENV.healthPort], '0');
+    assert.equal(live(off).livenessProbe, undefined, 'no health server, no liveness probe');
+    assert.equal(live(off).ports, undefined);
+    const hostNet = inject(pod({}, { hostNetwork: true }), [http]).result;
+    assert.equal(env(hostNet)[SIDECAR_ENV.healthPort], '0', "a hostNetwork pod's port would be the node's");
+  });
+
+  it('probe fromPod keeps an HTTPS readiness probe HTTPS, with its host and headers', () => {
+    const p = pod(
+      {},
+      {
+        containers: [
+          {
+            name: 'app',
+            readinessProbe: {
+              httpGet: {
+                path: '/ready',
+                port: 8443,
+                scheme: 'HTTPS',
+                host: '127.0.0.2',
+                httpHeaders: [{ name: 'Host', value: 'shop.example' }],
+              },
+            },
+          },
+        ],
+      },
+    );
+    const e = env(inject(p, [policy('from-pod', { fromPod: true })]).result);
+    assert.equal(e[SIDECAR_ENV.probeType], 'http');
+    assert.equal(e[SIDECAR_ENV.probeScheme], 'https');
+    assert.equal(e[SIDECAR_ENV.probeHost], '127.0.0.2');
+    assert.equal(e[SIDECAR_ENV.probePort], '8443');
+    assert.deepEqual(JSON.parse(e[SIDECAR_ENV.probeHeaders] as string), [{ name: 'Host', value: 'shop.example' }]);
+  });
+
+  it('probe fromPod: a grpc readiness probe is probed by gRPC health check; exec is refused with the reason', () => {
+    const grpc = pod({}, { containers: [{ name: 'app', readinessProbe: { grpc: { port: 9090, service: 'shop' } } }] });
+    const e = env(inject(grpc, [policy('from-pod', { fromPod: true })]).result);
+    assert.equal(e[SIDECAR_ENV.probeType], 'grpc');
+    assert.equal(e[SIDECAR_ENV.probePort], '9090');
+    assert.equal(e[SIDECAR_ENV.probeGrpcService], 'shop');
+    const exec = pod({}, { containers: [{ name: 'app', readinessProbe: { exec: { command: ['cat', '/ready'] } } }] });
+    const d = inject(exec, [policy('from-pod', { fromPod: true })]).decision;
+    assert.equal(d.inject, false);
+    assert.match((d as { reason: string }).reason, /readinessProbe is exec, which a sidecar cannot run/);
   });
 });

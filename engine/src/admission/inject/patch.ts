@@ -1,17 +1,19 @@
 import { ANNOTATION } from '../../core/api/index.js';
 import {
   SIDECAR_CA_CONFIGMAP,
-  SIDECAR_CA_PATH,
   SIDECAR_CONTAINER_NAME,
-  SIDECAR_ENV,
-  SIDECAR_MOUNT_PATH,
   SIDECAR_TOKEN_AUDIENCE,
-  SIDECAR_TOKEN_PATH,
   SIDECAR_VOLUME_NAME,
 } from '../sidecar-env.js';
-import type { InjectablePolicy } from './policy.js';
+import { chooseHealthPort } from './health-port.js';
 import type { PolicyIndex } from './policy-index.js';
+import { injectionPaused } from './pull-pause.js';
+import { resolveProbe, type ContainerLike, type ResolvedProbe } from './probe-target.js';
 import type { Labels } from './selector.js';
+import { sidecarContainer, type SidecarSettings } from './sidecar-container.js';
+
+export type { ContainerLike, ResolvedProbe } from './probe-target.js';
+export type { SidecarSettings } from './sidecar-container.js';
 
 /** Annotations the injector reads and writes. */
 export const ANNOTATIONS = {
@@ -23,35 +25,10 @@ export const ANNOTATIONS = {
   decision: 'bulkhead.dev/injection-decision',
 } as const;
 
-export interface SidecarSettings {
-  image: string;
-  /** Recorded in the injected annotation, so outdated sidecars can be found. */
-  version: string;
-  reportUrl: string;
-  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  /** Lifetime of the projected token (the kubelet refreshes it at 80%). */
-  tokenExpirationSeconds?: number;
-}
-
 export interface JsonPatchOp {
   op: 'add' | 'replace' | 'remove' | 'test';
   path: string;
   value?: unknown;
-}
-
-interface ProbeAction {
-  httpGet?: { path?: string; port?: number | string };
-  tcpSocket?: { port?: number | string };
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-}
-
-export interface ContainerLike {
-  name: string;
-  ports?: { name?: string; containerPort: number }[];
-  readinessProbe?: ProbeAction;
-  [k: string]: unknown;
 }
 
 export interface PodLike {
@@ -62,21 +39,18 @@ export interface PodLike {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };
-  spec?: { containers?: ContainerLike[]; volumes?: { name: string }[]; [k: string]: unknown };
+  spec?: {
+    containers?: ContainerLike[];
+    initContainers?: ContainerLike[];
+    volumes?: { name: string }[];
+    hostNetwork?: boolean;
+    [k: string]: unknown;
+  };
 }
 
 export type InjectionDecision =
   | { inject: false; reason: string; policies: string[] }
   | { inject: true; policy: string; policies: string[]; patch: JsonPatchOp[]; explanation?: string };
-
-export interface ResolvedProbe {
-  type: 'http' | 'tcp';
-  port: number;
-  path?: string;
-  interval: string;
-  timeout: string;
-  expectStatus?: string;
-}
 
 /**
  * The whole injection decision, pure: pod + namespace + the policy index → JSONPatch or the
@@ -89,10 +63,12 @@ export function decideInjection(
   namespaceLabels: Labels,
   index: PolicyIndex,
   sidecar: SidecarSettings,
+  now: number = Date.now(),
 ): InjectionDecision {
   const annotations = pod.metadata?.annotations ?? {};
   const containers = pod.spec?.containers ?? [];
-  if (annotations[ANNOTATIONS.injected] !== undefined || containers.some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
+  const all = [...(pod.spec?.initContainers ?? []), ...containers];
+  if (annotations[ANNOTATIONS.injected] !== undefined || all.some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
     return { inject: false, reason: 'already injected', policies: [] };
   }
   if (annotations[ANNOTATIONS.inject] === 'false')
@@ -109,6 +85,12 @@ export function decideInjection(
   // The first policy whose probe resolves for this pod wins; the others are explained.
   const skipped: string[] = [];
   for (const candidate of match.policies) {
+    // A policy whose sidecar image could not be pulled injects nothing for a while (ADR 1010).
+    const paused = injectionPaused(candidate.policy, sidecar.image, now);
+    if (paused) {
+      skipped.push(`${candidate.name}: ${paused}`);
+      continue;
+    }
     const probe = resolveProbe(candidate.policy, containers);
     if (typeof probe === 'string') {
       skipped.push(`${candidate.name}: ${probe}`);
@@ -124,52 +106,7 @@ export function decideInjection(
     const patch = buildPatch(pod, candidate.policy.metadata.name, probe, sidecar, explanation);
     return { inject: true, policy: candidate.name, policies: names, patch, ...(explanation ? { explanation } : {}) };
   }
-  return { inject: false, reason: `no matching policy can probe this pod: ${skipped.join('; ')}`, policies: names };
-}
-
-export function resolveProbe(policy: InjectablePolicy, containers: readonly ContainerLike[]): ResolvedProbe | string {
-  const p = policy.spec.probe;
-  const main = p.container ? containers.find((c) => c.name === p.container) : containers[0];
-  if (!main) return `container ${p.container} not found`;
-  const interval = p.interval ?? '10s';
-  const timeout = p.timeout ?? '2s';
-  const expect = p.expectStatus && p.expectStatus.length > 0 ? { expectStatus: p.expectStatus.join(',') } : {};
-  if (p.http) {
-    const port = resolvePort(p.http.port, main, containers);
-    return typeof port === 'string' ? port : { type: 'http', port, path: p.http.path, interval, timeout, ...expect };
-  }
-  if (p.tcp) {
-    const port = resolvePort(p.tcp.port, main, containers);
-    return typeof port === 'string' ? port : { type: 'tcp', port, interval, timeout };
-  }
-  if (p.fromPod) {
-    const rp = main.readinessProbe;
-    // The pod's own probe timing applies unless the policy sets its own.
-    const timing = {
-      interval: p.interval ?? (rp?.periodSeconds ? `${rp.periodSeconds}s` : interval),
-      timeout: p.timeout ?? (rp?.timeoutSeconds ? `${rp.timeoutSeconds}s` : timeout),
-    };
-    if (rp?.httpGet?.port !== undefined) {
-      const port = resolvePort(rp.httpGet.port, main, containers);
-      return typeof port === 'string'
-        ? port
-        : { type: 'http', port, path: rp.httpGet.path || '/', ...timing, ...expect };
-    }
-    if (rp?.tcpSocket?.port !== undefined) {
-      const port = resolvePort(rp.tcpSocket.port, main, containers);
-      return typeof port === 'string' ? port : { type: 'tcp', port, ...timing };
-    }
-    return `probe fromPod, but container ${main.name} has no httpGet or tcpSocket readinessProbe`;
-  }
-  return 'policy has no probe';
-}
-
-function resolvePort(port: number | string, main: ContainerLike, all: readonly ContainerLike[]): number | string {
-  if (typeof port === 'number') return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  const named =
-    main.ports?.find((p) => p.name === port) ?? all.flatMap((c) => c.ports ?? []).find((p) => p.name === port);
-  return named ? named.containerPort : `named port ${port} not found in the pod`;
+  return { inject: false, reason: `no matching policy injects this pod: ${skipped.join('; ')}`, policies: names };
 }
 
 const escape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -181,38 +118,12 @@ export function buildPatch(
   sidecar: SidecarSettings,
   explanation?: string,
 ): JsonPatchOp[] {
-  const fieldEnv = (name: string, fieldPath: string): unknown => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-  const env: unknown[] = [
-    fieldEnv(SIDECAR_ENV.podName, 'metadata.name'),
-    fieldEnv(SIDECAR_ENV.podNamespace, 'metadata.namespace'),
-    fieldEnv(SIDECAR_ENV.podUid, 'metadata.uid'),
-    { name: SIDECAR_ENV.policy, value: policy },
-    { name: SIDECAR_ENV.probeType, value: probe.type },
-    { name: SIDECAR_ENV.probeHost, value: '127.0.0.1' },
-    { name: SIDECAR_ENV.probePort, value: String(probe.port) },
-    ...(probe.path !== undefined ? [{ name: SIDECAR_ENV.probePath, value: probe.path }] : []),
-    ...(probe.expectStatus !== undefined ? [{ name: SIDECAR_ENV.probeExpectStatus, value: probe.expectStatus }] : []),
-    { name: SIDECAR_ENV.probeInterval, value: probe.interval },
-    { name: SIDECAR_ENV.probeTimeout, value: probe.timeout },
-    { name: SIDECAR_ENV.reportUrl, value: sidecar.reportUrl },
-    { name: SIDECAR_ENV.tokenPath, value: SIDECAR_TOKEN_PATH },
-    { name: SIDECAR_ENV.caPath, value: SIDECAR_CA_PATH },
-  ];
-  const container = {
-    name: SIDECAR_CONTAINER_NAME,
-    image: sidecar.image,
-    imagePullPolicy: sidecar.imagePullPolicy ?? 'IfNotPresent',
-    env,
-    ...(sidecar.resources ? { resources: sidecar.resources } : {}),
-    volumeMounts: [{ name: SIDECAR_VOLUME_NAME, mountPath: SIDECAR_MOUNT_PATH, readOnly: true }],
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      capabilities: { drop: ['ALL'] },
-    },
-  };
+  const health = chooseHealthPort(
+    pod.metadata?.annotations ?? {},
+    [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])],
+    pod.spec?.hostNetwork === true,
+  );
+  const container = sidecarContainer(policy, probe, sidecar, health.port);
   const volume = {
     name: SIDECAR_VOLUME_NAME,
     projected: {
@@ -234,7 +145,15 @@ export function buildPatch(
   };
   if (explanation) annotations[ANNOTATIONS.decision] = explanation;
 
-  const ops: JsonPatchOp[] = [{ op: 'add', path: '/spec/containers/-', value: container }];
+  // A native sidecar (KEP-753, GA in 1.33): an init container with restartPolicy Always. It
+  // starts after the pod's own init containers and before the app, runs beside it, and does
+  // not keep a Job's pod from completing. Last among the init containers, so it monitors the
+  // app, not the pod's setup.
+  const ops: JsonPatchOp[] = [
+    pod.spec?.initContainers
+      ? { op: 'add', path: '/spec/initContainers/-', value: container }
+      : { op: 'add', path: '/spec/initContainers', value: [container] },
+  ];
   // A projected token needs a ServiceAccount. The ServiceAccount admission plugin defaults it
   // to `default` before webhooks run; where that plugin is off, do the same.
   if (!pod.spec?.serviceAccountName && !pod.spec?.serviceAccount)
@@ -251,4 +170,16 @@ export function buildPatch(
     ops.push({ op: 'add', path: '/metadata/annotations', value: annotations });
   }
   return ops;
+}
+
+/**
+ * The injected sidecar of a pod, if any: a native sidecar among the init containers (or, for
+ * pods injected before native sidecars, among the containers).
+ */
+export function injectedSidecar<C extends { name: string }>(pod: {
+  spec?: { containers?: C[]; initContainers?: C[] } | undefined;
+}): C | undefined {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+    (c) => c.name === SIDECAR_CONTAINER_NAME,
+  );
 }

@@ -6,6 +6,10 @@ import type { LabelSelector } from './selector.js';
  */
 export interface InjectablePolicy {
   metadata: { name: string; generation?: number };
+  /** Read for the SidecarInjection condition only (a paused injection, ADR 1010). */
+  status?: {
+    conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
+  };
   spec: {
     match?: { namespaces?: string[]; namespaceSelector?: LabelSelector; selector?: LabelSelector };
     probe: {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/logger.js';
 import { TlsManager } from './manager.js';
-import { fingerprint, type TlsMaterial, type TlsSettings } from './material.js';
+import { fingerprint, splitPem, type TlsMaterial, type TlsSettings } from './material.js';
 import type { SecretStore, StoredMaterial } from './secret-store.js';
 
 /** A Secret with resourceVersion semantics, in memory. */
@@ -39,8 +39,10 @@ function replica(
   loaded: string[],
   clock?: () => Date,
   registry?: Registry,
+  isLeader?: () => boolean,
 ): TlsManager {
   return new TlsManager({
+    ...(isLeader ? { isLeader } : {}),
     store,
     settings,
     logger: silentLogger(),
@@ -104,6 +106,84 @@ describe('TlsManager', () => {
     assert.match(metrics, /step="ca-promoted"} 1/);
     assert.match(await registry.getSingleMetricAsString('bulkhead_admission_tls_not_after_seconds'), /cert="serving"/);
     a.stop();
+  });
+
+  it('only the leader writes rotation steps; a follower loads them and publishes what the Secret holds', async () => {
+    const store = new MemoryStore();
+    const fromB: string[] = [];
+    const lb: string[] = [];
+    const a = replica(store, [], [], undefined, undefined, () => true);
+    const b = replica(store, fromB, lb, undefined, undefined, () => false);
+    await a.start();
+    await b.start();
+    const writes = store.writes;
+    await b.tick({ serving: true, ca: true });
+    assert.equal(store.writes, writes, 'the follower wrote nothing');
+    await a.tick({ ca: true });
+    await b.tick();
+    assert.equal(b.material!.bundle, a.material!.bundle);
+    assert.equal(fromB.at(-1), a.material!.bundle, 'the follower publishes the staged bundle it read');
+    a.stop();
+    b.stop();
+  });
+
+  it('a rotation requested on the Secret (the operator annotation) is staged by the leader and acknowledged by its write', async () => {
+    const store = new MemoryStore();
+    const a = replica(store, [], [], undefined, undefined, () => true);
+    const b = replica(store, [], [], undefined, undefined, () => false);
+    await a.start();
+    await b.start();
+    store.value = { ...store.value!, version: 'annotated', rotateCaRequested: true };
+    await b.tick();
+    assert.equal(store.value.material.next, undefined, 'a follower does not act on it');
+    await a.tick();
+    assert.ok(store.value.material.next, 'CA staged');
+    assert.equal(store.value.rotateCaRequested, undefined, 'the write dropped the request');
+    const staged = store.value.material.next;
+    await a.tick();
+    assert.equal(store.value.material.next, staged, 'one request, one rotation');
+    a.stop();
+    b.stop();
+  });
+
+  it('a Secret deleted under running replicas is re-created by the leader from what it serves, with a new CA staged', async () => {
+    const store = new MemoryStore();
+    const la: string[] = [];
+    const a = replica(store, [], la, undefined, undefined, () => true);
+    const b = replica(store, [], [], undefined, undefined, () => false);
+    await a.start();
+    await b.start();
+    const before = a.material!;
+    store.value = undefined;
+    await b.tick();
+    assert.equal(store.value, undefined, 'the follower waits for the leader');
+    assert.equal(b.material, before, 'and keeps serving');
+    await a.tick();
+    const now = store.value!.material;
+    assert.equal(now.serving.cert, before.serving.cert, 'still serving the same cert: nothing loses trust');
+    assert.equal(now.ca.cert, before.ca.cert);
+    assert.ok(now.next, 'a new CA staged');
+    assert.deepEqual(splitPem(now.bundle), [...splitPem(before.bundle), ...splitPem(now.next.ca.cert)]);
+    assert.equal(la.length, 1, 'no reload');
+    await b.tick();
+    assert.equal(b.material!.bundle, now.bundle);
+    a.stop();
+    b.stop();
+  });
+
+  it('refresh() re-reads the Secret without rotating or publishing', async () => {
+    const store = new MemoryStore();
+    const published: string[] = [];
+    const a = replica(store, [], [], undefined, undefined, () => true);
+    const b = replica(store, published, [], undefined, undefined, () => false);
+    await a.start();
+    await b.start();
+    const count = published.length;
+    await a.tick({ ca: true });
+    assert.equal((await b.refresh())!.bundle, a.material!.bundle);
+    assert.equal(published.length, count);
+    a.stop();
+    b.stop();
   });
 
   it('keeps serving the loaded cert when the store fails, and counts the error', async () => {

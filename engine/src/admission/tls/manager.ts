@@ -17,8 +17,13 @@ export interface TlsManagerDeps {
   logger: Logger;
   /** Installs new material in the server (hot reload). */
   onMaterial: (m: TlsMaterial) => void;
-  /** Makes the webhook configurations trust `bundle` (idempotent). */
+  /** Makes the webhook configurations and the sidecars' ConfigMaps trust `bundle` (idempotent). */
   publishBundle: (bundle: string) => Promise<unknown>;
+  /**
+   * Whether this replica may rotate (default: always, for a single process). Only the leader
+   * writes rotation steps; every replica loads and publishes what the Secret holds.
+   */
+  isLeader?: () => boolean;
   clock?: () => Date;
   /** How often to re-read the Secret and check expiry (default 60 s). */
   intervalMs?: number;
@@ -56,9 +61,11 @@ function tlsMetrics(registry: Registry): TlsMetrics {
 
 /**
  * Keeps the serving cert current for one replica. Every replica runs one: each reloads what
- * the shared Secret holds; whoever sees a rotation due writes it (resourceVersion-guarded, so
- * one writer wins); every replica keeps caBundle in step. Errors are logged and retried on
- * the next tick: the old cert keeps serving meanwhile.
+ * the shared Secret holds and keeps caBundle and the sidecars' ConfigMaps in step with it;
+ * only the leader writes rotation steps (resourceVersion-guarded all the same, so a leader
+ * that has just lost its Lease cannot overwrite its successor). Any replica may create the
+ * Secret on a fresh install (one create wins). Errors are logged and retried on the next
+ * tick: the old cert keeps serving meanwhile.
  */
 export class TlsManager {
   private version = '';
@@ -93,29 +100,64 @@ export class TlsManager {
     this.timer = undefined;
   }
 
-  /** One reconcile pass (serialized). `force` rotates now, for tests and `--rotate`. */
+  /**
+   * One reconcile pass (serialized). `force` rotates now (tests); operators annotate the
+   * Secret instead (ROTATE_CA_ANNOTATION). Only the leader acts on either.
+   */
   tick(force?: { ca?: boolean; serving?: boolean }): Promise<void> {
-    this.running = this.running.then(
-      () => this.reconcile(force),
-      () => this.reconcile(force),
-    );
+    return this.serialized(() => this.reconcile(force));
+  }
+
+  /**
+   * Re-reads the Secret (serialized with the ticks) and returns what this replica now holds:
+   * what a namespace that just appeared is given, without waiting for the next tick.
+   */
+  refresh(): Promise<TlsMaterial | undefined> {
+    return this.serialized(async () => {
+      const stored = await this.deps.store.read();
+      if (stored) this.install(stored.material, stored.version);
+    }).then(() => this.current);
+  }
+
+  private serialized(step: () => Promise<void>): Promise<void> {
+    this.running = this.running.then(step, step);
     return this.running;
   }
 
   private async reconcile(force?: { ca?: boolean; serving?: boolean }): Promise<void> {
     const { store, settings, logger } = this.deps;
     const now = this.clock();
+    const leader = this.deps.isLeader?.() ?? true;
     try {
       let stored = await store.read();
+      if (!stored && this.current && !leader) {
+        // Deleted while we serve: the leader re-creates it (below); keep serving meanwhile.
+        logger.warn('webhook TLS Secret missing; waiting for the leader to re-create it');
+        return;
+      }
       if (!stored) {
-        stored = (await store.create(await createMaterial(settings, now))) ?? (await store.read());
+        // A fresh install (nothing served yet), or the Secret was deleted under a running
+        // engine: then it is re-created from what we serve with a new CA staged, so deleting
+        // it rotates the CA with the overlap instead of cutting every apiserver and sidecar off.
+        const base = this.current
+          ? this.current.next
+            ? this.current
+            : (await rotate(this.current, settings, now, { ca: true })).material
+          : await createMaterial(settings, now);
+        stored = (await store.create(base)) ?? (await store.read());
         if (stored)
-          logger.info({ fingerprint: fingerprint(stored.material.serving.cert) }, 'webhook TLS material created');
+          logger.info(
+            { fingerprint: fingerprint(stored.material.serving.cert), staged: Boolean(stored.material.next) },
+            this.current ? 'webhook TLS Secret re-created with a new CA staged' : 'webhook TLS material created',
+          );
       }
       if (!stored) throw new Error('TLS Secret neither readable nor creatable');
       this.install(stored.material, stored.version);
 
-      const { material, steps } = await rotate(stored.material, settings, now, force);
+      const wanted = stored.rotateCaRequested ? { ...force, ca: true } : force;
+      const { material, steps } = leader
+        ? await rotate(stored.material, settings, now, wanted)
+        : { material: stored.material, steps: [] };
       if (steps.length > 0) {
         // Trust first: the bundle reaches the apiservers before anything is signed by a new CA.
         await this.deps.publishBundle(material.bundle);
@@ -123,7 +165,14 @@ export class TlsManager {
         if (written) {
           this.rotations++;
           for (const step of steps) this.metrics?.rotations.inc({ step });
-          logger.info({ steps, fingerprint: fingerprint(written.material.serving.cert) }, 'webhook TLS rotated');
+          logger.info(
+            {
+              steps,
+              requested: stored.rotateCaRequested === true,
+              fingerprint: fingerprint(written.material.serving.cert),
+            },
+            'webhook TLS rotated',
+          );
           this.install(written.material, written.version, steps);
         } else {
           logger.info({ steps }, 'webhook TLS rotation lost a race with another replica; re-reading');

@@ -61,8 +61,31 @@ describe('webhook TLS material', () => {
     assert.equal(promoted.material.ca.cert, next.cert);
     assert.ok(verifies(promoted.material.serving.cert, next.cert));
     assert.equal(promoted.material.next, undefined);
-    assert.equal(splitPem(promoted.material.bundle).length, 2, 'old CA stays trusted until it expires');
-    // Past the old CA's expiry it drops out of the bundle at the next promotion.
+    assert.equal(splitPem(promoted.material.bundle).length, 2, 'old CA still trusted: a replica may serve its cert');
+
+    const kept = await rotate(promoted.material, settings, at(t0, 44.5));
+    assert.deepEqual(kept.steps, [], 'not retired before another overlap');
+    const retired = await rotate(promoted.material, settings, at(t0, 45.6));
+    assert.deepEqual(retired.steps, ['ca-retired']);
+    assert.deepEqual(splitPem(retired.material.bundle), splitPem(next.cert), 'only the new CA is trusted');
+    assert.equal(retired.material.retiring, undefined);
+    assert.equal(retired.material.serving.cert, promoted.material.serving.cert);
+  });
+
+  it('a CA staged while the previous one is still retiring keeps the signing and the staged CA at retirement', async () => {
+    const t0 = new Date();
+    const first = await createMaterial(settings, t0);
+    const staged = await rotate(first, settings, t0, { ca: true });
+    const promoted = await rotate(staged.material, settings, at(t0, 2));
+    const again = await rotate(promoted.material, settings, at(t0, 2.5), { ca: true });
+    assert.deepEqual(again.steps, ['ca-staged']);
+    assert.equal(splitPem(again.material.bundle).length, 3, 'first, current and next');
+    // The next due step is the second promotion, which starts a new retirement.
+    const second = await rotate(again.material, settings, at(t0, 4.6));
+    assert.deepEqual(second.steps, ['ca-promoted']);
+    const retired = await rotate(second.material, settings, at(t0, 6.7));
+    assert.deepEqual(retired.steps, ['ca-retired']);
+    assert.deepEqual(splitPem(retired.material.bundle), splitPem(again.material.next!.ca.cert));
   });
 
   it('re-issues when the SANs change', async () => {
@@ -72,10 +95,13 @@ describe('webhook TLS material', () => {
     assert.deepEqual(r.steps, ['sans-changed']);
   });
 
-  it('round-trips through Secret data, including a staged CA', async () => {
+  it('round-trips through Secret data, including a staged CA and a retiring one', async () => {
     const t0 = new Date();
     const staged = (await rotate(await createMaterial(settings, t0), settings, t0, { ca: true })).material;
     assert.deepEqual(fromSecretData(toSecretData(staged)), staged);
+    const promoted = (await rotate(staged, settings, at(t0, 3))).material;
+    assert.ok(promoted.retiring);
+    assert.deepEqual(fromSecretData(toSecretData(promoted)), promoted);
     assert.equal(fromSecretData({}), undefined);
   });
 });

@@ -6,7 +6,11 @@ import { createCertificateAuthority, issueCertificate, type KeyPair } from '../.
  * key generation). Rotation never leaves the apiserver without trust in the cert we serve:
  *   - the serving cert is re-issued from the same CA before it expires (caBundle unchanged);
  *   - a new CA is first only *added* to the trusted bundle (`next`), and becomes the signer
- *     of the serving cert only after `caOverlapMs`, when every apiserver has the new bundle.
+ *     of the serving cert only after `caOverlapMs`, when every apiserver and every sidecar
+ *     has the new bundle;
+ *   - the CAs it replaced stay in the bundle for another `caOverlapMs` (`retiring`), until
+ *     every replica serves a cert from the new one, then leave it: a CA rotated because its
+ *     key leaked stops being trusted, instead of lingering until it expires.
  */
 export interface TlsMaterial {
   /** Signs the serving cert. */
@@ -15,6 +19,8 @@ export interface TlsMaterial {
   /** PEM bundle the apiserver trusts (caBundle): current CA, plus next or previous during a rotation. */
   bundle: string;
   next?: { ca: KeyPair; since: string };
+  /** Since when the bundle's CAs other than `ca` (and `next`) are only kept for replicas not yet reloaded. */
+  retiring?: { since: string };
 }
 
 export interface TlsSettings {
@@ -25,7 +31,11 @@ export interface TlsSettings {
   /** Re-issue when less than this is left (defaults: a third of the validity). */
   caRenewBeforeMs?: number;
   servingRenewBeforeMs?: number;
-  /** How long a new CA is trusted before it signs (caBundle propagation to every apiserver). */
+  /**
+   * How long a new CA is trusted before it signs (the bundle reaching every apiserver and,
+   * through the kubelet's projected ConfigMap, every sidecar), and how long a replaced CA is
+   * still trusted after (every replica re-reading the Secret).
+   */
   caOverlapMs: number;
 }
 
@@ -76,7 +86,7 @@ export async function createMaterial(s: TlsSettings, now: Date): Promise<TlsMate
   return { ca, serving: await issueServing(ca, s, now), bundle: joinPem([ca.cert]) };
 }
 
-export type RotationStep = 'ca-staged' | 'ca-promoted' | 'serving-reissued' | 'sans-changed';
+export type RotationStep = 'ca-staged' | 'ca-promoted' | 'ca-retired' | 'serving-reissued' | 'sans-changed';
 
 /** One rotation step at `now`; returns the same object when nothing is due. */
 export async function rotate(
@@ -91,14 +101,16 @@ export async function rotate(
   const alive = (pem: string): boolean => notAfter(pem).getTime() > t;
 
   if (m.next && t - Date.parse(m.next.since) >= s.caOverlapMs) {
-    // Every apiserver has trusted the next CA for the overlap: it signs from now on. The old
-    // CA stays in the bundle until it expires, for connections still using the old cert.
+    // Every apiserver and sidecar has trusted the next CA for the overlap: it signs from now
+    // on. The old CA stays in the bundle for another overlap, for the replicas that still
+    // serve its cert until they re-read the Secret.
     const ca = m.next.ca;
     return {
       material: {
         ca,
         serving: await issueServing(ca, s, now),
         bundle: joinPem([ca.cert, ...splitPem(m.bundle).filter(alive)]),
+        retiring: { since: now.toISOString() },
       },
       steps: ['ca-promoted'],
     };
@@ -112,6 +124,15 @@ export async function rotate(
         next: { ca: next, since: now.toISOString() },
       },
       steps: ['ca-staged'],
+    };
+  }
+  if (m.retiring && t - Date.parse(m.retiring.since) >= s.caOverlapMs) {
+    // Every replica has re-read the Secret since the promotion: nothing serves a cert of the
+    // replaced CA any more.
+    const { retiring: _done, ...rest } = m;
+    return {
+      material: { ...rest, bundle: joinPem([m.ca.cert, ...(m.next ? [m.next.ca.cert] : [])]) },
+      steps: ['ca-retired'],
     };
   }
   const sansChanged = !sameSans(m.serving.cert, s);

@@ -8,7 +8,17 @@ import type { TlsMaterial } from './material.js';
 export interface StoredMaterial {
   material: TlsMaterial;
   version: string;
+  /** An operator asked for a CA rotation (the annotation below is on the Secret). */
+  rotateCaRequested?: boolean;
 }
+
+/**
+ * How an operator forces a CA rotation while the engine runs:
+ * `kubectl -n bulkhead-system annotate secret bulkhead-webhook-tls bulkhead.dev/rotate-ca=now`.
+ * The leader stages a new CA on its next pass; its write (a replace without the annotation)
+ * is the acknowledgement.
+ */
+export const ROTATE_CA_ANNOTATION = 'bulkhead.dev/rotate-ca';
 
 export interface SecretStore {
   read(): Promise<StoredMaterial | undefined>;
@@ -27,6 +37,7 @@ const KEYS = {
   nextCert: 'next-ca.crt',
   nextKey: 'next-ca.key',
   nextSince: 'next-ca.since',
+  retiringSince: 'retiring-cas.since',
 } as const;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -46,6 +57,7 @@ export function toSecretData(m: TlsMaterial): Record<string, string> {
     data[KEYS.nextKey] = b64(m.next.ca.key);
     data[KEYS.nextSince] = b64(m.next.since);
   }
+  if (m.retiring) data[KEYS.retiringSince] = b64(m.retiring.since);
   return data;
 }
 
@@ -62,6 +74,8 @@ export function fromSecretData(data: Record<string, string> | undefined): TlsMat
   const nextKey = get(KEYS.nextKey);
   const since = get(KEYS.nextSince);
   if (nextCert && nextKey && since) m.next = { ca: { cert: nextCert, key: nextKey }, since };
+  const retiring = get(KEYS.retiringSince);
+  if (retiring) m.retiring = { since: retiring };
   return m;
 }
 
@@ -71,7 +85,9 @@ export function kubeSecretStore(kc: KubeConfig, namespace: string, name: string)
   const core = kc.makeApiClient(CoreV1Api);
   const stored = (s: V1Secret): StoredMaterial | undefined => {
     const material = fromSecretData(s.data);
-    return material ? { material, version: s.metadata?.resourceVersion ?? '' } : undefined;
+    if (!material) return undefined;
+    const requested = s.metadata?.annotations?.[ROTATE_CA_ANNOTATION] !== undefined;
+    return { material, version: s.metadata?.resourceVersion ?? '', ...(requested ? { rotateCaRequested: true } : {}) };
   };
   const body = (m: TlsMaterial, resourceVersion?: string): V1Secret => ({
     metadata: {

@@ -18,6 +18,8 @@ export interface KubeRequest {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** The body as text instead of parsed JSON (pods/log is plain text). */
+  text?: boolean;
 }
 
 /** The apiserver's `Status` object, as carried by a failed request. */
@@ -93,7 +95,7 @@ export class KubeClient {
       port: this.base.port || (this.base.protocol === 'https:' ? 443 : 80),
       path,
       headers: {
-        accept: 'application/json',
+        accept: req.text ? 'text/plain, */*' : 'application/json',
         ...(payload !== undefined
           ? { 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) }
           : {}),
@@ -122,7 +124,7 @@ export class KubeClient {
         r.end(payload);
       });
       end?.({ code: String(code) });
-      if (code >= 200 && code < 300) return (text ? JSON.parse(text) : {}) as T;
+      if (code >= 200 && code < 300) return (req.text ? text : text ? JSON.parse(text) : {}) as T;
       let status: KubeStatus = { code, message: text.slice(0, 500) };
       try {
         status = JSON.parse(text) as KubeStatus;

@@ -78,9 +78,9 @@ export interface HealthSample {
    */
   probe: {
     /**
-     * http (GET path:port) or tcp (connect).
+     * http (GET path:port, or https), tcp (connect) or grpc (grpc.health.v1 Check).
      */
-    type: 'http' | 'tcp';
+    type: 'http' | 'tcp' | 'grpc';
     /**
      * True when the probe succeeded (connected; for http, a status the policy expects).
      */

@@ -190,11 +190,13 @@ export interface Evidence {
  */
 export interface ActionTaken {
   /**
-   * The step.
+   * The step. Snapshot: a forensic copy (manifest, status, log tails) kept in a Secret; Replace: the pod was deleted after its snapshot so its StatefulSet recreates it (a StatefulSet cannot replace a pod that keeps its name).
    */
   type:
     | 'Detach'
     | 'Isolate'
+    | 'Snapshot'
+    | 'Replace'
     | 'Restart'
     | 'Alert'
     | 'Release'

@@ -696,11 +696,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             ],
             "properties": {
               "type": {
-                "description": "http (GET path:port) or tcp (connect).",
+                "description": "http (GET path:port, or https), tcp (connect) or grpc (grpc.health.v1 Check).",
                 "type": "string",
                 "enum": [
                   "http",
-                  "tcp"
+                  "tcp",
+                  "grpc"
                 ]
               },
               "ok": {
@@ -1182,11 +1183,13 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
               ],
               "properties": {
                 "type": {
-                  "description": "The step.",
+                  "description": "The step. Snapshot: a forensic copy (manifest, status, log tails) kept in a Secret; Replace: the pod was deleted after its snapshot so its StatefulSet recreates it (a StatefulSet cannot replace a pod that keeps its name).",
                   "type": "string",
                   "enum": [
                     "Detach",
                     "Isolate",
+                    "Snapshot",
+                    "Replace",
                     "Restart",
                     "Alert",
                     "Release",
