@@ -44,6 +44,7 @@ describe('npm start on real nodes (the real-node story)', function () {
       until: held,
       say: (line) => {
         lines.push(line);
+        process.stderr.write(`  [demo] ${line}\n`);
         const up = /✔ cluster up at \S+ in \S+: nodes (\S+), (\S+), images imported/.exec(line);
         if (up) nodes.push(up[1]!, up[2]!);
         const exp = /export KUBECONFIG=(\S+);/.exec(line);
