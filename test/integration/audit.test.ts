@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { decide } from '../../engine/src/analytics/decide.js';
 import { groupIncidents } from '../../engine/src/analytics/grouping.js';
 import { flushOutbox, releaseFromGit, type OutboxDeps } from '../../engine/src/audit/outbox.js';
@@ -84,6 +84,18 @@ describe('audit log in git', () => {
     assert.ok(mine.length > 0);
     return flushOutbox(odeps);
   };
+
+  /** Every label set the pod is seen with from now on (a watch), until stop(). */
+  async function watchPodLabels(ns: string, name: string) {
+    const labels: Record<string, string>[] = [];
+    const req = await new Watch(getCluster().kubeConfig()).watch(
+      `/api/v1/namespaces/${ns}/pods`,
+      { fieldSelector: `metadata.name=${name}` },
+      (_type: string, obj: V1Pod) => labels.push(obj.metadata?.labels ?? {}),
+      () => {},
+    );
+    return { labels, stop: () => req.abort() };
+  }
 
   async function quarantineOne(prefix: string, action: Partial<HealthPolicy['spec']['action']> = {}) {
     const kc = getCluster().kubeConfig();
@@ -195,14 +207,21 @@ describe('audit log in git', () => {
     const { ns, pod, q } = await quarantineOne('au6');
     await flush();
     await humanCommit(repo, { [q.spec.recordPath!]: null }, `release ${pod.name}: fixed upstream`);
+    // The released pod matches its ReplicaSet again, which now holds one pod too many and may
+    // scale down either one (its choice, not ours): watch the pod, so its restored labels are
+    // seen even if the ReplicaSet deletes it right after.
+    const seen = await watchPodLabels(ns, pod.name);
     const r = await releaseFromGit(odeps);
     assert.deepEqual(r.released, [`${ns}/${q.metadata.name}`]);
-    const stored = await getCluster()
-      .kubeConfig()
-      .makeApiClient(CoreV1Api)
-      .readNamespacedPod({ name: pod.name, namespace: ns });
-    assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], undefined);
-    assert.equal(stored.metadata?.labels?.app, 'api', 'owner labels restored');
+    const restored = await eventually(
+      () => {
+        const labels = seen.labels.find((l) => l.app === 'api');
+        assert.ok(labels, `owner labels restored (seen: ${JSON.stringify(seen.labels)})`);
+        return labels;
+      },
+      { what: 'released pod relabelled', timeoutMs: 10_000 },
+    ).finally(() => seen.stop());
+    assert.equal(restored['bulkhead.dev/quarantined'], undefined);
     const [after] = await listQuarantines(qdeps.client, qdeps.resolver, ns);
     assert.equal(after!.status?.phase, 'Released');
     assert.deepEqual((await releaseFromGit(odeps)).released, [], 'released once');
@@ -211,6 +230,7 @@ describe('audit log in git', () => {
   it('releaseAfter releases automatically and commits the removal', async () => {
     const { ns, pod, q } = await quarantineOne('au7', { releaseAfter: '1s' });
     await flush();
+    const seen = await watchPodLabels(ns, pod.name);
     const r = await eventually(
       async () => {
         const out = await releaseFromGit(odeps);
@@ -225,10 +245,13 @@ describe('audit log in git', () => {
       await git(repo.bareDir, 'log', '-1', '--format=%s', 'main'),
       new RegExp(`^release: ${ns}/${pod.name} .*releaseAfter 1s elapsed`),
     );
-    const stored = await getCluster()
-      .kubeConfig()
-      .makeApiClient(CoreV1Api)
-      .readNamespacedPod({ name: pod.name, namespace: ns });
-    assert.equal(stored.metadata?.labels?.['bulkhead.dev/quarantined'], undefined);
+    await eventually(
+      () =>
+        assert.ok(
+          seen.labels.some((l) => l.app === 'api' && l['bulkhead.dev/quarantined'] === undefined),
+          `owner labels restored (seen: ${JSON.stringify(seen.labels)})`,
+        ),
+      { what: 'released pod relabelled', timeoutMs: 10_000 },
+    ).finally(() => seen.stop());
   });
 });

@@ -11,6 +11,7 @@ import {
   ENGINE_SELECTOR,
   REPO_SECRET,
   SOURCE_NAME,
+  SYNC_INTERVAL,
   installedEngine,
   showCli,
   type InstalledEngine,
@@ -106,11 +107,12 @@ describe('real nodes: bulkhead install of deploy/ as shipped', function () {
 
   it('kubectl get healthpolicies,policysources shows the synced repository; a policy pushed to git appears, and goes when removed', async () => {
     const ps = JSON.parse(await engine.kubectlOk(['get', 'policysource', SOURCE_NAME, '-o', 'json'])) as {
-      spec: { url: string; secretRef?: { name: string } };
+      spec: { url: string; secretRef?: { name: string }; interval: string };
       status: { lastAppliedRevision?: string; conditions: { type: string; status: string; reason?: string }[] };
     };
     assert.equal(ps.spec.url, engine.repo.url);
     assert.equal(ps.spec.secretRef?.name, REPO_SECRET);
+    assert.equal(ps.spec.interval, SYNC_INTERVAL);
     assert.ok(
       ps.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
       JSON.stringify(ps.status),

@@ -90,7 +90,7 @@ spec:
   action:
     type: Quarantine
     mode: Enforce
-    budget: { maxUnavailable: 2 }
+    budget: { maxUnavailable: 3 } # the failing pod is already unready: room for it and its sibling
     similar: { sharing: [Image], action: Isolate }
     replacement: { avoidNode: AntiAffinity }
 `;

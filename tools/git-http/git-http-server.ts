@@ -115,7 +115,14 @@ export async function startGitHttpServer(opts: {
   };
 
   const server = createServer({ cert: serving.cert, key: serving.key }, handle);
-  await new Promise<void>((ok) => server.listen(opts.port ?? 0, host, ok));
+  // A listen error (EADDRINUSE, EADDRNOTAVAIL) rejects instead of leaving the caller waiting forever.
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: port === 443 ? `https://${host}` : `https://${host}:${port}`,

@@ -16,3 +16,4 @@ export {
   type CliResult,
   type PrivateRepository,
 } from './shipped-install.js';
+export { bridgeAddress } from './bridge-address.js';

@@ -59,6 +59,8 @@ export interface PrivateRepository {
   url: string;
   token: string;
   caCert: string;
+  /** `bulkhead install --interval`: the PolicySource's fetch interval (the CRD's default 1m when absent). */
+  interval?: string;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function installShipped(cluster: LocalCluster, repo: PrivateReposit
     '.',
     '--secret',
     REPO_SECRET,
+    ...(repo.interval ? ['--interval', repo.interval] : []),
     '--timeout',
     '5m',
   ]);

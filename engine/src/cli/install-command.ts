@@ -23,6 +23,7 @@ interface InstallFlags extends CommonFlags {
   ref?: string;
   path?: string;
   secret?: string;
+  interval?: string;
   sourceName: string;
   image?: string;
   sidecarImage?: string;
@@ -114,6 +115,10 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
     .option('--ref <branch>', 'branch of --repo to follow (default: main)')
     .option('--path <dir>', 'folder of --repo holding policies/ and bulkhead.yaml (default: .)')
     .option('--secret <name>', `Secret in ${ENGINE.namespace} with git credentials for --repo`)
+    .option(
+      '--interval <duration>',
+      'how often the engine fetches --repo (PolicySource spec.interval; default 1m; push webhooks make it immediate)',
+    )
     .option('--source-name <name>', 'name of the PolicySource created from --repo', 'default')
     .option(
       '--image <ref>',
@@ -136,8 +141,12 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
       try {
         const { say, json } = outputs(f);
         progress = new Progress(say);
-        if (f.repo === undefined && (f.ref !== undefined || f.path !== undefined || f.secret !== undefined))
-          throw new Error('--ref, --path and --secret describe --repo: pass --repo too');
+        if (
+          f.repo === undefined &&
+          (f.ref !== undefined || f.path !== undefined || f.secret !== undefined || f.interval !== undefined)
+        )
+          throw new Error('--ref, --path, --secret and --interval describe --repo: pass --repo too');
+        if (f.interval !== undefined) parseDuration(f.interval);
         say(`bulkhead install${f.dryRun ? ' (dry run)' : ''}`);
         const c = await connect(f, progress);
         client = c.client;
@@ -156,6 +165,7 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
                     ...(f.ref ? { branch: f.ref } : {}),
                     ...(f.path ? { path: f.path } : {}),
                     ...(f.secret ? { secret: f.secret } : {}),
+                    ...(f.interval ? { interval: f.interval } : {}),
                   },
                 }
               : {}),

@@ -104,10 +104,34 @@ export async function gatherBudgetFacts(
     const owner = await readOwner(client, resolver, a.pod.namespace, a.pod.owner);
     const replicas = owner?.spec?.replicas ?? owner?.status?.desiredNumberScheduled ?? 1;
     const available = owner?.status?.availableReplicas ?? owner?.status?.numberAvailable ?? replicas;
-    workloads.set(key, { replicas, unavailable: Math.max(held, replicas - available) });
+    // A failing pod is usually NotReady already, so the owner counts it unavailable: acting on
+    // it takes nothing more out of service. Counting it again would make every quarantine of a
+    // failing pod exceed maxUnavailable 1 (seen on real nodes), so the verdict's own NotReady
+    // pods are not part of the deficit.
+    const candidates = actions.filter((x) => workloadKey(x) === key);
+    let notReady = 0;
+    for (const c of candidates) if (!(await podReady(client, c.pod.namespace, c.pod.name, c.pod.uid))) notReady++;
+    workloads.set(key, { replicas, unavailable: Math.max(held, replicas - available - notReady) });
   }
   // Pods that already have a Quarantine (any phase but Released): a repeat verdict is a no-op.
   const held = new Map<string, Quarantine>();
   for (const qs of byNs.values()) for (const q of qs) if (q.status?.phase !== 'Released') held.set(q.spec.pod.uid, q);
   return { workloads, namespaceActionsLastHour, held };
+}
+
+/** Whether the pod (this uid) is Ready now; a pod gone or replaced counts as not Ready. */
+async function podReady(client: KubeClient, namespace: string, name: string, uid: string): Promise<boolean> {
+  try {
+    const pod = await client.request<{
+      metadata: { uid: string };
+      status?: { conditions?: { type: string; status: string }[] };
+    }>({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}` });
+    return (
+      pod.metadata.uid === uid &&
+      pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true
+    );
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 // The engine installed into the shared real-node cluster exactly as a user installs it:
 // `bulkhead install` (the CLI) of deploy/ as shipped, with the project's own images (imported
 // into the nodes under the references deploy/ names, 2 replicas), syncing a policy repository
-// served over real HTTPS smart-HTTP git from the cluster's bridge address on port 443, with a
+// served over real HTTPS smart-HTTP git from an address of its own on the cluster's bridge, port 443, with a
 // token and the server's CA in a Secret the way a user configures a private repository.
 // Nothing here sets an env var, flag or file on the engine that deploy/ does not set.
 //
@@ -13,6 +13,7 @@ import { cp } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { LocalCluster } from '../../../tools/local-cluster/index.js';
 import {
+  bridgeAddress,
   bulkhead,
   engineHttps,
   engineLogs,
@@ -40,9 +41,12 @@ export {
   type CliResult,
 } from '../../../tools/shipped-install/index.js';
 
+/** The PolicySource's fetch interval (`bulkhead install --interval`). */
+export const SYNC_INTERVAL = '5s';
+
 /** The policy repository the installed engine syncs (and commits its records to). */
 export interface PolicyRepo {
-  /** https://<bridge address>/origin.git: what the PolicySource names. */
+  /** https://<an address on the cluster bridge>/origin.git: what the PolicySource names. */
   readonly url: string;
   /**
    * Commits these files (null deletes) on top of whatever is on main now (the engine pushes
@@ -83,6 +87,7 @@ export interface InstalledEngine {
 }
 
 interface Served {
+  address: { host: string; remove(): Promise<void> };
   repo: TestRepo;
   server: GitHttpServer;
   token: string;
@@ -116,19 +121,25 @@ export async function stopInstalledEngine(): Promise<void> {
   installed = undefined;
   if (!s) return;
   await s.server.close();
+  await s.address.remove();
   await s.repo.remove();
 }
 
 async function serveRepository(cluster: LocalCluster): Promise<Served> {
-  const host = cluster.network?.hostIp;
-  if (!host) throw new Error('the installed engine needs real nodes (the cluster has no bridge network)');
+  const address = await bridgeAddress(cluster);
+  const host = address.host;
   const repo = await createTestRepo('bulkhead-real-policies-');
   // A repository made the way the README says: a copy of policy-repo-template/.
   await cp('policy-repo-template', repo.workDir, { recursive: true });
   await repo.commit({}, 'policies from policy-repo-template');
   const token = randomBytes(24).toString('hex');
-  // Pods reach the host's bridge address; 443 is what the engine's NetworkPolicy admits for git.
-  const server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host, port: 443 });
+  // Pods reach the bridge's addresses; 443 is what the engine's NetworkPolicy admits for git.
+  const server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host, port: 443 }).catch(
+    async (err: unknown) => {
+      await address.remove();
+      throw err;
+    },
+  );
   const url = `${server.url}/${basename(repo.bareDir)}`;
   const fetchMain = () => git(repo.workDir, 'fetch', '--quiet', 'origin', 'main');
   const handle: PolicyRepo = {
@@ -169,7 +180,7 @@ async function serveRepository(cluster: LocalCluster): Promise<Served> {
       return (await git(repo.workDir, 'log', `-${max}`, '--format=%s', 'origin/main')).split('\n');
     },
   };
-  return { repo, server, token, handle };
+  return { repo, server, token, handle, address };
 }
 
 async function installOnce(cluster: LocalCluster): Promise<InstalledEngine> {
@@ -181,8 +192,15 @@ async function installOnce(cluster: LocalCluster): Promise<InstalledEngine> {
   const k = (args: string[], opts?: { input?: string; timeoutMs?: number }) => kubectl(cluster, args, opts);
   const kOk = (args: string[], opts?: { input?: string; timeoutMs?: number }) => kubectlOk(cluster, args, opts);
 
-  // A private repository, as the README says: the credentials Secret, then `bulkhead install`.
-  const install = await installShipped(cluster, { url: s.handle.url, token: s.token, caCert: s.server.caCert });
+  // A private repository, as the README says: the credentials Secret, then `bulkhead install`,
+  // with a user's choice of --interval (push webhooks are off without Secret bulkhead-webhook):
+  // policy changes reach the cluster within seconds, not the default minute.
+  const install = await installShipped(cluster, {
+    url: s.handle.url,
+    token: s.token,
+    caCert: s.server.caCert,
+    interval: SYNC_INTERVAL,
+  });
 
   const engine: InstalledEngine = {
     cluster,

@@ -25,6 +25,16 @@ describe('install: the PolicySource from --repo', () => {
     );
     assert.equal(sameSource(live, { name: 'd', url: `${url}x`, branch: 'main', secret: 'git' }), false);
     assert.equal(sameSource(live, { name: 'd', url, branch: 'main', path: 'x', secret: 'git' }), false);
+    // interval: absent means the CRD default (1m), on either side.
+    assert.equal(sameSource(live, { name: 'd', url, branch: 'main', secret: 'git', interval: '1m' }), true);
+    assert.equal(sameSource(live, { name: 'd', url, branch: 'main', secret: 'git', interval: '5s' }), false);
+    assert.equal(
+      sameSource(
+        { spec: { ...live.spec, interval: '5s' } },
+        { name: 'd', url, branch: 'main', secret: 'git', interval: '5s' },
+      ),
+      true,
+    );
     assert.equal(
       sameSource({ spec: { url, ref: { tag: 'v1' } } }, { name: 'd', url }),
       false,

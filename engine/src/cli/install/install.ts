@@ -10,7 +10,7 @@ import { pollUntil, type Progress } from './progress.js';
 export interface InstallOptions {
   objects: KubeObject[];
   /** PolicySource to create (from --repo), or none. */
-  source?: { name: string; url: string; branch?: string; path?: string; secret?: string };
+  source?: { name: string; url: string; branch?: string; path?: string; secret?: string; interval?: string };
   dryRun: boolean;
   /** Take fields other managers own (kubectl apply --server-side --force-conflicts). */
   force: boolean;
@@ -197,6 +197,7 @@ interface LivePolicySource {
     ref?: { branch?: string; tag?: string; commit?: string };
     path?: string;
     secretRef?: { name?: string };
+    interval?: string;
   };
 }
 
@@ -212,6 +213,9 @@ async function readPolicySource(d: Deps, name: string): Promise<LivePolicySource
   }
 }
 
+/** PolicySource spec.interval's default (schemas/policysource.schema.json). */
+const DEFAULT_INTERVAL = '1m';
+
 /** True when applying `s` would leave the live spec's url, ref, path and secretRef as they are. */
 export function sameSource(live: LivePolicySource, s: NonNullable<InstallOptions['source']>): boolean {
   const spec = live.spec ?? {};
@@ -220,7 +224,9 @@ export function sameSource(live: LivePolicySource, s: NonNullable<InstallOptions
     ? ref.branch === s.branch && !ref.tag && !ref.commit
     : !ref.branch && !ref.tag && !ref.commit;
   const pathSame = (s.path ?? '.') === (spec.path ?? '.');
-  return spec.url === s.url && refSame && pathSame && spec.secretRef?.name === s.secret;
+  // The CRD defaults interval to 1m: no --interval means the default.
+  const intervalSame = (s.interval ?? DEFAULT_INTERVAL) === (spec.interval ?? DEFAULT_INTERVAL);
+  return spec.url === s.url && refSame && pathSame && intervalSame && spec.secretRef?.name === s.secret;
 }
 
 export function policySourceObject(s: NonNullable<InstallOptions['source']>): KubeObject {
@@ -233,6 +239,7 @@ export function policySourceObject(s: NonNullable<InstallOptions['source']>): Ku
       ...(s.branch ? { ref: { branch: s.branch } } : {}),
       ...(s.path ? { path: s.path } : {}),
       ...(s.secret ? { secretRef: { name: s.secret } } : {}),
+      ...(s.interval ? { interval: s.interval } : {}),
     },
   };
 }
