@@ -14,6 +14,7 @@ import { startGitHttpServer, type GitHttpServer } from '../git-http/git-http-ser
 import { buildImages } from '../images/build-images.js';
 import { startLocalCluster, type LocalCluster } from '../local-cluster/index.js';
 import {
+  bridgeAddress,
   DASHBOARD_SECRET,
   ENGINE_NAMESPACE,
   engineEndpoint,
@@ -56,9 +57,11 @@ export async function runRealStory(opts: StoryOptions): Promise<StoryResult> {
   const work = await mkdtemp(join(tmpdir(), 'bulkhead-demo-real-'));
   let cluster: LocalCluster | undefined;
   let server: GitHttpServer | undefined;
+  let address: { host: string; remove(): Promise<void> } | undefined;
   const cleanup = async (): Promise<void> => {
-    await cluster?.stop().catch(() => {});
     await server?.close().catch(() => {});
+    await address?.remove();
+    await cluster?.stop().catch(() => {});
     await rm(work, { recursive: true, force: true });
   };
   let step = 'start';
@@ -81,16 +84,16 @@ export async function runRealStory(opts: StoryOptions): Promise<StoryResult> {
       onProgress: (l) => say(`    ${l}`),
     });
     const c = cluster;
-    const hostIp = c.network?.hostIp;
-    if (!hostIp) throw new StepFailed(step, 'the real-node cluster has no bridge network');
     say(`✔ cluster up at ${c.server} in ${secs(c.startupMs)}: nodes ${c.nodeNames.join(', ')}, images imported`);
     const k = (args: string[], o?: { input?: string; timeoutMs?: number }) => kubectlOk(c, args, o);
 
     step = 'policy repository';
     const repo = await buildDemoRepo(join(work, 'policy-repo'), join(repoRoot, 'policy-repo-template'));
     const token = randomBytes(24).toString('hex');
-    // Pods reach the host's bridge address; 443 is what the engine's NetworkPolicy admits for git.
-    server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host: hostIp, port: 443 });
+    // An address of its own on the bridge (pods reach the whole subnet); 443 is what the
+    // engine's NetworkPolicy admits for git.
+    address = await bridgeAddress(c);
+    server = await startGitHttpServer({ projectRoot: dirname(repo.bareDir), token, host: address.host, port: 443 });
     const url = `${server.url}/${basename(repo.bareDir)}`;
     say(
       `✔ policy repository ${url} from policy-repo-template/ over HTTPS with a token (commit ${repo.head.slice(0, 12)})`,
