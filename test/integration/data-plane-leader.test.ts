@@ -7,12 +7,14 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
+import { LABEL } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { startRoundRobinBalancer, type Balancer } from '../harness/round-robin-balancer.js';
+import { runningPods } from './support/quarantine-fixtures.js';
 import {
   createPod,
   httpsCall,
@@ -32,7 +34,17 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
   const engines: EngineProcess[] = [];
   let leader: EngineProcess;
   let follower: EngineProcess;
-  let balancer: Balancer | undefined;
+  const balancers: Balancer[] = [];
+  const followerFirst = async (): Promise<Balancer> => {
+    const [l, f] = [new URL(await dataPlaneUrl(leader)), new URL(await dataPlaneUrl(follower))];
+    const b = await startRoundRobinBalancer([
+      { host: '127.0.0.1', port: Number(f.port) },
+      { host: '127.0.0.1', port: Number(l.port) },
+    ]);
+    balancers.push(b);
+    return b;
+  };
+  const policyName = (): string => `${ns}-hp`;
   let ca: string;
   let caPath: string;
   let reader: string;
@@ -62,6 +74,22 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
     ns = await newNamespace('dp-leader');
     appNs = await newNamespace('dp-leader-app');
     const { kubeconfigPath } = await installEngineRbac(ns);
+    // Before the engines start: once they run, their GitOps guard refuses a policy not from git.
+    await admin.request({
+      method: 'POST',
+      path: '/apis/bulkhead.dev/v1alpha1/healthpolicies',
+      body: {
+        apiVersion: 'bulkhead.dev/v1alpha1',
+        kind: 'HealthPolicy',
+        metadata: { name: policyName() },
+        spec: {
+          match: { namespaces: [appNs], selector: { matchLabels: { app: 'shop' } } },
+          probe: { http: { path: '/health', port: 8080 } },
+          detect: { rules: [{ type: 'ConsecutiveFailures', threshold: 3 }] },
+          action: { type: 'Quarantine', budget: { maxUnavailable: 1 } },
+        },
+      },
+    });
     // The data plane as deploy/ runs it (--https), webhooks at the listen address (no Service here).
     const args = ['--https', '127.0.0.1:0', '--webhook-url', 'listen'];
     // The first one started takes the Lease; the second then follows.
@@ -81,12 +109,16 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
   });
   after(async () => {
     await killAll();
-    await balancer?.close();
+    for (const b of balancers) await b.close();
     for (const e of engines) await e.stop();
     // Both replicas registered the (cluster-scoped, fail-closed) webhook configurations.
     const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
     await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
     await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Only now: with the guard gone, the policy can be deleted.
+    await admin
+      ?.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/healthpolicies/${policyName()}` })
+      .catch(() => {});
     admin?.close();
   });
 
@@ -104,12 +136,8 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
   });
 
   it("a sidecar whose first connection lands on the follower follows the 421: its reports reach the leader's store", async () => {
-    const [leaderUrl, followerUrl] = [new URL(await dataPlaneUrl(leader)), new URL(await dataPlaneUrl(follower))];
     // Follower first: the sidecar's first connection goes there.
-    balancer = await startRoundRobinBalancer([
-      { host: '127.0.0.1', port: Number(followerUrl.port) },
-      { host: '127.0.0.1', port: Number(leaderUrl.port) },
-    ]);
+    const balancer = await followerFirst();
     const app = await startApp('dp-app');
     const pod = await createPod(appNs, 'web-1');
     const sidecar = await startSidecar(
@@ -159,5 +187,65 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
       { what: 'failing sample on the leader', timeoutMs: 15_000 },
     );
     assert.equal(await sidecar.stop(), 0);
+  });
+
+  it("a failing app's pod is quarantined by the leader, though the sidecar's first connection hit the follower", async () => {
+    const kc = getCluster().kubeConfig();
+    // The pods run as `reporter` (created above), so a pod-bound token can be minted for them.
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: appNs,
+      body: {
+        metadata: { name: 'shop' },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: 'shop' } },
+          template: {
+            metadata: { labels: { app: 'shop' } },
+            spec: { serviceAccountName: 'reporter', containers: [{ name: 'app', image: 'registry.invalid/shop:1' }] },
+          },
+        },
+      },
+    });
+    const pods = await runningPods(kc, appNs, 'app=shop', 3);
+    await eventually(
+      async () =>
+        assert.equal(
+          (await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'shop', namespace: appNs })).status
+            ?.availableReplicas,
+          3,
+        ),
+      { what: 'Deployment shop available', timeoutMs: 60_000 },
+    );
+    const target = pods[0]!;
+    const pod = { namespace: appNs, name: target.metadata!.name!, uid: target.metadata!.uid! };
+    const balancer = await followerFirst();
+    const app = await startApp('dp-shop');
+    await startSidecar(
+      pod,
+      await podToken(pod),
+      {
+        BULKHEAD_PROBE_PORT: String(app.port),
+        BULKHEAD_PROBE_PATH: '/health',
+        BULKHEAD_PROBE_INTERVAL: '200ms',
+        BULKHEAD_PROBE_TIMEOUT: '150ms',
+        BULKHEAD_REPORT_INTERVAL: '500ms',
+        BULKHEAD_REPORT_URL: `https://127.0.0.1:${balancer.port}/api/v1/reports`,
+        BULKHEAD_CA_PATH: caPath,
+        BULKHEAD_POLICY: policyName(),
+      },
+      'dp-shop-sidecar',
+    );
+    // Failing from the first probe: the first report (the one the follower refuses) carries the failures.
+    await app.setMode('fail');
+    const core = kc.makeApiClient(CoreV1Api);
+    await eventually(
+      async () => {
+        const p = await core.readNamespacedPod({ namespace: appNs, name: pod.name });
+        assert.equal(p.metadata?.labels?.[LABEL.quarantined], 'true', 'pod labelled quarantined');
+      },
+      { what: `pod ${pod.name} quarantined`, timeoutMs: 60_000 },
+    );
+    assert.equal(balancer.picks[0], 0, "the sidecar's first connection went to the follower");
+    assert.ok(!(await follower.log()).includes('verdict left to the leader'), 'the follower dropped nothing');
   });
 });
