@@ -7,13 +7,33 @@ import type { Log } from './log.js';
 import type { HealthReport, Sample } from './report.js';
 import { RingBuffer } from './ring-buffer.js';
 
-export type SendOutcome = 'delivered' | 'retry' | 'rejected';
+export type SendOutcome = 'delivered' | 'retry' | 'rejected' | 'redirected';
+
+/**
+ * A replica that is not the leader answers 421 (ADR 1500): the batch is kept, the connection
+ * (pinned by kube-proxy to that replica) is closed, and the next attempt, on a new connection,
+ * goes at once. After this many in a row the normal backoff applies, so a misbehaving engine
+ * is not hammered.
+ */
+export const MISDIRECTED_RETRIES = 3;
+
+/** Pure: what a reply status means for the batch that got it. */
+export function outcomeOf(status: number): 'delivered' | 'rejected' | 'misdirected' | 'retry' {
+  if (status >= 200 && status < 300) return 'delivered';
+  // The engine will never accept this batch: retrying it would block every later sample.
+  if (status === 400 || status === 413 || status === 422) return 'rejected';
+  if (status === 421) return 'misdirected';
+  // 401 (token not yet valid or rotated), 403, 429, 5xx (503: no leader yet): retry later.
+  return 'retry';
+}
 
 export interface ReporterStats {
   buffered: number;
   dropped: number;
   delivered: number;
   rejected: number;
+  /** Replies from a replica that is not the leader (421), each followed by a new connection. */
+  misdirected: number;
   sendFailures: number;
   consecutiveFailures: number;
   lastDeliveryAt?: string;
@@ -32,9 +52,11 @@ export class Reporter {
   private wake: (() => void) | undefined;
   private urgent = false;
   private attempt = 0;
+  private misdirected = 0;
   private readonly stats = {
     delivered: 0,
     rejected: 0,
+    misdirected: 0,
     sendFailures: 0,
     lastDeliveryAt: undefined as string | undefined,
     lastError: undefined as string | undefined,
@@ -66,6 +88,7 @@ export class Reporter {
       dropped: this.buffer.dropped,
       delivered: this.stats.delivered,
       rejected: this.stats.rejected,
+      misdirected: this.stats.misdirected,
       sendFailures: this.stats.sendFailures,
       consecutiveFailures: this.attempt,
       ...(this.stats.lastDeliveryAt ? { lastDeliveryAt: this.stats.lastDeliveryAt } : {}),
@@ -91,6 +114,7 @@ export class Reporter {
       }
       this.urgent = false;
       while (!signal.aborted && this.buffer.length > 0) {
+        // 'redirected' goes again at once, on a new connection (bounded by MISDIRECTED_RETRIES).
         const outcome = await this.sendBatch(this.cfg.requestTimeoutMs);
         if (outcome === 'retry') {
           await sleep(backoffDelay(this.attempt - 1, this.cfg.backoffBaseMs, this.cfg.backoffCapMs), signal);
@@ -133,9 +157,10 @@ export class Reporter {
       return this.failed(trust.reason);
     }
     let status: number;
+    let leader: string | undefined;
     try {
       const token = (await readFile(this.cfg.tokenPath, 'utf8')).trim();
-      status = await this.post(trust.agent, JSON.stringify(report), token, timeoutMs);
+      ({ status, leader } = await this.post(trust.agent, JSON.stringify(report), token, timeoutMs));
     } catch (err) {
       // The engine may have rotated its CA: read the bundle again before the next attempt.
       if (isTlsVerifyError(err)) this.trust.verifyFailed();
@@ -144,7 +169,9 @@ export class Reporter {
         `${(err as { code?: string }).code ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
-    if (status >= 200 && status < 300) {
+    const outcome = outcomeOf(status);
+    if (outcome !== 'misdirected') this.misdirected = 0;
+    if (outcome === 'delivered') {
       this.buffer.discardThrough(last.seq);
       this.stats.delivered += samples.length;
       this.stats.lastDeliveryAt = new Date().toISOString();
@@ -157,15 +184,22 @@ export class Reporter {
       this.attempt = 0;
       return 'delivered';
     }
-    if (status === 400 || status === 413 || status === 422) {
-      // The engine will never accept this batch: retrying it would block every later sample.
+    if (outcome === 'rejected') {
       this.buffer.discardThrough(last.seq);
       this.stats.rejected += samples.length;
       this.log.error('engine rejected a report batch; discarded it', { status, samples: samples.length });
       return 'rejected';
     }
-    // 401 (token not yet valid or rotated), 403, 429, 5xx: retry later.
     this.buffer.release();
+    if (outcome === 'misdirected') {
+      this.stats.misdirected++;
+      this.misdirected++;
+      // Debug only: behind a Service this is routine until the connection lands on the leader.
+      this.log.debug('engine replica is not the leader; reconnecting', { leader, inARow: this.misdirected });
+      if (this.misdirected <= MISDIRECTED_RETRIES) return 'redirected';
+      this.misdirected = 0;
+      return this.failed(`HTTP 421: not the leader (leader ${leader ?? 'unknown'})`);
+    }
     return this.failed(`HTTP ${status}`);
   }
 
@@ -183,7 +217,12 @@ export class Reporter {
     return 'retry';
   }
 
-  private post(agent: Agent, body: string, token: string, timeoutMs: number): Promise<number> {
+  private post(
+    agent: Agent,
+    body: string,
+    token: string,
+    timeoutMs: number,
+  ): Promise<{ status: number; leader?: string }> {
     const url = this.cfg.reportUrl;
     return new Promise((resolve, reject) => {
       const req = request(
@@ -201,7 +240,15 @@ export class Reporter {
         },
         (res) => {
           res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            // kube-proxy picks a replica per connection: this one reached a follower, so it
+            // must not be reused (the engine also says Connection: close). The next request
+            // opens a new connection, balanced afresh.
+            if (status === 421) res.socket?.destroy();
+            const leader = res.headers['bulkhead-leader'];
+            resolve({ status, ...(typeof leader === 'string' ? { leader } : {}) });
+          });
           res.on('error', reject);
         },
       );

@@ -80,6 +80,13 @@ describe('Lease leader election (in process, engine RBAC)', function () {
       path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bulkhead-engine`,
     });
     assert.equal(lease.spec.holderIdentity, leader.id);
+    // Followers name the holder they read from the Lease (what their 421 answers point to).
+    await eventually(
+      () => {
+        for (const c of cs) assert.equal(c.elector.holder(), leader.id, `${c.id} names the leader`);
+      },
+      { what: 'every candidate names the leader' },
+    );
     assert.match(lease.spec.renewTime, /\.\d{6}Z$/, 'MicroTime with six fractional digits');
 
     const t0 = Date.now();

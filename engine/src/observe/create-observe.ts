@@ -16,6 +16,7 @@ import type { HealthReport } from './report.js';
 import { createReportValidator } from './report-validator.js';
 import { createObserveRouter } from './routes.js';
 import type { Router } from '@koa/router';
+import type { LeaderView } from '../core/http/leader-gate.js';
 
 export interface ObserveOptions {
   kubeConfig: KubeConfig;
@@ -25,6 +26,8 @@ export interface ObserveOptions {
   auth?: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number };
   rate?: { perSecond: number; burst: number };
   bodyLimitBytes?: number;
+  /** Reports go to the leader only (ADR 1500); absent: always served. */
+  leader?: LeaderView;
   forward?: {
     targets: (report: HealthReport) => readonly ForwardTarget[];
     queueCapacity?: number;
@@ -107,6 +110,7 @@ export function createObserve(opts: ObserveOptions): Observe {
     logger: opts.logger,
     ...(forwarder && opts.forward ? { forwarder, forwardTargets: opts.forward.targets } : {}),
     ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+    ...(opts.leader ? { leader: opts.leader } : {}),
   });
   const podWatch = opts.podWatch
     ? watchPods({ kubeConfig: opts.kubeConfig, store, logger: opts.logger, metrics, ...opts.podWatch })

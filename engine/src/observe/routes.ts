@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { API_VERSION } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
+import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
@@ -29,6 +30,8 @@ export interface ObserveRouteDeps {
   /** Largest accepted report body (default 256 KiB: 1,000 samples fit). */
   bodyLimitBytes?: number;
   now?: () => number;
+  /** Reports are served by the leader only (ADR 1500); absent: this process always serves them. */
+  leader?: LeaderView;
 }
 
 export const REPORTS_PATH = '/api/v1/reports';
@@ -48,7 +51,7 @@ const problem = (
 /**
  * The observe stage's HTTP surface, mounted on the engine's HTTPS server:
  *   POST /api/v1/reports  sidecar reports. Order of checks, cheapest refusal first:
- *     authenticate (401) → pod-bound token (403) → per-pod rate limit (429) → body size (413)
+ *     not the leader (421 naming it, 503 while none is known) → authenticate (401) → pod-bound token (403) → per-pod rate limit (429) → body size (413)
  *     → schema (422, JSON pointers) → the report is about the token's own pod (403) → store
  *     + enqueue forwards (never awaited) → 202.
  *   GET /api/v1/health?namespace=&pod=&since=  the windows, JSON or NDJSON
@@ -80,6 +83,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
   router.post(REPORTS_PATH, async (ctx) => {
     const end = metrics.ingestSeconds.startTimer();
     try {
+      // Counted by bulkhead_observe_requests_total{code="421"} in the finally below.
+      if (refuseUnlessLeader(ctx, deps.leader, 'report ingest')) return;
       const who = await authenticate(ctx);
       if (!who) return;
       if (!who.pod) {

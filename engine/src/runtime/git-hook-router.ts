@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import { readBoundedBody } from '../core/http/bounded-body.js';
+import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
 import type { Logger } from '../core/logger.js';
 import { verifyWebhook } from '../source/index.js';
 
@@ -10,11 +11,14 @@ const MAX_BODY = 1024 * 1024;
  * `POST /hooks/git/<source>`: a push webhook from GitHub, GitLab or anything that signs with
  * HMAC-SHA256. A bad or missing signature is 401 and triggers nothing; a good one queues a
  * sync (coalesced with any in flight) and answers 202 at once, without waiting for it. With
- * no secret configured, push webhooks are off: 503, saying so, and nothing is read.
+ * no secret configured, push webhooks are off: 503, saying so, and nothing is read. Only the
+ * leader syncs (ADR 1500): a follower answers 421 naming the leader (503 with Retry-After
+ * while none is known) and queues nothing, so a caller can tell and redeliver.
  */
 export function gitHookRouter(opts: {
   secret: string | undefined;
   logger: Logger;
+  leader: LeaderView;
   /** Queues a sync; false when this engine does not serve the source (or is not the leader). */
   trigger: (source: string) => 'queued' | 'unknown' | 'not-leader';
 }): Router {
@@ -35,14 +39,23 @@ export function gitHookRouter(opts: {
       ctx.body = { error: 'invalid signature' };
       return;
     }
+    // After the signature: an unsigned request learns nothing, not even who leads.
+    if (refuseUnlessLeader(ctx, opts.leader, 'push webhooks')) return;
     const result = opts.trigger(source);
+    if (result === 'not-leader') {
+      // Leadership just changed hands (or the source manager is not up yet): retry shortly.
+      ctx.status = 503;
+      ctx.set('retry-after', '2');
+      ctx.body = { error: 'this replica is not serving sources right now; retry' };
+      return;
+    }
     if (result === 'unknown') {
       ctx.status = 404;
       ctx.body = { error: `no PolicySource "${source}"` };
       return;
     }
     ctx.status = 202;
-    ctx.body = { source, provider: v.provider, queued: result === 'queued', leader: result !== 'not-leader' };
+    ctx.body = { source, provider: v.provider, queued: true };
   });
   return r;
 }

@@ -28,6 +28,7 @@ import {
   type QuarantineDeps,
 } from '../quarantine/index.js';
 import { RUN_DEFAULTS } from './defaults.js';
+import type { LeaderView } from '../core/http/leader-gate.js';
 
 export type { RecordsTarget };
 
@@ -42,6 +43,8 @@ export interface QuarantinePipelineOptions {
   /** The current HealthPolicies by name (the engine's watch). */
   policy(name: string): HealthPolicy | undefined;
   isLeader(): boolean;
+  /** Verdicts are taken by the leader only; a follower answers 421 naming it. */
+  leader?: LeaderView;
   cluster: string;
   engineNamespace: string;
   /**
@@ -174,6 +177,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     policy: opts.policy,
     logger,
     requests: metrics.apiRequests,
+    ...(opts.leader ? { leader: opts.leader } : {}),
   });
 
   return {

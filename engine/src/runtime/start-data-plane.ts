@@ -13,6 +13,7 @@ import { recordsSourceOf } from '../audit/index.js';
 import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js';
 import { credentialsFromSecretData, type GitCredentials } from '../source/index.js';
 import type { DataPlaneConfig } from '../core/config.js';
+import type { LeaderView } from '../core/http/leader-gate.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { ResourceResolver } from '../core/kube/resources.js';
@@ -35,7 +36,8 @@ export interface DataPlaneDeps {
   logger: Logger;
   registry: Registry;
   engineNamespace: string;
-  isLeader(): boolean;
+  /** Who leads: only the leader ingests reports, takes verdicts and acts (ADR 1500). */
+  leader: LeaderView;
   /** The engine's HealthPolicy watch, shared by the pipeline, spec.forward and admission. */
   policies: HealthPolicyWatch;
   cacheDir: string;
@@ -69,6 +71,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     store: { onChange: (uid: string) => wake.notify?.(uid) },
     forward: { targets: forwarding.targetsFor },
     podWatch: { matches: injectedBySidecar },
+    leader: deps.leader,
   });
   // spec.forward targets follow the policies; secretRefs are read from the engine's namespace.
   const refreshForwarding = async (): Promise<void> => {
@@ -114,7 +117,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     store: observe.store,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
-    isLeader: deps.isLeader,
+    isLeader: () => deps.leader.isLeader(),
+    leader: deps.leader,
     cluster: cfg.cluster,
     engineNamespace: deps.engineNamespace,
     // Records go where --records-repo says, else to the synced PolicySource's repository
@@ -160,7 +164,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
       },
     },
     // Only the leader rotates the TLS material; followers load what it writes.
-    isLeader: deps.isLeader,
+    isLeader: () => deps.leader.isLeader(),
     listen: cfg.listen,
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
@@ -172,7 +176,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     kubeConfig: deps.kubeConfig,
     index: () => admission.index(),
     sidecar,
-    isLeader: deps.isLeader,
+    isLeader: () => deps.leader.isLeader(),
     logger,
   });
   // An unpullable sidecar image pauses injection for its policy instead of stalling rollouts.
@@ -180,7 +184,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     client: deps.client,
     policies: () => deps.policies.list() as unknown as InjectablePolicy[],
     image: sidecar.image,
-    isLeader: deps.isLeader,
+    isLeader: () => deps.leader.isLeader(),
     logger,
   });
   return {

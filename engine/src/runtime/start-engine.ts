@@ -15,6 +15,7 @@ import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
 import { EventRecorder } from '../core/kube/events.js';
 import { LeaderElector } from '../core/kube/leader-election.js';
+import type { LeaderView } from '../core/http/leader-gate.js';
 import { createKubeMetrics } from '../core/kube/metrics.js';
 import { ResourceResolver } from '../core/kube/resources.js';
 import { loadPolicyDir } from '../policy/index.js';
@@ -139,6 +140,11 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     }
   }
 
+  // Without leader election this process is the only replica and always leads.
+  const leader: LeaderView = {
+    isLeader: () => (config.leaderElection.enabled ? leading : true),
+    holder: () => (config.leaderElection.enabled ? elector?.holder() : config.identity),
+  };
   const dataPlane = config.dataPlane
     ? await startDataPlane(config.dataPlane, {
         kubeConfig: client.kubeConfig,
@@ -148,7 +154,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         logger,
         registry,
         engineNamespace: config.namespace,
-        isLeader: () => (config.leaderElection.enabled ? leading : true),
+        leader,
         policies,
         cacheDir: config.cacheDir,
         gitEnv: config.gitEnv,
@@ -170,6 +176,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
       gitHookRouter({
         secret: config.webhookSecret,
         logger,
+        leader,
         trigger: (name) => {
           if (!manager || !leading) return 'not-leader';
           return manager.trigger(name, 'webhook') ? 'queued' : 'unknown';

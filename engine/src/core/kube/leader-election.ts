@@ -49,6 +49,7 @@ export class LeaderElector {
   private leading: AbortController | undefined;
   private observed: { key: string; at: number } | undefined;
   private lastRenew = 0;
+  private seenHolder: { identity: string; durationMs: number } | undefined;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
@@ -70,6 +71,18 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.leading !== undefined && !this.leading.signal.aborted;
+  }
+
+  /**
+   * Who holds the Lease, as last read: this replica while it leads; else the recorded holder
+   * until its record has stood unchanged for the lease duration on our clock (then it is
+   * presumed gone and undefined is returned, as it is before the first read).
+   */
+  holder(): string | undefined {
+    if (this.isLeader()) return this.opts.identity;
+    const seen = this.seenHolder;
+    if (!seen || !this.observed || this.now() - this.observed.at >= seen.durationMs) return undefined;
+    return seen.identity;
   }
 
   /** Runs until `signal` aborts; then releases the Lease if held, so a successor starts at once. */
@@ -144,6 +157,7 @@ export class LeaderElector {
     const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}|${current.metadata.resourceVersion ?? ''}`;
     if (this.observed?.key !== key) this.observed = { key, at: this.now() };
     const holderDuration = (spec.leaseDurationSeconds ?? 0) * 1000;
+    this.seenHolder = spec.holderIdentity ? { identity: spec.holderIdentity, durationMs: holderDuration } : undefined;
     const expired = !spec.holderIdentity || this.now() - this.observed.at >= holderDuration;
     if (!held && !expired) return false;
     const next: Lease = {
