@@ -1,6 +1,7 @@
 // The dashboard during the demo, in a real browser: Debian's chromium driven by playwright-core
 // opens the engine's dashboard while the story keeps running, sees the quarantined pod with its
-// reason, audit commit and health chart, and saves a screenshot under test-artifacts/.
+// reason, audit commit and health chart, and saves a screenshot under test-artifacts/. It runs the
+// kwok story (runStory), whose engine is a local process the browser reaches on 127.0.0.1.
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -72,6 +73,7 @@ describe('dashboard during the demo (chromium)', () => {
     });
     assert.ok(browserCheck, `the demo printed no dashboard URL:\n${lines.join('\n')}`);
     await browserCheck;
+    assert.equal(result.nodes, 'kwok', 'this file runs the kwok story (runStory)');
     assert.equal(result.quarantinedPod, victim);
     assert.ok(existsSync(join(ARTIFACTS, 'dashboard-during-demo.png')));
   });

@@ -1,11 +1,13 @@
 // `npm start` is the first thing a newcomer runs: it must tell the whole story on a local
 // control plane (binaries built on first use) and exit 0 — what CI runs as the e2e test.
+// This file runs the kwok story (`--kwok`, what a machine without root gets); the real-node
+// story, `npm start`'s default as root on Linux, is test/real/demo-story.test.ts.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 
-describe('npm start (bulkhead demo)', () => {
+describe('npm start -- --kwok (bulkhead demo on kwok nodes)', () => {
   it('tells the whole story and exits 0', async () => {
-    const child = spawn('npm', ['start', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['start', '--silent', '--', '--kwok'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -21,6 +23,7 @@ describe('npm start (bulkhead demo)', () => {
       /✔ record committed to the policy repository: [0-9a-f]{7,} bulkhead: quarantine: shop\/checkout-/,
       /✔ dashboard \(read-only, token-protected\): https:\/\/127\.0\.0\.1:\d+\/dashboard\//,
       /✔ story complete/,
+      /done in \d+s on kwok nodes: checkout-\S+ quarantined, checkout-\S+ took its place on kwok-node-\d/,
     ]) {
       assert.match(out, step, `missing step ${step}\n${out}`);
     }

@@ -32,6 +32,8 @@ import {
   buildValidatingWebhookConfiguration,
 } from '../../engine/src/admission/webhook-config.js';
 import { isolationNetworkPolicy } from '../../engine/src/quarantine/actions/isolation-policy.js';
+import { ADMIN_POLICY_NAME, adminNetworkPolicy } from '../../engine/src/quarantine/isolation/admin-network-policy.js';
+import { serveAdminNetworkPolicyApi } from '../harness/admin-network-policy-api.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 
 const execFileP = promisify(execFile);
@@ -350,6 +352,12 @@ describe('bulkhead install / uninstall on the real control plane', function () {
       },
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     } as KubeObject);
+    // Where the cluster serves the network policy API, the engine's cluster-wide quarantine deny
+    // (the real generator) outlives its namespace: uninstall takes it away too.
+    const stopServingAnp = await serveAdminNetworkPolicyApi(client);
+    await eventually(() => serverSideApply(client, resolver, adminNetworkPolicy() as unknown as KubeObject), {
+      what: 'AdminNetworkPolicy applied',
+    });
     try {
       const u1 = await cli('uninstall', '--timeout', '3m');
       assert.equal(u1.code, 0, show(u1));
@@ -374,8 +382,15 @@ describe('bulkhead install / uninstall on the real control plane', function () {
         { what: 'DELETED events of both webhook configurations and the Deployment' },
       );
       assert.ok(order.m < order.d && order.v < order.d, `webhooks deleted after the engine: ${JSON.stringify(order)}`);
+      assert.match(u1.stdout, /AdminNetworkPolicy\/bulkhead-quarantine/, show(u1));
+      assert.equal(
+        await get(`/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies/${ADMIN_POLICY_NAME}`),
+        undefined,
+        'the cluster-wide quarantine deny is left',
+      );
     } finally {
       for (const a of aborts) a.abort();
+      await stopServingAnp();
     }
 
     assert.deepEqual(await bulkheadWebhooks(), [], 'a Bulkhead webhook configuration is left');

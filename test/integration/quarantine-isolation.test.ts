@@ -22,6 +22,7 @@ import { resumePending } from '../../engine/src/quarantine/executor.js';
 import { ADMIN_POLICY_NAME } from '../../engine/src/quarantine/isolation/admin-network-policy.js';
 import { snapshotSecretName } from '../../engine/src/quarantine/stateful/forensic-snapshot.js';
 import { installEngineRbac } from '../harness/engine-process.js';
+import { withAdminNetworkPolicyApi } from '../harness/admin-network-policy-api.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { failingSignal, healthOf, runDeployment, runningPods } from './support/quarantine-fixtures.js';
 
@@ -245,77 +246,30 @@ describe('quarantine isolation against other NetworkPolicies, and StatefulSet re
 
   it('where the cluster serves AdminNetworkPolicy, one cluster-wide Deny overrides the allows', async () => {
     const admin = new KubeClient(kc);
-    const crd = 'adminnetworkpolicies.policy.networking.k8s.io';
-    await admin.request({
-      method: 'POST',
-      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      body: {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        // The real CRD's approval annotation: *.k8s.io groups are protected.
-        metadata: {
-          name: crd,
-          annotations: {
-            'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/network-policy-api/pull/30',
-          },
-        },
-        spec: {
-          group: 'policy.networking.k8s.io',
-          scope: 'Cluster',
-          names: {
-            plural: 'adminnetworkpolicies',
-            singular: 'adminnetworkpolicy',
-            kind: 'AdminNetworkPolicy',
-            shortNames: ['anp'],
-          },
-          versions: [
-            {
-              name: 'v1alpha1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-            },
-          ],
-        },
-      },
-    });
     try {
-      await eventually(
-        async () => {
-          const list = await admin.request<{ resources: { name: string }[] }>({
-            method: 'GET',
-            path: '/apis/policy.networking.k8s.io/v1alpha1',
-          });
-          assert.ok(list.resources.some((r) => r.name === 'adminnetworkpolicies'));
-        },
-        { what: 'AdminNetworkPolicy served' },
-      );
-      const ns = await newNamespace('qanp');
-      const net = kc.makeApiClient(NetworkingV1Api);
-      await net.createNamespacedNetworkPolicy({ namespace: ns, body: commonAllows[0]! });
-      const pods = await runDeployment(kc, ns, 'anp', 2);
-      const q = await eventually(() => quarantine(ns, pods[0]!, 'qanp'), { what: 'quarantine with RBAC ready' });
-      const anp = await admin.request<{ spec: { priority: number; subject: unknown; ingress: { action: string }[] } }>({
-        method: 'GET',
-        path: `/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies/${ADMIN_POLICY_NAME}`,
-      });
-      assert.equal(anp.spec.priority, 0);
-      assert.deepEqual(anp.spec.subject, {
-        pods: { namespaceSelector: {}, podSelector: { matchLabels: { 'bulkhead.dev/quarantined': 'true' } } },
-      });
-      assert.equal(anp.spec.ingress[0]!.action, 'Deny');
-      const c = findCondition(q.status?.conditions, 'IsolationIncomplete');
-      assert.deepEqual([c?.status, c?.reason], ['False', 'OverriddenByAdminNetworkPolicy']);
-      assert.match(q.spec.actions![0]!.detail!, /AdminNetworkPolicy bulkhead-quarantine/);
-    } finally {
-      // Cluster-scoped: nothing of this test may outlive it in the shared apiserver.
-      await admin
-        .request({
-          method: 'DELETE',
+      await withAdminNetworkPolicyApi(admin, async () => {
+        const ns = await newNamespace('qanp');
+        const net = kc.makeApiClient(NetworkingV1Api);
+        await net.createNamespacedNetworkPolicy({ namespace: ns, body: commonAllows[0]! });
+        const pods = await runDeployment(kc, ns, 'anp', 2);
+        const q = await eventually(() => quarantine(ns, pods[0]!, 'qanp'), { what: 'quarantine with RBAC ready' });
+        const anp = await admin.request<{
+          spec: { priority: number; subject: unknown; ingress: { action: string }[] };
+        }>({
+          method: 'GET',
           path: `/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies/${ADMIN_POLICY_NAME}`,
-        })
-        .catch(() => undefined);
-      await admin.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}` });
+        });
+        assert.equal(anp.spec.priority, 0);
+        assert.deepEqual(anp.spec.subject, {
+          pods: { namespaceSelector: {}, podSelector: { matchLabels: { 'bulkhead.dev/quarantined': 'true' } } },
+        });
+        assert.equal(anp.spec.ingress[0]!.action, 'Deny');
+        const c = findCondition(q.status?.conditions, 'IsolationIncomplete');
+        assert.deepEqual([c?.status, c?.reason], ['False', 'OverriddenByAdminNetworkPolicy']);
+        assert.match(q.spec.actions![0]!.detail!, /AdminNetworkPolicy bulkhead-quarantine/);
+      });
+    } finally {
+      // Cluster-scoped: the CRD goes with withAdminNetworkPolicyApi, and the object with it.
       admin.close();
     }
   });

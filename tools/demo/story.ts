@@ -28,6 +28,7 @@ import { injectedSidecar } from '../../engine/src/admission/index.js';
 import { errorMessage } from '../../engine/src/core/errors.js';
 import { RUN_DEFAULTS } from '../../engine/src/runtime/index.js';
 import { PodRunner, serviceAccountKubeConfig, startLocalCluster, type LocalCluster } from '../local-cluster/index.js';
+import { StepFailed, secs, until } from './steps.js';
 import { buildDemoRepo, DEMO_NAMESPACE, DEMO_APP_LABELS } from './demo-repo.js';
 
 const run = promisify(execFile);
@@ -41,44 +42,18 @@ export interface StoryOptions {
   until?: Promise<void>;
 }
 
+/** What a story (kwok or real nodes) ends with; callers of either read the same shape. */
 export interface StoryResult {
+  /** Which nodes the story ran on: kwok (pods as local processes) or real (containerd + kubelet). */
+  nodes: 'kwok' | 'real';
   quarantinedPod: string;
+  /** The node the replacement runs on. */
+  replacementNode: string;
   replacementPod: string;
   recordCommit: string;
   detectToIsolatedMs: number;
   dashboardUrl?: string;
 }
-
-class StepFailed extends Error {
-  constructor(
-    readonly step: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Waits for `check` to return a value (not undefined), or fails the named step. */
-async function until<T>(step: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new StepFailed(
-        step,
-        `timed out after ${timeoutMs / 1000}s${last instanceof Error ? ` (${last.message})` : ''}`,
-      );
-    await new Promise((ok) => setTimeout(ok, 150));
-  }
-}
-
-const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 /**
  * The Bulkhead story on a local control plane, narrated: a platform team's policy repository
@@ -362,7 +337,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     }
     say('✔ story complete');
     return {
+      nodes: 'kwok',
       quarantinedPod: victim,
+      replacementNode: replacement.spec?.nodeName ?? '',
       replacementPod: replacement.metadata!.name!,
       recordCommit: commit!,
       detectToIsolatedMs: isolatedMs,

@@ -85,9 +85,18 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
         );
     }
     const problems = forwarding.update(policies, (ref) => secrets.get(ref.name)?.[ref.key ?? 'token']);
-    for (const p of problems)
-      logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
+    // Said once when a problem appears, not at every refresh (a missing Secret otherwise logs
+    // a warning every 10 s for as long as it is missing); bounded by the forward endpoints.
+    const now = new Set<string>();
+    for (const p of problems) {
+      const key = JSON.stringify([p.policy, p.url, p.message]);
+      now.add(key);
+      if (!reportedForwardProblems.has(key))
+        logger.warn({ policy: p.policy, url: p.url, problem: p.message }, 'forward endpoint refused');
+    }
+    reportedForwardProblems = now;
   };
+  let reportedForwardProblems = new Set<string>();
   const forwardTimer = setInterval(
     () =>
       void refreshForwarding().catch((err: unknown) =>

@@ -98,17 +98,25 @@ async function removeWebhooks(d: Deps): Promise<string[]> {
 const RUNTIME_KINDS = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', path: '/apis/networking.k8s.io/v1/networkpolicies' },
   { apiVersion: 'v1', kind: 'ConfigMap', path: '/api/v1/configmaps' },
+  // The cluster-wide quarantine deny, where the cluster serves the network policy API (ADR
+  // 1030): it outlives the engine's namespace, so only uninstall can take it away.
+  {
+    apiVersion: 'policy.networking.k8s.io/v1alpha1',
+    kind: 'AdminNetworkPolicy',
+    path: '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
+  },
 ] as const;
 const RUNTIME_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY},!${SOURCE_LABEL}`;
 
 async function sweepRuntimeObjects(d: Deps): Promise<string[]> {
   const swept: string[] = [];
   for (const k of RUNTIME_KINDS) {
-    const list = await d.client.request<{ items: KubeObject[] }>({
-      method: 'GET',
-      path: k.path,
-      query: { labelSelector: RUNTIME_SELECTOR },
-    });
+    const list = await d.client
+      .request<{ items: KubeObject[] }>({ method: 'GET', path: k.path, query: { labelSelector: RUNTIME_SELECTOR } })
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return { items: [] }; // the API is not served here: nothing of that kind exists
+        throw err;
+      });
     for (const item of list.items) {
       const ref = {
         apiVersion: k.apiVersion,
@@ -257,7 +265,7 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
     d.progress.detail(`removed webhook configurations the stopping engine re-registered: ${late.join(', ')}`);
   result.swept.push(
     ...(await d.progress.step(
-      'isolation NetworkPolicies and CA ConfigMaps the engine created removed',
+      'isolation policies (NetworkPolicies, the AdminNetworkPolicy) and CA ConfigMaps the engine created removed',
       () => sweepRuntimeObjects(d),
       listOrNone,
     )),
