@@ -1,7 +1,8 @@
 // Issue 13 point 4 on real nodes, through the engine as installed (`bulkhead install`, 2
 // replicas): injected demo-app pods keep reporting while an operator forces a CA rotation the
-// documented way (the `bulkhead.dev/rotate-ca` annotation on the TLS Secret, ADR 1020), through
-// staging, promotion and the follower's reload; and a pod created while `bulkhead-ca` is missing
+// documented way (the `bulkhead.dev/rotate-ca` annotation on the TLS Secret, with the shortest
+// step `bulkhead.dev/rotate-ca-step` allows, as in an emergency: ADR 1020), through staging,
+// promotion, the follower's reload and the old CA's retirement; and a pod created while `bulkhead-ca` is missing
 // from its namespace starts reporting once the engine publishes it. "Reporting" is read from
 // the engine's own health data (GET /api/v1/health), on each replica, since each keeps what
 // the sidecars it serves sent it.
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
+import { MIN_CA_STEP_MS, ROTATE_CA_STEP_ANNOTATION } from '../../engine/src/admission/tls/rotation-step.js';
 import { ROTATE_CA_ANNOTATION } from '../../engine/src/admission/tls/secret-store.js';
 import { SIDECAR_CA_CONFIGMAP, SIDECAR_CONTAINER_NAME } from '../../engine/src/admission/sidecar-env.js';
 import { RUN_DEFAULTS } from '../../engine/src/runtime/defaults.js';
@@ -247,13 +249,14 @@ spec:
     assert.ok(tookMs < 5 * MIN, `reported ${Math.round(tookMs / 1000)} s after it started waiting`);
   });
 
-  it('a forced CA rotation: every sidecar keeps reporting through staging, promotion and the follower reload', async () => {
+  it('a forced CA rotation at the shortest step: every sidecar keeps reporting through staging, promotion and retirement', async () => {
     const pods = (await demoPods()).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
     assert.equal(pods.length, 4);
     const before = await secret();
     const oldCa = unb64(before.data['signing-ca.crt']);
+    const step = `${MIN_CA_STEP_MS / 1000}s`;
 
-    // The operator's command (README, ADR 1020).
+    // The operator's command for an emergency rotation (README, ADR 1020).
     await engine.kubectlOk([
       'annotate',
       'secret',
@@ -261,6 +264,7 @@ spec:
       ENGINE_NAMESPACE,
       RUN_DEFAULTS.tlsSecret,
       `${ROTATE_CA_ANNOTATION}=now`,
+      `${ROTATE_CA_STEP_ANNOTATION}=${step}`,
       '--overwrite',
     ]);
     const requestedAt = Date.now();
@@ -272,6 +276,16 @@ spec:
       const last = await lastReports();
       for (const p of pods) silence.set(p, Math.max(silence.get(p)!, now - (last.get(p) ?? 0)));
     };
+    /** Every pod reports after `t`: its connections verify what the replicas serve now. */
+    const allReportAfter = (t: number, what: string): Promise<void> =>
+      eventually(
+        async () => {
+          await watchReports();
+          const last = await lastReports();
+          for (const p of pods) assert.ok((last.get(p) ?? 0) > t + 1_000, `${p} reported ${what}`);
+        },
+        { what: `every pod reports ${what}`, timeoutMs: 2 * MIN, intervalMs: 3_000 },
+      );
 
     const staged = await eventually(
       async () => {
@@ -279,19 +293,23 @@ spec:
         const s = await secret();
         assert.ok(s.data['next-ca.crt'], 'next CA staged');
         assert.equal(s.metadata.annotations?.[ROTATE_CA_ANNOTATION], undefined, 'request acknowledged');
+        assert.equal(s.metadata.annotations?.[ROTATE_CA_STEP_ANNOTATION], undefined, 'step request acknowledged');
+        assert.equal(unb64(s.data['ca-rotation-step.ms']), String(MIN_CA_STEP_MS), 'step stored with the rotation');
         return unb64(s.data['next-ca.crt']);
       },
       { what: 'the leader staged a new CA', timeoutMs: 3 * MIN, intervalMs: 5_000 },
     );
     const stagedAt = Date.now();
 
+    // The step, plus at most one engine pass (60 s), plus our polling.
     await eventually(
       async () => {
         await watchReports();
         assert.equal(unb64((await secret()).data['signing-ca.crt']), staged, 'promoted');
       },
-      { what: 'the new CA promoted after the overlap', timeoutMs: 14 * MIN, intervalMs: 15_000 },
+      { what: `the new CA promoted after the ${step} step`, timeoutMs: MIN_CA_STEP_MS + 2 * MIN, intervalMs: 5_000 },
     );
+    const promotedAt = Date.now();
     const serving = unb64((await secret()).data['tls.crt']);
     assert.ok(new X509Certificate(serving).verify(new X509Certificate(staged).publicKey));
     // Both replicas serve the new cert (the follower on its next pass).
@@ -304,16 +322,55 @@ spec:
       { what: 'both replicas serve a cert from the new CA', timeoutMs: 3 * MIN, intervalMs: 5_000 },
     );
     const allNewAt = Date.now();
+    // Every connection now verifies a cert only the new CA signs.
+    await allReportAfter(allNewAt, 'after the promotion');
 
-    // Every pod reports after that: every connection now verifies a cert only the new CA signs.
+    // Retirement: the old CA leaves the Secret's bundle, the webhooks and every bulkhead-ca.
     await eventually(
       async () => {
         await watchReports();
-        const last = await lastReports();
-        for (const p of pods) assert.ok((last.get(p) ?? 0) > allNewAt + 1_000, `${p} reported after the rotation`);
+        const s = await secret();
+        assert.equal(s.data['retiring-cas.since'], undefined, 'old CA retired');
+        assert.equal(s.data['ca-rotation-step.ms'], undefined, 'the rotation and its step are over');
+        assert.deepEqual(
+          [...unb64(s.data['ca.crt']).matchAll(/-----BEGIN CERTIFICATE-----/g)].length,
+          1,
+          'only the new CA trusted',
+        );
       },
-      { what: 'every pod reports after the rotation', timeoutMs: 2 * MIN, intervalMs: 3_000 },
+      {
+        what: `the old CA retired ${step} after the promotion`,
+        timeoutMs: MIN_CA_STEP_MS + 2 * MIN,
+        intervalMs: 5_000,
+      },
     );
+    const retiredAt = new Date();
+    assert.equal(fingerprint(await trusted()), fingerprint(staged), 'the webhooks trust only the new CA');
+    // Each sidecar re-reads the retired bundle (the kubelet projects it within about a minute),
+    // which its log says with the bundle's size, and keeps reporting with it.
+    const sidecarsRetiredAt = await eventually(
+      async () => {
+        await watchReports();
+        let latest = 0;
+        for (const p of await demoPods()) {
+          const at = (await sidecarLog(p))
+            .split('\n')
+            .flatMap((line) => {
+              try {
+                return [JSON.parse(line) as { msg?: string; certificates?: number; time?: number }];
+              } catch {
+                return [];
+              }
+            })
+            .find((l) => l.msg?.startsWith('engine CA changed') && l.certificates === 1)?.time;
+          assert.ok(at, `${p.metadata.name} read the bundle without the old CA`);
+          latest = Math.max(latest, at);
+        }
+        return latest;
+      },
+      { what: 'every sidecar holds the bundle without the old CA', timeoutMs: 3 * MIN, intervalMs: 5_000 },
+    );
+    await allReportAfter(sidecarsRetiredAt, 'with only the new CA');
 
     for (const p of await demoPods()) {
       const restarts = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])]
@@ -323,15 +380,20 @@ spec:
       assert.match(await sidecarLog(p), /engine CA changed/, `${p.metadata.name} picked up the new bundle`);
     }
     const worst = Math.max(...silence.values());
+    const s = (a: number, b: number): number => Math.round((b - a) / 1000);
     console.log(
-      `      rotation: staged ${Math.round((stagedAt - requestedAt) / 1000)} s after the request, ` +
-        `both replicas on the new CA ${Math.round((allNewAt - stagedAt) / 1000)} s after staging; ` +
+      `      rotation (step ${step}): staged ${s(requestedAt, stagedAt)} s after the request, ` +
+        `promoted ${s(stagedAt, promotedAt)} s after staging, both replicas on the new CA ${s(stagedAt, allNewAt)} s ` +
+        `after staging, retired ${s(promotedAt, retiredAt.getTime())} s after promotion, every sidecar on the ` +
+        `retired bundle ${s(requestedAt, sidecarsRetiredAt)} s after the request; ` +
         `longest silence of any pod ${Math.round(worst / 1000)} s (report interval 10 s)`,
     );
     // A report interval is 10 s and the reporter's backoff after one failure is at most 1 s:
     // 45 s would mean a sidecar stopped reporting for a while, not a delay in our polling.
     assert.ok(worst < 45_000, `a pod went ${Math.round(worst / 1000)} s without a report`);
     assert.notEqual(fingerprint(oldCa), fingerprint(staged));
+    // The step was honoured, not the 10 min default (the request is seen within one pass).
+    assert.ok(s(stagedAt, promotedAt) < 10 * 60 - 60, 'promoted well before the default step');
   });
 });
 

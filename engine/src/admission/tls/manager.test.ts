@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/logger.js';
+import { createLogger, silentLogger } from '../../core/logger.js';
 import { TlsManager } from './manager.js';
 import { fingerprint, splitPem, type TlsMaterial, type TlsSettings } from './material.js';
 import type { SecretStore, StoredMaterial } from './secret-store.js';
@@ -142,6 +142,53 @@ describe('TlsManager', () => {
     const staged = store.value.material.next;
     await a.tick();
     assert.equal(store.value.material.next, staged, 'one request, one rotation');
+    a.stop();
+    b.stop();
+  });
+
+  it('a requested step is judged, stored with the rotation, and kept by a leader elected mid-rotation', async () => {
+    const store = new MemoryStore();
+    let now = Date.now();
+    const clock = (): Date => new Date(now);
+    let leader: 'a' | 'b' = 'a';
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+    const make = (name: 'a' | 'b'): TlsManager =>
+      new TlsManager({
+        store,
+        settings: { ...settings, caOverlapMs: 600_000 },
+        logger,
+        isLeader: () => leader === name,
+        onMaterial: () => {},
+        publishBundle: async () => {},
+        intervalMs: 3_600_000,
+        clock,
+      });
+    const a = make('a');
+    const b = make('b');
+    await a.start();
+    await b.start();
+    // Asked for 10 s: below what propagation needs, so 90 s, and the log says why.
+    store.value = { ...store.value!, version: 'annotated', rotateCaRequested: true, rotateCaStep: '10s' };
+    await a.tick();
+    const staged = store.value.material.next;
+    assert.ok(staged, 'CA staged');
+    assert.equal(store.value.material.stepMs, 90_000);
+    assert.equal(store.value.rotateCaStep, undefined, 'the write dropped the step request too');
+    assert.match(lines.join(''), /rotate-ca-step=10s is below the 90s floor/);
+
+    now += 89_000;
+    await a.tick();
+    assert.equal(store.value.material.next, staged, 'not before the step');
+    leader = 'b'; // failover: B never saw the annotation, only the Secret
+    now += 2_000;
+    await b.tick();
+    assert.equal(store.value.material.next, undefined, 'promoted by the new leader at the stored step');
+    assert.equal(store.value.material.ca.cert, staged.ca.cert);
+    now += 91_000;
+    await b.tick();
+    assert.equal(store.value.material.retiring, undefined, 'retired one step later');
+    assert.equal(store.value.material.stepMs, undefined);
     a.stop();
     b.stop();
   });

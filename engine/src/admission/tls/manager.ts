@@ -9,6 +9,7 @@ import {
   type TlsMaterial,
   type TlsSettings,
 } from './material.js';
+import { parseCaStep } from './rotation-step.js';
 import type { SecretStore } from './secret-store.js';
 
 export interface TlsManagerDeps {
@@ -154,7 +155,7 @@ export class TlsManager {
       if (!stored) throw new Error('TLS Secret neither readable nor creatable');
       this.install(stored.material, stored.version);
 
-      const wanted = stored.rotateCaRequested ? { ...force, ca: true } : force;
+      const wanted = leader && stored.rotateCaRequested ? this.requested(stored.rotateCaStep, force) : force;
       const { material, steps } = leader
         ? await rotate(stored.material, settings, now, wanted)
         : { material: stored.material, steps: [] };
@@ -169,6 +170,7 @@ export class TlsManager {
             {
               steps,
               requested: stored.rotateCaRequested === true,
+              ...(written.material.stepMs !== undefined ? { stepMs: written.material.stepMs } : {}),
               fingerprint: fingerprint(written.material.serving.cert),
             },
             'webhook TLS rotated',
@@ -185,6 +187,17 @@ export class TlsManager {
       this.metrics?.errors.inc();
       logger.warn({ err }, 'webhook TLS reconcile failed; serving the current cert');
     }
+  }
+
+  /** An operator's rotate-ca request, with the step it asks for judged (and said why when not taken as given). */
+  private requested(
+    stepValue: string | undefined,
+    force: { ca?: boolean; serving?: boolean } | undefined,
+  ): { ca: true; serving?: boolean; caStepMs?: number } {
+    if (stepValue === undefined) return { ...force, ca: true };
+    const { stepMs, problem } = parseCaStep(stepValue);
+    if (problem) this.deps.logger.warn({ stepMs }, `forced CA rotation: ${problem}`);
+    return { ...force, ca: true, caStepMs: stepMs };
   }
 
   private install(m: TlsMaterial, version: string, steps: RotationStep[] = []): void {

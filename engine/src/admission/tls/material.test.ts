@@ -104,4 +104,31 @@ describe('webhook TLS material', () => {
     assert.deepEqual(fromSecretData(toSecretData(promoted)), promoted);
     assert.equal(fromSecretData({}), undefined);
   });
+  it("a forced rotation's own step (stored with the material) times promotion and retirement, then is dropped", async () => {
+    const t0 = new Date();
+    // The default overlap here is 2 min; the operator asked for 5 min.
+    const staged = await rotate(await createMaterial(settings, t0), settings, t0, { ca: true, caStepMs: 5 * MIN });
+    assert.equal(staged.material.stepMs, 5 * MIN);
+    assert.deepEqual(fromSecretData(toSecretData(staged.material)), staged.material, 'the step travels in the Secret');
+    assert.deepEqual((await rotate(staged.material, settings, at(t0, 4.9))).steps, [], 'not at the default overlap');
+    const promoted = await rotate(staged.material, settings, at(t0, 5));
+    assert.deepEqual(promoted.steps, ['ca-promoted']);
+    assert.equal(promoted.material.stepMs, 5 * MIN, 'kept for the retirement');
+    assert.deepEqual((await rotate(promoted.material, settings, at(t0, 9.9))).steps, []);
+    const retired = await rotate(promoted.material, settings, at(t0, 10));
+    assert.deepEqual(retired.steps, ['ca-retired']);
+    assert.equal(retired.material.stepMs, undefined, 'the next rotation uses the default again');
+    // A rotation staged on expiry (not forced) never inherits a step.
+    const scheduled = await rotate(retired.material, settings, at(t0, 41), { caStepMs: 5 * MIN });
+    assert.deepEqual(scheduled.steps, ['ca-staged'], 'the CA nears its expiry');
+    assert.equal(scheduled.material.stepMs, undefined);
+  });
+
+  it('a step in the Secret outside the bounds (a hand edit) is ignored: the default applies', async () => {
+    const m = await createMaterial(settings, new Date());
+    for (const bad of ['1000', 'abc', String(25 * 60 * MIN)]) {
+      const data = { ...toSecretData(m), 'ca-rotation-step.ms': Buffer.from(bad).toString('base64') };
+      assert.equal(fromSecretData(data)?.stepMs, undefined, bad);
+    }
+  });
 });

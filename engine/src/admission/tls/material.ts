@@ -21,6 +21,12 @@ export interface TlsMaterial {
   next?: { ca: KeyPair; since: string };
   /** Since when the bundle's CAs other than `ca` (and `next`) are only kept for replicas not yet reloaded. */
   retiring?: { since: string };
+  /**
+   * The step interval of the rotation under way, when an operator chose it (ROTATE_CA_STEP_ANNOTATION):
+   * stored with the rotation state so every replica, and a leader elected mid-rotation, keep to it.
+   * Absent: `caOverlapMs`. Dropped when the rotation completes.
+   */
+  stepMs?: number;
 }
 
 export interface TlsSettings {
@@ -93,14 +99,15 @@ export async function rotate(
   m: TlsMaterial,
   s: TlsSettings,
   now: Date,
-  force?: { ca?: boolean; serving?: boolean },
+  force?: { ca?: boolean; serving?: boolean; caStepMs?: number },
 ): Promise<{ material: TlsMaterial; steps: RotationStep[] }> {
   const t = now.getTime();
+  const step = m.stepMs ?? s.caOverlapMs;
   const caRenew = s.caRenewBeforeMs ?? s.caValidityMs / 3;
   const servingRenew = s.servingRenewBeforeMs ?? s.servingValidityMs / 3;
   const alive = (pem: string): boolean => notAfter(pem).getTime() > t;
 
-  if (m.next && t - Date.parse(m.next.since) >= s.caOverlapMs) {
+  if (m.next && t - Date.parse(m.next.since) >= step) {
     // Every apiserver and sidecar has trusted the next CA for the overlap: it signs from now
     // on. The old CA stays in the bundle for another overlap, for the replicas that still
     // serve its cert until they re-read the Secret.
@@ -111,25 +118,30 @@ export async function rotate(
         serving: await issueServing(ca, s, now),
         bundle: joinPem([ca.cert, ...splitPem(m.bundle).filter(alive)]),
         retiring: { since: now.toISOString() },
+        ...(m.stepMs !== undefined ? { stepMs: m.stepMs } : {}),
       },
       steps: ['ca-promoted'],
     };
   }
   if (!m.next && (force?.ca || notAfter(m.ca.cert).getTime() - t < caRenew)) {
     const next = await newCa(s, now);
+    // A forced rotation may set its own step; a scheduled one (expiry) and one forced without it
+    // use the default, also when a previous rotation's step is still recorded.
+    const { stepMs: _previous, ...base } = m;
     return {
       material: {
-        ...m,
+        ...base,
         bundle: joinPem([m.ca.cert, next.cert, ...splitPem(m.bundle).filter(alive)]),
         next: { ca: next, since: now.toISOString() },
+        ...(force?.ca && force.caStepMs !== undefined ? { stepMs: force.caStepMs } : {}),
       },
       steps: ['ca-staged'],
     };
   }
-  if (m.retiring && t - Date.parse(m.retiring.since) >= s.caOverlapMs) {
+  if (m.retiring && t - Date.parse(m.retiring.since) >= step) {
     // Every replica has re-read the Secret since the promotion: nothing serves a cert of the
-    // replaced CA any more.
-    const { retiring: _done, ...rest } = m;
+    // replaced CA any more. The rotation is over, and its step with it.
+    const { retiring: _done, stepMs: _step, ...rest } = m;
     return {
       material: { ...rest, bundle: joinPem([m.ca.cert, ...(m.next ? [m.next.ca.cert] : [])]) },
       steps: ['ca-retired'],

@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { TlsMaterial } from './material.js';
+import { MAX_CA_STEP_MS, MIN_CA_STEP_MS, ROTATE_CA_STEP_ANNOTATION } from './rotation-step.js';
 
 /**
  * TLS material in one Secret, shared by every replica. Writes carry the resourceVersion they
@@ -10,13 +11,16 @@ export interface StoredMaterial {
   version: string;
   /** An operator asked for a CA rotation (the annotation below is on the Secret). */
   rotateCaRequested?: boolean;
+  /** The step interval asked for with it (ROTATE_CA_STEP_ANNOTATION, raw: parseCaStep judges it). */
+  rotateCaStep?: string;
 }
 
 /**
  * How an operator forces a CA rotation while the engine runs:
  * `kubectl -n bulkhead-system annotate secret bulkhead-webhook-tls bulkhead.dev/rotate-ca=now`.
  * The leader stages a new CA on its next pass; its write (a replace without the annotation)
- * is the acknowledgement.
+ * is the acknowledgement. `bulkhead.dev/rotate-ca-step=90s` alongside sets that rotation's step
+ * interval (ROTATE_CA_STEP_ANNOTATION); the write removes it too.
  */
 export const ROTATE_CA_ANNOTATION = 'bulkhead.dev/rotate-ca';
 
@@ -38,6 +42,7 @@ const KEYS = {
   nextKey: 'next-ca.key',
   nextSince: 'next-ca.since',
   retiringSince: 'retiring-cas.since',
+  stepMs: 'ca-rotation-step.ms',
 } as const;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -58,6 +63,7 @@ export function toSecretData(m: TlsMaterial): Record<string, string> {
     data[KEYS.nextSince] = b64(m.next.since);
   }
   if (m.retiring) data[KEYS.retiringSince] = b64(m.retiring.since);
+  if (m.stepMs !== undefined) data[KEYS.stepMs] = b64(String(m.stepMs));
   return data;
 }
 
@@ -76,6 +82,10 @@ export function fromSecretData(data: Record<string, string> | undefined): TlsMat
   if (nextCert && nextKey && since) m.next = { ca: { cert: nextCert, key: nextKey }, since };
   const retiring = get(KEYS.retiringSince);
   if (retiring) m.retiring = { since: retiring };
+  // Written by toSecretData from a judged value; anything else there (a hand edit past the
+  // bounds) is ignored, so the default applies rather than a step propagation cannot keep up with.
+  const stepMs = Number(get(KEYS.stepMs) ?? NaN);
+  if (Number.isInteger(stepMs) && stepMs >= MIN_CA_STEP_MS && stepMs <= MAX_CA_STEP_MS) m.stepMs = stepMs;
   return m;
 }
 
@@ -86,8 +96,15 @@ export function kubeSecretStore(kc: KubeConfig, namespace: string, name: string)
   const stored = (s: V1Secret): StoredMaterial | undefined => {
     const material = fromSecretData(s.data);
     if (!material) return undefined;
-    const requested = s.metadata?.annotations?.[ROTATE_CA_ANNOTATION] !== undefined;
-    return { material, version: s.metadata?.resourceVersion ?? '', ...(requested ? { rotateCaRequested: true } : {}) };
+    const annotations = s.metadata?.annotations ?? {};
+    const requested = annotations[ROTATE_CA_ANNOTATION] !== undefined;
+    const step = annotations[ROTATE_CA_STEP_ANNOTATION];
+    return {
+      material,
+      version: s.metadata?.resourceVersion ?? '',
+      ...(requested ? { rotateCaRequested: true } : {}),
+      ...(requested && step !== undefined ? { rotateCaStep: step } : {}),
+    };
   };
   const body = (m: TlsMaterial, resourceVersion?: string): V1Secret => ({
     metadata: {
