@@ -17,6 +17,7 @@ import { signalGroup, startProcess, type ManagedProcess } from './managed-proces
 import { freePorts } from './ports.js';
 import { createHostNetwork, teardownHost, type HostNetwork } from './real-node/host-network.js';
 import { ensureNodeBinaries } from './real-node/node-binaries.js';
+import { missingHostPackages, onPath } from './real-node/host-tools.js';
 import type { NetworkPlan } from './real-node/network-plan.js';
 import { startRealNodes, type NodeImage } from './real-node/real-nodes.js';
 import { PAUSE_IMAGE_REF } from '../images/build-images.js';
@@ -78,10 +79,13 @@ export interface LocalCluster {
 
 const reaperScript = fileURLToPath(new URL('./reaper.mjs', import.meta.url));
 
-/** Real nodes need namespaces, mounts, cgroups and netfilter: root on Linux. */
+/** Real nodes need namespaces, mounts, cgroups and netfilter: root on Linux, and the host tools they run. */
 export function realNodesUnsupported(): string | undefined {
   if (process.platform !== 'linux') return `real nodes run only on Linux (this is ${process.platform}); use kwok nodes`;
   if (process.getuid?.() !== 0) return 'real nodes need root (namespaces, mounts, cgroups, netfilter); use kwok nodes';
+  const missing = missingHostPackages(onPath);
+  if (missing.length > 0)
+    return `real nodes need host tools this machine lacks: apt-get install ${missing.join(' ')} (or use kwok nodes)`;
   return undefined;
 }
 
