@@ -21,7 +21,7 @@ function kubectl(c: LocalCluster, args: string[], input?: string): Promise<strin
     const child = execFile(
       join(c.binDir, 'kubectl'),
       args,
-      { env: { PATH: process.env.PATH, KUBECONFIG: c.kubeconfigPath }, timeout: 180_000 },
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: c.kubeconfigPath }, timeout: 180_000 },
       (err, stdout, stderr) => (err ? fail(new Error(`${args.join(' ')}: ${stderr}`)) : ok(String(stdout))),
     );
     if (input !== undefined) child.stdin?.end(input);
