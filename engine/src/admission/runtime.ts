@@ -18,6 +18,16 @@ import { PolicyIndex } from './inject/policy-index.js';
 import type { InjectablePolicy } from './inject/policy.js';
 import { createMutateProcessor, createValidateProcessor } from './processors.js';
 import { registerWebhooks } from './register.js';
+import { buildGuardPolicy } from './policy/guard-policy.js';
+import { buildInjectionPolicy } from './policy/inject-policy.js';
+import type { AdmissionMode } from './policy/mode.js';
+import { pauseEnds } from './inject/pull-pause.js';
+import {
+  deleteAdmissionObjects,
+  policyRefs,
+  registerAdmissionPolicies,
+  webhookRefs,
+} from './policy/register-policies.js';
 import { startAdmissionServer, type AdmissionServer } from './server.js';
 import { patchCaBundles } from './tls/ca-bundle.js';
 import { NamespaceCaPublisher, publishCaConfigMaps } from './tls/ca-publisher.js';
@@ -45,6 +55,12 @@ export interface AdmissionRuntimeOptions {
   policies: { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> };
   /** Register the webhook configurations once policies are loaded (default true). */
   register?: boolean;
+  /**
+   * `policy`: the apiserver injects and guards by the generated MutatingAdmissionPolicy and
+   * ValidatingAdmissionPolicy, and the webhook configurations are removed; `webhook` (default):
+   * the other way round (ADR 1700). The caller resolves `auto` (policy/mode.ts).
+   */
+  mode?: AdmissionMode;
   maxBodyBytes?: number;
   exposeMetrics?: boolean;
   /** Other routes on the same HTTPS server and TLS (report ingest, verdicts, dashboard). */
@@ -59,6 +75,7 @@ export interface AdmissionRuntime {
   server: AdmissionServer;
   tls: TlsManager;
   index(): PolicyIndex;
+  mode: AdmissionMode;
   /** Re-generate and apply the webhook configurations from the current policies. */
   register(): Promise<void>;
   /** Stops serving. Never deletes the webhook configurations. */
@@ -133,15 +150,55 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => server.close());
     const endpoint = opts.endpoint ?? { url: server.url };
 
+    const mode = opts.mode ?? 'webhook';
+    let pauseTimer: NodeJS.Timeout | undefined;
+    let closed = false;
     const register = async (): Promise<void> => {
-      const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
-      const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
       const list = policies.list();
-      await registerWebhooks(kc, [
-        buildMutatingWebhookConfiguration(list, base),
-        buildValidatingWebhookConfiguration(base),
-      ]);
-      logger.info({ policies: list.length }, 'webhook configurations registered');
+      if (mode === 'webhook') {
+        const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
+        const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
+        await registerWebhooks(kc, [
+          buildMutatingWebhookConfiguration(list, base),
+          buildValidatingWebhookConfiguration(base),
+        ]);
+        await removeOtherPath(policyRefs(names));
+        logger.info({ policies: list.length, mode }, 'webhook configurations registered');
+        return;
+      }
+      const now = Date.now();
+      const inject = buildInjectionPolicy(list, {
+        name: names.mutating,
+        excludedNamespaces: excluded,
+        sidecar: opts.sidecar,
+        now,
+      });
+      const guardPolicy = buildGuardPolicy(guard, { name: names.validating });
+      await registerAdmissionPolicies(kc, [inject.policy, inject.binding, guardPolicy.policy, guardPolicy.binding]);
+      await removeOtherPath(webhookRefs(names));
+      logger.info({ policies: list.length, mode }, 'admission policies registered');
+      // A paused injection (ADR 1700: decided when generated) resumes when the pause ends.
+      clearTimeout(pauseTimer);
+      const next = Math.min(...pauseEnds(list, opts.sidecar.image, now));
+      if (Number.isFinite(next) && !closed) {
+        pauseTimer = setTimeout(
+          () => {
+            register().catch((err: unknown) => logger.warn({ err }, 'admission policy registration failed'));
+          },
+          next - now + 1000,
+        );
+        pauseTimer.unref();
+      }
+    };
+    // Switching paths removes the other one, so a pod is never handled twice and the engine's
+    // outage never blocks writes through a guard webhook it no longer serves.
+    const removeOtherPath = async (refs: { apiVersion: string; kind: string; name: string }[]): Promise<void> => {
+      try {
+        const deleted = await deleteAdmissionObjects(kc, refs);
+        if (deleted.length > 0) logger.info({ deleted, mode }, 'removed the other admission path');
+      } catch (err) {
+        logger.warn({ err, mode }, 'could not remove the other admission path');
+      }
     };
     // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
     const selectedNamespaces = (): string[] =>
@@ -180,8 +237,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       server,
       tls,
       index: () => index,
+      mode,
       register,
       async close() {
+        closed = true;
+        clearTimeout(pauseTimer);
         tls.stop();
         live.onNamespace = undefined;
         await newNamespaces.stop();
