@@ -23,6 +23,8 @@ export const RUN_DEFAULTS = {
   serviceAccount: 'bulkhead-engine',
   tlsSecret: 'bulkhead-webhook-tls',
   breakGlassGroups: ['bulkhead:break-glass'],
+  /** --admission: in-apiserver policies where the apiserver serves them, else the webhooks (ADR 1700). */
+  admission: 'webhook',
   sidecarImage: 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0',
   sidecarVersion: '0.1.0',
   clusterName: 'default',

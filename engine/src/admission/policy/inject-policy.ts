@@ -93,6 +93,7 @@ const portNumber = (v: string): string =>
 
 /** The resolved probe (probe-target.ts ResolvedProbe) as a CEL map of strings; "" is absent. */
 const RESOLVED_KEYS = [
+  'name',
   'err',
   'type',
   'port',
@@ -108,7 +109,28 @@ const RESOLVED_KEYS = [
 type ResolvedKey = (typeof RESOLVED_KEYS)[number];
 const resolved = (fields: Partial<Record<ResolvedKey, string>>): string =>
   // string(): values read from the pod are typed dyn in places, and map literals must be homogeneous.
-  `{${RESOLVED_KEYS.map((k) => `${str(k)}: ${fields[k] === undefined ? '""' : fields[k]!.startsWith('"') && !fields[k]!.includes(' + ') ? fields[k] : `string(${fields[k]})`}`).join(', ')}}`;
+  `{${RESOLVED_KEYS.map((k) => `${str(k)}: ${k === 'name' ? 'p.name' : fields[k] === undefined ? '""' : `string(${fields[k]})`}`).join(', ')}}`;
+
+/**
+ * One policy as data for the resolver (map of strings, "" absent): its probe as the policy says
+ * it (`kind` http | tcp | fromPod | none; a numeric port as digits) and, when its image pull is
+ * paused, why. Data rather than code per policy: the apiserver limits an expression to 100,000
+ * code points, and one resolver over a list of these stays the same size for any number of them.
+ */
+export function policyData(policy: InjectablePolicy, paused: string | undefined): Record<string, string> {
+  const p = policy.spec.probe;
+  return {
+    name: policy.metadata.name,
+    kind: p.http ? 'http' : p.tcp ? 'tcp' : p.fromPod ? 'fromPod' : 'none',
+    port: String(p.http?.port ?? p.tcp?.port ?? ''),
+    path: p.http?.path ?? '',
+    container: p.container ?? '',
+    interval: p.interval ?? '',
+    timeout: p.timeout ?? '',
+    expect: p.expectStatus && p.expectStatus.length > 0 ? p.expectStatus.join(',') : '',
+    paused: paused ?? '',
+  };
+}
 
 /**
  * An int-or-string port resolved against the pod (probe-target.ts resolvePort): a number or a
@@ -117,7 +139,7 @@ const resolved = (fields: Partial<Record<ResolvedKey, string>>): string =>
  */
 function withPort(portExpr: string, main: string, then: (port: string) => string): string {
   const named = (c: string): string =>
-    `(has(${c}.ports) ? ${c}.ports.filter(p, has(p.name) && p.name == string(pv)) : [])`;
+    `(has(${c}.ports) ? ${c}.ports.filter(x, has(x.name) && x.name == string(pv)) : [])`;
   const port = bind(
     'pv',
     portExpr,
@@ -135,96 +157,107 @@ function withPort(portExpr: string, main: string, then: (port: string) => string
   );
 }
 
-/** The probe of a policy resolved for this pod (probe-target.ts resolveProbe). */
-function resolveExpr(policy: InjectablePolicy): string {
-  const p = policy.spec.probe;
-  const interval = str(p.interval ?? '10s');
-  const timeout = str(p.timeout ?? '2s');
-  const expect = p.expectStatus && p.expectStatus.length > 0 ? str(p.expectStatus.join(',')) : '""';
-  const main = p.container
-    ? `${V('containers')}.filter(c, c.name == ${str(p.container)})`
-    : `${V('containers')}.slice(0, 1)`;
-  const body = ((): string => {
-    if (p.http) {
-      const path = str(p.http.path);
-      return withPort(celValue(p.http.port), 'm', (port) =>
-        resolved({ type: '"http"', port, path, interval, timeout, expect }),
-      );
-    }
-    if (p.tcp)
-      return withPort(celValue(p.tcp.port), 'm', (port) => resolved({ type: '"tcp"', port, interval, timeout }));
-    if (p.fromPod) {
-      // The pod's own probe timing applies unless the policy sets its own.
-      const timing = {
-        interval: p.interval
-          ? interval
-          : `(has(rp.periodSeconds) && rp.periodSeconds != 0 ? string(rp.periodSeconds) + "s" : ${interval})`,
-        timeout: p.timeout
-          ? timeout
-          : `(has(rp.timeoutSeconds) && rp.timeoutSeconds != 0 ? string(rp.timeoutSeconds) + "s" : ${timeout})`,
-      };
-      const headers =
-        `(has(g.httpHeaders) && g.httpHeaders.size() > 0 ? "[" + g.httpHeaders.map(h, "{\\"name\\":" + ` +
-        `${jsonString('h.name')} + ",\\"value\\":" + ${jsonString('(has(h.value) ? h.value : "")')} + "}").join(",") + "]" : "")`;
-      const http = bind(
-        'g',
-        'rp.httpGet',
-        bind(
-          'scheme',
-          '(has(g.scheme) ? g.scheme.upperAscii() : "HTTP")',
-          withPort(
-            'g.port',
-            'm',
-            (port) =>
-              `scheme != "HTTP" && scheme != "HTTPS" ? ${resolved({
-                err: '"readinessProbe scheme " + g.scheme + " is neither HTTP nor HTTPS"',
-              })} : ${resolved({
-                type: '"http"',
-                port,
-                path: '(has(g.path) && g.path != "" ? g.path : "/")',
-                scheme: '(scheme == "HTTPS" ? "https" : "http")',
-                host: '(has(g.host) ? g.host : "")',
-                headers,
-                expect,
-                ...timing,
-              })}`,
-          ),
-        ),
-      );
-      const tcp = withPort('rp.tcpSocket.port', 'm', (port) =>
-        resolved({ type: '"tcp"', port, host: '(has(rp.tcpSocket.host) ? rp.tcpSocket.host : "")', ...timing }),
-      );
-      const grpc = resolved({
-        type: '"grpc"',
-        port: 'string(rp.grpc.port)',
-        service: '(has(rp.grpc.service) ? rp.grpc.service : "")',
-        ...timing,
-      });
-      const noProbe = resolved({ err: '"probe fromPod, but container " + m.name + " has no readinessProbe"' });
-      const exec = resolved({
-        err:
-          `"probe fromPod, but container " + m.name + "'s readinessProbe is exec, which a sidecar cannot run ` +
-          `(it would need to exec into the app container); give the policy an http, tcp or grpc probe"`,
-      });
-      return (
-        `!has(m.readinessProbe) ? ${noProbe} : ` +
-        bind(
-          'rp',
-          'm.readinessProbe',
-          `has(rp.httpGet) && has(rp.httpGet.port) ? ${http} : ` +
-            `has(rp.tcpSocket) && has(rp.tcpSocket.port) ? ${tcp} : ` +
-            `has(rp.grpc) && has(rp.grpc.port) ? ${grpc} : ` +
-            `has(rp.exec) ? ${exec} : ${noProbe}`,
-        )
-      );
-    }
-    return resolved({ err: '"policy has no probe"' });
-  })();
-  return bind(
-    'ms',
-    main,
-    `ms.size() == 0 ? ${resolved({ err: str(`container ${p.container ?? ''} not found`) })} : ${bind('m', 'ms[0]', body)}`,
+/** The probe of the policy `p` (policyData) resolved for this pod (probe-target.ts resolveProbe). */
+function resolveExpr(): string {
+  const interval = '(p.interval != "" ? p.interval : "10s")';
+  const timeout = '(p.timeout != "" ? p.timeout : "2s")';
+  const main = `(p.container != "" ? ${V('containers')}.filter(c, c.name == p.container) : ${V('containers')}.slice(0, 1))`;
+  const policyProbe = (type: string, extra: Partial<Record<ResolvedKey, string>>): string =>
+    withPort('p.port', 'm', (port) => resolved({ type, port, interval, timeout, ...extra }));
+  // The pod's own probe timing applies unless the policy sets its own.
+  const timing = {
+    interval: `(p.interval != "" ? p.interval : has(rp.periodSeconds) && rp.periodSeconds != 0 ? string(rp.periodSeconds) + "s" : "10s")`,
+    timeout: `(p.timeout != "" ? p.timeout : has(rp.timeoutSeconds) && rp.timeoutSeconds != 0 ? string(rp.timeoutSeconds) + "s" : "2s")`,
+  };
+  const headers =
+    `(has(g.httpHeaders) && g.httpHeaders.size() > 0 ? "[" + g.httpHeaders.map(h, "{\\"name\\":" + ` +
+    `${jsonString('h.name')} + ",\\"value\\":" + ${jsonString('(has(h.value) ? h.value : "")')} + "}").join(",") + "]" : "")`;
+  const http = bind(
+    'g',
+    'rp.httpGet',
+    bind(
+      'scheme',
+      '(has(g.scheme) ? g.scheme.upperAscii() : "HTTP")',
+      withPort(
+        'g.port',
+        'm',
+        (port) =>
+          `scheme != "HTTP" && scheme != "HTTPS" ? ${resolved({
+            err: '"readinessProbe scheme " + g.scheme + " is neither HTTP nor HTTPS"',
+          })} : ${resolved({
+            type: '"http"',
+            port,
+            path: '(has(g.path) && g.path != "" ? g.path : "/")',
+            scheme: '(scheme == "HTTPS" ? "https" : "http")',
+            host: '(has(g.host) ? g.host : "")',
+            headers,
+            expect: 'p.expect',
+            ...timing,
+          })}`,
+      ),
+    ),
   );
+  const tcp = withPort('rp.tcpSocket.port', 'm', (port) =>
+    resolved({ type: '"tcp"', port, host: '(has(rp.tcpSocket.host) ? rp.tcpSocket.host : "")', ...timing }),
+  );
+  const grpc = resolved({
+    type: '"grpc"',
+    port: 'rp.grpc.port',
+    service: '(has(rp.grpc.service) ? rp.grpc.service : "")',
+    ...timing,
+  });
+  const noProbe = resolved({ err: '"probe fromPod, but container " + m.name + " has no readinessProbe"' });
+  const exec = resolved({
+    err:
+      `"probe fromPod, but container " + m.name + "'s readinessProbe is exec, which a sidecar cannot run ` +
+      `(it would need to exec into the app container); give the policy an http, tcp or grpc probe"`,
+  });
+  const fromPod =
+    `!has(m.readinessProbe) ? ${noProbe} : ` +
+    bind(
+      'rp',
+      'm.readinessProbe',
+      `has(rp.httpGet) && has(rp.httpGet.port) ? (${http}) : ` +
+        `has(rp.tcpSocket) && has(rp.tcpSocket.port) ? (${tcp}) : ` +
+        `has(rp.grpc) && has(rp.grpc.port) ? (${grpc}) : ` +
+        `has(rp.exec) ? ${exec} : ${noProbe}`,
+    );
+  const body =
+    // CEL's middle branch of `?:` cannot itself be a conditional: every branch in parentheses.
+    `p.kind == "http" ? (${policyProbe('"http"', { path: 'p.path', expect: 'p.expect' })}) : ` +
+    `p.kind == "tcp" ? (${policyProbe('"tcp"', {})}) : ` +
+    `p.kind == "fromPod" ? (${fromPod}) : ${resolved({ err: '"policy has no probe"' })}`;
+  return (
+    `p.paused != "" ? (${resolved({ err: 'p.paused' })}) : ` +
+    bind(
+      'ms',
+      main,
+      `ms.size() == 0 ? ${resolved({ err: '"container " + p.container + " not found"' })} : ${bind('m', 'ms[0]', body)}`,
+    )
+  );
+}
+
+/** A map of strings as a CEL literal (homogeneous: no dyn() needed, and its values read as strings). */
+const stringMap = (m: Record<string, string>): string =>
+  `{${Object.entries(m)
+    .map(([k, v]) => `${str(k)}: ${str(v)}`)
+    .join(', ')}}`;
+
+/** CEL's limit is 100,000 code points per expression: long lists go in several variables. */
+const MAX_CHUNK = 60_000;
+function chunked(prefix: string, items: readonly string[]): { name: string; expression: string }[] {
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const item of items) {
+    if (size + item.length > MAX_CHUNK && chunks[chunks.length - 1]!.length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1]!.push(item);
+    size += item.length + 2;
+  }
+  const parts = chunks.map((c, i) => ({ name: `${prefix}${i}`, expression: `[${c.join(', ')}]` }));
+  return [...parts, { name: prefix, expression: parts.map((c) => V(c.name)).join(' + ') }];
 }
 
 /** The matching part of a policy (policy-index.ts): named namespaces, namespace and pod selectors. */
@@ -365,16 +398,12 @@ export function buildInjectionPolicy(
       ],
     },
   };
-  const resolutions = usable.map((p, i) => {
-    const paused = injectionPaused(p.policy, sidecar.image, opts.now);
-    return `${V('m')}[${i}] ? ${paused ? resolved({ err: str(paused) }) : resolveExpr(p.policy)} : ${resolved({})}`;
-  });
   const injected = `"{\\"policy\\":\\"" + name + "\\",\\"sidecar\\":" + ${str(JSON.stringify(sidecar.version))} + "}"`;
   const explanation =
-    `${V('matched')}.size() > 1 ? ` +
-    `"matched " + ${V('matched')}.map(i, ${V('names')}[i]).join(", ") + "; injected " + name + ` +
+    `${V('res')}.size() > 1 ? ` +
+    `"matched " + ${V('res')}.map(x, x.name).join(", ") + "; injected " + name + ` +
     `" (one sidecar per pod: most specific match, then name order)" + ` +
-    `${V('matched')}.filter(i, i < ${V('chosen')}).map(i, "; skipped " + ${V('names')}[i] + ": " + ${V('res')}[i].err).join("") : ""`;
+    `${V('res')}.transformList(j, x, j < ${V('chosen')} ? "; skipped " + x.name + ": " + x.err : "").join("") : ""`;
   const always = `${str(ANNOTATIONS.injected)}: ${injected}, ${str(ANNOTATIONS.admissionPath)}: "policy"`;
   const annotations = `why != "" ? {${always}, ${str(ANNOTATIONS.decision)}: why} : {${always}}`;
   const patch = [
@@ -410,8 +439,14 @@ export function buildInjectionPolicy(
       name: 'all',
       expression: `(has(object.spec.initContainers) ? object.spec.initContainers : []) + ${V('containers')}`,
     },
-    { name: 'names', expression: list(names) },
-    { name: 'm', expression: `[${usable.map((p) => matchExpr(p.policy)).join(', ')}]` },
+    ...chunked(
+      'pol',
+      usable.map((p) => stringMap(policyData(p.policy, injectionPaused(p.policy, sidecar.image, opts.now)))),
+    ),
+    ...chunked(
+      'm',
+      usable.map((p) => matchExpr(p.policy)),
+    ),
     { name: 'matched', expression: `[${names.map((_, i) => i).join(', ')}].filter(i, ${V('m')}[i])` },
     // Why the pod is left alone, in decideInjection's order ("" when it is injected).
     {
@@ -423,21 +458,27 @@ export function buildInjectionPolicy(
         `${V('containers')}.size() == 0 ? "pod has no containers" : ` +
         `has(object.spec.volumes) && object.spec.volumes.exists(v, v.name == ${str(SIDECAR_VOLUME_NAME)}) ? "volume taken" : ""`,
     },
-    { name: 'res', expression: `[${resolutions.join(', ')}]` },
+    // The matching policies' probes resolved for this pod, in precedence order.
+    { name: 'res', expression: `${V('matched')}.map(i, ${bind('p', `${V('pol')}[i]`, resolveExpr())})` },
+    // The first that resolves injects (its index in res), or -1.
     {
       name: 'chosen',
-      expression: bind('ok', `${V('matched')}.filter(i, ${V('res')}[i].err == "")`, 'ok.size() > 0 ? ok[0] : -1'),
+      expression: bind(
+        'ok',
+        `${V('res')}.transformList(j, x, x.err == "" ? j : -1).filter(j, j >= 0)`,
+        'ok.size() > 0 ? ok[0] : -1',
+      ),
     },
     { name: 'healthPort', expression: healthPortExpr() },
   ];
   const expression =
     `${V('skip')} != "" || ${V('chosen')} < 0 ? [] : ` +
     bind(
-      'name',
-      `${V('names')}[${V('chosen')}]`,
+      'r',
+      `${V('res')}[${V('chosen')}]`,
       bind(
-        'r',
-        `${V('res')}[${V('chosen')}]`,
+        'name',
+        'r.name',
         bind('container', containerExpr(sidecar), bind('why', explanation, bind('anns', annotations, patch))),
       ),
     );
