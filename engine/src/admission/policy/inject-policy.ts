@@ -370,6 +370,9 @@ function healthPortExpr(): string {
 const JSON_PATCH = (op: string, path: string, value: string): string =>
   `JSONPatch{op: ${str(op)}, path: ${str(path)}, value: ${value}}`;
 
+/** An empty list CEL types as list(JSONPatch), which a bare `[]` is not. */
+const NO_PATCH = `[${JSON_PATCH('test', '/metadata', 'object.metadata')}].filter(x, false)`;
+
 export function buildInjectionPolicy(
   policies: readonly InjectablePolicy[],
   opts: InjectionPolicyOptions,
@@ -501,8 +504,9 @@ export function buildInjectionPolicy(
         },
         // No policy, nothing to evaluate: the apiserver skips the pod at the first condition.
         matchConditions: [{ name: 'has-policies', expression: names.length > 0 ? 'true' : 'false' }],
-        variables,
-        mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression } }],
+        // With no policy the lists would be empty literals CEL cannot type: nothing to compute.
+        variables: names.length > 0 ? variables : [],
+        mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: names.length > 0 ? expression : NO_PATCH } }],
       },
     },
     binding: {
