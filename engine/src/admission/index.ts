@@ -12,3 +12,10 @@ export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
 export { resolveAdmissionMode, ADMISSION_MODES, type AdmissionMode, type AdmissionModeFlag } from './policy/mode.js';
 export { policyRefs, deleteAdmissionObjects } from './policy/register-policies.js';
+export {
+  GITOPS_WRITER_EXAMPLES,
+  guardMatchConditions,
+  parseIdentities,
+  type GuardWriters,
+  type MatchCondition,
+} from './guard/writers.js';

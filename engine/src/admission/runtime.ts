@@ -12,6 +12,7 @@ import {
 import { createAdmissionApp } from './app.js';
 import { breakGlassReader } from './break-glass.js';
 import { watchNamespaceLabels } from './cluster-views.js';
+import { defaultSourceReader } from './guard/default-source.js';
 import type { GuardConfig } from './guard/guard.js';
 import type { SidecarSettings } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
@@ -42,6 +43,8 @@ export interface AdmissionRuntimeOptions {
   engineNamespace: string;
   /** Usernames the guard treats as the engine. */
   engineUsernames: string[];
+  /** Usernames of the GitOps tools that apply HealthPolicies and PolicySources (`--gitops-writers`). */
+  gitopsWriters?: string[];
   breakGlassGroups: string[];
   sidecar: SidecarSettings;
   tls: { secretName: string; settings: TlsSettings; intervalMs?: number; clock?: () => Date };
@@ -130,7 +133,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => policies.stop());
     let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
 
-    const guard: GuardConfig = { engineUsernames: opts.engineUsernames, breakGlassGroups: opts.breakGlassGroups };
+    const guard: GuardConfig = {
+      engineUsernames: opts.engineUsernames,
+      gitopsWriters: opts.gitopsWriters ?? [],
+      breakGlassGroups: opts.breakGlassGroups,
+    };
     const app = createAdmissionApp({
       logger,
       registry: opts.registry,
@@ -140,7 +147,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         sidecar: opts.sidecar,
         ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
       }),
-      validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
+      validate: createValidateProcessor({
+        guard,
+        breakGlass: breakGlassReader(kc, names.validating),
+        defaultSource: defaultSourceReader(kc),
+      }),
       ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
       ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
       ...(opts.extraRouters ? { extraRouters: opts.extraRouters } : {}),
@@ -151,13 +162,14 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     const endpoint = opts.endpoint ?? { url: server.url };
 
     const mode = opts.mode ?? 'webhook';
+    const readDefaultSource = defaultSourceReader(kc, 0);
     let pauseTimer: NodeJS.Timeout | undefined;
     let closed = false;
     const register = async (): Promise<void> => {
       const list = policies.list();
       if (mode === 'webhook') {
         const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
-        const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
+        const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
         await registerWebhooks(kc, [
           buildMutatingWebhookConfiguration(list, base),
           buildValidatingWebhookConfiguration(base),
@@ -173,7 +185,13 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         sidecar: opts.sidecar,
         now,
       });
-      const guardPolicy = buildGuardPolicy(guard, { name: names.validating });
+      // The webhook names the cluster's PolicySources in a denial of an object that names no
+      // source; the policy carries them as they are now (ADR 1700).
+      const defaultSource = await readDefaultSource();
+      const guardPolicy = buildGuardPolicy(
+        { ...guard, ...(defaultSource ? { defaultSource } : {}) },
+        { name: names.validating },
+      );
       await registerAdmissionPolicies(kc, [inject.policy, inject.binding, guardPolicy.policy, guardPolicy.binding]);
       await removeOtherPath(webhookRefs(names));
       logger.info({ policies: list.length, mode }, 'admission policies registered');

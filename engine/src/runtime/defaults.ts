@@ -1,4 +1,5 @@
 import { DEFAULT_ENGINE_NAMESPACE } from '../core/api/index.js';
+import { BULKHEAD_VERSION } from '../core/version.js';
 
 /**
  * The running engine's defaults, each defined once: `bulkhead run`'s flags show and use them,
@@ -25,8 +26,8 @@ export const RUN_DEFAULTS = {
   breakGlassGroups: ['bulkhead:break-glass'],
   /** --admission: in-apiserver policies where the apiserver serves them, else the webhooks (ADR 1700). */
   admission: 'webhook',
-  sidecarImage: 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0',
-  sidecarVersion: '0.1.0',
+  sidecarImage: `ghcr.io/bulkhead-dev/bulkhead-sidecar:${BULKHEAD_VERSION}`,
+  sidecarVersion: BULKHEAD_VERSION,
   clusterName: 'default',
   recordsBranch: 'main',
   /** How long failing pods are gathered into one incident. */
