@@ -65,7 +65,9 @@ export function buildGuardPolicy(
   const sourceFile =
     `(${ann(ANNOTATION.source)}.matches(":[0-9]+$") ? ` +
     `${ann(ANNOTATION.source)}.substring(0, ${ann(ANNOTATION.source)}.lastIndexOf(":")) : ${ann(ANNOTATION.source)})`;
-  const target = `(request.kind.kind + " " + (request.namespace != "" ? request.namespace + "/" : "") + ${V('name')}).trim()`;
+  // Absent request fields (namespace of a cluster-scoped object, name of a generateName create)
+  // are errors to read in CEL, not empty strings: has() first.
+  const target = `(request.kind.kind + " " + (has(request.namespace) && request.namespace != "" ? request.namespace + "/" : "") + ${V('name')}).trim()`;
   const variables = [
     { name: 'user', expression: 'has(request.userInfo.username) ? request.userInfo.username : ""' },
     { name: 'groups', expression: 'has(request.userInfo.groups) ? request.userInfo.groups : []' },
@@ -75,7 +77,7 @@ export function buildGuardPolicy(
     {
       name: 'name',
       expression:
-        'request.name != "" ? request.name : ' +
+        'has(request.name) && request.name != "" ? request.name : ' +
         '(object != null && has(object.metadata.name) ? object.metadata.name : ' +
         '(oldObject != null && has(oldObject.metadata.name) ? oldObject.metadata.name : ""))',
     },
