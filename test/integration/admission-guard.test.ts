@@ -351,7 +351,8 @@ for (const mode of MODES)
       await eventually(() => denied(relabel(admin, `web-${suffix}`, 'after-off'), /managed in git/), {
         what: 'guard back on',
       });
-    });
+      // Two CLI runs (each compiles the CLI with tsx): over a minute on a loaded 2-core machine.
+    }).timeout(180_000);
 
     it(
       mode === 'webhook'
@@ -383,5 +384,5 @@ for (const mode of MODES)
           what: 'refusing again',
         });
       },
-    );
+    ).timeout(180_000);
   });
