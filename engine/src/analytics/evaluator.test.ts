@@ -42,7 +42,6 @@ describe('Evaluator', () => {
     });
     store.addReport({
       pod: { namespace: 'shop', name, uid },
-      policy: 'api',
       sidecar: { version: '1', instance: `i-${name}` },
       dropped: 0,
       samples,
@@ -60,7 +59,7 @@ describe('Evaluator', () => {
       health: (uid) => store.get(uid),
       peers: (ns) => store.query({ namespace: ns }),
       facts: async (p) => facts.get(p.uid),
-      policyFor: (h) => (h.policy === 'api' ? policy : undefined),
+      policyFor: () => policy,
       onVerdict: async (v) => {
         verdicts.push(v);
       },

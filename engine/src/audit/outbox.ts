@@ -6,7 +6,7 @@ import type { ResourceResolver } from '../core/kube/resources.js';
 import type { Logger } from '../core/logger.js';
 import { listQuarantines, patchQuarantineStatus, releaseQuarantine } from '../quarantine/index.js';
 import { commitMessage, releaseMessage } from './commit-message.js';
-import { recordDocument, recordUid } from './record-document.js';
+import { recordDocument, recordMode, recordUid } from './record-document.js';
 import { markPushRefused, RECORDS_PUSHED, withPushCondition } from './push-conditions.js';
 import { PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
 import { findCondition } from '../core/api/index.js';
@@ -76,7 +76,9 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
   let recovered = 0;
   for (const q of batch) {
     const existing = present.has(q.spec.recordPath!) ? await deps.repo.read(q.spec.recordPath!) : undefined;
-    if (existing !== undefined && recordUid(existing) === q.metadata.uid) {
+    // The same Quarantine and the same mode: a DryRun record of a Quarantine since upgraded to
+    // Enforce (ADR 1401) is written again, so git says what was done.
+    if (existing !== undefined && recordUid(existing) === q.metadata.uid && recordMode(existing) === q.spec.mode) {
       const sha = await deps.repo.lastCommitOf(q.spec.recordPath!);
       await markCommitted(deps, q, sha ?? 'unknown');
       recovered++;
