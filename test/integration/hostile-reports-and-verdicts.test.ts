@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import Koa from 'koa';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { InjectablePolicy } from '../../engine/src/admission/index.js';
 import { recordUid } from '../../engine/src/audit/record-document.js';
@@ -20,7 +21,6 @@ import { LABEL, type HealthPolicy, type Quarantine } from '../../engine/src/core
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { EventRecorder } from '../../engine/src/core/kube/events.js';
 import { ResourceResolver } from '../../engine/src/core/kube/resources.js';
-import { silentLogger } from '../../engine/src/core/logger.js';
 import { createCertificateAuthority, issueCertificate } from '../../engine/src/core/pki.js';
 import { createObserve, type Observe } from '../../engine/src/observe/index.js';
 import { listQuarantines } from '../../engine/src/quarantine/index.js';
@@ -28,7 +28,7 @@ import { startQuarantinePipeline, type QuarantinePipeline } from '../../engine/s
 import { mintServiceAccountToken } from '../../tools/local-cluster/index.js';
 import { installEngineRbac } from '../harness/engine-process.js';
 import { createTestRepo, git, HERMETIC_GIT_ENV, type TestRepo } from '../harness/git-repo.js';
-import { eventually, getCluster, newNamespace } from '../harness/index.js';
+import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
 import { simplePod, startTestAdmission, waitUntilInjecting, type TestAdmission } from './support/admission-harness.js';
 import { killAll, podToken, startApp, startSidecar, type TestPod } from './support/observe-processes.js';
 
@@ -67,7 +67,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
   before(async () => {
     engineNs = await newNamespace('hostile-eng');
     ns = await newNamespace('hostile');
-    const { kubeconfigPath } = await installEngineRbac(engineNs);
+    const { kubeconfigPath, serviceAccount } = await installEngineRbac(engineNs);
     engineKc = new KubeConfig();
     engineKc.loadFromFile(kubeconfigPath);
     for (const p of [hp(enforce(), ns, 'shop', 'Enforce'), hp(dryRun(), ns, 'blog', 'DryRun')])
@@ -75,6 +75,8 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     // The real injection webhook: it writes bulkhead.dev/injected on the pods the policies select.
     hook = await startTestAdmission({
       engineNamespace: engineNs,
+      // Its guard lets the engine (this ServiceAccount) write Quarantines, and nobody else.
+      engineUsernames: [`system:serviceaccount:${engineNs}:${serviceAccount}`],
       policies: [...policies.values()] as unknown as InjectablePolicy[],
     });
     await core().createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'reporter' } } });
@@ -82,7 +84,10 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     repo = await createTestRepo('bh-hostile-');
     await repo.commit({ 'policies/README.md': 'policies\n' }, 'initial');
 
-    const logger = silentLogger();
+    // The data plane's log goes to a file for the failure dump.
+    const logPath = join(repo.bareDir, '..', 'engine.log');
+    registerLogFile('engine', logPath);
+    const logger = pino({ level: 'debug' }, pino.destination({ dest: logPath, sync: true }));
     const registry = new Registry();
     const client = new KubeClient(engineKc);
     const wake: { notify?: (uid: string) => void } = {};
@@ -127,6 +132,9 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       validForDays: 1,
     });
     server = createServer({ cert: serving.cert, key: serving.key }, app.callback());
+    // As admission/server.ts sets the engine's HTTPS server (kept-alive sockets outlive a pause).
+    server.keepAliveTimeout = 95_000;
+    server.headersTimeout = 100_000;
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -400,7 +408,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
         kind: fc.constantFrom('HealthReport', 'Pod'),
         pod: podRef,
         policy: fc.oneof(fc.constantFrom(enforce(), dryRun()), text),
-        sidecar: fc.record({ version: text, instance: text, startedAt: fc.date().map((d) => d.toISOString()) }),
+        sidecar: fc.record({ version: text, instance: text, startedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) }),
         dropped: fc.oneof(fc.nat(), num),
         samples: fc.array(sample, { maxLength: 4 }),
         extra: fc.jsonValue(),
@@ -413,6 +421,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
         { weight: 1, arbitrary: fc.json() },
         { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
       );
+    const started = Date.now();
     let accepted = 0;
     const statuses = new Map<number, number>();
     await fc.assert(
@@ -442,6 +451,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       },
       { requiredKeys: ['namespace', 'pod', 'reason'] },
     );
+    const reportsMs = Date.now() - started;
     const verdictStatuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(body(verdict), async (b) => {
@@ -456,6 +466,10 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     );
     assert.ok(
       (verdictStatuses.get(422) ?? 0) > 0 && (verdictStatuses.get(404) ?? 0) + (verdictStatuses.get(403) ?? 0) > 0,
+    );
+    // What the fuzz reached, for the log (not asserted: timing is the bench's business).
+    console.log(
+      `      reports ${JSON.stringify([...statuses].sort())} in ${reportsMs} ms; verdicts ${JSON.stringify([...verdictStatuses].sort())} in ${Date.now() - started - reportsMs} ms`,
     );
 
     // Nothing was decided from any of it, and the server still serves a well-formed report.
