@@ -408,7 +408,11 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
         kind: fc.constantFrom('HealthReport', 'Pod'),
         pod: podRef,
         policy: fc.oneof(fc.constantFrom(enforce(), dryRun()), text),
-        sidecar: fc.record({ version: text, instance: text, startedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) }),
+        sidecar: fc.record({
+          version: text,
+          instance: text,
+          startedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        }),
         dropped: fc.oneof(fc.nat(), num),
         samples: fc.array(sample, { maxLength: 4 }),
         extra: fc.jsonValue(),
