@@ -29,7 +29,7 @@ describe('matchedPodCounts', () => {
         pod('kube-system', { app: 'web' }),
       ],
       index,
-      (ns) => (ns === 'team-a' ? { team: 'a' } : { 'kubernetes.io/metadata.name': ns }),
+      (ns): Record<string, string> => (ns === 'team-a' ? { team: 'a' } : { 'kubernetes.io/metadata.name': ns }),
     );
     assert.deepEqual(Object.fromEntries(counts), { 'shop-web': 2, 'shop-all': 3, labelled: 1 });
   });

@@ -178,6 +178,10 @@ async function writeStatus(opts: PolicyStatusWriterOptions, name: string, status
       contentType: 'application/apply-patch+yaml',
       body: { apiVersion: API_VERSION, kind: KIND.HealthPolicy, metadata: { name }, status },
     });
+    opts.logger.debug(
+      { policy: name, ready: status.conditions[0]?.status, matchedPods: status.matchedPods },
+      'HealthPolicy status written',
+    );
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;
