@@ -20,3 +20,4 @@ export {
   type GuardWriters,
   type MatchCondition,
 } from './guard/writers.js';
+export { matchedPodCounts, type PodMeta } from './matched-pods.js';

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import {
   buildMutatingWebhookConfiguration,
@@ -79,8 +80,17 @@ export interface AdmissionRuntime {
   tls: TlsManager;
   index(): PolicyIndex;
   mode: AdmissionMode;
-  /** Re-generate and apply the webhook configurations from the current policies. */
+  /** Re-generate and apply this mode's admission objects from the current policies. */
   register(): Promise<void>;
+  /**
+   * The last registration: the policies (name → generation) whose rules the webhook
+   * configurations (or, in policy mode, the admission policies) carry since then, or the error it failed with (HealthPolicy Ready reads it).
+   */
+  registration(): { policies: ReadonlyMap<string, number>; error?: string } | undefined;
+  /** Called after each registration attempt (the status writer's cue). */
+  onRegistration(cb: () => void): void;
+  /** Namespace labels as the webhook sees them (matchedPods counts with them). */
+  namespaceLabels(namespace: string): Promise<Record<string, string>>;
   /** Stops serving. Never deletes the webhook configurations. */
   close(): Promise<void>;
 }
@@ -165,8 +175,22 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     const readDefaultSource = defaultSourceReader(kc, 0);
     let pauseTimer: NodeJS.Timeout | undefined;
     let closed = false;
+    let registration: { policies: ReadonlyMap<string, number>; error?: string } | undefined;
+    const registrationListeners: (() => void)[] = [];
     const register = async (): Promise<void> => {
       const list = policies.list();
+      try {
+        await registerPath(list);
+        registration = { policies: new Map(list.map((p) => [p.metadata.name, p.metadata.generation ?? 0])) };
+      } catch (err) {
+        registration = { policies: registration?.policies ?? new Map(), error: errorMessage(err) };
+        throw err;
+      } finally {
+        for (const l of registrationListeners) l();
+      }
+    };
+    // One path at a time: the webhook configurations, or the generated admission policies.
+    const registerPath = async (list: InjectablePolicy[]): Promise<void> => {
       if (mode === 'webhook') {
         const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
         const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
@@ -257,6 +281,9 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       index: () => index,
       mode,
       register,
+      registration: () => registration,
+      onRegistration: (cb) => registrationListeners.push(cb),
+      namespaceLabels: async (ns) => ({ ...(await namespaces.labels(ns)) }),
       async close() {
         closed = true;
         clearTimeout(pauseTimer);
