@@ -95,10 +95,12 @@ function sourceOf(req: AdmissionRequest, kind: GuardedKind, cfg: GuardConfig): {
     (kind === 'PolicySource' ? obj?.spec?.url : undefined) ??
     cfg.defaultSource?.repo ??
     '<policy repository>';
+  // The denial goes to whoever was denied: a URL's userinfo never goes with it (ADR 1413).
+  const shown = repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
   const path =
     ann[SOURCE_ANNOTATIONS.path] ??
     (kind === 'PolicySource' ? obj?.spec?.path : undefined) ??
     cfg.defaultSource?.path ??
     'policies/';
-  return { repo, path };
+  return { repo: shown, path };
 }
