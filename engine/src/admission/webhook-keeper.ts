@@ -1,5 +1,6 @@
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
+import { FIELD_MANAGER } from '../core/kube/apply.js';
 import { KubeClient } from '../core/kube/client.js';
 import { startInformer, type WatchedResource } from '../core/kube/informer.js';
 import { errorMessage } from '../core/errors.js';
@@ -22,9 +23,10 @@ export interface WebhookKeeperOptions {
  * Keeps the engine's webhook configurations registered (ADR 1412). Deleting the validating one
  * turns the GitOps guard off until something registers it again: the engine watches both by
  * name (RBAC `list`/`watch` limited to the two names, which needs the name field selector) and
- * on a delete re-registers at once; on any other change re-applies, so an edit (a rule
- * removed, failurePolicy flipped without break-glass) is taken back. A server-side apply that
- * changes nothing writes nothing and sends no event, so this never loops.
+ * on a delete re-registers at once; on a change someone else made (the newest managedFields
+ * entry is not Bulkhead's) re-applies, so an edit (a rule removed, failurePolicy flipped
+ * without break-glass) is taken back. Changes Bulkhead made itself start nothing, so the
+ * watch and the registration never feed each other.
  */
 export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Promise<void> } {
   const { logger } = opts;
@@ -37,7 +39,9 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
   });
   let running: Promise<void> | undefined;
   let again = false;
-  const reapply = (kind: string, event: string, name: string): void => {
+  /** Deleted configurations seen since the last registration: said once each, after it. */
+  const deleted = new Map<string, string>();
+  const reapply = (): void => {
     if (!opts.isLeader()) return;
     if (running) {
       again = true;
@@ -46,18 +50,18 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
     running = (async () => {
       do {
         again = false;
+        const restoring = [...deleted];
+        deleted.clear();
         try {
           await opts.register();
-          if (event === 'delete') {
-            restored.inc({ kind, event });
+          for (const [kind, name] of restoring) {
+            restored.inc({ kind, event: 'delete' });
             logger.warn({ kind, name }, 'webhook configuration was deleted; registered again');
             opts.onRestored?.(`${kind} ${name}`);
           }
         } catch (err) {
-          logger.warn(
-            { err: errorMessage(err), kind, name },
-            'webhook configuration not restored; retried on the next event',
-          );
+          for (const [kind, name] of restoring) deleted.set(kind, name);
+          logger.warn({ err: errorMessage(err) }, 'webhook configurations not restored; retried on the next event');
         }
       } while (again);
     })().finally(() => (running = undefined));
@@ -78,10 +82,13 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
           query: { fieldSelector },
         }),
       onEvent: (ev, obj) => {
-        // Our own apply after a change is seen too; it is a no-op the second time.
-        if (ev === 'add') return;
-        if (ev === 'update' && obj.metadata?.deletionTimestamp) return;
-        reapply(kind, ev, name);
+        if (ev === 'add') return; // the first list, and our own re-create
+        if (ev === 'delete') deleted.set(kind, name);
+        // An update is someone else's edit only if they wrote last: our own writes (the
+        // registration, the CA rotation's caBundle patch) must not start another round.
+        else if (lastWriter(obj).startsWith(FIELD_MANAGER)) return;
+        else restored.inc({ kind, event: 'update' });
+        reapply();
       },
     });
   };
@@ -96,4 +103,12 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
       client.close();
     },
   };
+}
+
+/** The manager of the newest managedFields entry: who wrote the object last. */
+function lastWriter(obj: KubernetesObject): string {
+  const entries = [...(obj.metadata?.managedFields ?? [])].sort((a, b) =>
+    String(a.time ?? '').localeCompare(String(b.time ?? '')),
+  );
+  return entries.at(-1)?.manager ?? '';
 }
