@@ -5,7 +5,7 @@ import { dashboardSecretObject } from '../../engine/src/cli/install/dashboard-se
 import type { KubeObject } from '../../engine/src/core/kube/resources.js';
 import { CHART_VERSION, valuesSchema, valuesYaml } from './chart-values.js';
 import { Holes, rawString } from './object-template.js';
-import { helpersTpl, hookTemplates, notesTxt, policySourceTemplate } from './chart-templates.js';
+import { chartReadme, helpersTpl, hookTemplates, notesTxt, policySourceTemplate } from './chart-templates.js';
 
 /** Where the chart lives. */
 export const CHART_DIR = 'charts/bulkhead';
@@ -199,6 +199,7 @@ export async function chartFiles(repoRoot: string): Promise<Map<string, string>>
   out.set(`${CHART_DIR}/values.schema.json`, `${JSON.stringify(valuesSchema(), null, 2)}\n`);
   out.set(`${CHART_DIR}/templates/_helpers.tpl`, helpersTpl());
   out.set(`${CHART_DIR}/templates/NOTES.txt`, notesTxt());
+  out.set(`${CHART_DIR}/README.md`, chartReadme(pkg.version));
 
   // CRDs: Helm's crds/ folder (installed before everything, never upgraded or deleted by Helm).
   const byFile = new Map<string, KubeObject[]>();
