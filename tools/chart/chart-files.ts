@@ -78,6 +78,14 @@ function engineDeployment(h: Holes, obj: Obj): Obj {
   const args = (engine.args ?? []).map((a) =>
     a === dashboardArg ? h.lines(itemIf('.Values.dashboard.enabled', a)) : a,
   );
+  // How pods are injected and guarded (bulkhead run --admission); empty: the engine's default.
+  args.push(
+    h.lines((indent) => [
+      `${indent}{{- with .Values.admission.mode }}`,
+      `${indent}- --admission={{ . }}`,
+      `${indent}{{- end }}`,
+    ]),
+  );
   const env = (engine.env ?? []).map((e) =>
     e.name === 'BULKHEAD_SIDECAR_IMAGE'
       ? { ...e, value: h.value('include "bulkhead.image" .Values.image.sidecar | quote') }

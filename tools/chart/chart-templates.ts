@@ -229,9 +229,16 @@ metadata:
   name: ${UNINSTALL_HOOK}
 ${hookMeta('pre-delete', -10, rbacPolicy)}
 rules:
-  # The engine's webhook configurations (by name and label): found, then deleted.
+  # The engine's webhook configurations, and its admission policies and bindings on the policy
+  # path (--admission, ADR 1700), by name and label: found, then deleted.
   - apiGroups: [admissionregistration.k8s.io]
-    resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
+    resources:
+      - mutatingwebhookconfigurations
+      - validatingwebhookconfigurations
+      - mutatingadmissionpolicies
+      - mutatingadmissionpolicybindings
+      - validatingadmissionpolicies
+      - validatingadmissionpolicybindings
     verbs: [get, list, delete]
   # What the engine created in workload namespaces (isolation policies, CA ConfigMaps; label
   # app.kubernetes.io/managed-by=bulkhead): RBAC cannot narrow by label, \`bulkhead uninstall\`

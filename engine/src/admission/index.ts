@@ -10,3 +10,10 @@ export { serviceSans, DEFAULT_TLS_TIMING } from './tls/material.js';
 export { startRolloutController, findPodsAwaitingSidecar } from './rollout-controller.js';
 export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
+export {
+  GITOPS_WRITER_EXAMPLES,
+  guardMatchConditions,
+  parseIdentities,
+  type GuardWriters,
+  type MatchCondition,
+} from './guard/writers.js';
