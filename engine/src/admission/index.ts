@@ -3,6 +3,7 @@
 export { startAdmission, type AdmissionRuntime, type AdmissionRuntimeOptions } from './runtime.js';
 export { setBreakGlass } from './break-glass.js';
 export { PolicyIndex } from './inject/policy-index.js';
+export { compileSelector } from './inject/selector.js';
 export { SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
 export { injectedSidecar } from './inject/patch.js';
 export type { InjectablePolicy } from './inject/policy.js';
