@@ -93,6 +93,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     now,
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
+    policyUid: (name) => (opts.policy(name)?.metadata as { uid?: string } | undefined)?.uid,
   };
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
