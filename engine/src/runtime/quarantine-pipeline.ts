@@ -44,6 +44,8 @@ export interface QuarantinePipelineOptions {
   logger: Logger;
   registry: Registry;
   store: HealthStore;
+  /** Refused reports counted per sending pod (observe's), for the IdentityRejected detector. */
+  identityRejections?: { of(uid: string): readonly number[] };
   authenticator: TokenAuthenticator;
   /** The current HealthPolicies by name (the engine's watch). */
   policy(name: string): HealthPolicy | undefined;
@@ -166,6 +168,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     },
     // Siblings for spec.action.similar: the pods the policy selects, as the cluster has them.
     population: siblingPods(opts.client),
+    ...(opts.identityRejections ? { identityRejections: (uid: string) => opts.identityRejections!.of(uid) } : {}),
     onVerdict,
     logger,
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),

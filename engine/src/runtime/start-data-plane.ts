@@ -120,6 +120,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
