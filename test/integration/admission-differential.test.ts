@@ -3,6 +3,8 @@
 // MutatingAdmissionPolicy), in the same namespace under the same HealthPolicies, and the stored
 // pods must be equal field by field. Only what the apiserver stamps per object (uid,
 // resourceVersion, creation and managedFields times) and the annotation naming the path differ.
+// The admission warning a matched but uninjectable pod gets (kubectl prints it) must say the same
+// on both paths too: the policy path's comes from a Warn-only ValidatingAdmissionPolicy.
 import { strict as assert } from 'node:assert';
 import { CoreV1Api, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import type { InjectablePolicy } from '../../engine/src/admission/inject/policy.js';
@@ -46,6 +48,12 @@ function corpus(): V1Pod[] {
       'several-skip',
       { probe: 'from-pod' },
       { containers: [app({ readinessProbe: { exec: { command: ['true'] } } })] },
+    ),
+    // Two policies match and neither resolves (an exec probe; no port named http): left alone, told why.
+    pod(
+      'none-resolves',
+      { probe: 'from-pod' },
+      { containers: [app({ ports: [], readinessProbe: { exec: { command: ['true'] } } })] },
     ),
     pod('opted-out', { app: 'web' }, {}, { 'bulkhead.dev/inject': 'false' }),
     pod('already-injected', { app: 'web' }, {}, { 'bulkhead.dev/injected': '{"policy":"other","sidecar":"0.0.9"}' }),
@@ -126,6 +134,15 @@ function corpus(): V1Pod[] {
   ];
 }
 
+/**
+ * Bulkhead's admission warnings in a response's Warning header (`299 - "text"`, comma-joined),
+ * from "bulkhead:" on: the apiserver prefixes a policy's warning with the policy's name.
+ */
+function bulkheadWarnings(header: string | undefined): string[] {
+  const texts = [...(header ?? '').matchAll(/299 - "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
+  return texts.filter((t) => t.includes('bulkhead: ')).map((t) => t.slice(t.indexOf('bulkhead: ')));
+}
+
 /** What differs between two creations of one pod by design: the apiserver's per-object stamps, and the path. */
 function comparable(p: V1Pod): unknown {
   const copy = structuredClone(p) as V1Pod;
@@ -140,6 +157,7 @@ function comparable(p: V1Pod): unknown {
 
 describe('admission: the webhook and the admission policy store the same pods (differential)', () => {
   const stored: Record<string, Map<string, V1Pod>> = {};
+  const warned: Record<string, Map<string, string[]>> = {};
   let ns: string;
   const core = (): CoreV1Api => getCluster().kubeConfig().makeApiClient(CoreV1Api);
 
@@ -201,10 +219,15 @@ describe('admission: the webhook and the admission policy store the same pods (d
       try {
         await warmUp(ns);
         const out = new Map<string, V1Pod>();
+        const warnings = new Map<string, string[]>();
         // The create response is the stored object as admission left it (nothing schedules these pods).
-        for (const body of corpus())
-          out.set(body.metadata!.name!, await core().createNamespacedPod({ namespace: ns, body }));
+        for (const body of corpus()) {
+          const res = await core().createNamespacedPodWithHttpInfo({ namespace: ns, body });
+          out.set(body.metadata!.name!, res.data);
+          warnings.set(body.metadata!.name!, bulkheadWarnings(res.headers.warning));
+        }
         stored[mode] = out;
+        warned[mode] = warnings;
         await core().deleteCollectionNamespacedPod({ namespace: ns, gracePeriodSeconds: 0 });
         await eventually(
           async () => assert.equal((await core().listNamespacedPod({ namespace: ns })).items.length, 0),
@@ -239,6 +262,7 @@ describe('admission: the webhook and the admission policy store the same pods (d
       const injected = webhook!.metadata?.annotations?.[PATH_ANNOTATION] !== undefined;
       assert.equal(policy!.metadata?.annotations?.[PATH_ANNOTATION], injected ? 'policy' : undefined);
       if (injected) assert.equal(webhook!.metadata?.annotations?.[PATH_ANNOTATION], 'webhook');
+      assert.deepEqual(warned.policy!.get(name), warned.webhook!.get(name), 'the same admission warning');
     });
   }
 
@@ -246,6 +270,13 @@ describe('admission: the webhook and the admission policy store the same pods (d
     const injected = [...stored.webhook!.values()].filter((p) => p.metadata?.annotations?.[PATH_ANNOTATION]);
     assert.ok(injected.length >= 15, `${injected.length} injected`);
     assert.ok(injected.length < corpus().length, 'some pods are left alone');
+    // Pods a policy matches but cannot inject are told why, on both paths (checked equal above).
+    const told = [...warned.webhook!.entries()].filter(([, w]) => w.length > 0).map(([n]) => n);
+    assert.deepEqual(told.sort(), ['none-resolves', 'volume-taken']);
+    assert.match(
+      warned.policy!.get('none-resolves')!.join(),
+      /^bulkhead: no sidecar injected: no matching policy injects this pod: ready: .*; web: /,
+    );
     const explained = injected.filter((p) => p.metadata?.annotations?.['bulkhead.dev/injection-decision']);
     assert.ok(
       explained.some((p) =>

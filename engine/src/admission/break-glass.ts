@@ -76,6 +76,9 @@ export function flipOps(cfg: Config, on: boolean): object[] | undefined {
 export function flipBindingOps(b: BindingConfig, on: boolean): object[] | undefined {
   const ann = b.metadata?.annotations ?? {};
   if ((ann[BREAK_GLASS_ANNOTATION] === 'on') === on) return undefined;
+  // A Warn-only binding (the injection's warnings) refuses nothing: nothing to open.
+  const actions = b.spec?.validationActions ?? [];
+  if (on && actions.length > 0 && actions.every((a) => a === 'Warn')) return undefined;
   const ops: object[] = [{ op: 'test', path: '/metadata/resourceVersion', value: b.metadata?.resourceVersion }];
   if (!b.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
   if (on) {

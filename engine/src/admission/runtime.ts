@@ -219,7 +219,14 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         { ...guard, ...(defaultSource ? { defaultSource } : {}) },
         { name: names.validating },
       );
-      await registerAdmissionPolicies(kc, [inject.policy, inject.binding, guardPolicy.policy, guardPolicy.binding]);
+      await registerAdmissionPolicies(kc, [
+        inject.policy,
+        inject.binding,
+        inject.warning.policy,
+        inject.warning.binding,
+        guardPolicy.policy,
+        guardPolicy.binding,
+      ]);
       await removeOtherPath(webhookRefs(names));
       logger.info({ policies: list.length, mode }, 'admission policies registered');
       // A paused injection (ADR 1700: decided when generated) resumes when the pause ends.

@@ -45,6 +45,9 @@ export function admissionPolicyObjects(names: { mutating: string; validating: st
   return [
     { kind: 'MutatingAdmissionPolicy', plural: 'mutatingadmissionpolicies', name: names.mutating },
     { kind: 'MutatingAdmissionPolicyBinding', plural: 'mutatingadmissionpolicybindings', name: names.mutating },
+    // The injection's warnings: a Warn-only validating policy, named as the injection.
+    { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: names.mutating },
+    { kind: 'ValidatingAdmissionPolicyBinding', plural: 'validatingadmissionpolicybindings', name: names.mutating },
     { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: names.validating },
     { kind: 'ValidatingAdmissionPolicyBinding', plural: 'validatingadmissionpolicybindings', name: names.validating },
   ];

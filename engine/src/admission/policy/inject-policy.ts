@@ -69,6 +69,31 @@ export interface MutatingAdmissionPolicyBinding {
   spec: { policyName: string };
 }
 
+/**
+ * The webhook's admission warning for a pod a policy matches but cannot inject (kubectl prints
+ * it), as a Warn-only ValidatingAdmissionPolicy: a mutating policy cannot warn. It sees the pod
+ * after the mutation, so an injected pod reads as "already injected" and gets none.
+ */
+export interface InjectionWarningPolicy {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingAdmissionPolicy';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    failurePolicy: 'Ignore';
+    matchConstraints: MutatingAdmissionPolicy['spec']['matchConstraints'];
+    matchConditions: { name: string; expression: string }[];
+    variables: { name: string; expression: string }[];
+    validations: { expression: string; messageExpression: string }[];
+  };
+}
+
+export interface InjectionWarningBinding {
+  apiVersion: 'admissionregistration.k8s.io/v1';
+  kind: 'ValidatingAdmissionPolicyBinding';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { policyName: string; validationActions: ['Warn'] };
+}
+
 const V = (name: string): string => `variables.${name}`;
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -376,7 +401,11 @@ const NO_PATCH = `[${JSON_PATCH('test', '/metadata', 'object.metadata')}].filter
 export function buildInjectionPolicy(
   policies: readonly InjectablePolicy[],
   opts: InjectionPolicyOptions,
-): { policy: MutatingAdmissionPolicy; binding: MutatingAdmissionPolicyBinding } {
+): {
+  policy: MutatingAdmissionPolicy;
+  binding: MutatingAdmissionPolicyBinding;
+  warning: { policy: InjectionWarningPolicy; binding: InjectionWarningBinding };
+} {
   const excluded = new Set(opts.excludedNamespaces);
   // A policy naming only excluded namespaces can match nothing (as in the webhook rules).
   const usable = precedenceOrder(
@@ -486,7 +515,48 @@ export function buildInjectionPolicy(
       ),
     );
   const labels = { ...WEBHOOK_LABELS };
+  const matchConstraints: MutatingAdmissionPolicy['spec']['matchConstraints'] = {
+    resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+    namespaceSelector: {
+      matchExpressions: [{ key: NAME_LABEL, operator: 'NotIn', values: [...excluded].sort() }],
+    },
+    matchPolicy: 'Equivalent',
+  };
+  const matchConditions = [{ name: 'has-policies', expression: names.length > 0 ? 'true' : 'false' }];
+  // processors.ts: a warning when a policy matched and the pod is still left alone, worded as
+  // decideInjection's reason (opted out and already injected name no policy: no warning).
+  const warnings = {
+    expression:
+      `${V('skip')} == "already injected" || ${V('skip')} == "opted out" || ${V('matched')}.size() == 0 || ` +
+      `(${V('skip')} == "" && ${V('chosen')} >= 0)`,
+    messageExpression:
+      `"bulkhead: no sidecar injected: " + (` +
+      `${V('skip')} == "pod has no containers" ? "pod has no containers" : ` +
+      `${V('skip')} == "volume taken" ? ${str(`pod already has a volume named ${SIDECAR_VOLUME_NAME}`)} : ` +
+      `"no matching policy injects this pod: " + ${V('res')}.map(x, x.name + ": " + x.err).join("; "))`,
+  };
   return {
+    warning: {
+      policy: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: opts.name, labels },
+        spec: {
+          failurePolicy: 'Ignore',
+          matchConstraints,
+          matchConditions,
+          variables: names.length > 0 ? variables.filter((v) => v.name !== 'healthPort') : [],
+          // The API requires a validation; with no policy the match condition skips every pod.
+          validations: names.length > 0 ? [warnings] : [{ expression: 'true', messageExpression: '""' }],
+        },
+      },
+      binding: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: opts.name, labels },
+        spec: { policyName: opts.name, validationActions: ['Warn'] },
+      },
+    },
     policy: {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingAdmissionPolicy',
@@ -495,15 +565,9 @@ export function buildInjectionPolicy(
         // A pod without a monitor beats no pod: an evaluation error admits it unchanged.
         failurePolicy: 'Ignore',
         reinvocationPolicy: 'IfNeeded',
-        matchConstraints: {
-          resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-          namespaceSelector: {
-            matchExpressions: [{ key: NAME_LABEL, operator: 'NotIn', values: [...excluded].sort() }],
-          },
-          matchPolicy: 'Equivalent',
-        },
+        matchConstraints,
         // No policy, nothing to evaluate: the apiserver skips the pod at the first condition.
-        matchConditions: [{ name: 'has-policies', expression: names.length > 0 ? 'true' : 'false' }],
+        matchConditions,
         // With no policy the lists would be empty literals CEL cannot type: nothing to compute.
         variables: names.length > 0 ? variables : [],
         mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: names.length > 0 ? expression : NO_PATCH } }],

@@ -1,11 +1,18 @@
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { BREAK_GLASS_ANNOTATION } from '../break-glass.js';
-import type { MutatingAdmissionPolicy, MutatingAdmissionPolicyBinding } from './inject-policy.js';
+import type {
+  InjectionWarningBinding,
+  InjectionWarningPolicy,
+  MutatingAdmissionPolicy,
+  MutatingAdmissionPolicyBinding,
+} from './inject-policy.js';
 import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './guard-policy.js';
 
 export type AdmissionPolicyObject =
   | MutatingAdmissionPolicy
   | MutatingAdmissionPolicyBinding
+  | InjectionWarningPolicy
+  | InjectionWarningBinding
   | ValidatingAdmissionPolicy
   | ValidatingAdmissionPolicyBinding;
 
@@ -23,7 +30,7 @@ export async function registerAdmissionPolicies(
   const api = KubernetesObjectApi.makeApiClient(kc);
   for (const obj of objects) {
     let desired: AdmissionPolicyObject = obj;
-    if (obj.kind === 'ValidatingAdmissionPolicyBinding') {
+    if (obj.kind === 'ValidatingAdmissionPolicyBinding' && (obj.spec.validationActions as string[]).includes('Deny')) {
       try {
         const live = (await api.read({
           apiVersion: obj.apiVersion,
@@ -77,6 +84,9 @@ export function policyRefs(names: {
   return [
     { apiVersion: v, kind: 'MutatingAdmissionPolicyBinding', name: names.mutating },
     { apiVersion: v, kind: 'MutatingAdmissionPolicy', name: names.mutating },
+    // The injection's warnings (a Warn-only validating policy named as the injection).
+    { apiVersion: v, kind: 'ValidatingAdmissionPolicyBinding', name: names.mutating },
+    { apiVersion: v, kind: 'ValidatingAdmissionPolicy', name: names.mutating },
     { apiVersion: v, kind: 'ValidatingAdmissionPolicyBinding', name: names.validating },
     { apiVersion: v, kind: 'ValidatingAdmissionPolicy', name: names.validating },
   ];

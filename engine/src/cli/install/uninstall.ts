@@ -51,6 +51,12 @@ const WEBHOOK_KINDS = [
   {
     kind: 'ValidatingAdmissionPolicyBinding',
     plural: 'validatingadmissionpolicybindings',
+    name: WEBHOOK_NAMES.mutating,
+  },
+  { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: WEBHOOK_NAMES.mutating },
+  {
+    kind: 'ValidatingAdmissionPolicyBinding',
+    plural: 'validatingadmissionpolicybindings',
     name: WEBHOOK_NAMES.validating,
   },
   { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: WEBHOOK_NAMES.validating },
