@@ -44,6 +44,8 @@ export interface Observe {
   store: HealthStore;
   metrics: ObserveMetrics;
   authenticator: TokenAuthenticator;
+  /** Who may read health data (get pods, by SubjectAccessReview): the read API and the export. */
+  readAuthorizer: ReadAuthorizer;
   forwarder?: Forwarder;
   podWatch?: PodWatch;
   close(): Promise<void>;
@@ -100,9 +102,10 @@ export function createObserve(opts: ObserveOptions): Observe {
         ...(opts.forward.backoff ? { backoff: opts.forward.backoff } : {}),
       })
     : undefined;
+  const readAuthorizer = new ReadAuthorizer(accessReviewer(opts.kubeConfig));
   const router = createObserveRouter({
     authenticator,
-    readAuthorizer: new ReadAuthorizer(accessReviewer(opts.kubeConfig)),
+    readAuthorizer,
     store,
     validate: createReportValidator(),
     rateLimiter: new RateLimiter(opts.rate?.perSecond ?? 5, opts.rate?.burst ?? 20),
@@ -120,6 +123,7 @@ export function createObserve(opts: ObserveOptions): Observe {
     store,
     metrics,
     authenticator,
+    readAuthorizer,
     ...(forwarder ? { forwarder } : {}),
     ...(podWatch ? { podWatch } : {}),
     async close() {
