@@ -11,6 +11,11 @@ export interface JudgingDeps {
   policy(name: string): HealthPolicy | undefined;
   /** A namespace's labels (only read for a policy with a namespaceSelector). */
   namespaceLabels(namespace: string): Promise<Labels>;
+  /**
+   * Namespaces no policy ever covers (kube-system, kube-public, the engine's own): the
+   * injector's list. A pod there carrying an injection annotation by hand is still not judged.
+   */
+  excludedNamespaces: ReadonlySet<string>;
 }
 
 /** The generated selector type allows undefined label values; a selector never carries them. */
@@ -57,6 +62,8 @@ export async function judgingPolicy(
   deps: JudgingDeps,
 ): Promise<Judging> {
   const id = `${pod.namespace}/${pod.name}`;
+  if (deps.excludedNamespaces.has(pod.namespace))
+    return { why: `namespace ${pod.namespace} is always excluded: no policy judges its pods` };
   if (!name) return { why: `pod ${id} was not injected by a policy (no bulkhead.dev/injected annotation)` };
   const policy = deps.policy(name);
   if (!policy) return { why: `no HealthPolicy "${name}"` };

@@ -23,6 +23,8 @@ export interface VerdictApiDeps {
   policy(name: string): HealthPolicy | undefined;
   /** Namespace labels, for a policy's namespaceSelector (default: read through deps.client). */
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** The injector's always-excluded namespaces: no verdict acts on a pod there. */
+  excludedNamespaces: ReadonlySet<string>;
   logger: Logger;
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;

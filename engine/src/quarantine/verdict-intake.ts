@@ -44,6 +44,8 @@ export interface VerdictIntakeDeps {
   submit(pod: PodHealth, signals: Signal[], policy: HealthPolicy): void;
   policy(name: string): HealthPolicy | undefined;
   namespaceLabels: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** The injector's always-excluded namespaces: no verdict acts on a pod there. */
+  excludedNamespaces: ReadonlySet<string>;
   logger: Logger;
   requests?: Counter<'outcome'>;
   now?: () => Date;
@@ -109,7 +111,7 @@ export async function takeVerdict(
   const judged = await judgingPolicy(
     policyName,
     { namespace: pod.metadata.namespace, name: pod.metadata.name, labels: pod.metadata.labels ?? {} },
-    { policy: deps.policy, namespaceLabels: deps.namespaceLabels },
+    { policy: deps.policy, namespaceLabels: deps.namespaceLabels, excludedNamespaces: deps.excludedNamespaces },
   );
   const base = judged.policy;
   if (!base) {

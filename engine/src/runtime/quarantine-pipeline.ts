@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Registry } from 'prom-client';
 import { Evaluator, type Verdict } from '../analytics/index.js';
+import { excludedNamespaces } from '../admission/index.js';
 import {
   createAuditMetrics,
   createOutboxDrain,
@@ -44,6 +45,8 @@ export interface QuarantinePipelineOptions {
   logger: Logger;
   registry: Registry;
   store: HealthStore;
+  /** Refused reports counted per sending pod (observe's), for the IdentityRejected detector. */
+  identityRejections?: { of(uid: string): readonly number[] };
   authenticator: TokenAuthenticator;
   /** The current HealthPolicies by name (the engine's watch). */
   policy(name: string): HealthPolicy | undefined;
@@ -101,7 +104,11 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
   const facts = new PodFactsCache({ read: podReader(opts.client), now });
-  const judging = { policy: opts.policy, namespaceLabels: namespaceLabelsReader(opts.client) };
+  const judging = {
+    policy: opts.policy,
+    namespaceLabels: namespaceLabelsReader(opts.client),
+    excludedNamespaces: new Set(excludedNamespaces(opts.engineNamespace)),
+  };
 
   // Verdicts being carried out: the outbox waits for them, so a failing pod's record is written
   // only once its whole decision (the siblings' actions too) is in its Quarantine. The evaluator
@@ -164,6 +171,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     },
     // Siblings for spec.action.similar: the pods the policy selects, as the cluster has them.
     population: siblingPods(opts.client),
+    ...(opts.identityRejections ? { identityRejections: (uid: string) => opts.identityRejections!.of(uid) } : {}),
     onVerdict,
     logger,
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
@@ -209,6 +217,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
       submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
       policy: opts.policy,
       namespaceLabels: judging.namespaceLabels,
+      excludedNamespaces: judging.excludedNamespaces,
       logger,
     },
     registry: opts.registry,
@@ -220,6 +229,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
     policy: opts.policy,
     namespaceLabels: judging.namespaceLabels,
+    excludedNamespaces: judging.excludedNamespaces,
     logger,
     requests: metrics.apiRequests,
     ...(opts.leader ? { leader: opts.leader } : {}),

@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
   DEFAULT_TLS_TIMING,
+  resolveAdmissionMode,
   serviceSans,
   startAdmission,
   startRolloutController,
@@ -24,6 +25,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { RUN_DEFAULTS } from './defaults.js';
 import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 import { startPolicyStatusWriter } from './health-policy-status-writer.js';
@@ -119,6 +121,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
@@ -151,7 +154,11 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
+  // Which path injects and guards: asked of discovery once, at start (ADR 1700).
+  const mode = await resolveAdmissionMode(deps.kubeConfig, cfg.admission ?? RUN_DEFAULTS.admission);
+  logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
+    mode: mode.mode,
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,
