@@ -47,6 +47,8 @@ export interface Observe {
   identityRejections: IdentityRejections;
   metrics: ObserveMetrics;
   authenticator: TokenAuthenticator;
+  /** Who may read health data (get pods, by SubjectAccessReview): the read API and the export. */
+  readAuthorizer: ReadAuthorizer;
   forwarder?: Forwarder;
   podWatch?: PodWatch;
   close(): Promise<void>;
@@ -107,9 +109,10 @@ export function createObserve(opts: ObserveOptions): Observe {
         ...(opts.forward.backoff ? { backoff: opts.forward.backoff } : {}),
       })
     : undefined;
+  const readAuthorizer = new ReadAuthorizer(accessReviewer(opts.kubeConfig));
   const router = createObserveRouter({
     authenticator,
-    readAuthorizer: new ReadAuthorizer(accessReviewer(opts.kubeConfig)),
+    readAuthorizer,
     store,
     identityRejections,
     validate: createReportValidator(),
@@ -129,6 +132,7 @@ export function createObserve(opts: ObserveOptions): Observe {
     identityRejections,
     metrics,
     authenticator,
+    readAuthorizer,
     ...(forwarder ? { forwarder } : {}),
     ...(podWatch ? { podWatch } : {}),
     async close() {
