@@ -1,3 +1,4 @@
+import { createHealthMetricsRouter } from '../export/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
@@ -120,6 +121,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
@@ -181,7 +183,18 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
     ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
-    extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
+    extraRouters: [
+      observe.router,
+      createHealthMetricsRouter({
+        authenticator: observe.authenticator,
+        readAuthorizer: observe.readAuthorizer,
+        store: observe.store,
+        leader: deps.leader,
+      }),
+      pipeline.verdictRouter,
+      pipeline.receiverRouter,
+      ...(dashboard ? [dashboard] : []),
+    ],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
   const rollout = startRolloutController({
