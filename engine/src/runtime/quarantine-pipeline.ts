@@ -47,6 +47,8 @@ export interface QuarantinePipelineOptions {
   leader?: LeaderView;
   cluster: string;
   engineNamespace: string;
+  /** This replica in the Lease: it signs its budget claims (ADR 1501). */
+  identity?: string;
   /**
    * Where records go: fixed, or looked up each cycle (the synced PolicySource by default).
    * Without one, quarantines still happen and stay audit Pending until there is.
@@ -89,6 +91,8 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     now,
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
+    // Every decision claims its budget in the engine's namespace first (ADR 1501).
+    budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity ?? 'engine' },
   };
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);

@@ -36,6 +36,8 @@ export interface DataPlaneDeps {
   logger: Logger;
   registry: Registry;
   engineNamespace: string;
+  /** This replica in the Lease. */
+  identity: string;
   /** Who leads: only the leader ingests reports, takes verdicts and acts (ADR 1500). */
   leader: LeaderView;
   /** The engine's HealthPolicy watch, shared by the pipeline, spec.forward and admission. */
@@ -121,6 +123,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     leader: deps.leader,
     cluster: cfg.cluster,
     engineNamespace: deps.engineNamespace,
+    identity: deps.identity,
     // Records go where --records-repo says, else to the synced PolicySource's repository
     // (its recordsBranch, else the branch it syncs), with the same credentials.
     records: cfg.records ? { ...cfg.records, cacheDir: deps.cacheDir } : () => syncedRecordsTarget(deps),

@@ -154,6 +154,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         logger,
         registry,
         engineNamespace: config.namespace,
+        identity: config.identity,
         leader,
         policies,
         cacheDir: config.cacheDir,
