@@ -48,7 +48,7 @@ function barrierOfTwo(): () => Promise<void> {
 /** A client whose responses to matching requests wait at `barrier` before the caller sees them. */
 function heldAt(client: KubeClient, matches: (r: KubeRequest) => boolean, barrier: () => Promise<void>): KubeClient {
   const c = Object.create(client) as KubeClient;
-  c.request = async <T,>(req: KubeRequest): Promise<T> => {
+  c.request = async <T>(req: KubeRequest): Promise<T> => {
     const res = await client.request<T>(req);
     if (matches(req)) await barrier();
     return res;
@@ -81,7 +81,12 @@ describe('budget with two replicas deciding at the same instant (forced race)', 
   });
 
   /** A replica's quarantine deps as the engine's ServiceAccount; its reads held as `hold` says. */
-  const replica = (identity: string, hold: (r: KubeRequest) => boolean, barrier: () => Promise<void>, ledger: boolean) => {
+  const replica = (
+    identity: string,
+    hold: (r: KubeRequest) => boolean,
+    barrier: () => Promise<void>,
+    ledger: boolean,
+  ) => {
     const base = new KubeClient(kc);
     clients.push(base);
     const client = heldAt(base, hold, barrier);

@@ -31,7 +31,11 @@ export const LEDGER_DEFAULTS = {
 } as const;
 
 /** The ledger's claims, unexpired; entries that are not claims are dropped. */
-export function liveClaims(raw: string | undefined, nowMs: number, ttlMs: number = LEDGER_DEFAULTS.ttlMs): BudgetClaim[] {
+export function liveClaims(
+  raw: string | undefined,
+  nowMs: number,
+  ttlMs: number = LEDGER_DEFAULTS.ttlMs,
+): BudgetClaim[] {
   if (!raw) return [];
   let parsed: unknown;
   try {

@@ -39,10 +39,7 @@ export interface BudgetDecision {
 }
 
 export type BudgetStop =
-  | 'ProtectedNamespace'
-  | 'WorkloadBudgetExhausted'
-  | 'NamespaceHourlyCapReached'
-  | 'BudgetLedgerFull';
+  'ProtectedNamespace' | 'WorkloadBudgetExhausted' | 'NamespaceHourlyCapReached' | 'BudgetLedgerFull';
 
 /** maxUnavailable as a pod count: an int, or a percentage of replicas rounded down. */
 export function maxUnavailablePods(value: number | string | undefined, replicas: number): number {
