@@ -12,6 +12,7 @@ import { policyReference } from './reference.js';
 import { loadSchemaSet } from './schema-set.js';
 import { tsTypes } from './ts-types.js';
 import { dockerfiles } from '../../tools/images/dockerfiles.js';
+import { chartFiles, staleChartFiles } from '../../tools/chart/chart-files.js';
 
 export const CRD_DIR = 'deploy/crds';
 export const TYPES_DIR = 'engine/src/core/api/generated';
@@ -80,6 +81,12 @@ export async function driftedFiles(repoRoot: string): Promise<string[]> {
   return [...(await differingFiles(repoRoot, wanted)), ...(await staleGenerated(repoRoot, wanted))];
 }
 
+/** Chart files that differ from what deploy/ generates now, or that nothing generates any more. */
+export async function chartDrift(repoRoot: string): Promise<string[]> {
+  const chart = await chartFiles(repoRoot);
+  return [...(await differingFiles(repoRoot, chart)), ...(await staleChartFiles(repoRoot, chart))];
+}
+
 async function main(argv: string[]): Promise<number> {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   if (argv.includes('--check')) {
@@ -87,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
       ...(await driftedFiles(root)),
       ...(await differingFiles(root, await pageAssets(root))),
       ...(await differingFiles(root, dockerfiles())),
+      ...(await chartDrift(root)),
     ];
     for (const d of drifted) process.stderr.write(`stale: ${d}\n`);
     if (drifted.length > 0) process.stderr.write('run `npm run gen` and commit the result\n');
@@ -101,7 +109,14 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(join(root, rel), content);
   }
   for (const rel of await staleGenerated(root, wanted)) await rm(join(root, rel));
-  process.stdout.write(`generated ${wanted.size + page.size + docker.size} files\n`);
+  // The chart last: it is generated from deploy/, whose CRDs were just written.
+  const chart = await chartFiles(root);
+  for (const [rel, content] of chart) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+  for (const rel of await staleChartFiles(root, chart)) await rm(join(root, rel));
+  process.stdout.write(`generated ${wanted.size + page.size + docker.size + chart.size} files\n`);
   return 0;
 }
 

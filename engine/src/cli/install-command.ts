@@ -32,6 +32,7 @@ interface InstallFlags extends CommonFlags {
 }
 interface UninstallFlags extends CommonFlags {
   crds: boolean;
+  leaveManifests: boolean;
 }
 
 const out = (line: string): void => {
@@ -210,6 +211,11 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
       'also delete the CRDs, and with them EVERY HealthPolicy, Quarantine and PolicySource in the cluster',
       false,
     )
+    .option(
+      '--leave-manifests',
+      "only what the engine made: webhooks, the engine scaled to 0, its runtime objects; leave deploy/'s objects (Helm's pre-delete hook)",
+      false,
+    )
     .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <duration>', 'give up after this long', '5m')
     .option('--manifests <dir>', 'kustomization that was installed', DEFAULT_MANIFEST_DIR)
@@ -221,15 +227,24 @@ export const registerInstallCommand: CommandRegistrar = (program: Command, setEx
       try {
         const { say, json } = outputs(f);
         progress = new Progress(say);
+        if (f.crds && f.leaveManifests)
+          throw new Error('--crds deletes manifests that --leave-manifests leaves: pass one');
         say('bulkhead uninstall');
         const c = await connect(f, progress);
         client = c.client;
         connected = true;
         const result = await uninstall(
           { client: c.client, resolver: c.resolver, progress },
-          { objects: c.objects, crds: f.crds, deadline: c.deadline },
+          { objects: c.objects, crds: f.crds, leaveManifests: f.leaveManifests, deadline: c.deadline },
         );
         if (json) out(JSON.stringify(result));
+        if (f.leaveManifests) {
+          say(
+            `The engine is stopped and no Bulkhead webhook configuration is left (${progress.total()}); deploy/'s objects are left to their installer.`,
+          );
+          setExit(EXIT.ok);
+          return;
+        }
         say(`Bulkhead is uninstalled (${progress.total()}); no Bulkhead webhook configuration is left.`);
         const kept = Object.entries(result.kept);
         if (!f.crds && (result.kept.quarantines ?? 0) > 0)

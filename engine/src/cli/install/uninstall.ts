@@ -12,6 +12,12 @@ export interface UninstallOptions {
   objects: KubeObject[];
   /** Also delete the CRDs, and with them every HealthPolicy, Quarantine and PolicySource. */
   crds: boolean;
+  /**
+   * Leave deploy/'s objects to the tool that installed them (Helm's pre-delete hook): remove the
+   * webhook configurations, stop the engine by scaling its Deployment to 0 (not deleting it),
+   * remove the webhooks again and sweep the engine's runtime objects; nothing else (ADR 1902).
+   */
+  leaveManifests?: boolean;
   deadline: number;
 }
 
@@ -210,6 +216,23 @@ async function countCustomResources(d: Deps): Promise<Record<string, number>> {
   return kept;
 }
 
+/** Stops the engine without deleting its Deployment (the installer deletes it): replicas 0 through the scale subresource. */
+async function scaleToZero(d: Deps, engine: KubeObject | undefined): Promise<string[]> {
+  if (!engine) return [];
+  try {
+    await d.client.request({
+      method: 'PATCH',
+      path: `/apis/apps/v1/namespaces/${ENGINE.namespace}/deployments/${engine.metadata.name}/scale`,
+      contentType: 'application/merge-patch+json',
+      body: { spec: { replicas: 0 } },
+    });
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+  return [objectKey(engine)];
+}
+
 const listOrNone = (xs: string[]): string => (xs.length > 0 ? xs.join(', ') : 'none found');
 
 /**
@@ -238,8 +261,8 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
   await d.progress.step(
     'engine stopped',
     async () => {
-      const deleted = await deleteAll(d, deployments, result);
       const engine = deployments.find((x) => x.metadata.name === ENGINE.deployment);
+      const deleted = o.leaveManifests ? await scaleToZero(d, engine) : await deleteAll(d, deployments, result);
       let last = -1;
       await pollUntil(
         async () => {
@@ -257,7 +280,10 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
       );
       return deleted;
     },
-    (xs) => (xs.length > 0 ? `deleted ${xs.join(', ')}, no engine pod left` : 'no engine Deployment found'),
+    (xs) =>
+      xs.length > 0
+        ? `${o.leaveManifests ? 'scaled to 0' : 'deleted'} ${xs.join(', ')}, no engine pod left`
+        : 'no engine Deployment found',
   );
   const late = await removeWebhooks(d);
   result.webhooks.push(...late);
@@ -270,6 +296,7 @@ export async function uninstall(d: Deps, o: UninstallOptions): Promise<Uninstall
       listOrNone,
     )),
   );
+  if (o.leaveManifests) return result;
   await d.progress.step(
     `engine namespace, RBAC and network policy removed`,
     async () => {
