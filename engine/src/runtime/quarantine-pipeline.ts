@@ -47,7 +47,11 @@ export interface QuarantinePipelineOptions {
   leader?: LeaderView;
   cluster: string;
   engineNamespace: string;
-  /** This replica in the Lease: it signs its budget claims (ADR 1501). */
+  /**
+   * This replica in the Lease. With it, every decision claims its budget in the engine's
+   * namespace first (ConfigMap bulkhead-budget, ADR 1501), as the engine runs; without it
+   * (single-process tools and tests) the budget is checked against the cluster only.
+   */
   identity?: string;
   /**
    * Where records go: fixed, or looked up each cycle (the synced PolicySource by default).
@@ -91,8 +95,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     now,
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
-    // Every decision claims its budget in the engine's namespace first (ADR 1501).
-    budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity ?? 'engine' },
+    ...(opts.identity ? { budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity } } : {}),
   };
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
