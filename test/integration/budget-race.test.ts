@@ -49,9 +49,12 @@ function barrierOfTwo(): () => Promise<void> {
 function heldAt(client: KubeClient, matches: (r: KubeRequest) => boolean, barrier: () => Promise<void>): KubeClient {
   const c = Object.create(client) as KubeClient;
   c.request = async <T>(req: KubeRequest): Promise<T> => {
-    const res = await client.request<T>(req);
-    if (matches(req)) await barrier();
-    return res;
+    // Held whatever the answer (the ledger's first read is a 404: it does not exist yet).
+    try {
+      return await client.request<T>(req);
+    } finally {
+      if (matches(req)) await barrier();
+    }
   };
   return c;
 }
