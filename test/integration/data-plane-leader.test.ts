@@ -16,7 +16,7 @@ import { LABEL, type Quarantine } from '../../engine/src/core/api/index.js';
 import { SERVED_BY_HEADER } from '../../engine/src/core/http/leader-forward.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
 import { hmacSha256Hex } from '../../engine/src/source/webhook-signature.js';
-import { mintServiceAccountToken } from '../../tools/local-cluster/index.js';
+import { freePorts, mintServiceAccountToken } from '../../tools/local-cluster/index.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { createTestRepo, git, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
@@ -150,22 +150,28 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     await writeFile(join(dir, 'webhook-secret'), WEBHOOK_SECRET);
     dashboardToken = randomBytes(24).toString('hex');
     await writeFile(join(dir, 'dashboard-token'), dashboardToken);
-    // The data plane as deploy/ runs it (--https), webhooks at the listen address (no Service here).
-    const args = [
+    // The apiserver calls the webhooks through a balancer over every replica, as through the
+    // Service deploy/ installs (a killed replica is skipped as an endpoint that is gone).
+    const ports = await freePorts(REPLICAS);
+    const service = await startRoundRobinBalancer(ports.map((port) => ({ host: '127.0.0.1', port })));
+    balancers.push(service);
+    const args = (i: number): string[] => [
       '--https',
-      '127.0.0.1:0',
+      `127.0.0.1:${ports[i]}`,
       '--webhook-url',
-      'listen',
+      `https://127.0.0.1:${service.port}`,
       '--dashboard-token-file',
       join(dir, 'dashboard-token'),
     ];
     const env = { BULKHEAD_WEBHOOK_SECRET_FILE: join(dir, 'webhook-secret') };
     // The first one started takes the Lease; the others then follow.
-    const first = await startEngineProcess({ name: `${ns}-a`, kubeconfigPath, namespace: ns, args, env });
+    const first = await startEngineProcess({ name: `${ns}-a`, kubeconfigPath, namespace: ns, args: args(0), env });
     engines.push(first);
     await eventually(async () => assert.equal(await holder(), first.name), { what: 'first engine leads' });
-    for (const id of ['b', 'c'])
-      engines.push(await startEngineProcess({ name: `${ns}-${id}`, kubeconfigPath, namespace: ns, args, env }));
+    for (const [i, id] of ['b', 'c'].entries())
+      engines.push(
+        await startEngineProcess({ name: `${ns}-${id}`, kubeconfigPath, namespace: ns, args: args(i + 1), env }),
+      );
     await eventually(
       async () => assert.equal((await getSource(admin, source)).status?.lastAppliedRevision, await repo.head()),
       { what: 'policy synced by the leader', timeoutMs: 30_000 },
@@ -285,7 +291,7 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     const read = async (e: EngineProcess) => {
       const r = await httpsCall(`${await dataPlaneUrl(e)}/api/v1/health?namespace=${appNs}`, { ca, token: reader });
       assert.equal(r.status, 200, r.body);
-      return r.json<{ items: { uid: string; samples: unknown[] }[] }>().items;
+      return r.json<{ items: { uid: string }[] }>().items;
     };
     const onLeader = await read(leader);
     assert.ok(onLeader.length >= REPLICAS, 'the leader holds every reporting pod');
@@ -296,7 +302,6 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
         onLeader.map((i) => i.uid),
         `${f.name}: the same pods`,
       );
-      assert.ok(items.every((i) => i.samples.length > 0));
     }
     const snapshot = async (e: EngineProcess) => {
       const r = await httpsCall(`${await dataPlaneUrl(e)}/dashboard/api/snapshot?namespace=${appNs}&pageSize=100`, {
