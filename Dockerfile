@@ -5,14 +5,15 @@
 #
 #   docker build -t bulkhead:dev .            (context: the repository root)
 #
-# Base image pinned by digest. NODE_DIGEST below is a placeholder (all zeros, it pulls nothing):
-# pin it to the digest of the tag you reviewed, in this file for a release or per build:
+# Base image: node:20.20.2-bookworm-slim by tag, so a clean `docker build` works as shipped. A tag can be
+# re-pushed: for a release, pin the digest you reviewed, once for every Dockerfile
+# (NODE_BASE_DIGEST in images/images.ts, then `npm run gen`), or for one build:
 #   docker buildx imagetools inspect node:20.20.2-bookworm-slim --format '{{.Manifest.Digest}}'
-#   docker build --build-arg NODE_DIGEST=sha256:<that digest> …
-ARG NODE_DIGEST=sha256:0000000000000000000000000000000000000000000000000000000000000000
+#   docker build --build-arg NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:<that digest> …
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # ---- build: TypeScript → JavaScript (dev dependencies live only in this stage)
-FROM node:20.20.2-bookworm-slim@${NODE_DIGEST} AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # npm 11 runs no dependency install scripts unless allowed (package.json allowScripts).
@@ -23,13 +24,13 @@ COPY engine/src engine/src
 RUN npx tsc -p tsconfig.build.json --outDir /out
 
 # ---- deps: production dependencies only
-FROM node:20.20.2-bookworm-slim@${NODE_DIGEST} AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
-FROM node:20.20.2-bookworm-slim@${NODE_DIGEST}
+FROM ${NODE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
  && rm -rf /var/lib/apt/lists/*

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources through tsx's loader, so `npx bulkhead` works from a
-// checkout with no build step. The container image runs the compiled dist/ instead.
-// In a checkout, tools/cli.ts adds the dev commands (demo, local-cluster, admission serve,
-// observe serve); a packaged CLI without tools/ falls back to the engine's own entry.
+// The CLI's entry. In a checkout (tools/ beside bin/) it runs the TypeScript sources through
+// tsx's loader, with the dev commands tools/cli.ts adds (demo, local-cluster, admission serve,
+// observe serve), so `npx bulkhead` needs no build step. The npm package (`npm pack`: the tsc
+// output under dist/, deploy/ and charts/, production dependencies only; ADR 1903) has no tools/
+// and runs the compiled engine CLI, as the image does.
 import { existsSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
 
-register();
 const devEntry = new URL('../tools/cli.ts', import.meta.url);
-await import(existsSync(devEntry) ? devEntry.href : '../engine/src/main.ts');
+if (existsSync(devEntry)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(devEntry.href);
+} else {
+  await import('../dist/engine/src/main.js');
+}

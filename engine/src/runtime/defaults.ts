@@ -1,4 +1,5 @@
 import { DEFAULT_ENGINE_NAMESPACE } from '../core/api/index.js';
+import { BULKHEAD_VERSION } from '../core/version.js';
 
 /**
  * The running engine's defaults, each defined once: `bulkhead run`'s flags show and use them,
@@ -23,8 +24,8 @@ export const RUN_DEFAULTS = {
   serviceAccount: 'bulkhead-engine',
   tlsSecret: 'bulkhead-webhook-tls',
   breakGlassGroups: ['bulkhead:break-glass'],
-  sidecarImage: 'ghcr.io/bulkhead-dev/bulkhead-sidecar:0.1.0',
-  sidecarVersion: '0.1.0',
+  sidecarImage: `ghcr.io/bulkhead-dev/bulkhead-sidecar:${BULKHEAD_VERSION}`,
+  sidecarVersion: BULKHEAD_VERSION,
   clusterName: 'default',
   recordsBranch: 'main',
   /** How long failing pods are gathered into one incident. */

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Router } from '@koa/router';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import {
   LocalDirRunner,
   PolicySourceReconciler,
@@ -10,6 +10,7 @@ import {
 } from '../apply/index.js';
 import type { EngineConfig } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
+import { BULKHEAD_VERSION } from '../core/version.js';
 import type { Logger } from '../core/logger.js';
 import { KubeClient } from '../core/kube/client.js';
 import { loadKubeConfig } from '../core/kube/kubeconfig.js';
@@ -48,6 +49,16 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   const { logger } = deps;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bulkhead_process_' });
+  // Which build answers, for dashboards and alerts across a rolling upgrade (one series, value 1).
+  new Gauge({
+    name: 'bulkhead_build_info',
+    help: 'The running engine: version of Bulkhead and of Node.js (always 1)',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  })
+    .labels(BULKHEAD_VERSION, process.version)
+    .set(1);
+  logger.info({ version: BULKHEAD_VERSION, node: process.version }, 'bulkhead engine starting');
   const kubeMetrics = createKubeMetrics(registry);
   const syncMetrics = createSyncMetrics(registry);
   const client = new KubeClient(loadKubeConfig(config.kubeconfig), { metrics: kubeMetrics });

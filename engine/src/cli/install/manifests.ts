@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,8 +7,16 @@ import { DEFAULT_ENGINE_NAMESPACE } from '../../core/api/index.js';
 import { BulkheadError, errorMessage } from '../../core/errors.js';
 import type { KubeObject } from '../../core/kube/resources.js';
 
-/** deploy/ of this checkout (the CLI runs from the repository; the image carries it too). */
-export const DEFAULT_MANIFEST_DIR = resolve(fileURLToPath(new URL('../../../../deploy', import.meta.url)));
+const here = fileURLToPath(new URL('.', import.meta.url));
+/**
+ * The deploy/ shipped with this CLI: four folders up from this file in a checkout and in the
+ * image (/app/deploy), five in the npm package, whose compiled engine sits under dist/ beside
+ * deploy/ (ADR 1903).
+ */
+export const DEFAULT_MANIFEST_DIR =
+  [resolve(here, '../../../../deploy'), resolve(here, '../../../../../deploy')].find((d) =>
+    existsSync(join(d, 'kustomization.yaml')),
+  ) ?? resolve(here, '../../../../deploy');
 
 /** Where the engine runs, as deploy/engine ships it. */
 export const ENGINE = { namespace: DEFAULT_ENGINE_NAMESPACE, deployment: 'bulkhead-engine' } as const;
