@@ -42,7 +42,12 @@ const bench: Bench = async ({ log, quick }) => {
       await core.createNamespacedPod({
         namespace: ns,
         body: {
-          metadata: { name: `p-${i}`, labels: { app: 'bench' } },
+          // The annotation the injection webhook writes: the policy that judges the pod (ADR 1400).
+          metadata: {
+            name: `p-${i}`,
+            labels: { app: 'bench' },
+            annotations: { 'bulkhead.dev/injected': JSON.stringify({ policy: 'bench', sidecar: '0.1.0' }) },
+          },
           spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
         },
       });
@@ -106,7 +111,6 @@ const bench: Bench = async ({ log, quick }) => {
         });
         store.addReport({
           pod: ref,
-          policy: 'bench',
           sidecar: { version: 'b', instance: 'b' },
           dropped: 0,
           samples: [sample(1, true), sample(2, false), sample(3, false)],
@@ -116,7 +120,6 @@ const bench: Bench = async ({ log, quick }) => {
         const t = performance.now();
         store.addReport({
           pod: ref,
-          policy: 'bench',
           sidecar: { version: 'b', instance: 'b' },
           dropped: 0,
           samples: [sample(4, false)],

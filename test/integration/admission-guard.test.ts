@@ -1,7 +1,9 @@
 // Issue 5, GitOps guard: the apiserver asks the engine's validating webhook before any write to
-// a Bulkhead object. Only the engine's ServiceAccount (and a break-glass group) may write
-// git-managed kinds; cluster-admin gets "managed in git". The guard fails closed, and
-// `bulkhead break-glass on|off` is the way around it in an incident.
+// a Bulkhead object. Only the engine's ServiceAccount, the GitOps writers (issue 16: a
+// Flux-like ServiceAccount here) and a break-glass group may write git-managed kinds;
+// cluster-admin gets "managed in git". The guard fails closed for everyone else, and
+// `bulkhead break-glass on|off` is the way around it in an incident; those who may write are
+// never sent to the webhook (matchConditions), so a stopped engine locks none of them out.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +52,8 @@ describe('admission: GitOps guard through the real apiserver', () => {
   let admin: CustomObjectsApi;
   let engine: CustomObjectsApi;
   let oncall: CustomObjectsApi;
+  let flux: CustomObjectsApi;
+  let fluxUser: string;
 
   const policy = (name: string, annotations: Record<string, string> = {}): object => ({
     apiVersion: 'bulkhead.dev/v1alpha1',
@@ -100,6 +104,7 @@ describe('admission: GitOps guard through the real apiserver', () => {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
         subjects: [
           { kind: 'ServiceAccount', name: 'bulkhead', namespace: engineNs },
+          { kind: 'ServiceAccount', name: 'kustomize-controller', namespace: engineNs },
           { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: breakGlassGroup },
         ],
       },
@@ -124,8 +129,18 @@ describe('admission: GitOps guard through the real apiserver', () => {
       }),
     );
     oncall = oc.makeApiClient(CustomObjectsApi);
+    // The GitOps tool's identity, as Flux's kustomize-controller runs (its own ServiceAccount).
+    fluxUser = `system:serviceaccount:${engineNs}:kustomize-controller`;
+    flux = (
+      await serviceAccountKubeConfig(kc, getCluster(), engineNs, 'kustomize-controller')
+    ).kubeConfig.makeApiClient(CustomObjectsApi);
 
-    hook = await startTestAdmission({ engineNamespace: engineNs, policies: [], breakGlassGroups: [breakGlassGroup] });
+    hook = await startTestAdmission({
+      engineNamespace: engineNs,
+      policies: [],
+      breakGlassGroups: [breakGlassGroup],
+      gitopsWriters: [fluxUser],
+    });
     // The engine applies a policy from git (it carries its source).
     await eventually(
       () =>
@@ -166,19 +181,66 @@ describe('admission: GitOps guard through the real apiserver', () => {
     await rbac.deleteClusterRole({ name: `bulkhead-writer-${suffix}` }).catch(() => {});
   });
 
-  it('denies cluster-admin create, update and delete of a HealthPolicy: "managed in git: <repo> <path>; change it there"', async () => {
+  it('denies cluster-admin create, update and delete of a HealthPolicy: "managed in git: <repo> <file>; change it there"', async () => {
     const msg = /managed in git: https:\/\/git\.example\/platform\.git policies\/web\.yaml; change it there/;
     await denied(relabel(admin, `web-${suffix}`, 'by-admin'), msg);
     await denied(admin.deleteClusterCustomObject({ ...HP, name: `web-${suffix}` }), msg);
     await denied(
       admin.createClusterCustomObject({ ...HP, body: policy(`sneaky-${suffix}`) }),
-      /managed in git: .* policies\/; change it there/,
+      // No placeholder: the cluster's PolicySources (if another test file made some), else says so.
+      /managed in git(: [^<;]+ \S*policies\/| \(the object names no source repository\)); change it there/,
     );
     const stored = (await admin.getClusterCustomObject({ ...HP, name: `web-${suffix}` })) as {
       metadata: { labels: Record<string, string> };
     };
     assert.equal(stored.metadata.labels.edited, undefined, 'nothing changed');
     assert.ok(hook.logs.some((l) => l.endpoint === 'validate' && l.outcome === 'denied' && l.user === 'admin'));
+  });
+
+  it('names who may write in every denial: the engine, the GitOps writers, the break-glass group', async () => {
+    await denied(
+      relabel(admin, `web-${suffix}`, 'by-admin-2'),
+      new RegExp(
+        `; change it there; may write it: the engine \\(system:serviceaccount:${engineNs}:bulkhead\\); GitOps writers ${fluxUser}; break-glass group ${breakGlassGroup}`,
+      ),
+    );
+  });
+
+  it('lets a GitOps writer apply (dry-run first, as Flux does), update and delete, and never calls the webhook for it', async () => {
+    const before = hook.logs.filter((l) => l.user === fluxUser).length;
+    const body = policy(`flux-${suffix}`);
+    // kustomize-controller applies server-side with dryRun=All first, then for real.
+    await flux.createClusterCustomObject({ ...HP, body, dryRun: 'All' });
+    await flux.createClusterCustomObject({ ...HP, body });
+    await relabel(flux, `flux-${suffix}`, 'by-flux');
+    await flux.deleteClusterCustomObject({ ...HP, name: `flux-${suffix}`, dryRun: 'All' });
+    await flux.deleteClusterCustomObject({ ...HP, name: `flux-${suffix}` });
+    await flux.createClusterCustomObject({
+      ...PS,
+      body: {
+        apiVersion: 'bulkhead.dev/v1alpha1',
+        kind: 'PolicySource',
+        metadata: { name: `flux-src-${suffix}`, labels: testLabel },
+        spec: { url: 'https://git.example/fleet.git', path: 'clusters/a' },
+      },
+    });
+    await flux.deleteClusterCustomObject({ ...PS, name: `flux-src-${suffix}` });
+    assert.equal(hook.logs.filter((l) => l.user === fluxUser).length, before, 'no admission review for the writer');
+  });
+
+  it("keeps status and Quarantines the engine's, even for a GitOps writer", async () => {
+    await denied(
+      flux.patchClusterCustomObjectStatus({
+        ...HP,
+        name: `web-${suffix}`,
+        body: [{ op: 'add', path: '/status', value: { observedGeneration: 1 } }],
+      }),
+      /status is written only by the Bulkhead engine/,
+    );
+    await denied(
+      flux.createNamespacedCustomObject({ ...Q, namespace: appNs, body: quarantine(`q-flux-${suffix}`) }),
+      /written only by the Bulkhead engine/,
+    );
   });
 
   it("allows the engine's ServiceAccount to create, update and delete", async () => {
@@ -262,9 +324,17 @@ describe('admission: GitOps guard through the real apiserver', () => {
     });
   });
 
-  it('fails closed with the engine stopped; break-glass on is the way through', async () => {
+  it('fails closed with the engine stopped, for everyone but those who may write; break-glass on is the way through', async () => {
     await hook.stop();
     await denied(relabel(admin, `web-${suffix}`, 'engine-down'), /failed calling webhook|connection refused/);
+    // The GitOps tool keeps reconciling (dry-run and apply), on-call keeps its edit, the
+    // engine keeps writing: the apiserver does not call the webhook for them.
+    await flux.createClusterCustomObject({ ...HP, body: policy(`flux-down-${suffix}`), dryRun: 'All' });
+    await flux.createClusterCustomObject({ ...HP, body: policy(`flux-down-${suffix}`) });
+    await relabel(flux, `flux-down-${suffix}`, 'engine-down');
+    await flux.deleteClusterCustomObject({ ...HP, name: `flux-down-${suffix}` });
+    await relabel(oncall, `web-${suffix}`, 'engine-down-oncall');
+    await relabel(engine, `web-${suffix}`, 'engine-down-engine');
     await breakGlass('on');
     await eventually(() => relabel(admin, `web-${suffix}`, 'engine-down-break-glass'), {
       what: 'admin edit with engine down and break-glass on',

@@ -177,7 +177,6 @@ describe('dashboard (real control plane, Chromium)', function () {
     const ref = (p: V1Pod) => ({ namespace: ns, name: p.metadata!.name!, uid: p.metadata!.uid! });
     store.addReport({
       pod: ref(pods[0]!),
-      policy: policyName,
       sidecar: { version: '0.1.0', instance: 'a' },
       dropped: 0,
       samples: samples(60, 4),
@@ -191,11 +190,12 @@ describe('dashboard (real control plane, Chromium)', function () {
     });
     store.addReport({
       pod: ref(pods[1]!),
-      policy: policyName,
       sidecar: { version: '0.1.0', instance: 'b' },
       dropped: 0,
       samples: samples(60, 0),
     });
+    // The policy the engine judged them by (from the cluster, never from the report: ADR 1400).
+    for (const p of pods.slice(0, 2)) store.setPolicy(p.metadata!.uid!, policyName);
     store.addReport({
       pod: { namespace: ns, name: HOSTILE_POD, uid: 'hostile-uid' },
       sidecar: { version: '0.1.0', instance: 'c' },

@@ -214,6 +214,7 @@ describe('Helm chart charts/bulkhead with the real Helm', function () {
       'affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists',
       'priorityClassName=system-cluster-critical',
       'clusterName=prod-eu1',
+      'admission.mode=policy',
       'dashboard.enabled=false',
       'networkPolicy.enabled=false',
       'namespace.create=false',
@@ -243,6 +244,7 @@ describe('Helm chart charts/bulkhead with the real Helm', function () {
     assert.deepEqual(pod.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
     assert.ok(pod.affinity);
     assert.equal(pod.priorityClassName, 'system-cluster-critical');
+    assert.equal(engine.args.filter((a) => a.startsWith('--admission')).join(), '--admission=policy');
     // Dashboard off: no Secret, no token flag, no mount of it.
     assert.ok(!engine.args.some((a) => a.startsWith('--dashboard-token-file')));
     assert.ok(!pod.volumes.some((v) => v.name === 'dashboard-token'));
@@ -289,6 +291,7 @@ describe('Helm chart charts/bulkhead with the real Helm', function () {
       ['replicas=0', /replicas/],
       ['image.engine.digest=abc', /digest/],
       ['clusterName=Not_A_Name', /clusterName/],
+      ['admission.mode=sometimes', /admission/],
       ['dashbord.enabled=false', /dashbord/],
     ] as const) {
       const r = await helm('template', RELEASE, CHART, '--set', set);

@@ -5,7 +5,7 @@ import { dashboardSecretObject } from '../../engine/src/cli/install/dashboard-se
 import type { KubeObject } from '../../engine/src/core/kube/resources.js';
 import { CHART_VERSION, valuesSchema, valuesYaml } from './chart-values.js';
 import { Holes, rawString } from './object-template.js';
-import { helpersTpl, hookTemplates, notesTxt, policySourceTemplate } from './chart-templates.js';
+import { chartReadme, helpersTpl, hookTemplates, notesTxt, policySourceTemplate } from './chart-templates.js';
 
 /** Where the chart lives. */
 export const CHART_DIR = 'charts/bulkhead';
@@ -77,6 +77,14 @@ function engineDeployment(h: Holes, obj: Obj): Obj {
   if (!dashboardArg) throw new Error('the engine has no --dashboard-token-file argument');
   const args = (engine.args ?? []).map((a) =>
     a === dashboardArg ? h.lines(itemIf('.Values.dashboard.enabled', a)) : a,
+  );
+  // How pods are injected and guarded (bulkhead run --admission); empty: the engine's default.
+  args.push(
+    h.lines((indent) => [
+      `${indent}{{- with .Values.admission.mode }}`,
+      `${indent}- --admission={{ . }}`,
+      `${indent}{{- end }}`,
+    ]),
   );
   const env = (engine.env ?? []).map((e) =>
     e.name === 'BULKHEAD_SIDECAR_IMAGE'
@@ -199,6 +207,7 @@ export async function chartFiles(repoRoot: string): Promise<Map<string, string>>
   out.set(`${CHART_DIR}/values.schema.json`, `${JSON.stringify(valuesSchema(), null, 2)}\n`);
   out.set(`${CHART_DIR}/templates/_helpers.tpl`, helpersTpl());
   out.set(`${CHART_DIR}/templates/NOTES.txt`, notesTxt());
+  out.set(`${CHART_DIR}/README.md`, chartReadme(pkg.version));
 
   // CRDs: Helm's crds/ folder (installed before everything, never upgraded or deleted by Helm).
   const byFile = new Map<string, KubeObject[]>();

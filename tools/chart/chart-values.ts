@@ -79,6 +79,12 @@ policySource:
   # Branch that receives the quarantine records. Empty: the synced branch.
   recordsBranch: ""
 
+# How the engine injects the sidecar and guards git-managed objects (\`bulkhead run --admission\`):
+# webhook (its HTTPS webhooks), policy (generated Mutating/ValidatingAdmissionPolicies, where the
+# cluster serves them) or auto. Empty: the engine's default.
+admission:
+  mode: ""
+
 # The read-only dashboard. Enabled: a Secret bulkhead-dashboard with a random token is created
 # once and kept across upgrades (as \`bulkhead install\` does); disabled: no Secret, no dashboard.
 dashboard:
@@ -170,6 +176,11 @@ export function valuesSchema(): unknown {
           interval: { type: 'string', pattern: '^(([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)?$' },
           recordsBranch: str(255),
         },
+      },
+      admission: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { mode: { type: 'string', enum: ['', 'auto', 'policy', 'webhook'] } },
       },
       dashboard: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
       networkPolicy: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },

@@ -3,6 +3,7 @@
 export { startAdmission, type AdmissionRuntime, type AdmissionRuntimeOptions } from './runtime.js';
 export { setBreakGlass } from './break-glass.js';
 export { PolicyIndex } from './inject/policy-index.js';
+export { compileSelector } from './inject/selector.js';
 export { SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
 export { injectedSidecar } from './inject/patch.js';
 export type { InjectablePolicy } from './inject/policy.js';
@@ -10,3 +11,10 @@ export { serviceSans, DEFAULT_TLS_TIMING } from './tls/material.js';
 export { startRolloutController, findPodsAwaitingSidecar } from './rollout-controller.js';
 export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
+export {
+  GITOPS_WRITER_EXAMPLES,
+  guardMatchConditions,
+  parseIdentities,
+  type GuardWriters,
+  type MatchCondition,
+} from './guard/writers.js';

@@ -73,6 +73,8 @@ export interface ValidateDeps {
   guard: GuardConfig;
   /** Whether break-glass is on; read lazily, only when a write would be denied. */
   breakGlass: () => boolean | Promise<boolean>;
+  /** The engine's PolicySource (url, path), for a denial of an object that names no source; read lazily. */
+  defaultSource?: () => Promise<{ repo: string; path: string } | undefined>;
 }
 
 /** /validate: the GitOps guard. */
@@ -81,6 +83,10 @@ export function createValidateProcessor(deps: ValidateDeps): Processor {
     let decision = decideGuard(req, deps.guard, { breakGlass: false });
     if (!decision.allowed && (await deps.breakGlass())) decision = decideGuard(req, deps.guard, { breakGlass: true });
     if (decision.allowed) return { outcome: 'allowed', response: allow(req.uid), note: decision.reason };
+    if (decision.reason === 'ManagedInGit' && deps.defaultSource) {
+      const defaultSource = await deps.defaultSource().catch(() => undefined);
+      if (defaultSource) decision = decideGuard(req, deps.guard, { breakGlass: false, defaultSource });
+    }
     return {
       outcome: 'denied',
       response: deny(req.uid, 403, 'Forbidden', decision.message),

@@ -12,6 +12,7 @@ import {
 import { createAdmissionApp } from './app.js';
 import { breakGlassReader } from './break-glass.js';
 import { watchNamespaceLabels } from './cluster-views.js';
+import { defaultSourceReader } from './guard/default-source.js';
 import type { GuardConfig } from './guard/guard.js';
 import type { SidecarSettings } from './inject/patch.js';
 import { PolicyIndex } from './inject/policy-index.js';
@@ -32,6 +33,8 @@ export interface AdmissionRuntimeOptions {
   engineNamespace: string;
   /** Usernames the guard treats as the engine. */
   engineUsernames: string[];
+  /** Usernames of the GitOps tools that apply HealthPolicies and PolicySources (`--gitops-writers`). */
+  gitopsWriters?: string[];
   breakGlassGroups: string[];
   sidecar: SidecarSettings;
   tls: { secretName: string; settings: TlsSettings; intervalMs?: number; clock?: () => Date };
@@ -113,7 +116,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => policies.stop());
     let index = new PolicyIndex(policies.list(), { excludedNamespaces: excluded });
 
-    const guard: GuardConfig = { engineUsernames: opts.engineUsernames, breakGlassGroups: opts.breakGlassGroups };
+    const guard: GuardConfig = {
+      engineUsernames: opts.engineUsernames,
+      gitopsWriters: opts.gitopsWriters ?? [],
+      breakGlassGroups: opts.breakGlassGroups,
+    };
     const app = createAdmissionApp({
       logger,
       registry: opts.registry,
@@ -123,7 +130,11 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         sidecar: opts.sidecar,
         ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
       }),
-      validate: createValidateProcessor({ guard, breakGlass: breakGlassReader(kc, names.validating) }),
+      validate: createValidateProcessor({
+        guard,
+        breakGlass: breakGlassReader(kc, names.validating),
+        defaultSource: defaultSourceReader(kc),
+      }),
       ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
       ...(opts.exposeMetrics ? { exposeMetrics: true } : {}),
       ...(opts.extraRouters ? { extraRouters: opts.extraRouters } : {}),
@@ -135,7 +146,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
 
     const register = async (): Promise<void> => {
       const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
-      const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names };
+      const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
       const list = policies.list();
       await registerWebhooks(kc, [
         buildMutatingWebhookConfiguration(list, base),

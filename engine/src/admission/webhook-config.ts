@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL } from '../core/api/index.js';
+import { guardMatchConditions, type GuardWriters, type MatchCondition } from './guard/writers.js';
 
 /**
  * The webhook configurations, generated from the policies (pure). The mutating webhook's
@@ -35,6 +36,8 @@ export interface WebhookConfigOptions {
   /** Above this many distinct selector pairs, entries are merged (coarser, still correct: the injector re-matches). */
   maxEntries?: number;
   names?: { mutating?: string; validating?: string };
+  /** Who may write Bulkhead's objects: their requests are never sent to the guard (matchConditions). */
+  guardWriters?: GuardWriters;
 }
 
 export const ALWAYS_EXCLUDED = ['kube-system', 'kube-public'] as const;
@@ -66,6 +69,7 @@ export interface WebhookEntry {
   namespaceSelector?: LabelSelector;
   objectSelector?: LabelSelector;
   reinvocationPolicy?: 'IfNeeded' | 'Never';
+  matchConditions?: MatchCondition[];
 }
 
 export interface WebhookConfiguration {
@@ -220,11 +224,14 @@ export function buildValidatingWebhookConfiguration(opts: WebhookConfigOptions):
             scope: '*',
           },
         ],
-        // Fail closed: if the guard cannot answer, nobody edits around git.
+        // Fail closed: if the guard cannot answer, nobody edits around git. Those who may
+        // write are not sent at all (matchConditions), so a stopped engine locks out nobody
+        // who may write: the GitOps tool, break-glass, namespace cleanup (ADR 1600).
         failurePolicy: 'Fail',
         matchPolicy: 'Equivalent',
         sideEffects: 'None',
         timeoutSeconds: 5,
+        ...(opts.guardWriters ? { matchConditions: guardMatchConditions(opts.guardWriters) } : {}),
       },
     ],
   };

@@ -33,6 +33,7 @@ describe('Evaluator', () => {
       node,
       owner: { kind: 'ReplicaSet', name: 'api-rs', uid: 'rs' },
       image: `img-${name}`,
+      injectedPolicy: 'api',
     });
     const samples = ok.map((o) => {
       const s = (seq.get(uid) ?? 0) + 1;
@@ -42,7 +43,6 @@ describe('Evaluator', () => {
     });
     store.addReport({
       pod: { namespace: 'shop', name, uid },
-      policy: 'api',
       sidecar: { version: '1', instance: `i-${name}` },
       dropped: 0,
       samples,
@@ -60,7 +60,7 @@ describe('Evaluator', () => {
       health: (uid) => store.get(uid),
       peers: (ns) => store.query({ namespace: ns }),
       facts: async (p) => facts.get(p.uid),
-      policyFor: (h) => (h.policy === 'api' ? policy : undefined),
+      policyFor: (_h, f) => (f.injectedPolicy === 'api' ? policy : undefined),
       onVerdict: async (v) => {
         verdicts.push(v);
       },
@@ -111,7 +111,11 @@ describe('Evaluator', () => {
       pod: { namespace: 'x', name: 'n', uid: 'u' },
       sidecar: { version: '1', instance: 'i' },
       dropped: 0,
-      samples: [{ seq: 1, time: new Date(clock).toISOString(), probe: { type: 'http', ok: false, latencyMs: 1 } }],
+      samples: [1, 2, 3, 4].map((seq) => ({
+        seq,
+        time: new Date(clock + seq).toISOString(),
+        probe: { type: 'http' as const, ok: false, latencyMs: 1 },
+      })),
     });
     facts.set('u', { labels: {} });
     evaluator.notify('u');

@@ -16,7 +16,8 @@ export interface EvaluatorOptions {
   peers(namespace: string, policy: string): PodHealthWindow[];
   /** Labels, node, owner and image of a pod (a cached read of the pod object). */
   facts(pod: { namespace: string; name: string; uid: string }): Promise<PodFacts | undefined>;
-  policyFor(health: PodHealthWindow, facts: PodFacts): HealthPolicy | undefined;
+  /** The policy that judges the pod (from the cluster: ADR 1400), or undefined to leave it alone. */
+  policyFor(health: PodHealthWindow, facts: PodFacts): HealthPolicy | undefined | Promise<HealthPolicy | undefined>;
   /**
    * The pods a policy's `similar` siblings are chosen from in a namespace (the cluster's pods
    * the policy selects, read when an incident is decided). Without it: the pods that reported.
@@ -114,7 +115,7 @@ export class Evaluator {
     if (!observed) return;
     const facts = await this.opts.facts({ namespace: observed.namespace, name: observed.pod, uid });
     if (!facts) return;
-    const policy = this.opts.policyFor(observed, facts);
+    const policy = await this.opts.policyFor(observed, facts);
     if (!policy) return;
     const pod = toAnalytics(observed, facts, this.opts.identityRejections?.(uid));
     const now = this.now();

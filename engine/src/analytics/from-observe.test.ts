@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { podFactsOf } from './from-observe.js';
+import { injectedPolicyOf, podFactsOf } from './from-observe.js';
 
 describe('podFactsOf', () => {
   it('takes labels, node, the controlling owner and the first container image', () => {
@@ -25,5 +25,19 @@ describe('podFactsOf', () => {
   });
   it('a bare, unscheduled pod has only labels', () => {
     assert.deepEqual(podFactsOf({ metadata: { name: 'p', namespace: 'n', uid: 'u' } }), { labels: {} });
+  });
+  it('the injecting policy from the webhook annotation; anything else there is no policy', () => {
+    const f = podFactsOf({
+      metadata: {
+        name: 'p',
+        namespace: 'n',
+        uid: 'u',
+        annotations: { 'bulkhead.dev/injected': '{"policy":"checkout-api","sidecar":"0.1.0"}' },
+      },
+    });
+    assert.equal(f.injectedPolicy, 'checkout-api');
+    for (const bad of ['', 'not json', 'null', '{"policy":3}', '{"policy":""}', `{"policy":"${'x'.repeat(300)}"}`])
+      assert.equal(injectedPolicyOf({ 'bulkhead.dev/injected': bad }), undefined, bad);
+    assert.equal(injectedPolicyOf(undefined), undefined);
   });
 });

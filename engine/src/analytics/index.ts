@@ -2,4 +2,4 @@
 export type { PodHealth, Signal } from './types.js';
 export { SEVERITY, type ActionType, type PlannedAction, type Verdict } from './decide.js';
 export { Evaluator } from './evaluator.js';
-export { podFactsOf, type PodFacts, type PodObject } from './from-observe.js';
+export { injectedPolicyOf, podFactsOf, type PodFacts, type PodObject } from './from-observe.js';

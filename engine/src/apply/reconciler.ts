@@ -98,6 +98,7 @@ export class PolicySourceReconciler {
         st.desired = desiredObjects(loaded.policies, {
           name,
           ...(source.metadata.uid ? { uid: source.metadata.uid } : {}),
+          ...(source.spec.url ? { url: source.spec.url } : {}),
         });
         st.policies = loaded.policies.length;
         st.key = key;

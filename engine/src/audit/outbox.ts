@@ -1,4 +1,4 @@
-import type { Quarantine } from '../core/api/index.js';
+import { API_VERSION, KIND, type Quarantine } from '../core/api/index.js';
 import { parseDuration } from '../core/duration.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
@@ -6,9 +6,9 @@ import type { ResourceResolver } from '../core/kube/resources.js';
 import type { Logger } from '../core/logger.js';
 import { listQuarantines, patchQuarantineStatus, releaseQuarantine } from '../quarantine/index.js';
 import { commitMessage, releaseMessage } from './commit-message.js';
-import { recordDocument, recordUid } from './record-document.js';
-import { markPushRefused, RECORDS_PUSHED, withPushCondition } from './push-conditions.js';
-import { PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
+import { recordDocument, recordMode, recordUid } from './record-document.js';
+import { markPushRefused, pushConditionChanges, RECORDS_PUSHED, withPushCondition } from './push-conditions.js';
+import { PATH_UNSAFE_CODE, PUSH_REFUSED_CODE, type RecordsRepo } from './records-repo.js';
 import { findCondition } from '../core/api/index.js';
 import { isBulkheadError } from '../core/errors.js';
 
@@ -66,17 +66,24 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
   // Committed with the commit that holds that record.
   const riders = all.filter(ridesOnRecord);
   const records = all.filter((q) => !ridesOnRecord(q));
-  const batch = records.slice(0, maxBatch);
-  if (batch.length === 0 && riders.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
+  if (records.length === 0 && riders.length === 0) return { committed: 0, recovered: 0, waiting: 0 };
   await deps.repo.sync();
   // One listing instead of a read per record: only paths already in git (a push just before a
   // crash) need their content checked.
   const present = new Set(await deps.repo.list(`records/${deps.cluster}`));
+  // A record whose path the repository has turned into a symlink (or that leaves its
+  // namespace's folder) is not written; it says why and waits, the others go out (ADR 1402).
+  // Checked over every waiting record, before the batch is cut: records that cannot be written
+  // never fill a batch (nor count as waiting, which would spin the drain).
+  const unsafe = await unsafeRecords(deps, records);
+  const batch = records.filter((r) => !unsafe.has(r)).slice(0, maxBatch);
   const toWrite: Quarantine[] = [];
   let recovered = 0;
   for (const q of batch) {
     const existing = present.has(q.spec.recordPath!) ? await deps.repo.read(q.spec.recordPath!) : undefined;
-    if (existing !== undefined && recordUid(existing) === q.metadata.uid) {
+    // The same Quarantine and the same mode: a DryRun record of a Quarantine since upgraded to
+    // Enforce (ADR 1401) is written again, so git says what was done.
+    if (existing !== undefined && recordUid(existing) === q.metadata.uid && recordMode(existing) === q.spec.mode) {
       const sha = await deps.repo.lastCommitOf(q.spec.recordPath!);
       await markCommitted(deps, q, sha ?? 'unknown');
       recovered++;
@@ -114,8 +121,56 @@ export async function flushOutbox(deps: OutboxDeps, maxBatch = 100): Promise<Flu
     committed: toWrite.length,
     recovered,
     ...(commit ? { commit } : {}),
-    waiting: records.length - batch.length,
+    waiting: records.length - unsafe.size - batch.length,
   };
+}
+
+/**
+ * Records of this batch that must not be written, each marked (condition RecordsPushed=False,
+ * reason RecordPathUnsafe, and a Warning Event on the Quarantine when that is new): a path
+ * outside records/<cluster>/<namespace>/, or one a symlink in the repository leads elsewhere.
+ */
+async function unsafeRecords(deps: OutboxDeps, batch: readonly Quarantine[]): Promise<Set<Quarantine>> {
+  const why = await deps.repo.unsafePaths(batch.map((q) => q.spec.recordPath!));
+  const out = new Set<Quarantine>();
+  for (const q of batch) {
+    const path = q.spec.recordPath!;
+    const folder = `records/${deps.cluster}/${q.metadata.namespace}/`;
+    const reason =
+      !path.startsWith(folder) || path.slice(folder.length).includes('/') || !path.endsWith('.yaml')
+        ? `it is not a file directly under ${folder}`
+        : why.get(path);
+    if (!reason) continue;
+    out.add(q);
+    await markUnsafe(
+      deps,
+      q,
+      `record ${path} is not written: ${reason} (writes never follow links); replace it with a plain directory or file in git`,
+    );
+  }
+  return out;
+}
+
+async function markUnsafe(deps: OutboxDeps, q: Quarantine, message: string): Promise<void> {
+  const state = { pushed: false as const, reason: 'RecordPathUnsafe', message };
+  deps.logger.warn(
+    { quarantine: `${q.metadata.namespace}/${q.metadata.name}`, problem: message },
+    'record not written',
+  );
+  if (!pushConditionChanges(q.status?.conditions, state)) return;
+  await markPushRefused(deps, [q], state);
+  await deps.events.emit(
+    {
+      apiVersion: API_VERSION,
+      kind: KIND.Quarantine,
+      name: q.metadata.name!,
+      namespace: q.metadata.namespace!,
+      ...(q.metadata.uid ? { uid: q.metadata.uid } : {}),
+    },
+    'Warning',
+    'RecordPathUnsafe',
+    message.slice(0, 1024),
+  );
 }
 
 async function markCommitted(deps: OutboxDeps, q: Quarantine, sha: string): Promise<void> {
@@ -178,10 +233,17 @@ export async function releaseFromGit(deps: OutboxDeps): Promise<{ released: stri
       continue;
     }
     if (q.spec.releaseAfter && deps.now().getTime() >= Date.parse(q.spec.time) + parseDuration(q.spec.releaseAfter)) {
-      await deps.repo.commitAndPush(
-        [{ path: q.spec.recordPath!, content: null }],
-        releaseMessage(q, `releaseAfter ${q.spec.releaseAfter} elapsed`),
-      );
+      try {
+        await deps.repo.commitAndPush(
+          [{ path: q.spec.recordPath!, content: null }],
+          releaseMessage(q, `releaseAfter ${q.spec.releaseAfter} elapsed`),
+        );
+      } catch (err) {
+        // A symlink on the record's path: this one waits and says why; the others go on.
+        if (!isBulkheadError(err) || err.code !== PATH_UNSAFE_CODE) throw err;
+        await markUnsafe(deps, q, err.message);
+        continue;
+      }
       await releaseQuarantine(deps, q, `releaseAfter ${q.spec.releaseAfter} elapsed`);
       released.push(id);
     }

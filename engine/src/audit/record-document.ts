@@ -30,3 +30,8 @@ export function recordDocument(q: Quarantine): string {
 export function recordUid(content: string): string | undefined {
   return new RegExp(`${RECORD_UID_ANNOTATION.replace(/[./]/g, '\\$&')}:\\s*'?([0-9a-f-]{8,64})'?`).exec(content)?.[1];
 }
+
+/** The mode a record file says (`spec.mode`), or undefined. */
+export function recordMode(content: string): 'Enforce' | 'DryRun' | undefined {
+  return /^ {2}mode: '?(Enforce|DryRun)'?$/m.exec(content)?.[1] as 'Enforce' | 'DryRun' | undefined;
+}

@@ -1,5 +1,7 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -54,6 +56,10 @@ const REFUSED = /hook declined|protected branch|not allowed to push|GH006|GL-HOO
 const MISSING_BRANCH = /couldn't find remote ref/i;
 
 export const PUSH_REFUSED_CODE = 'BH_AUDIT_PUSH_REFUSED';
+/** A record path the engine will not write: a symbolic link (or a non-directory) on its way (ADR 1402). */
+export const PATH_UNSAFE_CODE = 'BH_AUDIT_PATH_UNSAFE';
+/** The commit made does not hold exactly the records written: nothing is reported as pushed. */
+export const COMMIT_MISMATCH_CODE = 'BH_AUDIT_COMMIT_MISMATCH';
 
 /**
  * The engine's own clone of the policy repository, used only to write records. Every write
@@ -70,6 +76,22 @@ export class RecordsRepo {
   constructor(private readonly opts: RecordsRepoOptions) {
     this.workDir = join(opts.cacheDir, 'work');
     this.secrets = secretValues(opts.credentials ?? NO_CREDENTIALS);
+  }
+
+  /**
+   * Why each of these paths may not be written in the work tree (after `sync`): a component
+   * that is a symbolic link, a file where a directory belongs, a path that leaves the
+   * repository or enters .git. Paths that may be written are absent from the result.
+   */
+  async unsafePaths(paths: readonly string[]): Promise<Map<string, string>> {
+    return this.guard('lstat', async () => {
+      const out = new Map<string, string>();
+      for (const p of paths) {
+        const why = await this.unsafe(p);
+        if (why) out.set(p, why);
+      }
+      return out;
+    });
   }
 
   /** Fetches the branch and resets the work tree to it; returns the tip sha. */
@@ -145,14 +167,17 @@ export class RecordsRepo {
   async commitAndPush(changes: readonly FileChange[], message: string): Promise<string> {
     if (changes.length === 0) throw new RangeError('nothing to commit');
     return this.guard('commit', async (git) => {
-      await this.sync();
+      let base = await this.sync();
       await this.apply(git, changes);
       await this.commit(git, message);
+      // Only a commit verified to hold exactly these records is pushed and reported (ADR 1402):
+      // never the tip that was there already, never one with other paths in it.
+      let head = await this.verify(git, base, changes);
       const attempts = this.opts.maxPushAttempts ?? 5;
       for (let attempt = 1; ; attempt++) {
         try {
-          await git.raw(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.opts.branch}`]);
-          return (await git.raw(['rev-parse', 'HEAD'])).trim();
+          await git.raw(['push', '--porcelain', 'origin', `${head}:refs/heads/${this.opts.branch}`]);
+          return head;
         } catch (err) {
           const text = errorMessage(err);
           if (REFUSED.test(text)) throw this.refused(text);
@@ -160,15 +185,17 @@ export class RecordsRepo {
           this.opts.logger.info({ attempt }, 'records push rejected (the branch moved); rebasing and retrying');
           const tip = await this.fetchTip(git);
           try {
+            base = (await git.raw(['rev-parse', tip])).trim();
             await git.raw(['rebase', tip]);
           } catch {
             // Someone edited one of our record files meanwhile: start again from their tip,
             // with our changes written anew (they are ours to write, under records/<cluster>/).
             await git.raw(['rebase', '--abort']).catch(() => {});
-            await this.sync();
+            base = await this.sync();
             await this.apply(git, changes);
             await this.commit(git, message);
           }
+          head = await this.verify(git, base, changes);
         }
       }
     });
@@ -222,12 +249,14 @@ export class RecordsRepo {
     for (const c of changes) {
       if (c.path.split('/').includes('..') || c.path.startsWith('/'))
         throw new RangeError(`record path leaves the repository: ${c.path}`);
+      // The work tree is the repository's content: a committed symlink must not send a write
+      // (or a delete) outside it, or onto another file (ADR 1402).
+      const why = await this.unsafe(c.path);
+      if (why) throw this.pathUnsafe(c.path, why);
       if (c.content === null) {
         removed.push(c.path);
       } else {
-        const abs = join(this.workDir, c.path);
-        await mkdir(dirname(abs), { recursive: true });
-        await writeFile(abs, c.content);
+        await this.writeConfined(c.path, c.content);
         added.push(c.path);
       }
     }
@@ -235,6 +264,118 @@ export class RecordsRepo {
     for (let i = 0; i < added.length; i += 500) await git.raw(['add', '--', ...added.slice(i, i + 500)]);
     for (let i = 0; i < removed.length; i += 500)
       await git.raw(['rm', '--quiet', '--ignore-unmatch', '--', ...removed.slice(i, i + 500)]);
+  }
+
+  /** Why `path` may not be written (lstat of every component, none may be a link), or undefined. */
+  private async unsafe(path: string): Promise<string | undefined> {
+    const parts = path.split('/');
+    if (path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..'))
+      return 'it leaves the repository';
+    if (parts.some((p) => p.toLowerCase() === '.git')) return 'it is inside .git';
+    let abs = this.workDir;
+    for (let i = 0; i < parts.length; i++) {
+      abs = join(abs, parts[i]!);
+      const st = await lstat(abs).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
+      if (!st) return undefined; // the rest does not exist yet: the engine creates it
+      const sub = parts.slice(0, i + 1).join('/');
+      if (st.isSymbolicLink()) return `${sub} is a symbolic link in the repository`;
+      if (i < parts.length - 1 && !st.isDirectory()) return `${sub} is not a directory`;
+      if (i === parts.length - 1 && !st.isFile()) return `${sub} is not a regular file`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes a checked path: missing directories one at a time (each one new, so no link can
+   * stand in for it), the file with O_NOFOLLOW (a link put there meanwhile fails the open).
+   */
+  private async writeConfined(path: string, content: string): Promise<void> {
+    const parts = path.split('/');
+    let abs = this.workDir;
+    for (const dir of parts.slice(0, -1)) {
+      abs = join(abs, dir);
+      await mkdir(abs).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST' || !(await lstat(abs)).isDirectory()) throw e;
+      });
+    }
+    const f = await open(
+      join(abs, parts.at(-1)!),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      await f.writeFile(content);
+    } finally {
+      await f.close();
+    }
+  }
+
+  /**
+   * The commit at HEAD is one new commit on `base` holding exactly `changes`: every path it
+   * touches is one of them, each written file is a regular blob with that content, each deleted
+   * one is gone. Returns its sha; anything else is a COMMIT_MISMATCH error (nothing is pushed).
+   */
+  private async verify(git: SimpleGit, base: string, changes: readonly FileChange[]): Promise<string> {
+    const head = (await git.raw(['rev-parse', 'HEAD'])).trim();
+    const parents = (await git.raw(['rev-list', '--parents', '-n', '1', head])).trim().split(' ').slice(1);
+    const mismatch = (what: string) =>
+      new BulkheadError({
+        kind: 'Transient',
+        code: COMMIT_MISMATCH_CODE,
+        reason: 'RecordsCommitMismatch',
+        message: `records commit on ${scrub(this.opts.url, this.secrets)} ${what}: nothing was pushed`,
+      });
+    if (head === base) throw mismatch('was not made (HEAD is still the tip it started from)');
+    if (parents.length !== 1 || parents[0] !== base)
+      throw mismatch(`${head.slice(0, 12)} is not one commit on ${base.slice(0, 12)}`);
+    const expected = new Map(changes.map((c) => [c.path, c.content]));
+    const touched = (
+      await git.raw(['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--no-commit-id', base, head])
+    )
+      .split('\0')
+      .filter((l) => l.length > 0);
+    const stray = touched.filter((p) => !expected.has(p));
+    if (stray.length > 0) throw mismatch(`also changes ${stray.slice(0, 3).join(', ')}`);
+    const format = (await git.raw(['rev-parse', '--show-object-format']).catch(() => 'sha1')).trim();
+    const paths = [...expected.keys()];
+    const tree = new Map<string, { mode: string; type: string; oid: string }>();
+    for (let i = 0; i < paths.length; i += 500) {
+      const out = await git.raw(['ls-tree', '-z', '--full-tree', head, '--', ...paths.slice(i, i + 500)]);
+      for (const entry of out.split('\0').filter((l) => l.length > 0)) {
+        const tab = entry.indexOf('\t');
+        const [mode, type, oid] = entry.slice(0, tab).split(' ');
+        tree.set(entry.slice(tab + 1), { mode: mode!, type: type!, oid: oid! });
+      }
+    }
+    for (const [path, content] of expected) {
+      const e = tree.get(path);
+      if (content === null) {
+        if (e) throw mismatch(`still has ${path}`);
+        continue;
+      }
+      const body = Buffer.from(content, 'utf8');
+      const oid = createHash(format === 'sha256' ? 'sha256' : 'sha1')
+        .update(`blob ${body.length}\0`)
+        .update(body)
+        .digest('hex');
+      if (!e || e.mode !== '100644' || e.type !== 'blob' || e.oid !== oid)
+        throw mismatch(`does not hold ${path} as written${e ? ` (${e.mode} ${e.type})` : ''}`);
+    }
+    return head;
+  }
+
+  private pathUnsafe(path: string, why: string): BulkheadError {
+    return new BulkheadError({
+      kind: 'Stalled',
+      code: PATH_UNSAFE_CODE,
+      reason: 'RecordPathUnsafe',
+      message:
+        `record ${path} is not written to ${scrub(this.opts.url, this.secrets)} branch ${this.opts.branch}: ${why}` +
+        ' (writes never follow links); replace it with a plain directory or file in git',
+    });
   }
 
   private async commit(git: SimpleGit, message: string): Promise<void> {

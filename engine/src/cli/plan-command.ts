@@ -147,23 +147,24 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
     });
 };
 
-/** The PolicySource named (or the only one in the cluster), with its uid when it exists. */
+type SourceItem = { metadata: { name: string; uid?: string }; spec?: { url?: string } };
+const sourceRefOf = (s: SourceItem): SourceRef => ({
+  name: s.metadata.name,
+  ...(s.metadata.uid ? { uid: s.metadata.uid } : {}),
+  ...(s.spec?.url ? { url: s.spec.url } : {}),
+});
+
+/** The PolicySource named (or the only one in the cluster), with its uid and url when it exists. */
 async function findSource(client: KubeClient, name: string | undefined): Promise<SourceRef> {
   const path = `/apis/${GROUP}/${VERSION}/${PLURAL.PolicySource}`;
   try {
     if (name) {
-      const s = await client.request<{ metadata: { name: string; uid?: string } }>({
-        method: 'GET',
-        path: `${path}/${encodeURIComponent(name)}`,
-      });
-      return { name, ...(s.metadata.uid ? { uid: s.metadata.uid } : {}) };
+      const s = await client.request<SourceItem>({ method: 'GET', path: `${path}/${encodeURIComponent(name)}` });
+      return sourceRefOf({ ...s, metadata: { ...s.metadata, name } });
     }
-    const list = await client.request<{ items: { metadata: { name: string; uid?: string } }[] }>({
-      method: 'GET',
-      path,
-    });
-    const only = list.items.length === 1 ? list.items[0]!.metadata : undefined;
-    return only ? { name: only.name, ...(only.uid ? { uid: only.uid } : {}) } : { name: 'default' };
+    const list = await client.request<{ items: SourceItem[] }>({ method: 'GET', path });
+    const only = list.items.length === 1 ? list.items[0] : undefined;
+    return only ? sourceRefOf(only) : { name: 'default' };
   } catch {
     return { name: name ?? 'default' };
   }

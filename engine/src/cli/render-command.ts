@@ -14,7 +14,11 @@ export const registerRenderCommand: CommandRegistrar = (program: Command, setExi
     .command('render')
     .description('print the HealthPolicy objects the engine would apply, as multi-document YAML')
     .argument('[dir]', 'policy repository root', '.')
-    .action(async (dir: string) => {
+    .option(
+      '--source-repo <url>',
+      "the policy repository's URL, stamped on every object (bulkhead.dev/source-repo) so a refused edit names it",
+    )
+    .action(async (dir: string, opts: { sourceRepo?: string }) => {
       const result = await loadOrReport(dir);
       if (!result) {
         setExit(EXIT.usage);
@@ -25,7 +29,9 @@ export const registerRenderCommand: CommandRegistrar = (program: Command, setExi
         setExit(EXIT.invalid);
         return;
       }
-      process.stdout.write(renderPolicies(result.policies, result.settings));
+      process.stdout.write(
+        renderPolicies(result.policies, result.settings, opts.sourceRepo ? { sourceRepo: opts.sourceRepo } : {}),
+      );
       setExit(EXIT.ok);
     });
 };

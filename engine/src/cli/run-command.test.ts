@@ -55,6 +55,25 @@ describe('bulkhead run: flags and environment → EngineConfig', () => {
     assert.equal(buildEngineConfig(runFlagDefaults(), { BULKHEAD_WEBHOOK_SECRET_FILE: file }).webhookSecret, undefined);
   });
 
+  it('GitOps writers: --gitops-writers, else $BULKHEAD_GITOPS_WRITERS (what deploy/ sets from ConfigMap bulkhead-settings)', () => {
+    const dp = { ...runFlagDefaults(), https: '127.0.0.1:0' };
+    const flux = 'system:serviceaccount:flux-system:kustomize-controller';
+    const argo = 'system:serviceaccount:argocd:argocd-application-controller';
+    assert.deepEqual(buildEngineConfig(dp, {}).dataPlane?.gitopsWriters, []);
+    assert.deepEqual(buildEngineConfig(dp, { BULKHEAD_GITOPS_WRITERS: `${flux},${argo}` }).dataPlane?.gitopsWriters, [
+      flux,
+      argo,
+    ]);
+    assert.deepEqual(
+      buildEngineConfig({ ...dp, gitopsWriters: [argo] }, { BULKHEAD_GITOPS_WRITERS: flux }).dataPlane?.gitopsWriters,
+      [argo],
+    );
+    assert.throws(
+      () => buildEngineConfig(dp, { BULKHEAD_GITOPS_WRITERS: "x'y" }),
+      /\$BULKHEAD_GITOPS_WRITERS: "x'y" is not a Kubernetes username/,
+    );
+  });
+
   it('a secret path that is not a readable file still fails the start (a broken mount, not an opt-out)', () => {
     assert.throws(() => buildEngineConfig(runFlagDefaults(), { BULKHEAD_WEBHOOK_SECRET_FILE: dir }), /EISDIR/);
   });

@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import type { CommandRegistrar } from './command.js';
 import { SIDECAR_IMAGE_ENV } from './install/sidecar-image.js';
+import { GITOPS_WRITER_EXAMPLES, parseIdentities } from '../admission/index.js';
 import { RUN_DEFAULTS, startEngine } from '../runtime/index.js';
 
 export interface RunFlags {
@@ -35,6 +36,7 @@ export interface RunFlags {
   serviceAccount: string;
   tlsSecret: string;
   breakGlassGroup: string[];
+  gitopsWriters?: string[];
   sidecarImage?: string;
   sidecarVersion: string;
   clusterName?: string;
@@ -121,6 +123,10 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             serviceAccount: f.serviceAccount,
             tlsSecret: f.tlsSecret,
             breakGlassGroups: f.breakGlassGroup,
+            gitopsWriters: parseIdentities(
+              f.gitopsWriters ? '--gitops-writers' : '$BULKHEAD_GITOPS_WRITERS',
+              f.gitopsWriters ?? env.BULKHEAD_GITOPS_WRITERS,
+            ),
             sidecar: {
               image: f.sidecarImage ?? env[SIDECAR_IMAGE_ENV] ?? RUN_DEFAULTS.sidecarImage,
               version: f.sidecarVersion,
@@ -210,6 +216,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
       '--tls-secret <name>',
       'Secret with the webhook CA and serving cert (shared by the replicas)',
       RUN_DEFAULTS.tlsSecret,
+    )
+    .option(
+      '--gitops-writers <user...>',
+      `usernames of the GitOps tools that apply HealthPolicies and PolicySources: the guard lets them write in every mode, also while no engine runs ($BULKHEAD_GITOPS_WRITERS, comma-separated; e.g. Flux ${GITOPS_WRITER_EXAMPLES.flux}, Argo CD ${GITOPS_WRITER_EXAMPLES.argocd})`,
     )
     .option('--break-glass-group <group...>', 'groups the GitOps guard lets write git-managed objects', [
       ...RUN_DEFAULTS.breakGlassGroups,

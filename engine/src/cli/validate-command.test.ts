@@ -123,8 +123,8 @@ describe('bulkhead validate / render (CLI)', function () {
     noStackTrace(badOption.stderr);
   });
 
-  it('render prints the CRs the engine would apply, labelled managed-by bulkhead', () => {
-    const r = bulkhead(['render', 'policy-repo-template']);
+  it('render prints the CRs the engine would apply, not labelled managed-by bulkhead, naming their repository', () => {
+    const r = bulkhead(['render', 'policy-repo-template', '--source-repo', 'https://git.example/policies.git']);
     assert.equal(r.code, 0, r.stderr);
     const docs = loadAll(r.stdout) as {
       kind: string;
@@ -137,8 +137,9 @@ describe('bulkhead validate / render (CLI)', function () {
     );
     for (const d of docs) {
       assert.equal(d.kind, 'HealthPolicy');
-      assert.equal(d.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');
+      assert.equal(d.metadata.labels?.['app.kubernetes.io/managed-by'], undefined);
       assert.match(d.metadata.annotations['bulkhead.dev/source']!, /^policies\/.+\.yaml:\d+$/);
+      assert.equal(d.metadata.annotations['bulkhead.dev/source-repo'], 'https://git.example/policies.git');
       assert.equal(d.status, undefined);
     }
   });

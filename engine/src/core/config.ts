@@ -54,6 +54,12 @@ export interface DataPlaneConfig {
   service: string;
   serviceAccount: string;
   tlsSecret: string;
+  /**
+   * Usernames of the GitOps tools that apply HealthPolicies and PolicySources (Flux's
+   * kustomize-controller, Argo CD's application-controller): the guard lets them write in
+   * every mode, and the webhook is not even called for them (ADR 1600).
+   */
+  gitopsWriters: string[];
   breakGlassGroups: string[];
   sidecar: { image: string; version: string };
   /** This cluster's name in the policy repository (records/<cluster>/). */

@@ -97,7 +97,6 @@ describe('dashboard routes', () => {
     port = served.port;
     store.addReport({
       pod: { namespace: 'shop', name: '<script>x</script>', uid: 'u-1' },
-      policy: 'web',
       sidecar: { version: '1', instance: 'i' },
       dropped: 0,
       samples: [
@@ -108,6 +107,7 @@ describe('dashboard routes', () => {
         },
       ],
     });
+    store.setPolicy('u-1', 'web');
   });
   after(() => {
     app.close();

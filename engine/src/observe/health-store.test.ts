@@ -95,6 +95,20 @@ describe('observe HealthStore', () => {
     );
   });
 
+  it("ignores the report's own policy claim; the policy is the one the engine sets from the cluster", () => {
+    const s = new HealthStore({ now: () => now, maxAgeMs: 1e9 });
+    s.addReport({ ...rep(1, [sample(1)]), policy: 'checkout-api' } as Parameters<HealthStore['addReport']>[0]);
+    assert.equal(s.get('uid-1')!.policy, undefined);
+    s.setPolicy('uid-1', 'web');
+    assert.equal(s.get('uid-1')!.policy, 'web');
+    s.addReport({ ...rep(1, [sample(2)]), policy: 'other' } as Parameters<HealthStore['addReport']>[0]);
+    assert.equal(s.get('uid-1')!.policy, 'web');
+    s.setPolicy('uid-1', undefined);
+    assert.equal(s.get('uid-1')!.policy, undefined);
+    s.setPolicy('uid-unknown', 'web');
+    assert.equal(s.size, 1, 'setPolicy creates no window');
+  });
+
   it('evicts the least recently updated pod beyond maxPods', () => {
     const s = new HealthStore({ now: () => now, maxPods: 3 });
     for (const n of [1, 2, 3]) s.addReport(rep(n, [sample(1)]));

@@ -36,6 +36,7 @@ export interface PodHealthWindow {
   namespace: string;
   pod: string;
   uid: string;
+  /** The policy that judges the pod, as the engine read it from the cluster (never from the report). */
   policy?: string;
   sidecar?: { version: string; instance: string };
   /** Cumulative samples the pod's sidecar said it dropped (buffer overflow while we were unreachable). */
@@ -132,13 +133,13 @@ export class HealthStore {
    */
   addReport(r: {
     pod: PodRef;
-    policy?: string;
     sidecar: { version: string; instance: string };
     dropped: number;
     samples: HealthSample[];
   }): IngestResult {
+    // The report's own `policy` field is not kept: the policy that judges a pod is read from
+    // the cluster (setPolicy), never taken from what the pod says (ADR 1400).
     const w = this.window(r.pod);
-    if (r.policy) w.policy = r.policy;
     if (w.instance !== r.sidecar.instance) {
       // A new sidecar process: its sequence numbers start again.
       w.instance = r.sidecar.instance;
@@ -182,6 +183,16 @@ export class HealthStore {
       w.eventHead = (w.eventHead + 1) % this.eventCap;
     }
     this.onChange?.(pod.uid);
+  }
+
+  /**
+   * The policy the engine judges this pod by (the injection annotation checked against the
+   * live policies), or undefined when none does; read back as the window's `policy`, and by
+   * the sibling lookup. A pod without a window is left alone (no window is created for it).
+   */
+  setPolicy(uid: string, policy: string | undefined): void {
+    const w = this.pods.get(uid);
+    if (w) w.policy = policy;
   }
 
   /** A deleted pod's window goes at once (its uid never reports again). */

@@ -1,6 +1,7 @@
 import { ANNOTATION, API_VERSION, KIND } from '../core/api/index.js';
 import type { KubeObject } from '../core/kube/resources.js';
 import type { LoadedPolicy } from '../policy/index.js';
+import { scrub } from '../source/index.js';
 import { inventoryLabels } from './inventory.js';
 
 const defined = (m: Record<string, string | undefined> | undefined): Record<string, string> =>
@@ -10,11 +11,13 @@ const defined = (m: Record<string, string | undefined> | undefined): Record<stri
 export interface SourceRef {
   name: string;
   uid?: string;
+  /** The repository's URL (a PolicySource's spec.url); stamped without userinfo. */
+  url?: string;
 }
 
 /**
  * The objects a set of policies implies (pure): one HealthPolicy CR each, carrying the
- * inventory labels and a `file:line` annotation saying where in git it came from. With the
+ * inventory labels and annotations saying where in git it came from (`file:line`, the repository). With the
  * source's uid they also name the PolicySource as owner (no blockOwnerDeletion: no extra
  * RBAC), so deleting a PolicySource lets the garbage collector remove what it applied.
  * Status is never part of what is applied.
@@ -23,13 +26,14 @@ export function desiredObjects(policies: LoadedPolicy[], source: SourceRef): Kub
   const owner = source.uid
     ? [{ apiVersion: API_VERSION, kind: KIND.PolicySource, name: source.name, uid: source.uid }]
     : undefined;
+  const repo: Record<string, string> = source.url ? { [ANNOTATION.sourceRepo]: scrub(source.url) } : {};
   return policies.map(({ policy, file, line }) => ({
     apiVersion: API_VERSION,
     kind: KIND.HealthPolicy,
     metadata: {
       name: policy.metadata.name,
       labels: { ...defined(policy.metadata.labels), ...inventoryLabels(source.name) },
-      annotations: { ...defined(policy.metadata.annotations), [ANNOTATION.source]: `${file}:${line}` },
+      annotations: { ...defined(policy.metadata.annotations), [ANNOTATION.source]: `${file}:${line}`, ...repo },
       ...(owner ? { ownerReferences: owner } : {}),
     },
     spec: policy.spec as unknown as Record<string, unknown>,

@@ -93,6 +93,14 @@ describe('desiredObjects', () => {
     ]);
     assert.equal('status' in o!, false);
   });
+  it('names the repository (without userinfo), so the guard can say where to change it', () => {
+    const [o] = desiredObjects(loaded, { name: 'src', url: 'https://bot:s3cret@git.example/p.git' });
+    assert.equal(o!.metadata.annotations?.['bulkhead.dev/source-repo'], 'https://***@git.example/p.git');
+    assert.equal(
+      desiredObjects(loaded, { name: 'local' })[0]!.metadata.annotations?.['bulkhead.dev/source-repo'],
+      undefined,
+    );
+  });
   it('has no owner for a local folder source (no object, no uid)', () => {
     assert.equal(desiredObjects(loaded, { name: 'local' })[0]!.metadata.ownerReferences, undefined);
   });

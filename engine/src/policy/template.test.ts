@@ -23,7 +23,7 @@ describe('policy-repo-template', () => {
     assert.equal(r.settings?.defaults?.mode, 'DryRun');
   });
 
-  it('renders deterministically, with the managed-by label and the source location', async () => {
+  it('renders deterministically, with the source location and no managed-by label (the GitOps tool manages them)', async () => {
     const r = await loadPolicyDir(template);
     const once = renderPolicies(r.policies);
     assert.equal(renderPolicies([...r.policies].reverse()), once, 'order-independent');
@@ -31,9 +31,15 @@ describe('policy-repo-template', () => {
       metadata: { labels: Record<string, string>; annotations: Record<string, string> };
     }[];
     assert.equal(docs.length, 3);
-    assert.equal(docs[0]!.metadata.labels['app.kubernetes.io/managed-by'], 'bulkhead');
+    assert.equal(docs[0]!.metadata.labels['app.kubernetes.io/managed-by'], undefined);
     assert.equal(docs[0]!.metadata.labels.team, 'payments', 'author labels are kept');
     assert.equal(docs[0]!.metadata.annotations['bulkhead.dev/source'], 'policies/checkout-api.yaml:6');
+    const withRepo = loadAll(
+      renderPolicies(r.policies, undefined, { sourceRepo: 'https://t:x@git.example/p.git' }),
+    ) as {
+      metadata: { annotations: Record<string, string> };
+    }[];
+    assert.equal(withRepo[0]!.metadata.annotations['bulkhead.dev/source-repo'], 'https://***@git.example/p.git');
     const modes = (loadAll(renderPolicies(r.policies, r.settings)) as { spec: { action: { mode?: string } } }[]).map(
       (d) => d.spec.action.mode,
     );

@@ -76,9 +76,12 @@ export async function executeVerdict(
   const facts = await gatherBudgetFacts(deps.client, deps.resolver, verdict.actions, now);
   const taken: TakenAction[] = [];
   // A pod Bulkhead already holds is not decided again and costs no budget (a retried or
-  // repeated verdict); its existing Quarantine stands.
+  // repeated verdict); its existing Quarantine stands. A DryRun Quarantine holds nothing: an
+  // Enforce verdict goes ahead and upgrades it (ADR 1401), or a pod once judged DryRun would be
+  // immune for its lifetime.
   const fresh = verdict.actions.filter((a) => {
-    const q = a.action === 'Alert' ? undefined : facts.held.get(a.pod.uid);
+    const held = a.action === 'Alert' ? undefined : facts.held.get(a.pod.uid);
+    const q = held && (held.spec.mode === 'Enforce' || verdict.mode === 'DryRun') ? held : undefined;
     if (q)
       taken.push({
         pod: a.pod.name,
@@ -216,9 +219,47 @@ async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<bo
     await deps.client.request({ method: 'POST', path: collectionPath(res, q.metadata.namespace), body: q });
     return true;
   } catch (err) {
-    if (isConflict(err)) return false; // created before a crash or by a concurrent decision
+    if (!isConflict(err)) throw err;
+    // Created before a crash or by a concurrent decision; or a DryRun one an Enforce verdict upgrades.
+    return q.spec.mode === 'Enforce' && (await upgradeDryRun(deps, q));
+  }
+}
+
+/**
+ * An Enforce verdict on a pod that has a DryRun Quarantine (same name: it is derived from the
+ * pod) turns that Quarantine into this one (ADR 1401): spec and labels replaced in one JSON
+ * patch whose `test` makes it a no-op unless the CR is still DryRun (a concurrent upgrade wins
+ * once), status back to Pending so the outbox writes the Enforce record. A patch, not a
+ * delete and create: the engine's RBAC has no delete on quarantines. True when upgraded.
+ */
+async function upgradeDryRun(deps: QuarantineDeps, q: Quarantine): Promise<boolean> {
+  const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
+  const path = objectPath(res, q.metadata.name!, q.metadata.namespace);
+  try {
+    await deps.client.request({
+      method: 'PATCH',
+      path,
+      contentType: 'application/json-patch+json',
+      body: [
+        { op: 'test', path: '/spec/mode', value: 'DryRun' },
+        { op: 'test', path: '/spec/pod/uid', value: q.spec.pod.uid },
+        { op: 'replace', path: '/spec', value: q.spec },
+        { op: 'replace', path: '/metadata/labels', value: q.metadata.labels },
+      ],
+    });
+  } catch (err) {
+    // 422: a test failed, so it is Enforce already (or another pod's); 404: released and gone.
+    if (err instanceof KubeApiError && [404, 409, 422].includes(err.code)) return false;
     throw err;
   }
+  await patchQuarantineStatus(
+    deps,
+    q,
+    { phase: 'Pending', audit: { state: 'Pending', path: q.spec.recordPath ?? '' } },
+    'Upgraded',
+    `DryRun quarantine upgraded: policy ${q.spec.policy} now enforces`,
+  );
+  return true;
 }
 
 /**

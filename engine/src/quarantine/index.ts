@@ -9,3 +9,4 @@ export { createQuarantineMetrics } from './metrics.js';
 export { LeaderResume, resumeFromCluster } from './leader-resume.js';
 export { siblingPods } from './sibling-pods.js';
 export { watchAvoidedNodes } from './avoided-nodes.js';
+export { judgingPolicy, namespaceLabelsReader, policySelects } from './judging-policy.js';

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { Counter } from 'prom-client';
-import { ANNOTATION, GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
+import { GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
 import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
@@ -8,6 +8,7 @@ import { isNotFound, type KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
 import {
+  injectedPolicyOf,
   podFactsOf,
   SEVERITY,
   type ActionType,
@@ -15,6 +16,7 @@ import {
   type PodObject as AnalyticsPodObject,
   type Signal,
 } from '../analytics/index.js';
+import { judgingPolicy, namespaceLabelsReader } from './judging-policy.js';
 import { quarantineName } from './quarantine-object.js';
 
 export const VERDICTS_PATH = '/api/v1/verdicts';
@@ -30,7 +32,7 @@ export interface ExternalVerdict {
   /** CamelCase, e.g. "AnomalousEgress". */
   reason: string;
   message?: string;
-  /** Defaults to the policy that injected the pod's sidecar. */
+  /** Defaults to the policy that injected the pod's sidecar; either way it must select the pod. */
   policy?: string;
   evidence?: { time?: string; detail: string; value?: number }[];
 }
@@ -41,6 +43,8 @@ export interface VerdictApiDeps {
   /** The evaluator's entry for outside signals: same grouping, budget, DryRun and audit. */
   submit(pod: PodHealth, signals: Signal[], policy: HealthPolicy): void;
   policy(name: string): HealthPolicy | undefined;
+  /** Namespace labels, for a policy's namespaceSelector (default: read through deps.client). */
+  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
   logger: Logger;
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;
@@ -104,6 +108,7 @@ type PodObject = AnalyticsPodObject & { metadata: { annotations?: Record<string,
 export function createVerdictRouter(deps: VerdictApiDeps): Router {
   const router = new Router();
   const count = (outcome: string): void => deps.requests?.inc({ outcome });
+  const namespaceLabels = deps.namespaceLabels ?? namespaceLabelsReader(deps.client);
   router.post(VERDICTS_PATH, async (ctx) => {
     // A follower relays the verdict to the leader, which authenticates the caller itself (ADR 1501).
     const elsewhere = await serveHereOrForward(ctx, deps.leader, 'verdicts');
@@ -161,8 +166,15 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       };
       return;
     }
-    const policyName = verdict.policy ?? injectedPolicy(pod);
-    const base = policyName ? deps.policy(policyName) : undefined;
+    // Only a policy that selects the pod now may judge it (ADR 1400): naming another one would
+    // borrow its action, mode and budget for a pod it does not cover.
+    const policyName = verdict.policy ?? injectedPolicyOf(pod.metadata.annotations);
+    const judged = await judgingPolicy(
+      policyName,
+      { namespace: pod.metadata.namespace, name: pod.metadata.name, labels: pod.metadata.labels ?? {} },
+      { policy: deps.policy, namespaceLabels },
+    );
+    const base = judged.policy;
     if (!base) {
       count('no_policy');
       ctx.status = 422;
@@ -171,7 +183,9 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
         problems: [
           {
             pointer: '/policy',
-            message: policyName ? `no HealthPolicy "${policyName}"` : 'the pod was not injected by a policy; name one',
+            message: `${judged.why}: a verdict may use only a HealthPolicy that selects the pod${
+              policyName ? '' : ' (name one in policy)'
+            }`,
           },
         ],
       };
@@ -214,15 +228,6 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
 /** A caller may ask for a milder action than the policy's, never a harsher one. */
 export function capAction(requested: ActionType, policyAction: ActionType): ActionType {
   return SEVERITY[requested] <= SEVERITY[policyAction] ? requested : policyAction;
-}
-
-function injectedPolicy(pod: PodObject): string | undefined {
-  try {
-    const v = JSON.parse(pod.metadata.annotations?.[ANNOTATION.injected] ?? '') as { policy?: unknown };
-    return typeof v.policy === 'string' ? v.policy : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function podHealthOf(pod: PodObject): PodHealth {

@@ -20,7 +20,9 @@ import {
   createQuarantineMetrics,
   createVerdictRouter,
   executeVerdict,
+  judgingPolicy,
   LeaderResume,
+  namespaceLabelsReader,
   PodFactsCache,
   podReader,
   resumeFromCluster,
@@ -100,6 +102,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
   const facts = new PodFactsCache({ read: podReader(opts.client), now });
+  const judging = { policy: opts.policy, namespaceLabels: namespaceLabelsReader(opts.client) };
 
   // Verdicts being carried out: the outbox waits for them, so a failing pod's record is written
   // only once its whole decision (the siblings' actions too) is in its Quarantine. The evaluator
@@ -148,8 +151,18 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     health: (uid) => opts.store.get(uid),
     peers: (namespace, policy) => opts.store.query({ namespace }).filter((h) => h.policy === policy),
     facts: (pod) => facts.get(pod),
+    // The policy comes from the cluster (injection annotation, live policy, still selecting
+    // the pod; ADR 1400), never from the report; the store keeps it for the sibling lookup.
     // A pod already quarantined is not judged again; its fate is in git now.
-    policyFor: (h, f) => (f.labels[LABEL.quarantined] === 'true' || !h.policy ? undefined : opts.policy(h.policy)),
+    policyFor: async (h, f) => {
+      const judged = await judgingPolicy(
+        f.injectedPolicy,
+        { namespace: h.namespace, name: h.pod, labels: f.labels },
+        judging,
+      );
+      opts.store.setPolicy(h.uid, judged.policy?.metadata.name);
+      return f.labels[LABEL.quarantined] === 'true' ? undefined : judged.policy;
+    },
     // Siblings for spec.action.similar: the pods the policy selects, as the cluster has them.
     population: siblingPods(opts.client),
     onVerdict,
@@ -182,6 +195,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     client: opts.client,
     submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
     policy: opts.policy,
+    namespaceLabels: judging.namespaceLabels,
     logger,
     requests: metrics.apiRequests,
     ...(opts.leader ? { leader: opts.leader } : {}),

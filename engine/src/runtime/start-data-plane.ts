@@ -174,6 +174,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     registry: deps.registry,
     engineNamespace: deps.engineNamespace,
     engineUsernames: [`system:serviceaccount:${deps.engineNamespace}:${cfg.serviceAccount}`],
+    gitopsWriters: cfg.gitopsWriters,
     breakGlassGroups: cfg.breakGlassGroups,
     sidecar,
     tls: {

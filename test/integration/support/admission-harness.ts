@@ -64,6 +64,7 @@ export async function startTestAdmission(opts: {
   engineNamespace: string;
   policies: InjectablePolicy[];
   engineUsernames?: string[];
+  gitopsWriters?: string[];
   breakGlassGroups?: string[];
   tls?: Partial<TlsSettings> & { intervalMs?: number; clock?: () => Date };
   names?: { mutating: string; validating: string };
@@ -93,6 +94,7 @@ export async function startTestAdmission(opts: {
     engineNamespace: opts.engineNamespace,
     engineUsernames: opts.engineUsernames ?? [`system:serviceaccount:${opts.engineNamespace}:bulkhead`],
     breakGlassGroups: opts.breakGlassGroups ?? ['bulkhead:break-glass'],
+    ...(opts.gitopsWriters ? { gitopsWriters: opts.gitopsWriters } : {}),
     sidecar: SIDECAR,
     tls: {
       secretName: 'bulkhead-webhook-tls',

@@ -1,46 +1,51 @@
-import { GROUP } from '../../core/api/index.js';
+import { ANNOTATION, GROUP } from '../../core/api/index.js';
 import type { AdmissionRequest } from '../review.js';
+import { DEFAULT_CLEANUP_USERNAMES, writersSentence, type GuardWriters } from './writers.js';
+
+export { DEFAULT_CLEANUP_USERNAMES } from './writers.js';
 
 /**
  * The GitOps guard, pure: who may write Bulkhead's own objects. HealthPolicy and PolicySource
- * come from git, so only the engine (which applies git) and the break-glass group may write
- * them; Quarantine is the engine's record of what it did, so only the engine writes it.
- * Reads never reach a validating webhook, so `kubectl get` keeps working.
+ * come from git, so only the engine, the GitOps tools that apply git (`gitopsWriters`) and the
+ * break-glass group may write them; Quarantine is the engine's record of what it did, so only
+ * the engine writes it. Reads never reach a validating webhook, so `kubectl get` keeps working.
+ * The lists are the ones the webhook's matchConditions exclude (writers.ts, ADR 1600).
  */
 /** Annotations apply stamps on the objects it applies: where in git they come from. */
 export const SOURCE_ANNOTATIONS = {
-  repo: 'bulkhead.dev/source-repo',
+  repo: ANNOTATION.sourceRepo,
   path: 'bulkhead.dev/source-path',
 } as const;
 
-export interface GuardConfig {
-  /** Usernames of the engine, e.g. system:serviceaccount:<engine namespace>:bulkhead. */
-  engineUsernames: readonly string[];
-  /** Members of any of these groups may write while the switch is off (break-glass group). */
-  breakGlassGroups: readonly string[];
-  /**
-   * Deletes by these users are allowed on every guarded kind: the namespace controller and the
-   * garbage collector must be able to clean up, or a namespace never finishes terminating.
-   */
-  cleanupUsernames?: readonly string[];
+/** Labels and annotations GitOps tools put on what they apply: who applied the object. */
+const FLUX_LABELS = { name: 'kustomize.toolkit.fluxcd.io/name', namespace: 'kustomize.toolkit.fluxcd.io/namespace' };
+const ARGO_TRACKING = 'argocd.argoproj.io/tracking-id';
+
+export interface GuardConfig extends GuardWriters {
   /** Named in the message when the object carries no source annotations. */
   defaultSource?: { repo: string; path: string };
 }
 
-export const DEFAULT_CLEANUP_USERNAMES = [
-  'system:serviceaccount:kube-system:namespace-controller',
-  'system:serviceaccount:kube-system:generic-garbage-collector',
-];
-
 export interface GuardState {
   /** `bulkhead break-glass on`: everyone may write, the guard only logs. */
   breakGlass: boolean;
+  /** The engine's PolicySource, when the object names none (looked up only for a denial). */
+  defaultSource?: { repo: string; path: string };
 }
 
 export interface GuardDecision {
   allowed: boolean;
   /** CamelCase, for the admission status and the log. */
-  reason: 'NotGuarded' | 'Engine' | 'BreakGlassGroup' | 'BreakGlassOn' | 'Cleanup' | 'ManagedInGit' | 'EngineOnly';
+  reason:
+    | 'NotGuarded'
+    | 'Engine'
+    | 'GitOpsWriter'
+    | 'BreakGlassGroup'
+    | 'BreakGlassOn'
+    | 'Cleanup'
+    | 'ManagedInGit'
+    | 'EngineOnly'
+    | 'StatusIsEngines';
   message: string;
 }
 
@@ -59,24 +64,35 @@ export function decideGuard(req: AdmissionRequest, cfg: GuardConfig, state: Guar
     return { allowed: true, reason: 'Cleanup', message: `${user} cleans up deleted namespaces and owners` };
   }
   if (state.breakGlass) return { allowed: true, reason: 'BreakGlassOn', message: 'break-glass is on: guard suspended' };
+  const target = `${kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? objectName(req) ?? ''}`.trim();
   if (kind !== 'Quarantine') {
     const group = groups.find((g) => cfg.breakGlassGroups.includes(g));
     if (group)
       return { allowed: true, reason: 'BreakGlassGroup', message: `${user} is in the break-glass group ${group}` };
+    if ((cfg.gitopsWriters ?? []).includes(user)) {
+      if (!req.subResource) return { allowed: true, reason: 'GitOpsWriter', message: `${user} is a GitOps writer` };
+      return {
+        allowed: false,
+        reason: 'StatusIsEngines',
+        message: `${target} ${req.subResource} is written only by the Bulkhead engine; GitOps writers apply the object itself`,
+      };
+    }
   }
-  const target = `${kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? objectName(req) ?? ''}`.trim();
   if (kind === 'Quarantine') {
     return {
       allowed: false,
       reason: 'EngineOnly',
-      message: `${target} is written only by the Bulkhead engine; to release a pod, revert its record in git`,
+      message: `${target} is written only by the Bulkhead engine; to release a pod, revert its record in git; ${writersSentence(cfg, 'Quarantine')}`,
     };
   }
-  const src = sourceOf(req, kind as GuardedKind, cfg);
+  const src = sourceOf(req, kind as GuardedKind, cfg, state);
+  const where = src.repo ? `: ${[src.repo, src.path].filter(Boolean).join(' ')}` : '';
+  const by = src.appliedBy ? ` (applied by ${src.appliedBy})` : '';
+  const unknown = !src.repo && !src.appliedBy ? ' (the object names no source repository)' : '';
   return {
     allowed: false,
     reason: 'ManagedInGit',
-    message: `managed in git: ${src.repo} ${src.path}; change it there`,
+    message: `managed in git${where}${by}${unknown}; change it there; ${writersSentence(cfg, kind as GuardedKind)}`,
   };
 }
 
@@ -85,20 +101,41 @@ function objectName(req: AdmissionRequest): string | undefined {
   return obj?.metadata?.name;
 }
 
-function sourceOf(req: AdmissionRequest, kind: GuardedKind, cfg: GuardConfig): { repo: string; path: string } {
+interface Source {
+  repo?: string;
+  path?: string;
+  appliedBy?: string;
+}
+
+type Meta = {
+  metadata?: { annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: { url?: string; path?: string };
+};
+
+/**
+ * Where the object comes from: its source annotations (the engine's apply and `bulkhead render
+ * --source-repo` stamp them), a PolicySource's own spec, else the engine's PolicySource; and
+ * which GitOps tool applied it (Flux's kustomize labels, Argo CD's tracking annotation).
+ */
+function sourceOf(req: AdmissionRequest, kind: GuardedKind, cfg: GuardConfig, state: GuardState): Source {
   // The stored object says where it came from; a CREATE only has the new one.
-  const obj = (req.oldObject ?? req.object) as
-    { metadata?: { annotations?: Record<string, string> }; spec?: { url?: string; path?: string } } | null | undefined;
+  const obj = (req.oldObject ?? req.object) as Meta | null | undefined;
   const ann = obj?.metadata?.annotations ?? {};
-  const repo =
-    ann[SOURCE_ANNOTATIONS.repo] ??
-    (kind === 'PolicySource' ? obj?.spec?.url : undefined) ??
-    cfg.defaultSource?.repo ??
-    '<policy repository>';
+  const labels = obj?.metadata?.labels ?? {};
+  let appliedBy: string | undefined;
+  if (labels[FLUX_LABELS.name])
+    appliedBy = `Flux Kustomization ${labels[FLUX_LABELS.namespace] ? `${labels[FLUX_LABELS.namespace]}/` : ''}${labels[FLUX_LABELS.name]}`;
+  else if (ann[ARGO_TRACKING]) appliedBy = `Argo CD Application ${ann[ARGO_TRACKING].split(':')[0]}`;
+  // A GitOps tool applied it from its own repository: neither the engine's PolicySource nor a
+  // PolicySource's spec.url (the repository it syncs) is where this object is kept.
+  const fallback = appliedBy ? undefined : (state.defaultSource ?? cfg.defaultSource);
+  const own = kind === 'PolicySource' && !appliedBy ? obj?.spec : undefined;
+  const repo = ann[SOURCE_ANNOTATIONS.repo] ?? own?.url ?? fallback?.repo;
+  // bulkhead.dev/source is `<file>:<line>` inside the repository.
   const path =
     ann[SOURCE_ANNOTATIONS.path] ??
-    (kind === 'PolicySource' ? obj?.spec?.path : undefined) ??
-    cfg.defaultSource?.path ??
-    'policies/';
-  return { repo, path };
+    ann[ANNOTATION.source]?.replace(/:\d+$/, '') ??
+    own?.path ??
+    (ann[SOURCE_ANNOTATIONS.repo] ? undefined : fallback?.path);
+  return { ...(repo ? { repo } : {}), ...(path ? { path } : {}), ...(appliedBy ? { appliedBy } : {}) };
 }

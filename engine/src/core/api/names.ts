@@ -25,6 +25,8 @@ export const LABEL = {
 export const ANNOTATION = {
   /** Where a rendered or applied object came from: `<file>:<line>` in the policy repository. */
   source: `${GROUP}/source`,
+  /** The repository an applied object came from (no userinfo): the guard names it when it refuses an edit. */
+  sourceRepo: `${GROUP}/source-repo`,
   injected: `${GROUP}/injected`,
 } as const;
 
