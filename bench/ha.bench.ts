@@ -21,6 +21,7 @@ import type { HealthPolicy } from '../engine/src/core/api/index.js';
 import { silentLogger } from '../engine/src/core/logger.js';
 import { createCertificateAuthority, issueCertificate } from '../engine/src/core/pki.js';
 import { HealthStore } from '../engine/src/observe/index.js';
+import { judgingPolicy } from '../engine/src/quarantine/index.js';
 import { startRoundRobinBalancer } from '../test/harness/round-robin-balancer.js';
 import { bundleServer, load, startServer } from './ingest.bench.js';
 import { isolationLatency } from './support/ha-isolation.js';
@@ -152,19 +153,32 @@ async function evaluationPass(pods: number, policies: number): Promise<number> {
     }));
     store.addReport({
       pod: { namespace: `ns-${p % 100}`, name: `pod-${p}`, uid: `uid-${p}` },
-      policy: `team-${p % policies}`,
       sidecar: { version: 'b', instance: 'b' },
       dropped: 0,
       samples,
     });
   }
+  const judging = { policy: (n: string) => byName.get(n), namespaceLabels: async () => ({}) };
   let verdicts = 0;
   // As quarantine-pipeline.ts wires it; pod facts are a cached read there, a map lookup here.
   const evaluator = new Evaluator({
     health: (uid) => store.get(uid),
     peers: (namespace, policy) => store.query({ namespace }).filter((h) => h.policy === policy),
-    facts: async (pod) => ({ labels: { app: pod.name } }),
-    policyFor: (h) => (h.policy ? byName.get(h.policy) : undefined),
+    // The injection annotation names the pod's policy (p % policies keeps each policy's pods in
+    // its namespace, p % 100).
+    facts: async (pod) => ({
+      labels: { app: pod.name },
+      injectedPolicy: `team-${Number(pod.uid.slice(4)) % policies}`,
+    }),
+    policyFor: async (h, f) => {
+      const judged = await judgingPolicy(
+        f.injectedPolicy,
+        { namespace: h.namespace, name: h.pod, labels: f.labels },
+        judging,
+      );
+      store.setPolicy(h.uid, judged.policy?.metadata.name);
+      return judged.policy;
+    },
     onVerdict: async () => {
       verdicts++;
     },

@@ -123,7 +123,12 @@ async function measure(
       await core.createNamespacedPod({
         namespace: appNs,
         body: {
-          metadata: { name: `p-${i}`, labels: { app: 'bench' } },
+          // The annotation the injection webhook writes: the policy that judges the pod (ADR 1400).
+          metadata: {
+            name: `p-${i}`,
+            labels: { app: 'bench' },
+            annotations: { 'bulkhead.dev/injected': JSON.stringify({ policy, sidecar: '0.1.0' }) },
+          },
           spec: { serviceAccountName: 'reporter', containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
         },
       });
@@ -199,7 +204,6 @@ async function measure(
           apiVersion: 'bulkhead.dev/v1alpha1',
           kind: 'HealthReport',
           pod: ref,
-          policy,
           sidecar: { version: '0.1.0', instance: `bench-${i}`, startedAt: new Date(t0).toISOString() },
           dropped: 0,
           samples: samples.map((s) => ({
