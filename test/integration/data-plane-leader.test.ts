@@ -6,6 +6,7 @@
 // out there. Each sidecar gets its own balancer, rotated so its first connection lands on a
 // chosen replica: every replica, followers and leader, gets first connections of failing pods.
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,19 @@ import { httpsCall, killAll, podToken, readerToken, startApp, startSidecar } fro
 
 const REPLICAS = 3;
 const WEBHOOK_SECRET = `hook-${randomBytes(8).toString('hex')}`;
+
+/** The real kubectl built into the cache, as an on-call engineer runs it. */
+const kubectl = (args: string[]): Promise<string> =>
+  new Promise((ok, fail) => {
+    const c = getCluster();
+    execFile(
+      join(c.binDir, 'kubectl'),
+      ['--kubeconfig', c.kubeconfigPath, ...args],
+      { timeout: 90_000, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } },
+      (err, stdout, stderr) =>
+        err ? fail(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout),
+    );
+  });
 
 describe(`data plane with ${REPLICAS} replicas: one executor, followers forward (real processes)`, function () {
   this.timeout(180_000);
@@ -314,6 +328,63 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     };
     const base = await snapshot(leader);
     for (const f of await followersNow()) assert.deepEqual((await snapshot(f)).pods, base.pods, `${f.name}: same pods`);
+  });
+
+  it('kubectl tells the truth: the policy READY with its MATCHED pods, `kubectl wait` passes, describe shows the Events of the policy and the Quarantine; only the leader writes the status', async () => {
+    const name = policyName();
+    const leader = await leaderNow();
+    const followers = await followersNow();
+    const shopPods = async (): Promise<number> =>
+      (
+        await admin.request<{ items: { metadata: { deletionTimestamp?: string } }[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${appNs}/pods`,
+          query: { labelSelector: 'app=shop' },
+        })
+      ).items.filter((p) => !p.metadata.deletionTimestamp).length;
+    // NAME ACTION MODE READY MATCHED REVISION AGE: MODE defaulted, READY and MATCHED filled.
+    await eventually(
+      async () => {
+        const out = await kubectl(['get', 'healthpolicies', name]);
+        assert.match(out, /NAME\s+ACTION\s+MODE\s+READY\s+MATCHED\s+REVISION\s+AGE/);
+        const m = new RegExp(`^${name}\\s+Quarantine\\s+Enforce\\s+True\\s+(\\d+)\\s`, 'm').exec(out);
+        assert.ok(m, out);
+        assert.equal(Number(m[1]), await shopPods(), 'MATCHED counts the pods the policy selects');
+      },
+      { what: 'kubectl get healthpolicies READY True, MATCHED', timeoutMs: 60_000 },
+    );
+    await kubectl(['wait', '--for=condition=Ready', `healthpolicy/${name}`, '--timeout=60s']);
+    const hp = await admin.request<{
+      metadata: { generation: number };
+      status: {
+        observedGeneration: number;
+        conditions: { type: string; observedGeneration?: number }[];
+        lastAction?: { type: string };
+      };
+    }>({ method: 'GET', path: `/apis/bulkhead.dev/v1alpha1/healthpolicies/${name}` });
+    assert.equal(hp.status.observedGeneration, hp.metadata.generation, 'kstatus: observedGeneration current');
+    assert.equal(hp.status.conditions.find((c) => c.type === 'Ready')?.observedGeneration, hp.metadata.generation);
+    assert.equal(hp.status.lastAction?.type, 'Quarantine', 'the last action, from the quarantine above');
+    // Events where people look: the incident on the policy, the action on the Quarantine.
+    const described = await eventually(
+      async () => {
+        const out = await kubectl(['describe', 'healthpolicy', name]);
+        assert.match(out, /Events:[\s\S]*Incident[\s\S]*quarantine /, out);
+        return out;
+      },
+      { what: 'kubectl describe healthpolicy shows the incident Event' },
+    );
+    assert.doesNotMatch(described, /Events:\s+<none>/);
+    const q = await admin.request<{ items: { metadata: { name: string } }[] }>({
+      method: 'GET',
+      path: `/apis/bulkhead.dev/v1alpha1/namespaces/${appNs}/quarantines`,
+    });
+    assert.ok(q.items.length >= 1);
+    const dq = await kubectl(['describe', 'quarantine', '-n', appNs, q.items[0]!.metadata.name]);
+    assert.match(dq, /Events:[\s\S]*Quarantined/, dq);
+    // Leader-only: the follower never wrote a HealthPolicy status.
+    assert.ok((await leader.log()).includes('HealthPolicy status written'));
+    for (const f of followers) assert.ok(!(await f.log()).includes('HealthPolicy status written'), f.name);
   });
 
   it('SIGKILL the leader mid-incident: another replica takes over, finishes exactly once, and new failures are quarantined', async () => {

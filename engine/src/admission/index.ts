@@ -18,3 +18,4 @@ export {
   type GuardWriters,
   type MatchCondition,
 } from './guard/writers.js';
+export { matchedPodCounts, type PodMeta } from './matched-pods.js';

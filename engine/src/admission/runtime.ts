@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import {
   buildMutatingWebhookConfiguration,
@@ -64,6 +65,15 @@ export interface AdmissionRuntime {
   index(): PolicyIndex;
   /** Re-generate and apply the webhook configurations from the current policies. */
   register(): Promise<void>;
+  /**
+   * The last registration: the policies (name → generation) whose rules the webhook
+   * configurations carry since then, or the error it failed with (HealthPolicy Ready reads it).
+   */
+  registration(): { policies: ReadonlyMap<string, number>; error?: string } | undefined;
+  /** Called after each registration attempt (the status writer's cue). */
+  onRegistration(cb: () => void): void;
+  /** Namespace labels as the webhook sees them (matchedPods counts with them). */
+  namespaceLabels(namespace: string): Promise<Record<string, string>>;
   /** Stops serving. Never deletes the webhook configurations. */
   close(): Promise<void>;
 }
@@ -144,14 +154,24 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => server.close());
     const endpoint = opts.endpoint ?? { url: server.url };
 
+    let registration: { policies: ReadonlyMap<string, number>; error?: string } | undefined;
+    const registrationListeners: (() => void)[] = [];
     const register = async (): Promise<void> => {
       const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
       const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
       const list = policies.list();
-      await registerWebhooks(kc, [
-        buildMutatingWebhookConfiguration(list, base),
-        buildValidatingWebhookConfiguration(base),
-      ]);
+      try {
+        await registerWebhooks(kc, [
+          buildMutatingWebhookConfiguration(list, base),
+          buildValidatingWebhookConfiguration(base),
+        ]);
+        registration = { policies: new Map(list.map((p) => [p.metadata.name, p.metadata.generation ?? 0])) };
+      } catch (err) {
+        registration = { policies: registration?.policies ?? new Map(), error: errorMessage(err) };
+        throw err;
+      } finally {
+        for (const l of registrationListeners) l();
+      }
       logger.info({ policies: list.length }, 'webhook configurations registered');
     };
     // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
@@ -192,6 +212,9 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       tls,
       index: () => index,
       register,
+      registration: () => registration,
+      onRegistration: (cb) => registrationListeners.push(cb),
+      namespaceLabels: async (ns) => ({ ...(await namespaces.labels(ns)) }),
       async close() {
         tls.stop();
         live.onNamespace = undefined;

@@ -1,10 +1,13 @@
+import type { RepoSettings } from '../core/api/index.js';
 import type { ErrorKind } from '../core/errors.js';
 import type { Diagnostic, LoadedPolicy } from '../policy/index.js';
 import type { Artifact } from '../source/index.js';
 import type { ApplyResult } from './applier.js';
 
 /** The policy stage's loader (its contract: loadPolicyDir). */
-export type PolicyLoader = (dir: string) => Promise<{ policies: LoadedPolicy[]; diagnostics: Diagnostic[] }>;
+export type PolicyLoader = (
+  dir: string,
+) => Promise<{ policies: LoadedPolicy[]; diagnostics: Diagnostic[]; settings?: RepoSettings }>;
 
 /** How a reconcile ended: the summarizer turns this, and only this, into status and Events. */
 export type SyncOutcome =

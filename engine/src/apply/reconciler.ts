@@ -99,6 +99,7 @@ export class PolicySourceReconciler {
           name,
           ...(source.metadata.uid ? { uid: source.metadata.uid } : {}),
           ...(source.spec.url ? { url: source.spec.url } : {}),
+          ...(loaded.settings?.defaults?.mode ? { defaultMode: loaded.settings.defaults.mode } : {}),
         });
         st.policies = loaded.policies.length;
         st.key = key;

@@ -93,7 +93,10 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           const resolver = new ResourceResolver(client);
           const source = await findSource(client, f.sourceName);
           const sourceName = source.name;
-          const desired = desiredObjects(loaded.policies, source);
+          const desired = desiredObjects(loaded.policies, {
+            ...source,
+            ...(loaded.settings?.defaults?.mode ? { defaultMode: loaded.settings.defaults.mode } : {}),
+          });
           const live = await listLive(client, resolver);
           const plan = await dryRunPlan(client, resolver, desired, live, sourceName, { force: f.forceConflicts });
           // Pods that exist already get no sidecar from these policies until they are recreated.

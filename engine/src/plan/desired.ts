@@ -13,6 +13,8 @@ export interface SourceRef {
   uid?: string;
   /** The repository's URL (a PolicySource's spec.url); stamped without userinfo. */
   url?: string;
+  /** bulkhead.yaml defaults.mode: written into policies that set no mode, as `bulkhead render` does. */
+  defaultMode?: 'Enforce' | 'DryRun';
 }
 
 /**
@@ -36,6 +38,8 @@ export function desiredObjects(policies: LoadedPolicy[], source: SourceRef): Kub
       annotations: { ...defined(policy.metadata.annotations), [ANNOTATION.source]: `${file}:${line}`, ...repo },
       ...(owner ? { ownerReferences: owner } : {}),
     },
-    spec: policy.spec as unknown as Record<string, unknown>,
+    spec: (policy.spec.action.mode === undefined && source.defaultMode
+      ? { ...policy.spec, action: { ...policy.spec.action, mode: source.defaultMode } }
+      : policy.spec) as unknown as Record<string, unknown>,
   }));
 }

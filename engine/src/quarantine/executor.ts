@@ -38,6 +38,8 @@ export interface QuarantineDeps {
    * budget is checked against the cluster's Quarantines only.
    */
   budgetLedger?: BudgetLedger;
+  /** The HealthPolicy's uid, so its Events match it (`kubectl describe` selects on uid). */
+  policyUid?: (name: string) => string | undefined;
 }
 
 export type { ActionOutcome, TakenAction };
@@ -161,7 +163,10 @@ async function carryOut(
   };
   switch (action.action) {
     case 'Alert':
-      await deps.events.emit(podRef, 'Warning', action.reason, `${verdict.policy}: ${action.message}`);
+      // A healthy sibling's alert is part of its failing pod's incident: said once, in the
+      // incident's Event on the HealthPolicy, not as one Warning per sibling.
+      if (action.role === 'primary')
+        await deps.events.emit(podRef, 'Warning', action.reason, `${verdict.policy}: ${action.message}`);
       return { outcome: 'done' };
     case 'Restart':
       if (verdict.mode === 'DryRun') {
@@ -189,39 +194,53 @@ async function carryOut(
           ? { avoidNode: true }
           : {}),
       });
-      const created = await createQuarantine(deps, q);
+      const { created, uid } = await createQuarantine(deps, q);
+      // The Quarantine's own Events (`kubectl describe quarantine`), beside the pod's.
+      const quarantineRef = uid
+        ? {
+            apiVersion: API_VERSION,
+            kind: KIND.Quarantine,
+            name: q.metadata.name!,
+            namespace: action.pod.namespace,
+            uid,
+          }
+        : undefined;
       if (verdict.mode === 'DryRun') {
-        await deps.events.emit(
-          podRef,
-          'Normal',
-          `Would${action.action}`,
-          `${verdict.policy} (DryRun) would ${action.action.toLowerCase()} this pod: ${action.message}`,
-        );
+        const why = `${verdict.policy} (DryRun) would ${action.action.toLowerCase()} this pod: ${action.message}`;
+        await deps.events.emit(podRef, 'Normal', `Would${action.action}`, why);
+        if (quarantineRef) await deps.events.emit(quarantineRef, 'Normal', `Would${action.action}`, why);
         return { outcome: created ? 'dry-run' : 'already', quarantine: q.metadata.name! };
       }
       const outcome = await enforce(deps, q, action.action);
       if (outcome === 'done') {
-        await deps.events.emit(
-          podRef,
-          'Warning',
-          action.action === 'Quarantine' ? 'Quarantined' : 'Isolated',
-          `${verdict.policy}: ${action.message}`,
-        );
+        const reason = action.action === 'Quarantine' ? 'Quarantined' : 'Isolated';
+        await deps.events.emit(podRef, 'Warning', reason, `${verdict.policy}: ${action.message}`);
+        if (quarantineRef)
+          await deps.events.emit(
+            quarantineRef,
+            'Warning',
+            reason,
+            `${action.pod.namespace}/${action.pod.name} ${reason.toLowerCase()} by ${verdict.policy}: ${action.message}`,
+          );
       }
       return { outcome: created ? outcome : outcome === 'done' ? 'already' : outcome, quarantine: q.metadata.name! };
     }
   }
 }
 
-async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<boolean> {
+async function createQuarantine(deps: QuarantineDeps, q: Quarantine): Promise<{ created: boolean; uid?: string }> {
   const res = await deps.resolver.resolve(API_VERSION, KIND.Quarantine);
   try {
-    await deps.client.request({ method: 'POST', path: collectionPath(res, q.metadata.namespace), body: q });
-    return true;
+    const made = await deps.client.request<{ metadata?: { uid?: string } }>({
+      method: 'POST',
+      path: collectionPath(res, q.metadata.namespace),
+      body: q,
+    });
+    return { created: true, ...(made?.metadata?.uid ? { uid: made.metadata.uid } : {}) };
   } catch (err) {
     if (!isConflict(err)) throw err;
     // Created before a crash or by a concurrent decision; or a DryRun one an Enforce verdict upgrades.
-    return q.spec.mode === 'Enforce' && (await upgradeDryRun(deps, q));
+    return { created: q.spec.mode === 'Enforce' && (await upgradeDryRun(deps, q)) };
   }
 }
 
@@ -459,7 +478,12 @@ async function reportToPolicy(
   now: Date,
 ): Promise<void> {
   const primary = taken.find((t) => t.role === 'primary' && t.action !== 'Alert') ?? taken[0];
-  const policyRef = { apiVersion: API_VERSION, kind: KIND.HealthPolicy, name: verdict.policy };
+  const uid = deps.policyUid?.(verdict.policy);
+  const policyRef = { apiVersion: API_VERSION, kind: KIND.HealthPolicy, name: verdict.policy, ...(uid ? { uid } : {}) };
+  // One Event per incident on the policy (`kubectl describe healthpolicy`): what was done to
+  // the failing pod(s) and, in one line, to their similar siblings.
+  const incidentLine = incidentSummary(verdict, taken);
+  if (incidentLine) await deps.events.emit(policyRef, incidentLine.type, incidentLine.reason, incidentLine.message);
   if (budget.exhausted) {
     const why = [...new Set(budget.downgraded.map((d) => d.why))].join(', ');
     await deps.events.emit(
@@ -513,6 +537,33 @@ export async function resumePending(deps: QuarantineDeps, quarantines: readonly 
     n++;
   }
   return n;
+}
+
+/** The one line an incident gets on its HealthPolicy (pure); undefined when nothing was done. */
+export function incidentSummary(
+  verdict: Pick<Verdict, 'mode' | 'incident'>,
+  taken: readonly TakenAction[],
+): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
+  const fresh = taken.filter((t) => t.outcome !== 'already');
+  if (fresh.length === 0) return undefined;
+  const primaries = fresh.filter((t) => t.role === 'primary');
+  const similar = fresh.filter((t) => t.role !== 'primary');
+  const list = (ts: readonly TakenAction[]): string => {
+    const names = ts.map((t) => `${t.namespace}/${t.pod}`);
+    return names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
+  };
+  const verb = (t: TakenAction): string =>
+    `${verdict.mode === 'DryRun' ? 'would ' : ''}${t.action.toLowerCase()}${t.outcome === 'failed' ? ' (failed)' : t.outcome === 'blocked' ? ' (blocked)' : ''}`;
+  const byVerb = (ts: readonly TakenAction[]): string =>
+    [...new Set(ts.map(verb))].map((v) => `${v} ${list(ts.filter((t) => verb(t) === v))}`).join('; ');
+  const parts = [primaries.length > 0 ? byVerb(primaries) : undefined];
+  if (similar.length > 0) parts.push(`similar pods: ${byVerb(similar)}`);
+  const failed = fresh.some((t) => t.outcome === 'failed');
+  return {
+    type: verdict.mode === 'DryRun' && !failed ? 'Normal' : 'Warning',
+    reason: verdict.mode === 'DryRun' ? 'IncidentDryRun' : failed ? 'IncidentActionFailed' : 'Incident',
+    message: `incident ${verdict.incident.scope} ${verdict.incident.value}: ${parts.filter(Boolean).join('; ')}`,
+  };
 }
 
 export { quarantineName, NODE_TAINT_KEY };

@@ -34,6 +34,31 @@ export function watchHealthPolicies(opts: {
 }): HealthPolicyWatch {
   const listeners: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
+  // What admission and the status writer react to: the spec (generation), deletion and the
+  // SidecarInjection condition. A status write of the engine's own (Ready, matchedPods,
+  // lastAction) is no change for them, so it never rebuilds the index or re-registers.
+  const seen = new Map<string, string>();
+  const keyOf = (p: HealthPolicy): string => {
+    const m = p.metadata as { generation?: number; deletionTimestamp?: string };
+    const injection = p.status?.conditions?.find((c) => c.type === 'SidecarInjection');
+    return JSON.stringify([
+      m.generation,
+      m.deletionTimestamp,
+      injection?.status,
+      injection?.reason,
+      injection?.message,
+    ]);
+  };
+  const onEvent = (ev: string, p: HealthPolicy): void => {
+    const name = p.metadata.name;
+    if (ev === 'delete') seen.delete(name);
+    else {
+      const key = keyOf(p);
+      if (seen.get(name) === key) return;
+      seen.set(name, key);
+    }
+    changed();
+  };
   const changed = (): void => {
     if (timer) return;
     timer = setTimeout(() => {
@@ -47,7 +72,7 @@ export function watchHealthPolicies(opts: {
     resource: PLURAL.HealthPolicy,
     logger: opts.logger,
     metrics: opts.metrics,
-    onEvent: changed,
+    onEvent,
   });
   return {
     get: (name) => watch.get(name),

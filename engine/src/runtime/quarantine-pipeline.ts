@@ -98,6 +98,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
     ...(opts.identity ? { budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity } } : {}),
+    policyUid: (name) => (opts.policy(name)?.metadata as { uid?: string } | undefined)?.uid,
   };
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);

@@ -27,6 +27,7 @@ import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type 
 import type { HealthPolicyWatch } from './health-policy-watch.js';
 import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
+import { startPolicyStatusWriter } from './health-policy-status-writer.js';
 
 export type { DataPlaneConfig };
 
@@ -222,6 +223,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     isLeader: () => deps.leader.isLeader(),
     logger,
   });
+  // HealthPolicy status (Ready, matchedPods, sourceRevision): written by the leader alone.
+  const policyStatus = startPolicyStatusWriter({
+    client: deps.client,
+    logger,
+    policies: deps.policies,
+    admission,
+    isLeader: () => deps.leader.isLeader(),
+  });
   return {
     url: admission.url,
     ...(advertiseUrl ? { advertiseUrl } : {}),
@@ -232,6 +241,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     admission,
     async stop() {
       clearInterval(forwardTimer);
+      policyStatus.stop();
       rollout.stop();
       pullGuard.stop();
       await avoided.watch.stop();

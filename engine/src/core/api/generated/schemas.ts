@@ -299,7 +299,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "enum": [
               "Enforce",
               "DryRun"
-            ]
+            ],
+            "default": "Enforce"
           },
           "similar": {
             "title": "SimilarPods",
