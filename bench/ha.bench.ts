@@ -16,6 +16,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
+import { excludedNamespaces } from '../engine/src/admission/index.js';
 import { Evaluator } from '../engine/src/analytics/index.js';
 import type { HealthPolicy } from '../engine/src/core/api/index.js';
 import { silentLogger } from '../engine/src/core/logger.js';
@@ -158,7 +159,11 @@ async function evaluationPass(pods: number, policies: number): Promise<number> {
       samples,
     });
   }
-  const judging = { policy: (n: string) => byName.get(n), namespaceLabels: async () => ({}) };
+  const judging = {
+    policy: (n: string) => byName.get(n),
+    namespaceLabels: async () => ({}),
+    excludedNamespaces: new Set(excludedNamespaces('bulkhead-system')),
+  };
   let verdicts = 0;
   // As quarantine-pipeline.ts wires it; pod facts are a cached read there, a map lookup here.
   const evaluator = new Evaluator({

@@ -24,7 +24,15 @@ import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { startRoundRobinBalancer, type Balancer } from '../harness/round-robin-balancer.js';
 import { createSource, deleteQuietly, getSource, HP, PS } from './support/gitops.js';
 import { runDeployment } from './support/quarantine-fixtures.js';
-import { httpsCall, killAll, podToken, readerToken, startApp, startSidecar } from './support/observe-processes.js';
+import {
+  httpsCall,
+  killAll,
+  podToken,
+  quickSidecarEnv,
+  readerToken,
+  startApp,
+  startSidecar,
+} from './support/observe-processes.js';
 
 const REPLICAS = 3;
 const WEBHOOK_SECRET = `hook-${randomBytes(8).toString('hex')}`;
@@ -129,13 +137,7 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
       ref,
       await podToken(ref),
       {
-        BULKHEAD_PROBE_PORT: String(app.port),
-        BULKHEAD_PROBE_PATH: '/health',
-        BULKHEAD_PROBE_INTERVAL: '200ms',
-        BULKHEAD_PROBE_TIMEOUT: '150ms',
-        BULKHEAD_REPORT_INTERVAL: '500ms',
-        BULKHEAD_REPORT_URL: `https://127.0.0.1:${balancer.port}/api/v1/reports`,
-        BULKHEAD_CA_PATH: caPath,
+        ...quickSidecarEnv(app.port, `https://127.0.0.1:${balancer.port}/api/v1/reports`, caPath),
         BULKHEAD_POLICY: policyName(),
       },
       `dp-${label}-sidecar`,

@@ -2,8 +2,7 @@
 // its webhook configurations, TLS and the rollout of pods created before a policy.
 export { startAdmission, type AdmissionRuntime, type AdmissionRuntimeOptions } from './runtime.js';
 export { setBreakGlass } from './break-glass.js';
-export { PolicyIndex } from './inject/policy-index.js';
-export { compileSelector } from './inject/selector.js';
+export { PolicyIndex, compileMatch, matchSelects, type CompiledMatch } from './inject/policy-index.js';
 export { SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
 export { injectedSidecar } from './inject/patch.js';
 export type { InjectablePolicy } from './inject/policy.js';
@@ -11,6 +10,8 @@ export { serviceSans, DEFAULT_TLS_TIMING } from './tls/material.js';
 export { startRolloutController, findPodsAwaitingSidecar } from './rollout-controller.js';
 export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
+export { resolveAdmissionMode, ADMISSION_MODES, type AdmissionMode, type AdmissionModeFlag } from './policy/mode.js';
+export { policyRefs, deleteAdmissionObjects } from './policy/register-policies.js';
 export {
   GITOPS_WRITER_EXAMPLES,
   guardMatchConditions,

@@ -45,6 +45,8 @@ export interface VerdictApiDeps {
   policy(name: string): HealthPolicy | undefined;
   /** Namespace labels, for a policy's namespaceSelector (default: read through deps.client). */
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** The injector's always-excluded namespaces: no verdict acts on a pod there. */
+  excludedNamespaces: ReadonlySet<string>;
   logger: Logger;
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;
@@ -116,10 +118,11 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       count(elsewhere === 'forwarded' ? 'forwarded' : 'not_leader');
       return;
     }
-    const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined);
+    const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);
     if (!auth.ok) {
       count(`unauthenticated_${auth.reason}`);
-      ctx.status = 401;
+      if (auth.reason === 'throttled') ctx.set('Retry-After', String(auth.retryAfterSec ?? 1));
+      ctx.status = auth.reason === 'throttled' ? 429 : 401;
       ctx.body = { error: 'unauthenticated', reason: auth.reason };
       return;
     }
@@ -172,7 +175,7 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
     const judged = await judgingPolicy(
       policyName,
       { namespace: pod.metadata.namespace, name: pod.metadata.name, labels: pod.metadata.labels ?? {} },
-      { policy: deps.policy, namespaceLabels },
+      { policy: deps.policy, namespaceLabels, excludedNamespaces: deps.excludedNamespaces },
     );
     const base = judged.policy;
     if (!base) {

@@ -24,6 +24,8 @@ export const RUN_DEFAULTS = {
   serviceAccount: 'bulkhead-engine',
   tlsSecret: 'bulkhead-webhook-tls',
   breakGlassGroups: ['bulkhead:break-glass'],
+  /** --admission: in-apiserver policies where the apiserver serves them, else the webhooks (ADR 1700). */
+  admission: 'webhook',
   sidecarImage: `ghcr.io/bulkhead-dev/bulkhead-sidecar:${BULKHEAD_VERSION}`,
   sidecarVersion: BULKHEAD_VERSION,
   clusterName: 'default',
@@ -34,4 +36,6 @@ export const RUN_DEFAULTS = {
   flushInterval: '1s',
   /** How often git is read for released records and elapsed TTLs. */
   releaseInterval: '5s',
+  /** How often every held pod's isolation is checked besides the watches (ADR 1410). */
+  isolationResync: '30s',
 } as const;

@@ -1,11 +1,13 @@
 import type { Router } from '@koa/router';
 import type { Registry } from 'prom-client';
 import { Evaluator, type Verdict } from '../analytics/index.js';
+import { excludedNamespaces } from '../admission/index.js';
 import {
   createAuditMetrics,
   createOutboxDrain,
   DrainScheduler,
   recordsRepoFor,
+  releaseFromGit,
   type RecordsTarget,
 } from '../audit/index.js';
 import { LABEL, type HealthPolicy } from '../core/api/index.js';
@@ -27,6 +29,7 @@ import {
   podReader,
   resumeFromCluster,
   siblingPods,
+  startIsolationKeeper,
   type QuarantineDeps,
 } from '../quarantine/index.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -103,7 +106,11 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
   const facts = new PodFactsCache({ read: podReader(opts.client), now });
-  const judging = { policy: opts.policy, namespaceLabels: namespaceLabelsReader(opts.client) };
+  const judging = {
+    policy: opts.policy,
+    namespaceLabels: namespaceLabelsReader(opts.client),
+    excludedNamespaces: new Set(excludedNamespaces(opts.engineNamespace)),
+  };
 
   // Verdicts being carried out: the outbox waits for them, so a failing pod's record is written
   // only once its whole decision (the siblings' actions too) is in its Quarantine. The evaluator
@@ -171,6 +178,18 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
   });
 
+  // While a Quarantine is Isolated, what the quarantine did stays done (ADR 1410): a release
+  // (git or releaseAfter) runs exclusive of the keeper's checks.
+  const keeper = startIsolationKeeper({
+    client: opts.client,
+    resolver: opts.resolver,
+    events: opts.events,
+    logger,
+    isLeader: opts.isLeader,
+    tampered: metrics.tampered,
+    resyncMs: parseDuration(RUN_DEFAULTS.isolationResync),
+  });
+
   // The leader's cycle: finish what a previous leader left half-done, then drain the outbox.
   const resume = new LeaderResume({ logger, resume: resumeFromCluster(qdeps) });
   const drainOutbox = createOutboxDrain({
@@ -178,6 +197,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     repo: recordsRepoFor({ target: opts.records, env: opts.env, logger }),
     releaseIntervalMs: opts.releaseIntervalMs ?? parseDuration(RUN_DEFAULTS.releaseInterval),
     metrics: auditMetrics,
+    release: (d) => keeper.exclusive(() => releaseFromGit(d)),
   });
   const drain = new DrainScheduler({
     cycle: async () => {
@@ -197,6 +217,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
     policy: opts.policy,
     namespaceLabels: judging.namespaceLabels,
+    excludedNamespaces: judging.excludedNamespaces,
     logger,
     requests: metrics.apiRequests,
     ...(opts.leader ? { leader: opts.leader } : {}),
@@ -212,6 +233,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
       const drained = drain.stop();
       evaluator.stop();
       await drained;
+      await keeper.stop();
     },
   };
 }

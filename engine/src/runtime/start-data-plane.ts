@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
   DEFAULT_TLS_TIMING,
+  resolveAdmissionMode,
   serviceSans,
   startAdmission,
   startRolloutController,
@@ -25,6 +26,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { RUN_DEFAULTS } from './defaults.js';
 import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 import { startPolicyStatusWriter } from './health-policy-status-writer.js';
@@ -49,6 +51,8 @@ export interface DataPlaneDeps {
   gitEnv: { path: string; home: string };
   /** More routes on the HTTPS port (push hooks: followers forward them here, ADR 1501). */
   extraRouters?: Router[];
+  /** The guard's configuration was deleted and is back: re-sync what it guards (ADR 1412). */
+  onGuardRestored?: (what: string) => void;
 }
 
 export interface DataPlane {
@@ -169,7 +173,11 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
+  // Which path injects and guards: asked of discovery once, at start (ADR 1700).
+  const mode = await resolveAdmissionMode(deps.kubeConfig, cfg.admission ?? RUN_DEFAULTS.admission);
+  logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
+    mode: mode.mode,
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,
@@ -192,6 +200,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
+    ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
     extraRouters: [
       observe.router,
       pipeline.verdictRouter,

@@ -33,6 +33,33 @@ interface NamespaceScoped extends IndexedPolicy {
   matchesNamespace: CompiledSelector;
 }
 
+/** A policy's match compiled once: the named namespaces, the namespace selector, the pod selector. */
+export interface CompiledMatch {
+  namespaces: readonly string[];
+  matchesNamespace: CompiledSelector;
+  matchesPod: CompiledSelector;
+}
+
+export function compileMatch(match: InjectablePolicy['spec']['match']): CompiledMatch {
+  return {
+    namespaces: match?.namespaces ?? [],
+    matchesNamespace: compileSelector(match?.namespaceSelector),
+    matchesPod: compileSelector(match?.selector),
+  };
+}
+
+/**
+ * Whether a compiled match selects a pod, ignoring excluded namespaces: the same reading the
+ * index makes in two phases (namespace candidates, then pod labels), for one known policy.
+ */
+export function matchSelects(m: CompiledMatch, namespace: string, namespaceLabels: Labels, podLabels: Labels): boolean {
+  return (
+    (m.namespaces.length === 0 || m.namespaces.includes(namespace)) &&
+    m.matchesNamespace(namespaceLabels) &&
+    m.matchesPod(podLabels)
+  );
+}
+
 export class PolicyIndex {
   private readonly byName = new Map<string, NamespaceScoped[]>();
   private readonly anyNamespace: NamespaceScoped[] = [];
@@ -47,16 +74,13 @@ export class PolicyIndex {
     this.size = policies.length;
     for (const policy of policies) {
       const match = policy.spec.match ?? {};
-      const namespaces = match.namespaces ?? [];
+      const { namespaces, matchesNamespace, matchesPod } = compileMatch(match);
       const entry: NamespaceScoped = {
         policy,
         name: policy.metadata.name,
-        matchesPod: compileSelector(match.selector),
-        matchesNamespace: compileSelector(match.namespaceSelector),
-        specificity:
-          (isEmptySelector(match.selector) ? 0 : 4) +
-          (namespaces.length > 0 ? 2 : 0) +
-          (isEmptySelector(match.namespaceSelector) ? 0 : 1),
+        matchesPod,
+        matchesNamespace,
+        specificity: specificityOf(policy),
       };
       if (namespaces.length === 0) this.anyNamespace.push(entry);
       for (const ns of new Set(namespaces)) {
@@ -99,7 +123,28 @@ export class PolicyIndex {
   }
 }
 
-function byPrecedence(a: IndexedPolicy, b: IndexedPolicy): number {
+function specificityOf(policy: InjectablePolicy): number {
+  const match = policy.spec.match ?? {};
+  return (
+    (isEmptySelector(match.selector) ? 0 : 4) +
+    ((match.namespaces ?? []).length > 0 ? 2 : 0) +
+    (isEmptySelector(match.namespaceSelector) ? 0 : 1)
+  );
+}
+
+/**
+ * Every policy in the order the injector prefers them when several match a pod. Static (it
+ * depends on the policies only), which is what lets the generated admission policy take the
+ * same choice by filtering a list in this order.
+ */
+export function precedenceOrder(policies: readonly InjectablePolicy[]): { policy: InjectablePolicy; name: string }[] {
+  return policies
+    .map((policy) => ({ policy, name: policy.metadata.name, specificity: specificityOf(policy) }))
+    .sort(byPrecedence)
+    .map(({ policy, name }) => ({ policy, name }));
+}
+
+function byPrecedence(a: { name: string; specificity: number }, b: { name: string; specificity: number }): number {
   return b.specificity - a.specificity || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
