@@ -283,7 +283,7 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     const q = await quarantinedAndRecorded(pod);
     assert.equal(q.spec.reason, 'External');
     assert.equal(await recordCommits(q), 1);
-    assert.ok((await (await leaderNow()).log()).includes('external verdict accepted'));
+    assert.ok((await (await leaderNow()).log()).includes('external verdict accepted'), 'the leader accepted it');
     assert.ok(!(await follower.log()).includes('external verdict accepted'), 'the follower only relayed it');
   });
 
@@ -299,7 +299,7 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
       assert.ok(!(await f.log()).includes('verdict carried out'), `${f.name} carried out nothing`);
       assert.ok(!(await f.log()).includes('verdict left to the leader'), `${f.name} dropped nothing`);
     }
-    assert.ok((await leader.log()).includes('verdict carried out'));
+    assert.ok((await leader.log()).includes('verdict carried out'), 'the leader carried it out');
   });
 
   it('the health read API and the dashboard show the same data whichever replica answers', async () => {
@@ -381,11 +381,11 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
       method: 'GET',
       path: `/apis/bulkhead.dev/v1alpha1/namespaces/${appNs}/quarantines`,
     });
-    assert.ok(q.items.length >= 1);
+    assert.ok(q.items.length >= 1, 'a Quarantine to describe');
     const dq = await kubectl(['describe', 'quarantine', '-n', appNs, q.items[0]!.metadata.name]);
     assert.match(dq, /Events:[\s\S]*Quarantined/, dq);
     // Leader-only: the follower never wrote a HealthPolicy status.
-    assert.ok((await leader.log()).includes('HealthPolicy status written'));
+    assert.ok((await leader.log()).includes('HealthPolicy status written'), 'the leader wrote the status');
     for (const f of followers) assert.ok(!(await f.log()).includes('HealthPolicy status written'), f.name);
   });
 
@@ -396,7 +396,8 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     await eventually(
       async () => {
         const n = (await Promise.all(failing.map(({ pod }) => quarantineOf(pod.metadata!.uid!)))).flat().length;
-        assert.ok(n >= 1);
+        // A message: without one, a failing assert.ok re-parses this file for its text each time.
+        assert.ok(n >= 1, `${n} Quarantines so far`);
       },
       { what: 'the incident under way', timeoutMs: 60_000, intervalMs: 50 },
     );
@@ -419,7 +420,7 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     const after = await failingPod(next, 'after-takeover');
     const q = await quarantinedAndRecorded(after.pod);
     assert.equal(await recordCommits(q), 1);
-    assert.ok((await (await leaderNow()).log()).includes('verdict carried out'));
+    assert.ok((await (await leaderNow()).log()).includes('verdict carried out'), 'the new leader carried it out');
   });
 });
 
