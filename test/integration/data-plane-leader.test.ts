@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import { LABEL, type Quarantine } from '../../engine/src/core/api/index.js';
 import { SERVED_BY_HEADER } from '../../engine/src/core/http/leader-forward.js';
@@ -33,6 +33,7 @@ import {
   startApp,
   startSidecar,
 } from './support/observe-processes.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 
 const REPLICAS = 3;
 const WEBHOOK_SECRET = `hook-${randomBytes(8).toString('hex')}`;
@@ -207,9 +208,8 @@ describe(`data plane with ${REPLICAS} replicas: one executor, followers forward 
     for (const b of balancers) await b.close();
     for (const e of engines) await e.stop();
     // The replicas registered the (cluster-scoped, fail-closed) webhook configurations.
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Whichever path the engine registered (ADR 1700: auto takes the admission policies here).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     // Only now: with the guard gone, the synced objects can be deleted.
     await deleteQuietly(admin, `${PS}/${source}`);
     await deleteQuietly(admin, `${HP}/${policyName()}`);

@@ -1,3 +1,4 @@
+import { createHealthMetricsRouter } from '../export/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
@@ -133,6 +134,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
@@ -178,6 +180,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
     mode: mode.mode,
+    ...(mode.auto ? { auto: true } : {}),
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,
@@ -203,7 +206,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
     extraRouters: [
       observe.router,
+      createHealthMetricsRouter({
+        authenticator: observe.authenticator,
+        readAuthorizer: observe.readAuthorizer,
+        store: observe.store,
+        leader: deps.leader,
+      }),
       pipeline.verdictRouter,
+      pipeline.receiverRouter,
       ...(dashboard ? [dashboard] : []),
       ...(deps.extraRouters ?? []),
     ],
