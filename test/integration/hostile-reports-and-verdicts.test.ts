@@ -419,17 +419,79 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       },
       { requiredKeys: ['apiVersion', 'kind', 'pod', 'sidecar', 'dropped', 'samples'] },
     );
-    const body = (shaped: fc.Arbitrary<unknown>) =>
+    /** A well-formed value with one field (at a dotted path) replaced by anything, or removed. */
+    const mutate = <T>(valid: fc.Arbitrary<T>, paths: string[]) =>
+      fc
+        .tuple(valid, fc.constantFrom(...paths), fc.oneof(fc.jsonValue(), text, num, fc.constant(undefined)))
+        .map(([v, path, x]) => {
+          const copy = structuredClone(v) as Record<string, unknown>;
+          const keys = path.split('.');
+          let o = copy;
+          for (const k of keys.slice(0, -1)) {
+            if (o[k] === null || typeof o[k] !== 'object') return copy;
+            o = o[k] as Record<string, unknown>;
+          }
+          if (x === undefined) delete o[keys.at(-1)!];
+          else o[keys.at(-1)!] = x;
+          return copy;
+        });
+    /** Well-formed bodies, the same with one field broken, arbitrary JSON, and bytes that are not JSON. */
+    const body = (good: fc.Arbitrary<unknown>, paths: string[], shaped: fc.Arbitrary<unknown>) =>
       fc.oneof(
-        { weight: 3, arbitrary: shaped.map((v) => JSON.stringify(v)) },
+        { weight: 2, arbitrary: good.map((v) => JSON.stringify(v)) },
+        { weight: 3, arbitrary: mutate(good, paths).map((v) => JSON.stringify(v)) },
+        { weight: 1, arbitrary: shaped.map((v) => JSON.stringify(v)) },
         { weight: 1, arbitrary: fc.json() },
         { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
       );
+    let seq = 0;
+    const goodReport = fc
+      .tuple(fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.nat(100), fc.constantFrom(enforce(), dryRun()))
+      .map(([oks, dropped, claim]) => ({
+        apiVersion: 'bulkhead.dev/v1alpha1',
+        kind: 'HealthReport',
+        pod: { namespace: ns, name: target.name, uid: target.uid },
+        // Whatever the report claims, nothing judges this pod: no policy selects it.
+        policy: claim,
+        sidecar: { version: '0.1.0', instance: 'fuzz', startedAt: new Date().toISOString() },
+        dropped,
+        samples: oks.map((ok) => ({
+          seq: ++seq,
+          time: new Date().toISOString(),
+          probe: {
+            type: 'http',
+            ok,
+            latencyMs: 1,
+            ...(ok ? { status: 200 } : { status: 500, error: 'UnexpectedStatus' }),
+          },
+        })),
+      }));
+    const reportPaths = [
+      'apiVersion',
+      'kind',
+      'pod',
+      'pod.uid',
+      'pod.name',
+      'pod.namespace',
+      'policy',
+      'sidecar',
+      'sidecar.instance',
+      'dropped',
+      'samples',
+      'samples.0',
+      'samples.0.seq',
+      'samples.0.time',
+      'samples.0.probe',
+      'samples.0.probe.ok',
+      'samples.0.probe.latencyMs',
+      'samples.0.probe.type',
+      'extra',
+    ];
     const started = Date.now();
     let accepted = 0;
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(body(report), async (b) => {
+      fc.asyncProperty(body(goodReport, reportPaths, report), async (b) => {
         const was = snapshot();
         const r = await post('/api/v1/reports', b, token);
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
@@ -439,7 +501,8 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       }),
       { numRuns: 5_000 },
     );
-    assert.ok(accepted > 0, `some reports were well-formed enough to be accepted: ${JSON.stringify([...statuses])}`);
+    assert.ok(accepted > 500, `well-formed reports were accepted: ${JSON.stringify([...statuses])}`);
+    assert.ok((statuses.get(403) ?? 0) > 0, 'reports about another pod were refused');
 
     const verdict = fc.record(
       {
@@ -455,10 +518,21 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       },
       { requiredKeys: ['namespace', 'pod', 'reason'] },
     );
+    const goodVerdict = fc.record(
+      {
+        namespace: fc.constant(ns),
+        pod: fc.constantFrom(target.name, other.name, 'no-such-pod'),
+        reason: fc.constantFrom('AnomalousEgress', 'CryptoMining'),
+        policy: fc.constantFrom(enforce(), dryRun(), 'no-such-policy'),
+        action: fc.constantFrom('Quarantine', 'Isolate', 'Restart', 'Alert'),
+      },
+      { requiredKeys: ['namespace', 'pod', 'reason'] },
+    );
+    const verdictPaths = ['namespace', 'pod', 'uid', 'action', 'reason', 'message', 'policy', 'evidence', 'extra'];
     const reportsMs = Date.now() - started;
     const verdictStatuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(body(verdict), async (b) => {
+      fc.asyncProperty(body(goodVerdict, verdictPaths, verdict), async (b) => {
         const was = snapshot();
         const r = await post('/api/v1/verdicts', b, analyzer);
         verdictStatuses.set(r.status, (verdictStatuses.get(r.status) ?? 0) + 1);

@@ -20,6 +20,7 @@ import { PolicyIndex } from './inject/policy-index.js';
 import type { InjectablePolicy } from './inject/policy.js';
 import { createMutateProcessor, createValidateProcessor } from './processors.js';
 import { registerWebhooks } from './register.js';
+import { keepWebhooksRegistered } from './webhook-keeper.js';
 import { startAdmissionServer, type AdmissionServer } from './server.js';
 import { patchCaBundles } from './tls/ca-bundle.js';
 import { NamespaceCaPublisher, publishCaConfigMaps } from './tls/ca-publisher.js';
@@ -55,6 +56,8 @@ export interface AdmissionRuntimeOptions {
   extraRouters?: Router[];
   /** Nodes new pods of an owner must avoid (quarantine's view); see MutateDeps. */
   avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
+  /** A deleted webhook configuration was registered again: what was written meanwhile needs a re-sync. */
+  onWebhooksRestored?: (what: string) => void;
 }
 
 export interface AdmissionRuntime {
@@ -202,7 +205,21 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
     });
     // Registered only now that the policies are loaded: never a webhook without its rules.
-    if (opts.register !== false) await register();
+    let keeper: { stop(): Promise<void> } | undefined;
+    if (opts.register !== false) {
+      await register();
+      // ...and kept registered: a deleted guard is a guard turned off (ADR 1412).
+      keeper = keepWebhooksRegistered({
+        kubeConfig: kc,
+        names,
+        isLeader: opts.isLeader ?? (() => true),
+        register,
+        ...(opts.onWebhooksRestored ? { onRestored: opts.onWebhooksRestored } : {}),
+        logger,
+        registry: opts.registry,
+      });
+      started.push(() => keeper!.stop());
+    }
     await live.publishCa(tls.material?.bundle ?? material.bundle);
 
     return {
@@ -216,6 +233,7 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       onRegistration: (cb) => registrationListeners.push(cb),
       namespaceLabels: async (ns) => ({ ...(await namespaces.labels(ns)) }),
       async close() {
+        await keeper?.stop();
         tls.stop();
         live.onNamespace = undefined;
         await newNamespaces.stop();

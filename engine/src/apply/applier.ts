@@ -2,7 +2,7 @@ import { BulkheadError, isBulkheadError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js';
 import { applyConflicts, deleteObject, FIELD_MANAGER, serverSideApply } from '../core/kube/apply.js';
 import { KubeApiError, type KubeClient } from '../core/kube/client.js';
-import type { KubeObject, ResourceResolver } from '../core/kube/resources.js';
+import { objectPath, type KubeObject, type ResourceResolver } from '../core/kube/resources.js';
 import type { Plan, PlanItem } from '../plan/index.js';
 import { fieldOwners } from './field-owners.js';
 
@@ -84,6 +84,17 @@ export async function executePlan(
       return;
     }
     const desired = item.desired!;
+    if (item.remove && item.remove.length > 0 && item.live) {
+      // Fields added by hand where git has none (ADR 1412): an apply cannot remove a field
+      // another manager owns, so they go first, on the version the plan saw.
+      if (opts.signal?.aborted) throw notLeader();
+      await removeStrayFields(client, resolver, item.live, item.remove);
+      opts.logger.info(
+        { object: id, fields: item.remove },
+        'fields added by hand removed: git sets none (drift correction)',
+      );
+      r.driftCorrected.push(id);
+    }
     try {
       await serverSideApply(client, resolver, desired, {
         force: opts.forceConflicts,
@@ -106,7 +117,7 @@ export async function executePlan(
       if (opts.signal?.aborted) throw notLeader();
       opts.logger.info({ object: id }, 'fields taken by imperative edits: re-applying git state (drift correction)');
       await serverSideApply(client, resolver, desired, { force: true });
-      r.driftCorrected.push(id);
+      if (!r.driftCorrected.includes(id)) r.driftCorrected.push(id);
     }
     (item.action === 'create' ? r.created : r.updated).push(id);
   };
@@ -128,4 +139,26 @@ export async function executePlan(
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, Math.max(1, todo.length)) }, worker));
   return r;
+}
+
+/**
+ * One JSON patch removing the fields, guarded by the plan's resourceVersion: an object changed
+ * since is left for the next sync (409/422 from the test op), never patched blind.
+ */
+async function removeStrayFields(
+  client: KubeClient,
+  resolver: ResourceResolver,
+  live: KubeObject,
+  pointers: readonly string[],
+): Promise<void> {
+  const res = await resolver.resolve(live.apiVersion, live.kind);
+  await client.request({
+    method: 'PATCH',
+    path: objectPath(res, live.metadata.name, res.namespaced ? live.metadata.namespace : undefined),
+    contentType: 'application/json-patch+json',
+    body: [
+      { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
+      ...pointers.map((path) => ({ op: 'remove', path })),
+    ],
+  });
 }

@@ -34,7 +34,8 @@ export interface SourceManagerOptions {
   maxSources?: number;
 }
 
-type Trigger = 'poll' | 'webhook' | 'watch' | 'start';
+/** guard: the GitOps guard's webhook configuration was deleted and is back (ADR 1412). */
+type Trigger = 'poll' | 'webhook' | 'watch' | 'start' | 'guard';
 
 interface Worker {
   source: PolicySource;

@@ -4,3 +4,4 @@ export { createAuditMetrics } from './metrics.js';
 export { createOutboxDrain } from './outbox-drain.js';
 export { DrainScheduler } from './drain-scheduler.js';
 export { recordsRepoFor, recordsSourceOf, type RecordsTarget } from './records-target.js';
+export { releaseFromGit } from './outbox.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { PolicySource } from '../core/api/index.js';
 import type { Logger } from '../core/logger.js';
-import type { GitCredentials } from '../source/index.js';
+import { withoutUserinfo, type GitCredentials } from '../source/index.js';
 import { RecordsRepo } from './records-repo.js';
 
 /** Where quarantine records are committed: a repository, its branch, and how to write to it. */
@@ -57,8 +57,15 @@ export function recordsRepoFor(opts: {
   let repo: RecordsRepo | undefined;
   let repoKey = '';
   return async () => {
-    const target = typeof opts.target === 'function' ? await opts.target() : opts.target;
-    if (!target) return undefined;
+    const given = typeof opts.target === 'function' ? await opts.target() : opts.target;
+    if (!given) return undefined;
+    // Userinfo in the URL becomes credentials: the records clone never stores it (ADR 1413).
+    const plain = withoutUserinfo(given.url, given.credentials);
+    const target = {
+      ...given,
+      url: plain.url,
+      ...(plain.credentials.auth.kind !== 'none' || plain.credentials.caCert ? { credentials: plain.credentials } : {}),
+    };
     const key = `${target.url}#${target.branch}#${target.baseBranch ?? ''}#${target.source ?? ''}`;
     if (repo && key === repoKey) return repo;
     repoKey = key;

@@ -1,3 +1,4 @@
+import { displayUrl } from '../source/index.js';
 import type { HealthPolicy, LabelSelector, PolicySource, Quarantine } from '../core/api/index.js';
 import type { PodHealthWindow } from '../observe/index.js';
 import type {
@@ -93,7 +94,8 @@ export function sourceView(s: PolicySource): SourceView {
   const attempted = optText(s.status?.lastAttemptedRevision, 128);
   return {
     name: text(s.metadata?.name, 253),
-    url: text(s.spec?.url),
+    // Never a URL's userinfo: the dashboard is read by people who must not see credentials (ADR 1413).
+    url: text(displayUrl(text(s.spec?.url))),
     ref: formatRef(s.spec?.ref),
     suspended: s.spec?.suspend === true,
     state: sourceState(conditions),

@@ -72,6 +72,7 @@ describe('observe TokenAuthenticator', () => {
     assert.deepEqual(await a.authenticate('Basic Zm9vOmJhcg=='), { ok: false, reason: 'malformed' });
     const other = jwt({ aud: ['someone-else'], exp: now / 1000 + 3600 });
     assert.deepEqual(await a.authenticate(`Bearer ${other}`), { ok: false, reason: 'wrong_audience' });
+    assert.equal(reviews.length, 0, 'a JWT for other audiences costs no review');
     assert.deepEqual(await a.authenticate('Bearer opaque-token'), { ok: false, reason: 'rejected' });
     await a.authenticate('Bearer opaque-token');
     assert.equal(reviews.filter((r) => r === 'opaque-token').length, 1, 'negative answer cached');
@@ -122,5 +123,86 @@ describe('observe TokenAuthenticator', () => {
     const a = new TokenAuthenticator({ audience: 'bulkhead', maxEntries: 10, review: async () => podStatus() });
     for (let i = 0; i < 50; i++) await a.authenticate(`Bearer t${i}`);
     assert.ok(a.cacheSize <= 10);
+  });
+
+  describe('the cost of bad tokens is bounded (ADR 1411)', () => {
+    const forged = (i: number): string => jwt({ aud: ['bulkhead'], exp: now / 1000 + 3600, jti: `forged-${i}` });
+    const limited = (): TokenAuthenticator =>
+      new TokenAuthenticator({
+        audience: 'bulkhead',
+        now: () => now,
+        reviewsPerSource: { ratePerSec: 2, burst: 10 },
+        reviewsTotal: { ratePerSec: 20, burst: 50 },
+        maxNegativeEntries: 100,
+        review: async (token) => {
+          reviews.push(token);
+          return token.startsWith('real') ? podStatus() : { authenticated: false, error: 'invalid bearer token' };
+        },
+      });
+
+    it('a flood of distinct forged tokens from one address costs at most its burst + rate × time in reviews', async () => {
+      const a = limited();
+      const results: string[] = [];
+      for (let i = 0; i < 2000; i++) {
+        if (i % 100 === 0) now += 1000; // 20 s of flood
+        const r = await a.authenticate(`Bearer ${forged(i)}`, '10.0.0.66');
+        results.push(r.ok ? 'ok' : r.reason);
+      }
+      assert.ok(reviews.length <= 10 + 2 * 20, `${reviews.length} reviews`);
+      assert.ok(reviews.length >= 10, 'the burst is reviewed');
+      assert.equal(results.filter((r) => r === 'rejected').length, reviews.length);
+      assert.equal(results.filter((r) => r === 'throttled').length, 2000 - reviews.length);
+      const over = await a.authenticate(`Bearer ${forged(99_999)}`, '10.0.0.66');
+      assert.equal(over.ok, false);
+      assert.ok(!over.ok && over.reason === 'throttled' && (over.retryAfterSec ?? 0) >= 1);
+    });
+
+    it('a real sidecar elsewhere is reviewed and accepted during the flood, and its cached answer survives it', async () => {
+      const a = limited();
+      assert.equal((await a.authenticate('Bearer real-before', '10.0.0.5')).ok, true);
+      for (let i = 0; i < 500; i++) await a.authenticate(`Bearer ${forged(i)}`, '10.0.0.66');
+      const during = await a.authenticate('Bearer real-during', '10.0.0.7');
+      assert.equal(during.ok, true, 'another address has its own budget');
+      const cached = await a.authenticate('Bearer real-before', '10.0.0.5');
+      assert.ok(cached.ok && cached.cached, 'rejections never evict an accepted token');
+      assert.ok(a.negativeCacheSize <= 100);
+    });
+
+    it('many addresses together stay within the total budget', async () => {
+      const a = limited();
+      for (let i = 0; i < 1000; i++) await a.authenticate(`Bearer ${forged(i)}`, `10.1.${i >> 8}.${i & 255}`);
+      assert.equal(reviews.length, 50, 'the total burst, no more');
+    });
+
+    it('reviews in flight are capped', async () => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((ok) => (release = ok));
+      const a = new TokenAuthenticator({
+        audience: 'bulkhead',
+        maxInflightReviews: 3,
+        review: async () => {
+          await gate;
+          return podStatus();
+        },
+      });
+      const p = Array.from({ length: 5 }, (_, i) => a.authenticate(`Bearer t${i}`, `10.2.0.${i}`));
+      const early = await Promise.race([Promise.all(p.slice(3)), new Promise((ok) => setTimeout(ok, 50, 'pending'))]);
+      assert.deepEqual(
+        (early as { reason?: string }[]).map((r) => r.reason),
+        ['throttled', 'throttled'],
+      );
+      release();
+      assert.ok((await Promise.all(p.slice(0, 3))).every((r) => r.ok));
+    });
+
+    it('once the flood is over, the rejected tokens leave the cache', async () => {
+      const a = limited();
+      for (let i = 0; i < 50; i++) await a.authenticate(`Bearer ${forged(i)}`, `10.3.0.${i}`);
+      assert.ok(a.negativeCacheSize > 0);
+      now += 31_000;
+      await a.authenticate('Bearer real-after', '10.0.0.5');
+      assert.equal(a.negativeCacheSize, 0);
+      assert.equal(a.cacheSize, 1);
+    });
   });
 });

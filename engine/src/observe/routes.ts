@@ -51,7 +51,8 @@ const problem = (
 /**
  * The observe stage's HTTP surface, mounted on the engine's HTTPS server:
  *   POST /api/v1/reports  sidecar reports. Order of checks, cheapest refusal first:
- *     not the leader (421 naming it, 503 while none is known) → authenticate (401) → pod-bound token (403) → per-pod rate limit (429) → body size (413)
+ *     not the leader (421 naming it, 503 while none is known) → authenticate (401; 429 past the
+ *     TokenReview budget of the address) → pod-bound token (403) → per-pod rate limit (429) → body size (413)
  *     → schema (422, JSON pointers) → the report is about the token's own pod (403) → store
  *     + enqueue forwards (never awaited) → 202.
  *   GET /api/v1/health?namespace=&pod=&since=  the windows, JSON or NDJSON
@@ -64,12 +65,18 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
   const router = new Router();
 
   const authenticate = async (ctx: Context): Promise<Identity | undefined> => {
-    const auth: AuthResult = await deps.authenticator.authenticate(ctx.get('authorization') || undefined);
+    // The socket's address (koa's app.proxy is off): the key of the TokenReview budget.
+    const auth: AuthResult = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);
     if (auth.ok) {
       metrics.authCache.inc({ result: auth.cached ? 'hit' : 'miss' });
       return auth.identity;
     }
     metrics.authFailures.inc({ reason: auth.reason });
+    if (auth.reason === 'throttled') {
+      ctx.set('Retry-After', String(auth.retryAfterSec ?? 1));
+      problem(ctx, 429, 'TooManyRequests', 'too many tokens to review from this address; retry later');
+      return undefined;
+    }
     if (auth.reason === 'review_error') {
       // We could not ask the apiserver: not the client's fault, so it should retry.
       problem(ctx, 503, 'TokenReviewUnavailable', 'could not review the token; retry later');

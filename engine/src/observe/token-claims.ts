@@ -1,7 +1,7 @@
 /**
  * Reads a JWT's claims WITHOUT verifying it. Never used to accept a token (TokenReview does
- * that): only to say why a token was refused (expired, wrong audience) in metrics, and to cap
- * how long an accepted token's review may be cached (never past its `exp`).
+ * that): only to refuse one before a review would (expired, wrong audience), to say why in
+ * metrics, and to cap how long an accepted token's review may be cached (never past its `exp`).
  */
 export interface UnverifiedClaims {
   exp?: number;

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../core/kube/resources.js';
 import { comparable, fieldChanges, isSubset, type FieldChange } from './diff.js';
 import { isInInventory, objectKey } from './inventory.js';
+import { strayFields } from './stray-fields.js';
 
 export type PlanAction = 'create' | 'update' | 'prune' | 'unchanged';
 
@@ -15,6 +16,8 @@ export interface PlanItem {
   live?: KubeObject;
   /** For update: what changes (from the dry-run result when there is one). */
   changes?: FieldChange[];
+  /** For update: JSON pointers of fields git does not set that were added by hand, to remove. */
+  remove?: string[];
 }
 
 export interface Plan {
@@ -43,12 +46,20 @@ export function computePlan(desired: KubeObject[], live: KubeObject[], sourceNam
       ...(d.metadata.namespace ? { namespace: d.metadata.namespace } : {}),
       desired: d,
     };
-    if (!l) items.push({ action: 'create', ...base });
-    else if (isSubset(comparable(d), comparable(l))) items.push({ action: 'unchanged', ...base, live: l });
-    else {
+    if (!l) {
+      items.push({ action: 'create', ...base });
+      continue;
+    }
+    const stray = strayFields(d, l);
+    const removed = stray.map((path) => ({ path, before: at(l, path) }));
+    if (isSubset(comparable(d), comparable(l))) {
+      if (stray.length === 0) items.push({ action: 'unchanged', ...base, live: l });
+      else items.push({ action: 'update', ...base, live: l, changes: removed, remove: stray });
+    } else {
       // Only the fields we set: fields other managers or defaults added are not our changes.
       const before = pick(comparable(l), comparable(d));
-      items.push({ action: 'update', ...base, live: l, changes: fieldChanges(before, comparable(d)) });
+      const changes = [...fieldChanges(before, comparable(d)), ...removed];
+      items.push({ action: 'update', ...base, live: l, changes, ...(stray.length > 0 ? { remove: stray } : {}) });
     }
   }
   for (const l of live) {
@@ -77,4 +88,14 @@ function pick(from: unknown, shape: unknown): unknown {
     if (v !== undefined) out[k] = pick(v, (shape as Record<string, unknown>)[k]);
   }
   return out;
+}
+
+/** The value at a JSON pointer (for the plan's "before"). */
+function at(obj: unknown, pointer: string): unknown {
+  let v: unknown = obj;
+  for (const raw of pointer.split('/').slice(1)) {
+    const k = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  }
+  return v;
 }

@@ -9,4 +9,5 @@ export { createQuarantineMetrics } from './metrics.js';
 export { LeaderResume, resumeFromCluster } from './leader-resume.js';
 export { siblingPods } from './sibling-pods.js';
 export { watchAvoidedNodes } from './avoided-nodes.js';
+export { startIsolationKeeper, type IsolationKeeper } from './isolation-keeper.js';
 export { judgingPolicy, namespaceLabelsReader, policySelects } from './judging-policy.js';

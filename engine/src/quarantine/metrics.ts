@@ -7,6 +7,8 @@ export interface QuarantineMetrics {
   verdictSeconds: Histogram;
   /** External verdict API requests, by outcome (the verdict router counts them). */
   apiRequests: Counter<'outcome'>;
+  /** Isolation undone by someone else and put back, by what (label, detach, annotation, networkPolicy). */
+  tampered: Counter<'what'>;
 }
 
 /** The quarantine stage's metrics, registered once per engine on its registry. */
@@ -28,6 +30,12 @@ export function createQuarantineMetrics(registry: Registry): QuarantineMetrics {
       name: 'bulkhead_verdict_api_requests_total',
       help: 'External verdict API requests, by outcome',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    tampered: new Counter({
+      name: 'bulkhead_quarantine_tamper_total',
+      help: 'Isolation of a held pod undone by someone else and restored, by what was undone',
+      labelNames: ['what'],
       registers: [registry],
     }),
   };

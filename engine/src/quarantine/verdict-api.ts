@@ -114,10 +114,11 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       count('not_leader');
       return;
     }
-    const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined);
+    const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);
     if (!auth.ok) {
       count(`unauthenticated_${auth.reason}`);
-      ctx.status = 401;
+      if (auth.reason === 'throttled') ctx.set('Retry-After', String(auth.retryAfterSec ?? 1));
+      ctx.status = auth.reason === 'throttled' ? 429 : 401;
       ctx.body = { error: 'unauthenticated', reason: auth.reason };
       return;
     }

@@ -34,4 +34,6 @@ export const RUN_DEFAULTS = {
   flushInterval: '1s',
   /** How often git is read for released records and elapsed TTLs. */
   releaseInterval: '5s',
+  /** How often every held pod's isolation is checked besides the watches (ADR 1410). */
+  isolationResync: '30s',
 } as const;

@@ -6,6 +6,7 @@ import {
   createOutboxDrain,
   DrainScheduler,
   recordsRepoFor,
+  releaseFromGit,
   type RecordsTarget,
 } from '../audit/index.js';
 import { LABEL, type HealthPolicy } from '../core/api/index.js';
@@ -27,6 +28,7 @@ import {
   podReader,
   resumeFromCluster,
   siblingPods,
+  startIsolationKeeper,
   type QuarantineDeps,
 } from '../quarantine/index.js';
 import { RUN_DEFAULTS } from './defaults.js';
@@ -164,6 +166,18 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
   });
 
+  // While a Quarantine is Isolated, what the quarantine did stays done (ADR 1410): a release
+  // (git or releaseAfter) runs exclusive of the keeper's checks.
+  const keeper = startIsolationKeeper({
+    client: opts.client,
+    resolver: opts.resolver,
+    events: opts.events,
+    logger,
+    isLeader: opts.isLeader,
+    tampered: metrics.tampered,
+    resyncMs: parseDuration(RUN_DEFAULTS.isolationResync),
+  });
+
   // The leader's cycle: finish what a previous leader left half-done, then drain the outbox.
   const resume = new LeaderResume({ logger, resume: resumeFromCluster(qdeps) });
   const drainOutbox = createOutboxDrain({
@@ -171,6 +185,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     repo: recordsRepoFor({ target: opts.records, env: opts.env, logger }),
     releaseIntervalMs: opts.releaseIntervalMs ?? parseDuration(RUN_DEFAULTS.releaseInterval),
     metrics: auditMetrics,
+    release: (d) => keeper.exclusive(() => releaseFromGit(d)),
   });
   const drain = new DrainScheduler({
     cycle: async () => {
@@ -205,6 +220,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
       const drained = drain.stop();
       evaluator.stop();
       await drained;
+      await keeper.stop();
     },
   };
 }

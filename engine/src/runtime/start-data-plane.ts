@@ -43,6 +43,8 @@ export interface DataPlaneDeps {
   policies: HealthPolicyWatch;
   cacheDir: string;
   gitEnv: { path: string; home: string };
+  /** The guard's configuration was deleted and is back: re-sync what it guards (ADR 1412). */
+  onGuardRestored?: (what: string) => void;
 }
 
 export interface DataPlane {
@@ -171,6 +173,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     ...(webhookEndpoint(cfg, deps.engineNamespace) ?? {}),
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
+    ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
     extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');

@@ -169,6 +169,12 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         policies,
         cacheDir: config.cacheDir,
         gitEnv: config.gitEnv,
+        // Edits made while the guard was gone are drift: every source syncs now, not at its interval.
+        onGuardRestored: (what) => {
+          const m = leading ? manager : undefined;
+          for (const name of m?.sources() ?? []) void m!.trigger(name, 'guard');
+          logger.warn({ restored: what }, 'guard restored: re-syncing every PolicySource to undo edits made meanwhile');
+        },
       })
     : undefined;
 

@@ -68,3 +68,40 @@ export function scrub(text: string, secrets: string[] = []): string {
   for (const s of secrets) out = out.split(s).join('***');
   return out;
 }
+
+/**
+ * A git URL without its userinfo, and the credentials to use (ADR 1413). `https://user:pass@host`
+ * works with git, but git then stores it in the clone's `.git/config` and the engine would show
+ * it wherever it shows the URL. The userinfo becomes basic auth, passed like a Secret's (as
+ * `http.extraHeader` through the environment), unless the Secret gives credentials: those win.
+ * Only http(s) URLs carry a password this way; an ssh `git@host` user stays in the URL (it is no
+ * secret). A URL that does not parse is returned as it is (git reports it).
+ */
+export function withoutUserinfo(
+  url: string,
+  creds: GitCredentials = NO_CREDENTIALS,
+): {
+  url: string;
+  credentials: GitCredentials;
+} {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url, credentials: creds };
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || (!u.username && !u.password))
+    return { url, credentials: creds };
+  const username = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  const credentials: GitCredentials =
+    creds.auth.kind !== 'none' ? creds : { ...creds, auth: { kind: 'basic', username: username || 'git', password } };
+  return { url: u.toString(), credentials };
+}
+
+/** The URL as the engine shows it anywhere (dashboard, status, logs): never with userinfo. */
+export function displayUrl(url: string): string {
+  return scrub(withoutUserinfo(url).url);
+}

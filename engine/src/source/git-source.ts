@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { BulkheadError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { scrub, secretValues, type GitCredentials, NO_CREDENTIALS } from './credentials.js';
+import { scrub, secretValues, withoutUserinfo, type GitCredentials, NO_CREDENTIALS } from './credentials.js';
 import { buildGitEnv, GIT_ENV_NAMES } from './git-env.js';
 
 export type GitRef = { branch: string } | { tag: string } | { commit: string };
@@ -60,11 +60,13 @@ export class GitSource {
     this.secretsDir = join(opts.cacheDir, 'secrets');
   }
 
-  async fetch(spec: GitSourceSpec, creds: GitCredentials = NO_CREDENTIALS): Promise<Artifact> {
+  async fetch(spec: GitSourceSpec, secretCreds: GitCredentials = NO_CREDENTIALS): Promise<Artifact> {
+    // Userinfo in the URL becomes credentials: the clone's .git/config never stores it (ADR 1413).
+    const { url, credentials: creds } = withoutUserinfo(spec.url, secretCreds);
     const secrets = secretValues(creds);
     try {
       const git = await this.open(creds);
-      await this.ensureRemote(git, spec.url);
+      await this.ensureRemote(git, url);
       const shallow = !('commit' in spec.ref);
       const refspec =
         'branch' in spec.ref

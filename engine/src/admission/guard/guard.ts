@@ -130,7 +130,9 @@ function sourceOf(req: AdmissionRequest, kind: GuardedKind, cfg: GuardConfig, st
   // PolicySource's spec.url (the repository it syncs) is where this object is kept.
   const fallback = appliedBy ? undefined : (state.defaultSource ?? cfg.defaultSource);
   const own = kind === 'PolicySource' && !appliedBy ? obj?.spec : undefined;
-  const repo = ann[SOURCE_ANNOTATIONS.repo] ?? own?.url ?? fallback?.repo;
+  const named = ann[SOURCE_ANNOTATIONS.repo] ?? own?.url ?? fallback?.repo;
+  // The denial goes to whoever was denied: a URL's userinfo never goes with it (ADR 1413).
+  const repo = named?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
   // bulkhead.dev/source is `<file>:<line>` inside the repository.
   const path =
     ann[SOURCE_ANNOTATIONS.path] ??

@@ -653,7 +653,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       "dropped": {
         "description": "Samples this sidecar instance dropped since it started because its buffer was full while the engine was unreachable (cumulative; oldest dropped first).",
         "type": "integer",
-        "minimum": 0
+        "minimum": 0,
+        "maximum": 9007199254740991
       },
       "samples": {
         "description": "Probe samples, oldest first, with strictly increasing seq.",
@@ -679,7 +680,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "seq": {
             "description": "Sequence number within the sidecar instance, from 1, gapless at the source: a gap means samples were lost.",
             "type": "integer",
-            "minimum": 1
+            "minimum": 1,
+            "maximum": 9007199254740991
           },
           "time": {
             "description": "When the probe started.",
