@@ -21,6 +21,7 @@ import {
   httpsCall,
   killAll,
   podToken,
+  quickSidecarEnv,
   readerToken,
   startApp,
   startSidecar,
@@ -157,15 +158,7 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
     const sidecar = await startSidecar(
       pod,
       await podToken(pod),
-      {
-        BULKHEAD_PROBE_PORT: String(app.port),
-        BULKHEAD_PROBE_PATH: '/health',
-        BULKHEAD_PROBE_INTERVAL: '200ms',
-        BULKHEAD_PROBE_TIMEOUT: '150ms',
-        BULKHEAD_REPORT_INTERVAL: '500ms',
-        BULKHEAD_REPORT_URL: `https://127.0.0.1:${balancer.port}/api/v1/reports`,
-        BULKHEAD_CA_PATH: caPath,
-      },
+      quickSidecarEnv(app.port, `https://127.0.0.1:${balancer.port}/api/v1/reports`, caPath),
       'dp-sidecar',
     );
     const delivered = await eventually(
@@ -238,13 +231,7 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
       pod,
       await podToken(pod),
       {
-        BULKHEAD_PROBE_PORT: String(app.port),
-        BULKHEAD_PROBE_PATH: '/health',
-        BULKHEAD_PROBE_INTERVAL: '200ms',
-        BULKHEAD_PROBE_TIMEOUT: '150ms',
-        BULKHEAD_REPORT_INTERVAL: '500ms',
-        BULKHEAD_REPORT_URL: `https://127.0.0.1:${balancer.port}/api/v1/reports`,
-        BULKHEAD_CA_PATH: caPath,
+        ...quickSidecarEnv(app.port, `https://127.0.0.1:${balancer.port}/api/v1/reports`, caPath),
         BULKHEAD_POLICY: policyName(),
       },
       'dp-shop-sidecar',

@@ -30,7 +30,14 @@ import { installEngineRbac } from '../harness/engine-process.js';
 import { createTestRepo, git, HERMETIC_GIT_ENV, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
 import { simplePod, startTestAdmission, waitUntilInjecting, type TestAdmission } from './support/admission-harness.js';
-import { killAll, podToken, startApp, startSidecar, type TestPod } from './support/observe-processes.js';
+import {
+  killAll,
+  podToken,
+  quickSidecarEnv,
+  startApp,
+  startSidecar,
+  type TestPod,
+} from './support/observe-processes.js';
 
 const hp = (name: string, namespace: string, app: string, mode: 'Enforce' | 'DryRun'): HealthPolicy => ({
   apiVersion: 'bulkhead.dev/v1alpha1',
@@ -200,13 +207,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
       pod,
       await podToken(pod),
       {
-        BULKHEAD_PROBE_PORT: String(app.port),
-        BULKHEAD_PROBE_PATH: '/health',
-        BULKHEAD_PROBE_INTERVAL: '200ms',
-        BULKHEAD_PROBE_TIMEOUT: '150ms',
-        BULKHEAD_REPORT_INTERVAL: '500ms',
-        BULKHEAD_REPORT_URL: `${base}/api/v1/reports`,
-        BULKHEAD_CA_PATH: caPath,
+        ...quickSidecarEnv(app.port, `${base}/api/v1/reports`, caPath),
         // The pod sets its own sidecar's environment: a compromised pod says what it likes.
         BULKHEAD_POLICY: claim,
       },

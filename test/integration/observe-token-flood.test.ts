@@ -20,6 +20,7 @@ import {
   httpsCall,
   killAll,
   podToken,
+  quickSidecarEnv,
   readerToken,
   startApp,
   startSidecar,
@@ -99,15 +100,7 @@ describe('a flood of forged tokens costs bounded TokenReviews and memory; real s
         await startSidecar(
           pod,
           await podToken(pod),
-          {
-            BULKHEAD_PROBE_PORT: String(app.port),
-            BULKHEAD_PROBE_PATH: '/health',
-            BULKHEAD_PROBE_INTERVAL: '200ms',
-            BULKHEAD_PROBE_TIMEOUT: '150ms',
-            BULKHEAD_REPORT_INTERVAL: '500ms',
-            BULKHEAD_REPORT_URL: `${dataPlane}/api/v1/reports`,
-            BULKHEAD_CA_PATH: caPath,
-          },
+          quickSidecarEnv(app.port, `${dataPlane}/api/v1/reports`, caPath),
           `flood-${name}`,
         ),
       );

@@ -88,6 +88,7 @@ describe('external verdicts API', () => {
       client,
       submit: (p, s, pol) => evaluator.submit(p, s, pol),
       policy: (n) => (n === policy.metadata.name ? policy : undefined),
+      excludedNamespaces: new Set(['kube-system', 'kube-public', 'bulkhead-system']),
       logger,
     });
     app.use(router.routes()).use(router.allowedMethods());

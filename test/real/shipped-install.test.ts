@@ -33,9 +33,17 @@ interface PodSpec {
   serviceAccountName?: string;
 }
 
+/** JSON with object keys sorted: the apiserver returns fields in its own order, not the manifest's. */
+const sortedJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
+
 /** An env entry as it reads, ignoring what the apiserver defaults (fieldRef.apiVersion). */
 const envLine = (e: NonNullable<Container['env']>[number]): string =>
-  `${e.name}=${e.value ?? (e.valueFrom?.fieldRef ? `fieldRef:${e.valueFrom.fieldRef.fieldPath}` : JSON.stringify(e.valueFrom))}`;
+  `${e.name}=${e.value ?? (e.valueFrom?.fieldRef ? `fieldRef:${e.valueFrom.fieldRef.fieldPath}` : sortedJson(e.valueFrom))}`;
 
 describe('real nodes: bulkhead install of deploy/ as shipped', function () {
   this.timeout(600_000);

@@ -2,8 +2,7 @@
 // its webhook configurations, TLS and the rollout of pods created before a policy.
 export { startAdmission, type AdmissionRuntime, type AdmissionRuntimeOptions } from './runtime.js';
 export { setBreakGlass } from './break-glass.js';
-export { PolicyIndex } from './inject/policy-index.js';
-export { compileSelector } from './inject/selector.js';
+export { PolicyIndex, compileMatch, matchSelects, type CompiledMatch } from './inject/policy-index.js';
 export { SIDECAR_TOKEN_AUDIENCE } from './sidecar-env.js';
 export { injectedSidecar } from './inject/patch.js';
 export type { InjectablePolicy } from './inject/policy.js';

@@ -21,6 +21,7 @@ describe('judgingPolicy: the policy that judges a pod comes from the cluster', (
   let nsReads = 0;
   const deps = {
     policy: (n: string) => policies.get(n),
+    excludedNamespaces: new Set(['kube-system', 'bulkhead-system']),
     namespaceLabels: async (ns: string) => {
       nsReads++;
       return (ns === 'team-a' ? { team: 'a' } : {}) as Record<string, string>;
@@ -38,6 +39,18 @@ describe('judgingPolicy: the policy that judges a pod comes from the cluster', (
     assert.equal((await judgingPolicy('checkout-api', pod('blog', { app: 'checkout' }), deps)).policy, undefined);
     assert.equal((await judgingPolicy('teams', pod('team-b', {}), deps)).policy, undefined);
     assert.equal((await judgingPolicy('teams', pod('team-a', {}), deps)).policy, teams);
+  });
+  it("never judges a pod in a namespace the injector always excludes, whatever the policy's match says", async () => {
+    // A hand-written injection annotation in kube-system or the engine's namespace must not make
+    // the judge cover what the injector never covers.
+    const everywhere = hp('everywhere', {});
+    const d = { ...deps, policy: (n: string) => (n === 'everywhere' ? everywhere : undefined) };
+    assert.equal((await judgingPolicy('everywhere', pod('default', {}), d)).policy, everywhere);
+    assert.match(
+      (await judgingPolicy('everywhere', pod('kube-system', {}), d)).why ?? '',
+      /kube-system is always excluded/,
+    );
+    assert.match((await judgingPolicy('everywhere', pod('bulkhead-system', {}), d)).why ?? '', /always excluded/);
   });
   it('refuses an unknown policy and a pod no policy injected', async () => {
     assert.equal((await judgingPolicy('gone', pod('shop', {}), deps)).why, 'no HealthPolicy "gone"');

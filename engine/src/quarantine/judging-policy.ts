@@ -1,4 +1,4 @@
-import { compileSelector } from '../admission/index.js';
+import { compileMatch, matchSelects, type CompiledMatch } from '../admission/index.js';
 import type { HealthPolicy, LabelSelector } from '../core/api/index.js';
 import { isNotFound, type KubeClient } from '../core/kube/client.js';
 
@@ -11,6 +11,11 @@ export interface JudgingDeps {
   policy(name: string): HealthPolicy | undefined;
   /** A namespace's labels (only read for a policy with a namespaceSelector). */
   namespaceLabels(namespace: string): Promise<Labels>;
+  /**
+   * Namespaces no policy ever covers (kube-system, kube-public, the engine's own): the
+   * injector's list. A pod there carrying an injection annotation by hand is still not judged.
+   */
+  excludedNamespaces: ReadonlySet<string>;
 }
 
 /** The generated selector type allows undefined label values; a selector never carries them. */
@@ -22,11 +27,26 @@ const plain = (sel: LabelSelector | undefined) =>
     ),
   };
 
-/** Whether the policy's match selects this pod now (pure, given the namespace's labels). */
+/**
+ * Each policy object's match, compiled once: the watch hands out a new object when a policy
+ * changes, so an entry is never stale, and one that is gone is collected with its policy.
+ * Without it every judged report would compile two selectors.
+ */
+const compiled = new WeakMap<HealthPolicy, CompiledMatch>();
+
+/** Whether the policy's match selects this pod now (pure, given the namespace's labels): the injector's reading. */
 export function policySelects(policy: HealthPolicy, pod: { namespace: string; labels: Labels }, nsLabels: Labels) {
-  const m = policy.spec.match ?? {};
-  if ((m.namespaces ?? []).length > 0 && !m.namespaces!.includes(pod.namespace)) return false;
-  return compileSelector(plain(m.namespaceSelector))(nsLabels) && compileSelector(plain(m.selector))(pod.labels);
+  let m = compiled.get(policy);
+  if (!m) {
+    const match = policy.spec.match ?? {};
+    m = compileMatch({
+      namespaces: match.namespaces,
+      namespaceSelector: plain(match.namespaceSelector),
+      selector: plain(match.selector),
+    });
+    compiled.set(policy, m);
+  }
+  return matchSelects(m, pod.namespace, nsLabels, pod.labels);
 }
 
 /**
@@ -42,6 +62,8 @@ export async function judgingPolicy(
   deps: JudgingDeps,
 ): Promise<Judging> {
   const id = `${pod.namespace}/${pod.name}`;
+  if (deps.excludedNamespaces.has(pod.namespace))
+    return { why: `namespace ${pod.namespace} is always excluded: no policy judges its pods` };
   if (!name) return { why: `pod ${id} was not injected by a policy (no bulkhead.dev/injected annotation)` };
   const policy = deps.policy(name);
   if (!policy) return { why: `no HealthPolicy "${name}"` };

@@ -45,6 +45,8 @@ export interface VerdictApiDeps {
   policy(name: string): HealthPolicy | undefined;
   /** Namespace labels, for a policy's namespaceSelector (default: read through deps.client). */
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** The injector's always-excluded namespaces: no verdict acts on a pod there. */
+  excludedNamespaces: ReadonlySet<string>;
   logger: Logger;
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;
@@ -171,7 +173,7 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
     const judged = await judgingPolicy(
       policyName,
       { namespace: pod.metadata.namespace, name: pod.metadata.name, labels: pod.metadata.labels ?? {} },
-      { policy: deps.policy, namespaceLabels },
+      { policy: deps.policy, namespaceLabels, excludedNamespaces: deps.excludedNamespaces },
     );
     const base = judged.policy;
     if (!base) {

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Registry } from 'prom-client';
 import { Evaluator, type Verdict } from '../analytics/index.js';
+import { excludedNamespaces } from '../admission/index.js';
 import {
   createAuditMetrics,
   createOutboxDrain,
@@ -98,7 +99,11 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   const metrics = createQuarantineMetrics(opts.registry);
   const auditMetrics = createAuditMetrics(opts.registry);
   const facts = new PodFactsCache({ read: podReader(opts.client), now });
-  const judging = { policy: opts.policy, namespaceLabels: namespaceLabelsReader(opts.client) };
+  const judging = {
+    policy: opts.policy,
+    namespaceLabels: namespaceLabelsReader(opts.client),
+    excludedNamespaces: new Set(excludedNamespaces(opts.engineNamespace)),
+  };
 
   // Verdicts being carried out: the outbox waits for them, so a failing pod's record is written
   // only once its whole decision (the siblings' actions too) is in its Quarantine. The evaluator
@@ -205,6 +210,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
     policy: opts.policy,
     namespaceLabels: judging.namespaceLabels,
+    excludedNamespaces: judging.excludedNamespaces,
     logger,
     requests: metrics.apiRequests,
     ...(opts.leader ? { leader: opts.leader } : {}),

@@ -361,6 +361,22 @@ export interface SidecarProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * A sidecar's env for a test that wants to see probes and reports quickly: probe the app's
+ * /health every 200 ms, report every 500 ms to `reportUrl`, trusting the engine's CA at `caPath`.
+ */
+export function quickSidecarEnv(appPort: number, reportUrl: string, caPath: string): Record<string, string> {
+  return {
+    BULKHEAD_PROBE_PORT: String(appPort),
+    BULKHEAD_PROBE_PATH: '/health',
+    BULKHEAD_PROBE_INTERVAL: '200ms',
+    BULKHEAD_PROBE_TIMEOUT: '150ms',
+    BULKHEAD_REPORT_INTERVAL: '500ms',
+    BULKHEAD_REPORT_URL: reportUrl,
+    BULKHEAD_CA_PATH: caPath,
+  };
+}
+
 /** The bundled sidecar (dist/sidecar/sidecar.mjs, built once per run) as its own process. */
 export async function startSidecar(
   pod: TestPod,

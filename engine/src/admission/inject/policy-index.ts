@@ -33,6 +33,33 @@ interface NamespaceScoped extends IndexedPolicy {
   matchesNamespace: CompiledSelector;
 }
 
+/** A policy's match compiled once: the named namespaces, the namespace selector, the pod selector. */
+export interface CompiledMatch {
+  namespaces: readonly string[];
+  matchesNamespace: CompiledSelector;
+  matchesPod: CompiledSelector;
+}
+
+export function compileMatch(match: InjectablePolicy['spec']['match']): CompiledMatch {
+  return {
+    namespaces: match?.namespaces ?? [],
+    matchesNamespace: compileSelector(match?.namespaceSelector),
+    matchesPod: compileSelector(match?.selector),
+  };
+}
+
+/**
+ * Whether a compiled match selects a pod, ignoring excluded namespaces: the same reading the
+ * index makes in two phases (namespace candidates, then pod labels), for one known policy.
+ */
+export function matchSelects(m: CompiledMatch, namespace: string, namespaceLabels: Labels, podLabels: Labels): boolean {
+  return (
+    (m.namespaces.length === 0 || m.namespaces.includes(namespace)) &&
+    m.matchesNamespace(namespaceLabels) &&
+    m.matchesPod(podLabels)
+  );
+}
+
 export class PolicyIndex {
   private readonly byName = new Map<string, NamespaceScoped[]>();
   private readonly anyNamespace: NamespaceScoped[] = [];
@@ -47,12 +74,12 @@ export class PolicyIndex {
     this.size = policies.length;
     for (const policy of policies) {
       const match = policy.spec.match ?? {};
-      const namespaces = match.namespaces ?? [];
+      const { namespaces, matchesNamespace, matchesPod } = compileMatch(match);
       const entry: NamespaceScoped = {
         policy,
         name: policy.metadata.name,
-        matchesPod: compileSelector(match.selector),
-        matchesNamespace: compileSelector(match.namespaceSelector),
+        matchesPod,
+        matchesNamespace,
         specificity:
           (isEmptySelector(match.selector) ? 0 : 4) +
           (namespaces.length > 0 ? 2 : 0) +
