@@ -109,6 +109,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     });
     pipeline = startQuarantinePipeline({
       client,
+      identityRejections: observe.identityRejections,
       resolver: new ResourceResolver(client),
       events: new EventRecorder(client, { component: 'bulkhead', instance: 'test', logger }),
       logger,
@@ -362,6 +363,71 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     assert.match(JSON.stringify(unnamed.body), /not injected by a policy/);
     await pipeline.evaluator.idle();
     assert.equal(await quarantineOf(intruder), undefined);
+  });
+
+  it('a pod that sends reports about a sibling with its own token trips IdentityRejected and is quarantined; the sibling it named is not', async () => {
+    // Both healthy: whatever happens next comes from the refused reports, not from probes.
+    const framer = await createPod('shop-framer', { app: 'shop' });
+    const victim = await createPod('shop-victim', { app: 'shop' });
+    for (const p of [framer, victim]) {
+      const app = await startApp(`${p.name}-app`);
+      await startSidecar(
+        p,
+        await podToken(p),
+        quickSidecarEnv(app.port, `${base}/api/v1/reports`, caPath),
+        `${p.name}-sidecar`,
+      );
+    }
+    await eventually(
+      () =>
+        assert.ok(
+          [framer, victim].every((p) => (observe.store.get(p.uid)?.samples.length ?? 0) >= 2),
+          'samples stored for both',
+        ),
+      { what: 'both sidecars reporting', timeoutMs: 30_000 },
+    );
+    // The compromised pod tries to frame its sibling: failing reports naming the victim, sent
+    // with its own valid pod-bound token. Each is refused; each counts against the sender.
+    const token = await podToken(framer);
+    for (let i = 1; i <= 5; i++) {
+      const r = await post(
+        '/api/v1/reports',
+        JSON.stringify({
+          apiVersion: 'bulkhead.dev/v1alpha1',
+          kind: 'HealthReport',
+          pod: { namespace: ns, name: victim.name, uid: victim.uid },
+          sidecar: { version: '0.1.0', instance: 'framer', startedAt: new Date().toISOString() },
+          dropped: 0,
+          samples: [
+            {
+              seq: i,
+              time: new Date().toISOString(),
+              probe: { type: 'http', ok: false, latencyMs: 1, status: 500, error: 'UnexpectedStatus' },
+            },
+          ],
+        }),
+        token,
+      );
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+    }
+    const q = await eventually(
+      async () => {
+        const found = await quarantineOf(framer);
+        assert.equal(found?.status?.phase, 'Isolated', JSON.stringify(found?.status));
+        return found!;
+      },
+      { what: 'the framing pod isolated', timeoutMs: 60_000 },
+    );
+    assert.equal(q.spec.reason, 'IdentityRejected');
+    assert.equal(q.spec.policy, enforce());
+    assert.equal((await labelsOf(framer))[LABEL.quarantined], 'true');
+    await pipeline.evaluator.idle();
+    assert.equal(await quarantineOf(victim), undefined, 'the framed sibling is left alone');
+    assert.equal((await labelsOf(victim))[LABEL.quarantined], undefined);
+    assert.ok(
+      observe.store.get(victim.uid)?.samples.every((s) => s.probe.ok),
+      'no framed sample stored',
+    );
   });
 
   it('fuzz: 5,000 report bodies and 5,000 verdict bodies: never a 5xx, and a refused one changes nothing', async function () {

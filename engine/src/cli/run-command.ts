@@ -31,6 +31,7 @@ export interface RunFlags {
   dirSourceName: string;
   https?: string;
   webhookUrl?: string;
+  admission?: string;
   reportUrl?: string;
   service: string;
   serviceAccount: string;
@@ -76,6 +77,13 @@ function readOptionalSecret(path: string): string | undefined {
   }
 }
 
+/** `--admission`: one of ADMISSION_MODES. */
+function admissionMode(v: string | undefined): 'auto' | 'policy' | 'webhook' {
+  const mode = v ?? RUN_DEFAULTS.admission;
+  if (mode === 'auto' || mode === 'policy' || mode === 'webhook') return mode;
+  throw new Error(`--admission must be auto, policy or webhook, got "${mode}"`);
+}
+
 /** `--webhook-url`: absent → the Service (as deploy/ installs it); `listen` → the HTTPS listen URL; else that URL. */
 function webhookEndpoint(v: string | undefined): NonNullable<EngineConfig['dataPlane']>['webhookEndpoint'] {
   if (v === undefined || v === 'service') return 'service';
@@ -118,6 +126,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
           dataPlane: {
             listen: hostPort(f.https, RUN_DEFAULTS.httpsPort),
             webhookEndpoint: webhookEndpoint(f.webhookUrl),
+            admission: admissionMode(f.admission),
             ...(f.reportUrl ? { reportUrl: f.reportUrl } : {}),
             service: f.service,
             serviceAccount: f.serviceAccount,
@@ -202,6 +211,11 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option(
       '--webhook-url <url>',
       'how the apiserver reaches the webhooks: "service" (default: clientConfig.service, the --service on the --https port), "listen" (the --https address, for local runs) or a base https:// URL',
+    )
+    .option(
+      '--admission <mode>',
+      'how pods are injected and git-managed objects guarded: "policy" (MutatingAdmissionPolicy and ValidatingAdmissionPolicy run by the apiserver), "webhook" (the engine\'s /mutate and /validate) or "auto" (policy where the apiserver serves admissionregistration.k8s.io/v1 MutatingAdmissionPolicy, webhook elsewhere)',
+      RUN_DEFAULTS.admission,
     )
     .option(
       '--report-url <url>',

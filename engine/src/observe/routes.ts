@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
 import type { HealthStore, PodHealthWindow } from './health-store.js';
+import type { IdentityRejections } from './identity-rejections.js';
 import type { ObserveMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReadAuthorizer } from './read-authorizer.js';
@@ -20,6 +21,8 @@ export interface ObserveRouteDeps {
   authenticator: TokenAuthenticator;
   readAuthorizer: ReadAuthorizer;
   store: HealthStore;
+  /** Where reports about another pod are counted, against the token's pod (IdentityRejected). */
+  identityRejections?: IdentityRejections;
   validate: Validate;
   rateLimiter: RateLimiter;
   metrics: ObserveMetrics;
@@ -120,6 +123,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       if (r.pod.uid !== p.uid || r.pod.name !== p.name || r.pod.namespace !== p.namespace) {
         // A pod may only speak for itself: this is what stops a compromised pod framing another.
         metrics.forbidden.inc({ reason: 'pod_mismatch' });
+        deps.identityRejections?.record(p.uid, now());
         logger.warn(
           { token: { pod: `${p.namespace}/${p.name}` }, report: { pod: `${r.pod.namespace}/${r.pod.name}` } },
           'report about another pod refused',

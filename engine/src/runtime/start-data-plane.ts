@@ -1,7 +1,9 @@
+import { createHealthMetricsRouter } from '../export/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
   DEFAULT_TLS_TIMING,
+  resolveAdmissionMode,
   serviceSans,
   startAdmission,
   startRolloutController,
@@ -23,6 +25,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { RUN_DEFAULTS } from './defaults.js';
 import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 import { startPolicyStatusWriter } from './health-policy-status-writer.js';
@@ -118,6 +121,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
@@ -150,7 +154,11 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
+  // Which path injects and guards: asked of discovery once, at start (ADR 1700).
+  const mode = await resolveAdmissionMode(deps.kubeConfig, cfg.admission ?? RUN_DEFAULTS.admission);
+  logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
+    mode: mode.mode,
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,
@@ -174,7 +182,18 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
     ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
-    extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
+    extraRouters: [
+      observe.router,
+      createHealthMetricsRouter({
+        authenticator: observe.authenticator,
+        readAuthorizer: observe.readAuthorizer,
+        store: observe.store,
+        leader: deps.leader,
+      }),
+      pipeline.verdictRouter,
+      pipeline.receiverRouter,
+      ...(dashboard ? [dashboard] : []),
+    ],
   });
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
   const rollout = startRolloutController({
