@@ -436,10 +436,11 @@ const bench: Bench = async ({ log, quick }) => {
  * P2 in small: pod CREATE through a real kube-apiserver at 10 concurrent workers, three ways in
  * the same run with the same client and cluster: no admission at all, the webhook path (200
  * policies, the pod's namespace selected) and the policy path (the same 200 policies as the
- * generated MutatingAdmissionPolicy, issue 17). The no-admission phase runs before and after the
- * other two and its samples are pooled, so drift on this shared machine does not favour either
- * path. A failure here is reported as a note; the direct figures above stand.
+ * generated MutatingAdmissionPolicy, issue 17). The three run in turn for several rounds and
+ * each way's samples are pooled, so drift on this shared machine does not favour any of them. A failure here is reported as a note; the direct figures above stand.
  */
+const emptyRun = (): { ms: number[]; injected: number; failures: number } => ({ ms: [], injected: 0, failures: 0 });
+
 async function throughTheApiserver(log: (l: string) => void, quick: boolean): Promise<BenchResult[]> {
   const [
     { startLocalCluster },
@@ -447,7 +448,7 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
     { silentLogger },
     { CoreV1Api },
     { Registry },
-    { deleteAdmissionObjects, policyRefs },
+    { deleteAdmissionObjects, policyRefs, webhookRefs },
     { WEBHOOK_NAMES },
     { injectedSidecar },
   ] = await Promise.all([
@@ -469,11 +470,18 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
     const core = kc.makeApiClient(CoreV1Api);
     for (const name of ['shop', 'bulkhead-system']) await core.createNamespace({ body: { metadata: { name } } });
     const workers = 10;
-    const perWorker = quick ? 20 : 60;
+    // Rounds of the three ways in turn, samples pooled per way: drift on this shared machine
+    // (other processes come and go) lands on all three alike instead of on one phase.
+    const rounds = quick ? 1 : 3;
+    const perWorker = 20;
     const body = (
       JSON.parse(podReview()) as { request: { object: { metadata: Record<string, unknown>; spec: unknown } } }
     ).request.object;
-    const phase = async (what: string): Promise<{ ms: number[]; injected: number; failures: number }> => {
+    // `injected` counts pods injected by `way` only (a pod of the other path would not count).
+    const phase = async (
+      what: string,
+      way: 'none' | 'webhook' | 'policy',
+    ): Promise<{ ms: number[]; injected: number; failures: number }> => {
       const ms: number[] = [];
       let injected = 0;
       let failures = 0;
@@ -487,7 +495,7 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
                 body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never,
               });
               ms.push(performance.now() - t);
-              if (isInjected(p)) injected++;
+              if (isInjected(p) && p.metadata?.annotations?.['bulkhead.dev/admission-path'] === way) injected++;
             } catch {
               failures++;
             }
@@ -499,8 +507,7 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
       );
       return { ms, injected, failures };
     };
-    await phase('warm-up (no admission)');
-    const before = await phase('no admission');
+    await phase('warm-up (no admission)', 'none');
     const start = (mode: 'webhook' | 'policy') =>
       startAdmission({
         kubeConfig: kc,
@@ -528,29 +535,40 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
         policies: { list: () => benchPolicies(), onChange: () => {}, stop: async () => {} },
         mode,
       });
-    // Admission configuration applies asynchronously: create until one pod comes back injected.
-    const warm = async (): Promise<void> => {
-      for (let i = 0; i < 200; i++) {
+    // Admission configuration applies (and goes) asynchronously: create until five pods in a row
+    // come back as this way leaves them (the path's annotation, or no sidecar at all).
+    const settle = async (way: 'none' | 'webhook' | 'policy'): Promise<void> => {
+      let inARow = 0;
+      for (let i = 0; i < 400 && inARow < 5; i++) {
         const p = await core.createNamespacedPod({
           namespace: 'shop',
           body: { ...body, metadata: { ...body.metadata, namespace: 'shop' } } as never,
         });
-        if (isInjected(p)) return;
+        const path = isInjected(p) ? p.metadata?.annotations?.['bulkhead.dev/admission-path'] : 'none';
+        inARow = path === way ? inARow + 1 : 0;
       }
+      if (inARow < 5) throw new Error(`admission did not settle on ${way}`);
     };
-    rt = await start('webhook');
-    await warm();
-    const withHook = await phase('webhook path');
-    // Registering the policy path removes the webhook configurations (one path at a time).
-    await rt.close();
-    rt = await start('policy');
-    await warm();
-    const withPolicy = await phase('policy path');
-    await rt.close();
-    rt = undefined;
-    await deleteAdmissionObjects(kc, policyRefs(WEBHOOK_NAMES));
-    const after = await phase('no admission (again)');
-    const none = [...before.ms, ...after.ms];
+    const pooled = { none: [] as number[], webhook: emptyRun(), policy: emptyRun() };
+    for (let round = 0; round < rounds; round++) {
+      await settle('none');
+      pooled.none.push(...(await phase(`no admission (round ${round + 1})`, 'none')).ms);
+      for (const mode of ['webhook', 'policy'] as const) {
+        // Registering one path removes the other's objects (one path at a time).
+        rt = await start(mode);
+        await settle(mode);
+        const r = await phase(`${mode} path (round ${round + 1})`, mode);
+        pooled[mode].ms.push(...r.ms);
+        pooled[mode].injected += r.injected;
+        pooled[mode].failures += r.failures;
+        await rt.close();
+        rt = undefined;
+      }
+      await deleteAdmissionObjects(kc, [...policyRefs(WEBHOOK_NAMES), ...webhookRefs(WEBHOOK_NAMES)]);
+    }
+    const withHook = pooled.webhook;
+    const withPolicy = pooled.policy;
+    const none = pooled.none;
     const p = (x: number[], q: number): number => round(percentile(x, q), 2);
     const spread = (x: number[]): string => `p50 ${p(x, 50)} / p95 ${p(x, 95)} / p99 ${p(x, 99)} ms`;
     const allInjected = (r: { injected: number; failures: number; ms: number[] }): boolean =>
@@ -560,7 +578,7 @@ async function throughTheApiserver(log: (l: string) => void, quick: boolean): Pr
         name: `pod CREATE through the apiserver, no admission, p95 (${workers} workers)`,
         value: p(none, 95),
         unit: 'ms',
-        notes: `${spread(none)}; ${none.length} creates (before and after the two paths, pooled)`,
+        notes: `${spread(none)}; ${none.length} creates (${rounds} rounds interleaved with the two paths, pooled)`,
       },
       withBaseline({
         name: `pod CREATE through the apiserver, webhook path, p95 (${workers} workers)`,

@@ -213,6 +213,11 @@ describe('admission: the webhook and the admission policy store the same pods (d
           probe: { tcp: { port: '6379' } },
         },
       },
+      // Policies of other namespaces: enough that the policy path reads its data from several lists.
+      ...Array.from({ length: 40 }, (_, i): InjectablePolicy => ({
+        metadata: { name: `elsewhere-${i}` },
+        spec: { match: { namespaces: [`elsewhere-${i}`] }, probe: { tcp: { port: 8080 } } },
+      })),
     ];
     for (const mode of MODES) {
       const hook: TestAdmission = await startTestAdmission({ engineNamespace: engineNs, policies, mode });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import { LABEL } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
@@ -27,6 +27,7 @@ import {
   startSidecar,
   type PodHealthView,
 } from './support/observe-processes.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 
 /** The real kubectl built into the cache, as an on-call engineer runs it. */
 const kubectl = (args: string[]): Promise<string> =>
@@ -127,9 +128,8 @@ describe('data plane with 2 replicas: the leader is the one executor (real proce
     for (const b of balancers) await b.close();
     for (const e of engines) await e.stop();
     // Both replicas registered the (cluster-scoped, fail-closed) webhook configurations.
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Whichever path the engine registered (ADR 1700: auto takes the admission policies here).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     // Only now: with the guard gone, the policy can be deleted.
     await admin
       ?.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/healthpolicies/${policyName()}` })

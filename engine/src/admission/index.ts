@@ -10,7 +10,14 @@ export { serviceSans, DEFAULT_TLS_TIMING } from './tls/material.js';
 export { startRolloutController, findPodsAwaitingSidecar } from './rollout-controller.js';
 export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
-export { resolveAdmissionMode, ADMISSION_MODES, type AdmissionMode, type AdmissionModeFlag } from './policy/mode.js';
+export {
+  admissionPathInUse,
+  resolveAdmissionMode,
+  ADMISSION_MODES,
+  type AdmissionMode,
+  type AdmissionModeFlag,
+  type PathInUse,
+} from './policy/mode.js';
 export { policyRefs, deleteAdmissionObjects } from './policy/register-policies.js';
 export {
   GITOPS_WRITER_EXAMPLES,

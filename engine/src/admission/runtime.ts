@@ -22,7 +22,7 @@ import { createMutateProcessor, createValidateProcessor } from './processors.js'
 import { registerWebhooks } from './register.js';
 import { buildGuardPolicy } from './policy/guard-policy.js';
 import { buildInjectionPolicy } from './policy/inject-policy.js';
-import type { AdmissionMode } from './policy/mode.js';
+import { webhookOnly, type AdmissionMode } from './policy/mode.js';
 import { pauseEnds } from './inject/pull-pause.js';
 import {
   deleteAdmissionObjects,
@@ -66,6 +66,11 @@ export interface AdmissionRuntimeOptions {
    * the other way round (ADR 1700). The caller resolves `auto` (policy/mode.ts).
    */
   mode?: AdmissionMode;
+  /**
+   * `--admission=auto` resolved to policy: the webhook path instead while a policy needs it
+   * (policy/mode.ts webhookOnly), switching back when none does.
+   */
+  auto?: boolean;
   maxBodyBytes?: number;
   exposeMetrics?: boolean;
   /** Other routes on the same HTTPS server and TLS (report ingest, verdicts, dashboard). */
@@ -174,7 +179,21 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => server.close());
     const endpoint = opts.endpoint ?? { url: server.url };
 
-    const mode = opts.mode ?? 'webhook';
+    const flagged = opts.mode ?? 'webhook';
+    // The path in use; with auto it follows the policies (webhookOnly).
+    let mode: AdmissionMode = flagged;
+    let keeper: { stop(): Promise<void> } | undefined;
+    const keep = (): { stop(): Promise<void> } =>
+      keepWebhooksRegistered({
+        kubeConfig: kc,
+        names,
+        objects: mode === 'webhook' ? webhookObjects(names) : admissionPolicyObjects(names),
+        isLeader: opts.isLeader ?? (() => true),
+        register,
+        ...(opts.onWebhooksRestored ? { onRestored: opts.onWebhooksRestored } : {}),
+        logger,
+        registry: opts.registry,
+      });
     const readDefaultSource = defaultSourceReader(kc, 0);
     let pauseTimer: NodeJS.Timeout | undefined;
     let closed = false;
@@ -182,6 +201,21 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     const registrationListeners: (() => void)[] = [];
     const register = async (): Promise<void> => {
       const list = policies.list();
+      if (opts.auto && flagged === 'policy') {
+        const needs = webhookOnly(list);
+        const want: AdmissionMode = needs.length > 0 ? 'webhook' : 'policy';
+        if (want !== mode) {
+          mode = want;
+          logger.info({ mode, because: needs }, 'admission path switched (auto)');
+          // The keeper guards the objects of the path in use, never the other's.
+          if (keeper) {
+            const old = keeper;
+            keeper = keep();
+            void old.stop();
+          }
+          if (mode === 'webhook') clearTimeout(pauseTimer);
+        }
+      }
       try {
         await registerPath(list);
         registration = { policies: new Map(list.map((p) => [p.metadata.name, p.metadata.generation ?? 0])) };
@@ -280,20 +314,10 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
     });
     // Registered only now that the policies are loaded: never a webhook without its rules.
-    let keeper: { stop(): Promise<void> } | undefined;
     if (opts.register !== false) {
       await register();
       // ...and kept registered: a deleted guard is a guard turned off (ADR 1412).
-      keeper = keepWebhooksRegistered({
-        kubeConfig: kc,
-        names,
-        objects: mode === 'webhook' ? webhookObjects(names) : admissionPolicyObjects(names),
-        isLeader: opts.isLeader ?? (() => true),
-        register,
-        ...(opts.onWebhooksRestored ? { onRestored: opts.onWebhooksRestored } : {}),
-        logger,
-        registry: opts.registry,
-      });
+      keeper = keep();
       started.push(() => keeper!.stop());
     }
     await live.publishCa(tls.material?.bundle ?? material.bundle);
@@ -304,7 +328,9 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       server,
       tls,
       index: () => index,
-      mode,
+      get mode() {
+        return mode;
+      },
       register,
       registration: () => registration,
       onRegistration: (cb) => registrationListeners.push(cb),

@@ -159,6 +159,7 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
     mode: mode.mode,
+    ...(mode.auto ? { auto: true } : {}),
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,

@@ -285,6 +285,36 @@ function chunked(prefix: string, items: readonly string[]): { name: string; expr
   return [...parts, { name: prefix, expression: parts.map((c) => V(c.name)).join(' + ') }];
 }
 
+/**
+ * The policies' data in small lists, read by index: the apiserver evaluates a variable only when
+ * an expression reads it, so a pod builds the lists holding its matching policies and no other
+ * (a pod CREATE must not pay for every policy's map; issue 17's bench).
+ */
+const LOOKUP_CHUNK = 16;
+function chunkedLookup(
+  prefix: string,
+  items: readonly string[],
+): { variables: { name: string; expression: string }[]; at: (index: string) => string } {
+  const variables: { name: string; expression: string }[] = [];
+  for (let start = 0; start < items.length; start += LOOKUP_CHUNK)
+    variables.push({
+      name: `${prefix}${variables.length}`,
+      expression: `[${items.slice(start, start + LOOKUP_CHUNK).join(', ')}]`,
+    });
+  const at = (index: string): string =>
+    variables
+      .map((v, k) => ({ v, k }))
+      .reverse()
+      .reduce(
+        (rest, { v, k }) =>
+          rest === ''
+            ? `${V(v.name)}[${index} - ${k * LOOKUP_CHUNK}]`
+            : `${index} < ${(k + 1) * LOOKUP_CHUNK} ? ${V(v.name)}[${index} - ${k * LOOKUP_CHUNK}] : ${rest}`,
+        '',
+      );
+  return { variables, at };
+}
+
 /** The matching part of a policy (policy-index.ts): named namespaces, namespace and pod selectors. */
 function matchExpr(policy: InjectablePolicy): string {
   const m = policy.spec.match ?? {};
@@ -459,6 +489,10 @@ export function buildInjectionPolicy(
       `(why != "" ? [${JSON_PATCH('add', `/metadata/annotations/${pointer(ANNOTATIONS.decision)}`, 'why')}] : []) : ` +
       `[${JSON_PATCH('add', '/metadata/annotations', 'anns')}])`,
   ].join(' + ');
+  const pol = chunkedLookup(
+    'pol',
+    usable.map((p) => stringMap(policyData(p.policy, injectionPaused(p.policy, sidecar.image, opts.now)))),
+  );
   const variables: { name: string; expression: string }[] = [
     { name: 'ann', expression: 'has(object.metadata.annotations) ? object.metadata.annotations : {}' },
     { name: 'labels', expression: 'has(object.metadata.labels) ? object.metadata.labels : {}' },
@@ -471,10 +505,7 @@ export function buildInjectionPolicy(
       name: 'all',
       expression: `(has(object.spec.initContainers) ? object.spec.initContainers : []) + ${V('containers')}`,
     },
-    ...chunked(
-      'pol',
-      usable.map((p) => stringMap(policyData(p.policy, injectionPaused(p.policy, sidecar.image, opts.now)))),
-    ),
+    ...pol.variables,
     ...chunked(
       'm',
       usable.map((p) => matchExpr(p.policy)),
@@ -491,7 +522,7 @@ export function buildInjectionPolicy(
         `has(object.spec.volumes) && object.spec.volumes.exists(v, v.name == ${str(SIDECAR_VOLUME_NAME)}) ? "volume taken" : ""`,
     },
     // The matching policies' probes resolved for this pod, in precedence order.
-    { name: 'res', expression: `${V('matched')}.map(i, ${bind('p', `${V('pol')}[i]`, resolveExpr())})` },
+    { name: 'res', expression: `${V('matched')}.map(i, ${bind('p', pol.at('i'), resolveExpr())})` },
     // The first that resolves injects (its index in res), or -1.
     {
       name: 'chosen',
@@ -544,7 +575,14 @@ export function buildInjectionPolicy(
         spec: {
           failurePolicy: 'Ignore',
           matchConstraints,
-          matchConditions,
+          // An injected pod (most of them) is not evaluated at all.
+          matchConditions: [
+            ...matchConditions,
+            {
+              name: 'not-injected',
+              expression: `!has(object.metadata.annotations) || !(${str(ANNOTATIONS.injected)} in object.metadata.annotations)`,
+            },
+          ],
           variables: names.length > 0 ? variables.filter((v) => v.name !== 'healthPort') : [],
           // The API requires a validation; with no policy the match condition skips every pod.
           validations: names.length > 0 ? [warnings] : [{ expression: 'true', messageExpression: '""' }],

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chooseMode, POLICY_RESOURCES } from './mode.js';
+import { chooseMode, POLICY_RESOURCES, webhookOnly } from './mode.js';
 
 describe('admission mode', () => {
   const all = ['mutatingwebhookconfigurations', ...POLICY_RESOURCES];
@@ -16,5 +16,17 @@ describe('admission mode', () => {
     assert.throws(() => chooseMode('policy', []), /--admission=policy, but .* use --admission=auto or webhook/);
     assert.equal(chooseMode('policy', all).mode, 'policy');
     assert.equal(chooseMode('webhook', all).mode, 'webhook');
+  });
+  it('auto on a cluster that serves the policy path is marked auto (the runtime may still take the webhook)', () => {
+    assert.equal(chooseMode('auto', all).auto, true);
+    assert.equal(chooseMode('policy', all).auto, undefined);
+  });
+  it('webhookOnly: a policy asking for AntiAffinity placement needs the webhook, saying which and why', () => {
+    const p = (name: string, avoidNode?: string) => ({
+      metadata: { name },
+      spec: { probe: { tcp: { port: 1 } }, ...(avoidNode ? { action: { replacement: { avoidNode } } } : {}) },
+    });
+    assert.deepEqual(webhookOnly([p('a'), p('b', 'Taint'), p('c', 'None')]), []);
+    assert.deepEqual(webhookOnly([p('a'), p('d', 'AntiAffinity')]), ['d: replacement.avoidNode AntiAffinity']);
   });
 });

@@ -1,4 +1,5 @@
-import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
+import type { InjectablePolicy } from '../inject/policy.js';
 
 /** `--admission`: how pods are injected and Bulkhead's objects guarded (ADR 1700). */
 export type AdmissionModeFlag = 'auto' | 'policy' | 'webhook';
@@ -15,6 +16,11 @@ export const POLICY_RESOURCES = [
 
 export interface ModeChoice {
   mode: AdmissionMode;
+  /**
+   * `auto` on a cluster that serves the policy path: the runtime still takes the webhook while a
+   * policy needs what only the webhook does (webhookOnly).
+   */
+  auto?: boolean;
   /** One line for the log and `bulkhead plan`. */
   why: string;
 }
@@ -32,7 +38,11 @@ export function chooseMode(flag: AdmissionModeFlag, served: readonly string[] | 
     return { mode: 'policy', why: '--admission=policy' };
   }
   return missing.length === 0
-    ? { mode: 'policy', why: 'auto: the API server serves MutatingAdmissionPolicy and ValidatingAdmissionPolicy v1' }
+    ? {
+        mode: 'policy',
+        auto: true,
+        why: 'auto: the API server serves MutatingAdmissionPolicy and ValidatingAdmissionPolicy v1',
+      }
     : {
         mode: 'webhook',
         why: `auto: the API server does not serve admissionregistration.k8s.io/v1 ${missing.join(', ')}`,
@@ -48,4 +58,46 @@ export async function servedAdmissionResources(kc: KubeConfig): Promise<string[]
 export async function resolveAdmissionMode(kc: KubeConfig, flag: AdmissionModeFlag): Promise<ModeChoice> {
   if (flag === 'webhook') return chooseMode(flag, undefined);
   return chooseMode(flag, await servedAdmissionResources(kc));
+}
+
+export interface PathInUse {
+  path: AdmissionMode | 'none';
+  /** One line: what is registered, so what the apiserver does with a new pod. */
+  why: string;
+}
+
+/**
+ * Which admission path the cluster uses now, read from what is registered under the engine's
+ * names (`bulkhead plan`): the injection policy's binding, else the mutating webhook
+ * configuration. An object the caller may not read, or a kind not served, counts as absent.
+ */
+export async function admissionPathInUse(kc: KubeConfig, names: { mutating: string }): Promise<PathInUse> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const exists = async (kind: string): Promise<boolean> =>
+    objects.read({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name: names.mutating } }).then(
+      () => true,
+      () => false,
+    );
+  if (await exists('MutatingAdmissionPolicyBinding'))
+    return {
+      path: 'policy',
+      why: `MutatingAdmissionPolicy ${names.mutating} is registered: the apiserver injects new pods itself, without calling the engine`,
+    };
+  if (await exists('MutatingWebhookConfiguration'))
+    return {
+      path: 'webhook',
+      why: `MutatingWebhookConfiguration ${names.mutating} is registered: the apiserver asks the engine's /mutate for new pods`,
+    };
+  return { path: 'none', why: `neither path is registered under ${names.mutating}: is the engine running?` };
+}
+
+/**
+ * Pure: the policies that need the webhook path, and why (ADR 1700). `replacement.avoidNode:
+ * AntiAffinity` keeps an owner's new pods off a quarantined pod's node, from the engine's live
+ * Quarantine watch: a generated policy would carry it only as of its last generation.
+ */
+export function webhookOnly(policies: readonly InjectablePolicy[]): string[] {
+  return policies
+    .filter((p) => p.spec.action?.replacement?.avoidNode === 'AntiAffinity')
+    .map((p) => `${p.metadata.name}: replacement.avoidNode AntiAffinity`);
 }
