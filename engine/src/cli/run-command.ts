@@ -148,6 +148,8 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             flushIntervalMs: parseDuration(f.flushInterval),
             releaseIntervalMs: parseDuration(f.releaseInterval),
             ...(f.dashboardTokenFile ? { dashboardTokenFile: f.dashboardTokenFile } : {}),
+            // deploy/ passes the pod IP: followers forward leader-only requests to it (ADR 1501).
+            ...(env.POD_IP ? { advertiseHost: env.POD_IP } : {}),
           },
         }
       : {}),

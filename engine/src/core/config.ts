@@ -76,4 +76,6 @@ export interface DataPlaneConfig {
   releaseIntervalMs?: number;
   /** A file holding the dashboard's bearer token; no dashboard without it. */
   dashboardTokenFile?: string;
+  /** This replica's address for the other replicas when listening on a wildcard address (the pod IP). */
+  advertiseHost?: string;
 }

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { API_VERSION } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
+import { refuseUnlessLeader, serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
@@ -60,6 +60,7 @@ const problem = (
  *     + enqueue forwards (never awaited) → 202.
  *   GET /api/v1/health?namespace=&pod=&since=  the windows, JSON or NDJSON
  *     (Accept: application/x-ndjson); authenticated, and RBAC `get pods` in the namespace.
+ *     On a follower, relayed to the leader, which holds the windows (ADR 1501).
  */
 export function createObserveRouter(deps: ObserveRouteDeps): Router {
   const { metrics, logger } = deps;
@@ -162,6 +163,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
 
   router.get(HEALTH_PATH, async (ctx) => {
     try {
+      // The windows live on the leader (reports go there): a follower relays the read (ADR 1501).
+      if (await serveHereOrForward(ctx, deps.leader, 'health reads')) return;
       const who = await authenticate(ctx);
       if (!who) return;
       const q = ctx.query;

@@ -3,7 +3,7 @@ import type { Counter } from 'prom-client';
 import type { HealthPolicy } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
+import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
@@ -29,7 +29,7 @@ export interface VerdictApiDeps {
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;
   now?: () => Date;
-  /** Only the leader executes verdicts (ADR 1500): a follower answers 421 naming it, never a 202 it drops. */
+  /** Only the leader executes verdicts: a follower forwards to it (ADR 1501), or answers 421/503, never a 202 it drops. */
   leader?: LeaderView;
 }
 
@@ -88,8 +88,10 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
   const count = (outcome: string): void => deps.requests?.inc({ outcome });
   const namespaceLabels = deps.namespaceLabels ?? namespaceLabelsReader(deps.client);
   router.post(VERDICTS_PATH, async (ctx) => {
-    if (refuseUnlessLeader(ctx, deps.leader, 'verdicts')) {
-      count('not_leader');
+    // A follower relays the verdict to the leader, which authenticates the caller itself (ADR 1501).
+    const elsewhere = await serveHereOrForward(ctx, deps.leader, 'verdicts');
+    if (elsewhere) {
+      count(elsewhere === 'forwarded' ? 'forwarded' : 'not_leader');
       return;
     }
     const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);

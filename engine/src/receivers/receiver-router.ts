@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { Counter, type Registry } from 'prom-client';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
+import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { TokenAuthenticator } from '../observe/index.js';
 import { takeVerdict, type IntakeResult, type VerdictIntakeDeps } from '../quarantine/index.js';
 import { mapAlertmanagerNotification } from './alertmanager-payload.js';
@@ -54,7 +54,10 @@ export function createReceiverRouter(deps: ReceiverDeps): Router {
   const mount = (path: string, receiver: 'alertmanager' | 'falcosidekick', limit: number, map: Mapper): void => {
     router.post(path, async (ctx) => {
       const count = (outcome: string): void => requests?.inc({ receiver, outcome });
-      if (refuseUnlessLeader(ctx, deps.leader, `${receiver} receiver`)) return count('not_leader');
+      // Alertmanager and Falcosidekick do not follow a 421: a follower relays to the leader,
+      // which authenticates the caller itself (ADR 1501); 421/503 only when it cannot.
+      const elsewhere = await serveHereOrForward(ctx, deps.leader, `${receiver} receiver`);
+      if (elsewhere) return count(elsewhere === 'forwarded' ? 'forwarded' : 'not_leader');
       const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);
       if (!auth.ok) {
         if (auth.reason === 'throttled') ctx.set('Retry-After', String(auth.retryAfterSec ?? 1));

@@ -56,6 +56,12 @@ export interface QuarantinePipelineOptions {
   cluster: string;
   engineNamespace: string;
   /**
+   * This replica in the Lease. With it, every decision claims its budget in the engine's
+   * namespace first (ConfigMap bulkhead-budget, ADR 1501), as the engine runs; without it
+   * (single-process tools and tests) the budget is checked against the cluster only.
+   */
+  identity?: string;
+  /**
    * Where records go: fixed, or looked up each cycle (the synced PolicySource by default).
    * Without one, quarantines still happen and stay audit Pending until there is.
    */
@@ -99,6 +105,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     now,
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
+    ...(opts.identity ? { budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity } } : {}),
     policyUid: (name) => (opts.policy(name)?.metadata as { uid?: string } | undefined)?.uid,
   };
   const metrics = createQuarantineMetrics(opts.registry);
