@@ -15,7 +15,7 @@ export interface RunFlags {
   namespace?: string;
   identity?: string;
   listen: string;
-  apply: string;
+  apply?: string;
   forceConflicts: boolean;
   leaderElect: string;
   leaseName: string;
@@ -104,7 +104,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     namespace,
     identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     listen: hostPort(f.listen, RUN_DEFAULTS.httpPort),
-    apply: bool('apply', f.apply),
+    apply: bool(f.apply !== undefined ? 'apply' : 'apply ($BULKHEAD_APPLY)', f.apply ?? env.BULKHEAD_APPLY ?? 'true'),
     forceConflicts: f.forceConflicts,
     leaderElection: {
       enabled: bool('leader-elect', f.leaderElect),
@@ -171,7 +171,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     )
     .option('--identity <id>', 'this process in the Lease ($POD_NAME; default host-pid)')
     .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', RUN_DEFAULTS.listen)
-    .option('--apply <bool>', 'false: read-only mode, Argo CD or Flux apply `bulkhead render` output', 'true')
+    .option(
+      '--apply <bool>',
+      'false: read-only mode, Argo CD or Flux apply `bulkhead render` output ($BULKHEAD_APPLY; default true)',
+    )
     .option(
       '--force-conflicts',
       'take fields another declarative field manager owns instead of reporting the conflict',

@@ -88,6 +88,7 @@ describe('Alertmanager notification → verdicts', () => {
     assert.equal(camelReason('Terminal shell in container', 'X'), 'TerminalShellInContainer');
     assert.equal(camelReason('high_error-rate', 'X'), 'HighErrorRate');
     assert.equal(camelReason('42 things', 'X'), 'Things');
+    assert.equal(camelReason('0a', 'X'), 'A', 'found by the property test: digits dropped, then raised');
     assert.equal(camelReason('!!!', 'Fallback'), 'Fallback');
     assert.equal(camelReason(undefined, 'Fallback'), 'Fallback');
     assert.equal(camelReason('a'.repeat(100), 'X').length, 63);

@@ -13,9 +13,12 @@ const ACTIONS: readonly ActionType[] = ['Alert', 'Restart', 'Isolate', 'Quaranti
  */
 export function camelReason(name: string | undefined, fallback: string): string {
   const words = (name ?? '').split(/[^A-Za-z0-9]+/).filter((w) => w !== '');
-  let out = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
-  out = out.replace(/^[0-9]+/, '');
-  return out === '' ? fallback : out.slice(0, 63);
+  // Leading digits go first, then the first letter is raised: "0a" must become "A", not "a".
+  const out = words
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('')
+    .replace(/^[0-9]+/, '');
+  return out === '' ? fallback : (out[0]!.toUpperCase() + out.slice(1)).slice(0, 63);
 }
 
 export function actionOf(value: unknown): ActionType | undefined {
