@@ -14,10 +14,8 @@ const stages = [
   'apply',
   'admission',
   'observe',
-  'export',
   'analytics',
   'quarantine',
-  'receivers',
   'audit',
   'dashboard',
 ];

@@ -19,7 +19,7 @@ const PODS = 10_000;
 
 // The server runs as plain JavaScript (bundled by esbuild, packages external), as the engine
 // image would: under tsx the TypeScript loader itself would weigh on RSS.
-export async function bundleServer(): Promise<string> {
+async function bundleServer(): Promise<string> {
   const outfile = join(import.meta.dirname, 'results', '.build', 'ingest-server.mjs');
   await build({
     entryPoints: [join(import.meta.dirname, 'support', 'ingest-server.ts')],
@@ -34,15 +34,15 @@ export async function bundleServer(): Promise<string> {
   return outfile;
 }
 
-export interface Mem {
+interface Mem {
   rss: number;
   heapUsed: number;
   arrayBuffers: number;
 }
 
-export async function startServer(
+async function startServer(
   file: string,
-  mode: 'observe' | 'baseline' | 'leader' | 'follower',
+  mode: 'observe' | 'baseline',
   certDir: string,
 ): Promise<{ child: ChildProcess; port: number; mem(): Promise<Mem> }> {
   const child = spawn(process.execPath, ['--expose-gc', file, mode, certDir], {
@@ -57,7 +57,7 @@ export async function startServer(
   return { child, port: Number(chunk.toString().trim()), mem };
 }
 
-export function load(
+function load(
   port: number,
   seconds: number,
   seqs: Uint32Array,

@@ -7,10 +7,6 @@ import { ENGINE_NAMESPACE, installedEngine, showCli, uninstallInstalledEngine } 
 import { kubectlOk } from './support/kubectl.js';
 import { getRealCluster } from './support/state.js';
 
-/** Both admission paths' objects (ADR 1700): webhook configurations, admission policies, bindings. */
-const ADMISSION_KINDS =
-  'validatingwebhookconfigurations,mutatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings,mutatingadmissionpolicies,mutatingadmissionpolicybindings';
-
 interface Item {
   kind?: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
@@ -39,15 +35,13 @@ describe('real nodes: bulkhead uninstall', function () {
     // What there is to remove: the engine's RBAC, its NetworkPolicy and its webhooks.
     assert.ok((await leftovers('clusterroles,clusterrolebindings,roles,rolebindings')).length >= 4);
     assert.ok((await leftovers('networkpolicies')).length >= 1);
-    // The shipped default on this 1.36 cluster is the policy path (ADR 1700): the injection
-    // policy, the guard and the injection's warnings, each with its binding.
-    assert.equal((await leftovers(ADMISSION_KINDS)).length, 6);
+    assert.equal((await leftovers('validatingwebhookconfigurations,mutatingwebhookconfigurations')).length, 2);
 
     const u = await uninstallInstalledEngine();
     assert.equal(u.code, 0, showCli(u));
     assert.match(u.stdout, /Bulkhead is uninstalled/, showCli(u));
 
-    assert.deepEqual(await leftovers(ADMISSION_KINDS), []);
+    assert.deepEqual(await leftovers('validatingwebhookconfigurations,mutatingwebhookconfigurations'), []);
     assert.deepEqual(await leftovers('networkpolicies'), []);
     assert.deepEqual(await leftovers('clusterroles,clusterrolebindings,roles,rolebindings'), []);
     const ns = await engine.kubectl(['get', 'namespace', ENGINE_NAMESPACE]);

@@ -150,17 +150,13 @@ export async function engineEndpoint(cluster: LocalCluster): Promise<{ url: stri
   };
   const port = svc.spec.ports.find((p) => p.name === 'https')?.port ?? 8443;
   const ca = Buffer.from(
-    // The engine's TLS Secret: the bundle either admission path trusts (the policy path, ADR
-    // 1700, registers no webhook configuration to read it from).
     (
       await kubectlOk(cluster, [
         'get',
-        'secret',
-        '-n',
-        ENGINE_NAMESPACE,
-        'bulkhead-webhook-tls',
+        'validatingwebhookconfiguration',
+        'bulkhead-guard',
         '-o',
-        'jsonpath={.data.ca\\.crt}',
+        'jsonpath={.webhooks[0].clientConfig.caBundle}',
       ])
     ).trim(),
     'base64',

@@ -1,8 +1,7 @@
 // The observe stage: authenticated report ingest, per-pod health windows, the pod watch and
 // forwarding to external analytics endpoints. The engine starts it with `createObserve`.
 export { createObserve, type Observe } from './create-observe.js';
-export { TokenAuthenticator, type Identity } from './authenticator.js';
-export { ReadAuthorizer } from './read-authorizer.js';
+export { TokenAuthenticator } from './authenticator.js';
 export { type ForwardTarget } from './forwarder.js';
 export { HealthStore, type PodHealthWindow } from './health-store.js';
 export { injectedBySidecar } from './pod-watch.js';

@@ -10,8 +10,6 @@ export async function runDeployment(
   name: string,
   replicas: number,
   labels: Record<string, string> = { app: name },
-  /** For pods that need a pod-bound token minted (a real sidecar reports for them). */
-  serviceAccountName?: string,
 ): Promise<V1Pod[]> {
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
@@ -22,10 +20,7 @@ export async function runDeployment(
         selector: { matchLabels: labels },
         template: {
           metadata: { labels: { ...labels, team: 'shop' } },
-          spec: {
-            ...(serviceAccountName ? { serviceAccountName } : {}),
-            containers: [{ name: 'app', image: `registry.invalid/${name}:1` }],
-          },
+          spec: { containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] },
         },
       },
     },

@@ -21,7 +21,5 @@ export interface InjectablePolicy {
       timeout?: string;
       expectStatus?: number[];
     };
-    /** Read for the admission path only: AntiAffinity placement is the webhook's (ADR 1700). */
-    action?: { replacement?: { avoidNode?: string } };
   };
 }
