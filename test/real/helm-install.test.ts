@@ -19,29 +19,10 @@ import {
   showCli,
   uninstallInstalledEngine,
 } from './support/installed-engine.js';
-import { kubectlOk } from './support/kubectl.js';
+import { leftovers } from './support/leftovers.js';
 import { getRealCluster } from './support/state.js';
 
 const run = promisify(execFile);
-
-interface Item {
-  kind?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  subjects?: { kind: string; name: string; namespace?: string }[];
-  roleRef?: { name: string };
-}
-
-const isBulkhead = (i: Item): boolean =>
-  i.metadata.name.startsWith('bulkhead') ||
-  i.metadata.labels?.['app.kubernetes.io/name'] === 'bulkhead' ||
-  i.metadata.labels?.['app.kubernetes.io/managed-by'] === 'bulkhead' ||
-  (i.subjects ?? []).some((s) => s.namespace === ENGINE_NAMESPACE) ||
-  (i.roleRef?.name ?? '').startsWith('bulkhead');
-
-async function leftovers(kinds: string): Promise<string[]> {
-  const list = JSON.parse(await kubectlOk(getRealCluster(), ['get', kinds, '-A', '-o', 'json'])) as { items: Item[] };
-  return list.items.filter(isBulkhead).map((i) => `${i.kind}/${i.metadata.namespace ?? ''}/${i.metadata.name}`);
-}
 
 describe('real nodes: the Helm chart', function () {
   this.timeout(1_200_000);

@@ -4,28 +4,7 @@
 // installs again after an uninstall). It tears the engine down, so it runs alone in its file.
 import assert from 'node:assert/strict';
 import { ENGINE_NAMESPACE, installedEngine, showCli, uninstallInstalledEngine } from './support/installed-engine.js';
-import { kubectlOk } from './support/kubectl.js';
-import { getRealCluster } from './support/state.js';
-
-interface Item {
-  kind?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  subjects?: { kind: string; name: string; namespace?: string }[];
-  roleRef?: { name: string };
-}
-
-/** Anything of Bulkhead's: by name, by its labels, or (bindings) granting to its ServiceAccount. */
-const isBulkhead = (i: Item): boolean =>
-  i.metadata.name.startsWith('bulkhead') ||
-  i.metadata.labels?.['app.kubernetes.io/name'] === 'bulkhead' ||
-  i.metadata.labels?.['app.kubernetes.io/managed-by'] === 'bulkhead' ||
-  (i.subjects ?? []).some((s) => s.namespace === ENGINE_NAMESPACE) ||
-  (i.roleRef?.name ?? '').startsWith('bulkhead');
-
-async function leftovers(kinds: string): Promise<string[]> {
-  const list = JSON.parse(await kubectlOk(getRealCluster(), ['get', kinds, '-A', '-o', 'json'])) as { items: Item[] };
-  return list.items.filter(isBulkhead).map((i) => `${i.kind}/${i.metadata.namespace ?? ''}/${i.metadata.name}`);
-}
+import { leftovers } from './support/leftovers.js';
 
 describe('real nodes: bulkhead uninstall', function () {
   this.timeout(900_000);
