@@ -2,13 +2,18 @@
 // only: the reaper must start fast and load nothing else).
 import { readFileSync } from 'node:fs';
 
-/** True while the pid exists (EPERM: it exists, owned by someone else). */
+/**
+ * True while the pid exists and is not a zombie. A zombie counts as gone: where PID 1 does not
+ * reap orphans (this sandbox's init), a SIGKILLed launcher stays a zombie for good, and a
+ * reaper that waited for it to vanish never cleaned up.
+ */
 export function alive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state letter follows the command name, which is in parentheses and may hold spaces.
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

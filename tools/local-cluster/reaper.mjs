@@ -33,7 +33,8 @@ const timer = setInterval(() => {
     clearInterval(timer);
     return;
   }
-  if (alive(parentPid)) return;
+  // Reparented (the launcher died, zombie or not) or gone: either way, clean up.
+  if (process.ppid === parentPid && alive(parentPid)) return;
   clearInterval(timer);
   const procs = (state.processes ?? []).filter((p) => runs(p.pid, p.binary));
   for (const p of procs) kill(p.pid, 'SIGTERM');
