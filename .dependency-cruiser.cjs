@@ -14,8 +14,10 @@ const stages = [
   'apply',
   'admission',
   'observe',
+  'export',
   'analytics',
   'quarantine',
+  'receivers',
   'audit',
   'dashboard',
 ];

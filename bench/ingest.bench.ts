@@ -19,7 +19,7 @@ const PODS = 10_000;
 
 // The server runs as plain JavaScript (bundled by esbuild, packages external), as the engine
 // image would: under tsx the TypeScript loader itself would weigh on RSS.
-async function bundleServer(): Promise<string> {
+export async function bundleServer(): Promise<string> {
   const outfile = join(import.meta.dirname, 'results', '.build', 'ingest-server.mjs');
   await build({
     entryPoints: [join(import.meta.dirname, 'support', 'ingest-server.ts')],
@@ -34,15 +34,15 @@ async function bundleServer(): Promise<string> {
   return outfile;
 }
 
-interface Mem {
+export interface Mem {
   rss: number;
   heapUsed: number;
   arrayBuffers: number;
 }
 
-async function startServer(
+export async function startServer(
   file: string,
-  mode: 'observe' | 'baseline',
+  mode: 'observe' | 'baseline' | 'leader' | 'follower',
   certDir: string,
 ): Promise<{ child: ChildProcess; port: number; mem(): Promise<Mem> }> {
   const child = spawn(process.execPath, ['--expose-gc', file, mode, certDir], {
@@ -57,7 +57,7 @@ async function startServer(
   return { child, port: Number(chunk.toString().trim()), mem };
 }
 
-function load(
+export function load(
   port: number,
   seconds: number,
   seqs: Uint32Array,

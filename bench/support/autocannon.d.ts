@@ -29,6 +29,9 @@ declare module 'autocannon' {
       requests: Histogram & { total: number };
       latency: Histogram;
       non2xx: number;
+      '2xx': number;
+      statusCodeStats?: Record<string, { count: number }>;
+      duration: number;
       errors: number;
       timeouts: number;
     }

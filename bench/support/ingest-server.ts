@@ -1,4 +1,5 @@
-// A child process for bench/ingest.bench.ts (bundled to plain JS first): `node ingest-server.mjs observe|baseline <certDir>`.
+// A child process for bench/ingest.bench.ts and bench/ha.bench.ts (bundled to plain JS first):
+// `node ingest-server.mjs observe|baseline|leader|follower <certDir>`.
 //  observe:  the real observe routes (authn with its cache, rate limit, schema, windows) with the
 //            TokenReview answered from a table (the bench measures the cached path; every token's
 //            first review is one table lookup instead of an apiserver round trip)
@@ -20,7 +21,13 @@ import { ReadAuthorizer } from '../../engine/src/observe/read-authorizer.js';
 
 const [mode, certDir] = process.argv.slice(2);
 const app = new Koa();
-if (mode === 'observe') {
+// leader / follower (bench/ha.bench.ts): the same routes behind the leader gate, as a replica
+// that holds the Lease serves them, or one that answers 421 naming the holder (ADR 1500).
+const leader =
+  mode === 'leader' || mode === 'follower'
+    ? { isLeader: () => mode === 'leader', holder: () => 'bench-leader' }
+    : undefined;
+if (mode === 'observe' || leader) {
   const router = createObserveRouter({
     authenticator: new TokenAuthenticator({
       audience: 'bulkhead',
@@ -46,6 +53,7 @@ if (mode === 'observe') {
     rateLimiter: new RateLimiter(5, 20),
     metrics: createObserveMetrics(new Registry()),
     logger: silentLogger(),
+    ...(leader ? { leader } : {}),
   });
   app.use(router.routes());
 } else {

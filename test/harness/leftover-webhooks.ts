@@ -1,21 +1,35 @@
-// Webhook configurations are cluster-scoped and fail closed: one left behind by a test file,
+// Webhook configurations (and the admission policies that replace them, issue 17) are
+// cluster-scoped and fail closed: one left behind by a test file,
 // pointing at a server that test has stopped, refuses every later write it matches in the
 // shared control plane, and the failures then show up in unrelated files. A configuration
 // seen after a file's last test that still exists when the next file's first test starts
 // (the previous file's after() hooks have all run by then) was left behind by that file: it
 // is named, deleted so the rest of the run is not poisoned by one leak, and fails the run at
 // its end. (A throw from a root hook would skip every test that follows instead.)
-import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 
-type Config = { kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration'; name: string; uid: string };
+type Config = { kind: string; name: string; uid: string };
+
+/** The generated admission policies and bindings (no typed client for the mutating kinds). */
+const POLICY_KINDS = [
+  'MutatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingAdmissionPolicy',
+];
 
 async function listConfigs(kc: KubeConfig): Promise<Config[]> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
-  const [validating, mutating] = await Promise.all([
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const [validating, mutating, ...policies] = await Promise.all([
     api.listValidatingWebhookConfiguration(),
     api.listMutatingWebhookConfiguration(),
+    ...POLICY_KINDS.map((kind) => objects.list('admissionregistration.k8s.io/v1', kind)),
   ]);
   return [
+    ...policies.flatMap((l, i) =>
+      l.items.map((c) => ({ kind: POLICY_KINDS[i]!, name: c.metadata!.name!, uid: c.metadata!.uid! })),
+    ),
     ...validating.items.map((c) => ({
       kind: 'ValidatingWebhookConfiguration' as const,
       name: c.metadata!.name!,
@@ -30,12 +44,10 @@ async function listConfigs(kc: KubeConfig): Promise<Config[]> {
 }
 
 async function deleteConfigs(kc: KubeConfig, configs: Config[]): Promise<void> {
-  const api = kc.makeApiClient(AdmissionregistrationV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
   await Promise.all(
     configs.map(({ kind, name }) =>
-      kind === 'MutatingWebhookConfiguration'
-        ? api.deleteMutatingWebhookConfiguration({ name })
-        : api.deleteValidatingWebhookConfiguration({ name }),
+      objects.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name } }),
     ),
   );
 }

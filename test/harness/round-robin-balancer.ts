@@ -1,7 +1,9 @@
 // A TCP balancer on loopback that picks a backend per *connection*, round-robin, as kube-proxy
 // does for a Service (it is per connection too, though kube-proxy's choice is random): every
 // byte of a connection goes to the backend chosen when it was accepted. TLS passes through
-// untouched, so the client verifies the backend's own certificate.
+// untouched, so the client verifies the backend's own certificate. A backend that refuses the
+// connection (a killed replica) is skipped for the next one, before any byte is passed on, as
+// a Service stops routing to an endpoint that is gone.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export interface Backend {
@@ -11,7 +13,7 @@ export interface Backend {
 
 export interface Balancer {
   port: number;
-  /** Backend index chosen for each accepted connection, in order. */
+  /** Backend index each accepted connection went to, in order. */
   readonly picks: number[];
   close(): Promise<void>;
 }
@@ -23,22 +25,39 @@ export async function startRoundRobinBalancer(backends: readonly Backend[]): Pro
   const open = new Set<Socket>();
   let next = 0;
   const server: Server = createServer((client) => {
-    const i = next;
+    client.pause();
+    open.add(client);
+    const first = next;
     next = (next + 1) % backends.length;
-    picks.push(i);
-    const b = backends[i]!;
-    const upstream = connect(b.port, b.host);
-    open.add(client).add(upstream);
-    const done = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
+    const attempt = (tries: number, i: number): void => {
+      const b = backends[i]!;
+      const upstream = connect(b.port, b.host);
+      open.add(upstream);
+      let connected = false;
+      const done = (): void => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      upstream.once('connect', () => {
+        connected = true;
+        picks.push(i);
+        client.on('error', done).on('close', done);
+        upstream.on('close', done);
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+      upstream.on('error', () => {
+        if (connected) return done();
+        upstream.destroy();
+        open.delete(upstream);
+        if (tries + 1 < backends.length && !client.destroyed) attempt(tries + 1, (i + 1) % backends.length);
+        else done();
+      });
     };
-    client.on('error', done).on('close', done);
-    upstream.on('error', done).on('close', done);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    attempt(0, first);
   });
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
   return {

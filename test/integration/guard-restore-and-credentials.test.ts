@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import { KubeApiError, type KubeClient } from '../../engine/src/core/kube/client.js';
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
@@ -26,6 +26,7 @@ import {
   policyYaml,
   PS,
 } from './support/gitops.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 
 /** Every file under `dir` whose content includes `needle` (the engine's cache: clones, configs). */
 async function filesContaining(dir: string, needle: string): Promise<string[]> {
@@ -53,11 +54,16 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
   const token = 'ghp-url-userinfo-token-5f3a9c';
   let userinfoUrl: URL;
   const name = (p: string): string => `${ns}-${p}`;
-  const guardConfig = () =>
-    getCluster()
-      .kubeConfig()
-      .makeApiClient(AdmissionregistrationV1Api)
-      .readValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating });
+  // The guard's object on the path the engine took (ADR 1700: auto takes the admission policy
+  // where the apiserver serves it, as this one does; the webhook configuration elsewhere).
+  let guardKind = 'ValidatingWebhookConfiguration';
+  const guardRef = () => ({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: guardKind,
+    metadata: { name: WEBHOOK_NAMES.validating },
+  });
+  const objects = () => KubernetesObjectApi.makeApiClient(getCluster().kubeConfig());
+  const guardConfig = () => objects().read(guardRef());
 
   before(async () => {
     admin = adminClient();
@@ -103,13 +109,14 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
       timeoutMs: 30_000,
       what: 'policy a synced',
     });
+    const path = (await engine.logLines()).find((l) => l.msg === 'admission path')?.mode;
+    if (path === 'policy') guardKind = 'ValidatingAdmissionPolicyBinding';
     await eventually(guardConfig, { what: 'guard registered' });
   });
   after(async () => {
     await engine?.stop();
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Whichever path the engine registered (ADR 1700: auto takes the admission policies here).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     for (const s of ['src', 'https']) await deleteQuietly(admin, `${PS}/${name(s)}`);
     await deleteQuietly(admin, `${HP}/${name('a')}`);
     await deleteQuietly(admin, `${HP}/${name('h1')}`);
@@ -120,7 +127,6 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
   });
 
   it('the guard deleted is registered again at once; an edit made in the gap is undone without waiting for the poll', async () => {
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
     // Narrow the policy to no pod (a field git does not set): with the guard up, refused.
     const narrow = () =>
       admin.request({
@@ -137,7 +143,9 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
     // Delete, then edit in the gap; the engine may be back before the edit: then try again.
     let edited = false;
     for (let attempt = 0; attempt < 20 && !edited; attempt++) {
-      await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+      await objects()
+        .delete(guardRef())
+        .catch(() => {});
       edited = await narrow().then(
         () => true,
         () => false,
@@ -158,7 +166,7 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
     );
     assert.ok(
       (await metricValue(engine.url, 'bulkhead_admission_webhook_restored_total', {
-        kind: 'ValidatingWebhookConfiguration',
+        kind: guardKind,
       })) >= 1,
     );
     const lines = await engine.logLines();

@@ -5,6 +5,9 @@
 // the real injection webhook writes the pods' annotations; real sidecar processes report over
 // HTTPS with pod-bound tokens (TokenReview on the real apiserver). Then a fuzz of report and
 // verdict bodies against the same handlers: no 5xx, and a refused request changes nothing.
+// The same running engine is fed scripted faults (issue 18): a pod framing its sibling trips
+// IdentityRejected; a hang, an error burst and slow answers each trip the detector meant for
+// them, beside a healthy sibling that is never quarantined.
 import { strict as assert } from 'node:assert';
 import { writeFile } from 'node:fs/promises';
 import { Agent, createServer, request, type Server } from 'node:https';
@@ -15,7 +18,7 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import type { InjectablePolicy } from '../../engine/src/admission/index.js';
+import { injectedSidecar, type InjectablePolicy } from '../../engine/src/admission/index.js';
 import { recordUid } from '../../engine/src/audit/record-document.js';
 import { LABEL, type HealthPolicy, type Quarantine } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
@@ -51,6 +54,28 @@ const hp = (name: string, namespace: string, app: string, mode: 'Enforce' | 'Dry
   },
 });
 
+/**
+ * A policy for the probe faults: each rule is the detector meant for one fault (a hang times
+ * the probes out, an error burst never fails three in a row, slow answers never fail).
+ */
+const faultsPolicy = (name: string, namespace: string): HealthPolicy => ({
+  apiVersion: 'bulkhead.dev/v1alpha1',
+  kind: 'HealthPolicy',
+  metadata: { name },
+  spec: {
+    match: { namespaces: [namespace], selector: { matchLabels: { app: 'faults' } } },
+    probe: { http: { path: '/health', port: 8080 }, interval: '1s', timeout: '1s' },
+    detect: {
+      rules: [
+        { type: 'ConsecutiveFailures', threshold: 3 },
+        { type: 'ErrorRate', ratio: 0.5, window: '10s', minSamples: 6 },
+        { type: 'LatencyP99', latency: '300ms', window: '5s', minSamples: 4 },
+      ],
+    },
+    action: { type: 'Quarantine', mode: 'Enforce', budget: { maxUnavailable: 1, maxPerNamespacePerHour: 1000 } },
+  },
+});
+
 describe('hostile reports and verdicts: the policy that judges a pod comes from the cluster', function () {
   this.timeout(180_000);
   let engineNs: string;
@@ -68,6 +93,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
   const policies = new Map<string, HealthPolicy>();
   const enforce = (): string => `${ns}-enforce`;
   const dryRun = (): string => `${ns}-dryrun`;
+  const faults = (): string => `${ns}-faults`;
   const core = () => getCluster().kubeConfig().makeApiClient(CoreV1Api);
   const admin = () => new KubeClient(getCluster().kubeConfig());
 
@@ -77,7 +103,11 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     const { kubeconfigPath, serviceAccount } = await installEngineRbac(engineNs);
     engineKc = new KubeConfig();
     engineKc.loadFromFile(kubeconfigPath);
-    for (const p of [hp(enforce(), ns, 'shop', 'Enforce'), hp(dryRun(), ns, 'blog', 'DryRun')])
+    for (const p of [
+      hp(enforce(), ns, 'shop', 'Enforce'),
+      hp(dryRun(), ns, 'blog', 'DryRun'),
+      faultsPolicy(faults(), ns),
+    ])
       policies.set(p.metadata.name, p);
     // The real injection webhook: it writes bulkhead.dev/injected on the pods the policies select.
     hook = await startTestAdmission({
@@ -109,6 +139,7 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     });
     pipeline = startQuarantinePipeline({
       client,
+      identityRejections: observe.identityRejections,
       resolver: new ResourceResolver(client),
       events: new EventRecorder(client, { component: 'bulkhead', instance: 'test', logger }),
       logger,
@@ -362,6 +393,137 @@ describe('hostile reports and verdicts: the policy that judges a pod comes from 
     assert.match(JSON.stringify(unnamed.body), /not injected by a policy/);
     await pipeline.evaluator.idle();
     assert.equal(await quarantineOf(intruder), undefined);
+  });
+
+  it('a pod that sends reports about a sibling with its own token trips IdentityRejected and is quarantined; the sibling it named is not', async () => {
+    // Both healthy: whatever happens next comes from the refused reports, not from probes.
+    const framer = await createPod('shop-framer', { app: 'shop' });
+    const victim = await createPod('shop-victim', { app: 'shop' });
+    for (const p of [framer, victim]) {
+      const app = await startApp(`${p.name}-app`);
+      await startSidecar(
+        p,
+        await podToken(p),
+        quickSidecarEnv(app.port, `${base}/api/v1/reports`, caPath),
+        `${p.name}-sidecar`,
+      );
+    }
+    await eventually(
+      () =>
+        assert.ok(
+          [framer, victim].every((p) => (observe.store.get(p.uid)?.samples.length ?? 0) >= 2),
+          'samples stored for both',
+        ),
+      { what: 'both sidecars reporting', timeoutMs: 30_000 },
+    );
+    // The compromised pod tries to frame its sibling: failing reports naming the victim, sent
+    // with its own valid pod-bound token. Each is refused; each counts against the sender.
+    const token = await podToken(framer);
+    for (let i = 1; i <= 5; i++) {
+      const r = await post(
+        '/api/v1/reports',
+        JSON.stringify({
+          apiVersion: 'bulkhead.dev/v1alpha1',
+          kind: 'HealthReport',
+          pod: { namespace: ns, name: victim.name, uid: victim.uid },
+          sidecar: { version: '0.1.0', instance: 'framer', startedAt: new Date().toISOString() },
+          dropped: 0,
+          samples: [
+            {
+              seq: i,
+              time: new Date().toISOString(),
+              probe: { type: 'http', ok: false, latencyMs: 1, status: 500, error: 'UnexpectedStatus' },
+            },
+          ],
+        }),
+        token,
+      );
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+    }
+    const q = await eventually(
+      async () => {
+        const found = await quarantineOf(framer);
+        assert.equal(found?.status?.phase, 'Isolated', JSON.stringify(found?.status));
+        return found!;
+      },
+      { what: 'the framing pod isolated', timeoutMs: 60_000 },
+    );
+    assert.equal(q.spec.reason, 'IdentityRejected');
+    assert.equal(q.spec.policy, enforce());
+    assert.equal((await labelsOf(framer))[LABEL.quarantined], 'true');
+    await pipeline.evaluator.idle();
+    assert.equal(await quarantineOf(victim), undefined, 'the framed sibling is left alone');
+    assert.equal((await labelsOf(victim))[LABEL.quarantined], undefined);
+    assert.ok(
+      observe.store.get(victim.uid)?.samples.every((s) => s.probe.ok),
+      'no framed sample stored',
+    );
+  });
+
+  describe('each probe fault drives the detector meant for it, in the running engine', () => {
+    /** The real app and the real sidecar with the env the webhook injected (probe aimed at the local app). */
+    async function runInjected(p: TestPod & { pod: V1Pod }): Promise<Awaited<ReturnType<typeof startApp>>> {
+      const app = await startApp(`${p.name}-app`);
+      const env: Record<string, string> = {};
+      for (const e of injectedSidecar(p.pod)?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      // Where the kubelet would mount the token and which port is free are this machine's (startSidecar's).
+      delete env.BULKHEAD_TOKEN_PATH;
+      delete env.BULKHEAD_HEALTH_PORT;
+      assert.equal(env.BULKHEAD_PROBE_INTERVAL, '1s', 'the policy probe interval injected');
+      await startSidecar(
+        p,
+        await podToken(p),
+        {
+          ...env,
+          BULKHEAD_PROBE_HOST: '127.0.0.1',
+          BULKHEAD_PROBE_PORT: String(app.port),
+          BULKHEAD_REPORT_URL: `${base}/api/v1/reports`,
+          BULKHEAD_CA_PATH: caPath,
+          // Not injected (the sidecar's default is 10 s): quick reports keep the test short.
+          BULKHEAD_REPORT_INTERVAL: '500ms',
+        },
+        `${p.name}-sidecar`,
+      );
+      await eventually(
+        () =>
+          assert.ok((observe.store.get(p.uid)?.samples.filter((s) => s.probe.ok).length ?? 0) >= 5, 'healthy history'),
+        { what: `${p.name} reporting healthy`, timeoutMs: 30_000 },
+      );
+      return app;
+    }
+
+    let sibling: TestPod & { pod: V1Pod };
+    before(async () => {
+      sibling = await createPod('faults-healthy', { app: 'faults' });
+      assert.match(sibling.pod.metadata?.annotations?.['bulkhead.dev/injected'] ?? '', new RegExp(faults()));
+      await runInjected(sibling);
+    });
+
+    for (const [mode, reason] of [
+      ['hang', 'ConsecutiveFailures'],
+      ['errors', 'ErrorRate'],
+      ['slow', 'LatencyP99'],
+    ] as const) {
+      it(`${mode}: quarantined for ${reason}; the healthy sibling is left alone`, async () => {
+        const p = await createPod(`faults-${mode}`, { app: 'faults' });
+        const app = await runInjected(p);
+        const early = await quarantineOf(p);
+        assert.equal(early, undefined, `nothing before the fault: ${early?.spec.reason} ${early?.spec.message}`);
+        await app.setMode(mode);
+        const q = await eventually(
+          async () => {
+            const found = await quarantineOf(p);
+            assert.equal(found?.status?.phase, 'Isolated', JSON.stringify(found?.status));
+            return found!;
+          },
+          { what: `the ${mode} pod isolated`, timeoutMs: 60_000 },
+        );
+        assert.equal(q.spec.reason, reason, q.spec.message);
+        assert.equal(q.spec.policy, faults());
+        await pipeline.evaluator.idle();
+        assert.equal(await quarantineOf(sibling), undefined, 'the healthy sibling not quarantined');
+      });
+    }
   });
 
   it('fuzz: 5,000 report bodies and 5,000 verdict bodies: never a 5xx, and a refused one changes nothing', async function () {

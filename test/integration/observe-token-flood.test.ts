@@ -9,7 +9,6 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import { REVIEW_LIMITS } from '../../engine/src/observe/authenticator.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
@@ -27,6 +26,7 @@ import {
   type PodHealthView,
   type SidecarProc,
 } from './support/observe-processes.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 
 const FLOOD = 20_000;
 /** The flood's own loopback address: the real sidecars connect from 127.0.0.1. */
@@ -111,9 +111,8 @@ describe('a flood of forged tokens costs bounded TokenReviews and memory; real s
   after(async () => {
     await killAll();
     await engine?.stop();
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Whichever path the engine registered (ADR 1700: auto takes the admission policies here).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     admin?.close();
   });
 

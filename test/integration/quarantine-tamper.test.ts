@@ -4,12 +4,7 @@
 // back the label, the detach and the deny-all at once, says so with a Warning Event and a
 // metric; the follower writes nothing. Removing the record in git still releases the pod.
 import { strict as assert } from 'node:assert';
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  NetworkingV1Api,
-  RbacAuthorizationV1Api,
-} from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import type { Quarantine } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
@@ -19,6 +14,7 @@ import { createTestRepo, git, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace } from '../harness/index.js';
 import { httpsCall } from './support/observe-processes.js';
 import { runDeployment } from './support/quarantine-fixtures.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 
 const Q_LABEL = 'bulkhead.dev/quarantined';
 
@@ -162,9 +158,8 @@ describe('a held pod stays isolated: tampering is undone and reported, release i
   });
   after(async () => {
     for (const e of engines) await e.stop();
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Whichever path the engine registered (ADR 1700: auto takes the admission policies here).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     await admin
       ?.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/healthpolicies/${policyName()}` })
       .catch(() => {});

@@ -88,19 +88,24 @@ describe('real nodes: a CA rotation forced while sidecars run', function () {
     return out;
   };
 
-  /** The bundle the webhooks carry: what the test (a client like any other) trusts. */
-  const trusted = async (): Promise<string> =>
-    unb64(
-      (
-        await engine.kubectlOk([
-          'get',
-          'validatingwebhookconfiguration',
-          'bulkhead-guard',
-          '-o',
-          'jsonpath={.webhooks[0].clientConfig.caBundle}',
-        ])
-      ).trim(),
-    );
+  /**
+   * The bundle the engine publishes: what the test (a client like any other) trusts. On the
+   * webhook path the guard's caBundle; on the policy path (the shipped default on 1.36, ADR 1700)
+   * there is no webhook configuration, and the sidecars' ConfigMap bulkhead-ca is the bundle.
+   */
+  const trusted = async (): Promise<string> => {
+    const hook = await engine.kubectl([
+      'get',
+      'validatingwebhookconfiguration',
+      'bulkhead-guard',
+      '-o',
+      'jsonpath={.webhooks[0].clientConfig.caBundle}',
+    ]);
+    if (hook.code === 0 && hook.stdout.trim() !== '') return unb64(hook.stdout.trim());
+    return (
+      await engine.kubectlOk(['get', 'configmap', SIDECAR_CA_CONFIGMAP, '-n', ns, '-o', 'jsonpath={.data.ca\\.crt}'])
+    ).trim();
+  };
 
   const demoPods = async (): Promise<PodState[]> => {
     const pods: PodState[] = [];

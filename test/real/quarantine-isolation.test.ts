@@ -200,12 +200,15 @@ describe('real nodes: quarantine isolates, replaces and releases, through the in
       },
     );
     for (const namespace of [ns, open]) await waitReady(engine.cluster, namespace, 'bulkhead.dev/test=true', 240_000);
-    // Injected by the webhook as shipped: the sidecar is in every workload pod, none in the client.
-    for (const p of [...(await pods(ns, `team=${TEAM.team}`)), ...(await pods(open, `team=${TEAM.team}`))])
+    // Injected as shipped (--admission auto: by the apiserver's MutatingAdmissionPolicy on this
+    // 1.36 cluster, ADR 1700): the sidecar is in every workload pod, none in the client.
+    for (const p of [...(await pods(ns, `team=${TEAM.team}`)), ...(await pods(open, `team=${TEAM.team}`))]) {
       assert.ok(
         [...(p.spec.initContainers ?? []), ...p.spec.containers].some((c) => c.name !== 'app'),
         `${p.metadata.name} has the sidecar`,
       );
+      assert.equal(p.metadata.annotations?.['bulkhead.dev/admission-path'], 'policy', p.metadata.name);
+    }
   });
 
   it('a failing Deployment pod is cut off both ways while a sibling serves; its replacement runs; the record is in git', async () => {

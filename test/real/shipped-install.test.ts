@@ -1,6 +1,6 @@
 // `bulkhead install` of deploy/ as shipped, on real nodes with the project's own images: the
-// engine reaches Available with 2 replicas, the apiserver calls its webhooks through the
-// Service, the policy repository (real HTTPS git, a token and CA in a Secret) is synced, the
+// engine reaches Available with 2 replicas, the apiserver (1.36) injects and guards by the
+// admission policies the engine generated (--admission auto, ADR 1700), the policy repository (real HTTPS git, a token and CA in a Secret) is synced, the
 // engine pods run with exactly what deploy/ sets, and the dashboard answers with its token.
 import assert from 'node:assert/strict';
 import { renderKustomization, DEFAULT_MANIFEST_DIR } from '../../engine/src/cli/install/manifests.js';
@@ -83,33 +83,31 @@ describe('real nodes: bulkhead install of deploy/ as shipped', function () {
     assert.match(await engine.logs(500), /push webhooks off: the secret file does not exist/);
   });
 
-  it("the webhooks' clientConfig is the Service, and the apiserver reaches the guard through it (TLS for the Service name)", async () => {
-    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
-      const cfg = JSON.parse(
-        await engine.kubectlOk(['get', kind, '-l', 'app.kubernetes.io/managed-by=bulkhead', '-o', 'json']),
-      ) as {
-        items: {
-          metadata: { name: string };
-          webhooks: { name: string; clientConfig: { url?: string; service?: unknown; caBundle?: string } }[];
-        }[];
-      };
-      assert.equal(cfg.items.length, 1, `${kind}: ${cfg.items.map((i) => i.metadata.name).join(', ')}`);
-      for (const w of cfg.items[0]!.webhooks) {
-        assert.equal(w.clientConfig.url, undefined, `${w.name} calls a URL`);
-        assert.deepEqual(w.clientConfig.service, {
-          namespace: ENGINE_NAMESPACE,
-          name: ENGINE_NAME,
-          port: 8443,
-          path: kind.startsWith('mutating') ? '/mutate' : '/validate',
-        });
-        assert.ok(w.clientConfig.caBundle, `${w.name} has no caBundle`);
-      }
-    }
-    // The guard answers (fails closed otherwise with "failed calling webhook"): the apiserver
-    // called it through the Service and trusted the certificate for the Service's DNS name.
+  it('takes the policy path on this 1.36 apiserver (--admission auto, the shipped default): the admission policies are registered, no webhook configuration, and the apiserver itself guards', async () => {
+    assert.match(
+      await engine.logs(2000),
+      /"mode":"policy".*"msg":"admission path"|"msg":"admission path".*"mode":"policy"/,
+    );
+    const list = async (kind: string): Promise<string[]> =>
+      (
+        JSON.parse(
+          await engine.kubectlOk(['get', kind, '-l', 'app.kubernetes.io/managed-by=bulkhead', '-o', 'json']),
+        ) as { items: { metadata: { name: string } }[] }
+      ).items
+        .map((i) => i.metadata.name)
+        .sort();
+    assert.deepEqual(await list('mutatingadmissionpolicies'), ['bulkhead-inject']);
+    assert.deepEqual(await list('mutatingadmissionpolicybindings'), ['bulkhead-inject']);
+    // The guard, and the injection's warnings (a Warn-only policy named as the injection).
+    assert.deepEqual(await list('validatingadmissionpolicies'), ['bulkhead-guard', 'bulkhead-inject']);
+    assert.deepEqual(await list('validatingadmissionpolicybindings'), ['bulkhead-guard', 'bulkhead-inject']);
+    // One path at a time: nothing would call the engine's /mutate or /validate.
+    assert.deepEqual(await list('mutatingwebhookconfigurations'), []);
+    assert.deepEqual(await list('validatingwebhookconfigurations'), []);
+    // The guard refuses with the webhook's words, evaluated in the apiserver (no call out).
     const r = await engine.kubectl(['label', 'policysource', SOURCE_NAME, 'touched=yes']);
     assert.notEqual(r.code, 0, r.stdout);
-    assert.match(r.stderr, /managed in git/, r.stderr);
+    assert.match(r.stderr, /ValidatingAdmissionPolicy 'bulkhead-guard'.*managed in git/, r.stderr);
     assert.doesNotMatch(r.stderr, /failed calling webhook/);
   });
 

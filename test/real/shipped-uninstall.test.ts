@@ -4,7 +4,7 @@
 // installs again after an uninstall). It tears the engine down, so it runs alone in its file.
 import assert from 'node:assert/strict';
 import { ENGINE_NAMESPACE, installedEngine, showCli, uninstallInstalledEngine } from './support/installed-engine.js';
-import { leftovers } from './support/leftovers.js';
+import { ADMISSION_KINDS, leftovers } from './support/leftovers.js';
 
 describe('real nodes: bulkhead uninstall', function () {
   this.timeout(900_000);
@@ -14,13 +14,15 @@ describe('real nodes: bulkhead uninstall', function () {
     // What there is to remove: the engine's RBAC, its NetworkPolicy and its webhooks.
     assert.ok((await leftovers('clusterroles,clusterrolebindings,roles,rolebindings')).length >= 4);
     assert.ok((await leftovers('networkpolicies')).length >= 1);
-    assert.equal((await leftovers('validatingwebhookconfigurations,mutatingwebhookconfigurations')).length, 2);
+    // The shipped default on this 1.36 cluster is the policy path (ADR 1700): the injection
+    // policy, the guard and the injection's warnings, each with its binding.
+    assert.equal((await leftovers(ADMISSION_KINDS)).length, 6);
 
     const u = await uninstallInstalledEngine();
     assert.equal(u.code, 0, showCli(u));
     assert.match(u.stdout, /Bulkhead is uninstalled/, showCli(u));
 
-    assert.deepEqual(await leftovers('validatingwebhookconfigurations,mutatingwebhookconfigurations'), []);
+    assert.deepEqual(await leftovers(ADMISSION_KINDS), []);
     assert.deepEqual(await leftovers('networkpolicies'), []);
     assert.deepEqual(await leftovers('clusterroles,clusterrolebindings,roles,rolebindings'), []);
     const ns = await engine.kubectl(['get', 'namespace', ENGINE_NAMESPACE]);

@@ -112,9 +112,18 @@ export async function runRealStory(opts: StoryOptions): Promise<StoryResult> {
     });
     const policies = (await k(['get', 'healthpolicies', '-o', 'jsonpath={.items[*].metadata.name}'])).trim();
     say(`✔ policy synced: revision ${revision.slice(0, 12)} applied, HealthPolicies: ${policies}`);
-    await until('webhook registered', 60_000, async () => {
-      await k(['get', 'mutatingwebhookconfiguration', 'bulkhead-inject']);
-      await k(['get', 'validatingwebhookconfiguration', 'bulkhead-guard']);
+    // Either admission path (ADR 1700: auto takes the admission policies on 1.36).
+    await until('admission registered', 60_000, async () => {
+      try {
+        await k([
+          'get',
+          'mutatingadmissionpolicybinding/bulkhead-inject',
+          'validatingadmissionpolicybinding/bulkhead-guard',
+        ]);
+      } catch {
+        await k(['get', 'mutatingwebhookconfiguration', 'bulkhead-inject']);
+        await k(['get', 'validatingwebhookconfiguration', 'bulkhead-guard']);
+      }
       return true;
     });
 

@@ -150,13 +150,17 @@ export async function engineEndpoint(cluster: LocalCluster): Promise<{ url: stri
   };
   const port = svc.spec.ports.find((p) => p.name === 'https')?.port ?? 8443;
   const ca = Buffer.from(
+    // The engine's TLS Secret: the bundle either admission path trusts (the policy path, ADR
+    // 1700, registers no webhook configuration to read it from).
     (
       await kubectlOk(cluster, [
         'get',
-        'validatingwebhookconfiguration',
-        'bulkhead-guard',
+        'secret',
+        '-n',
+        ENGINE_NAMESPACE,
+        'bulkhead-webhook-tls',
         '-o',
-        'jsonpath={.webhooks[0].clientConfig.caBundle}',
+        'jsonpath={.data.ca\\.crt}',
       ])
     ).trim(),
     'base64',

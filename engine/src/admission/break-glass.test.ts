@@ -1,6 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { applyJsonPatch } from '../../../test/harness/json-patch.js';
-import { BREAK_GLASS_ANNOTATION, flipOps, SAVED_POLICIES_ANNOTATION, type Config } from './break-glass.js';
+import {
+  BREAK_GLASS_ANNOTATION,
+  flipBindingOps,
+  flipOps,
+  SAVED_POLICIES_ANNOTATION,
+  type BindingConfig,
+  type Config,
+} from './break-glass.js';
 
 describe('break-glass patch', () => {
   const cfg: Config = {
@@ -51,5 +58,21 @@ describe('break-glass patch', () => {
       off.webhooks!.map((w) => w.failurePolicy),
       ['Fail', 'Ignore'],
     );
+  });
+});
+
+describe('break-glass on the guard policy binding', () => {
+  const binding: BindingConfig = {
+    metadata: { name: 'bulkhead-guard', resourceVersion: '3' },
+    spec: { validationActions: ['Deny'] },
+  };
+  it('on: Deny becomes Warn, the actions saved; off restores them', () => {
+    const on = applyJsonPatch(binding, flipBindingOps(binding, true) as never);
+    assert.deepEqual(on.spec!.validationActions, ['Warn']);
+    assert.equal(on.metadata!.annotations![BREAK_GLASS_ANNOTATION], 'on');
+    assert.equal(flipBindingOps(on, true), undefined, 'already on');
+    const off = applyJsonPatch(on, flipBindingOps(on, false) as never);
+    assert.deepEqual(off.spec!.validationActions, ['Deny']);
+    assert.deepEqual(off.metadata!.annotations, {});
   });
 });

@@ -20,6 +20,12 @@ export interface Config {
   webhooks?: { name: string; failurePolicy?: string }[];
 }
 
+/** A ValidatingAdmissionPolicyBinding: the guard on the policy path (ADR 1700). */
+export interface BindingConfig {
+  metadata?: { name?: string; resourceVersion?: string; annotations?: Record<string, string> };
+  spec?: { validationActions?: string[] };
+}
+
 const esc = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** The JSON patch that turns break-glass on or off on one configuration (undefined: already so). */
@@ -62,10 +68,54 @@ export function flipOps(cfg: Config, on: boolean): object[] | undefined {
   return ops;
 }
 
+/**
+ * The same switch on the guard's ValidatingAdmissionPolicyBinding: on turns its action from
+ * Deny to Warn (the refusal's message still reaches the user, as a warning, and nothing is
+ * refused), saving the actions it had; off restores them (Deny when none were saved).
+ */
+export function flipBindingOps(b: BindingConfig, on: boolean): object[] | undefined {
+  const ann = b.metadata?.annotations ?? {};
+  if ((ann[BREAK_GLASS_ANNOTATION] === 'on') === on) return undefined;
+  // A Warn-only binding (the injection's warnings) refuses nothing: nothing to open.
+  const actions = b.spec?.validationActions ?? [];
+  if (on && actions.length > 0 && actions.every((a) => a === 'Warn')) return undefined;
+  const ops: object[] = [{ op: 'test', path: '/metadata/resourceVersion', value: b.metadata?.resourceVersion }];
+  if (!b.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
+  if (on) {
+    ops.push({
+      op: 'add',
+      path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}`,
+      value: JSON.stringify({ validationActions: b.spec?.validationActions ?? ['Deny'] }),
+    });
+    ops.push({ op: 'add', path: `/metadata/annotations/${esc(BREAK_GLASS_ANNOTATION)}`, value: 'on' });
+    ops.push({ op: 'add', path: '/spec/validationActions', value: ['Warn'] });
+    return ops;
+  }
+  let saved: string[] = ['Deny'];
+  try {
+    const parsed = (JSON.parse(ann[SAVED_POLICIES_ANNOTATION] ?? '{}') as { validationActions?: unknown })
+      .validationActions;
+    if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((a) => typeof a === 'string')) saved = parsed;
+  } catch {
+    // Unreadable: the guard's own action.
+  }
+  ops.push({ op: 'add', path: '/spec/validationActions', value: saved });
+  if (ann[SAVED_POLICIES_ANNOTATION] !== undefined)
+    ops.push({ op: 'remove', path: `/metadata/annotations/${esc(SAVED_POLICIES_ANNOTATION)}` });
+  ops.push({ op: 'remove', path: `/metadata/annotations/${esc(BREAK_GLASS_ANNOTATION)}` });
+  return ops;
+}
+
 export async function setBreakGlass(kc: KubeConfig, on: boolean): Promise<BreakGlassResult> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   const result: BreakGlassResult = { changed: [], unchanged: [] };
-  const kinds = [
+  const kinds: {
+    kind: string;
+    list: () => Promise<{ items: unknown[] }>;
+    read: (name: string) => Promise<unknown>;
+    patch: (name: string, body: object[]) => Promise<unknown>;
+    flip?: (cfg: never, on: boolean) => object[] | undefined;
+  }[] = [
     {
       kind: 'MutatingWebhookConfiguration',
       list: () => api.listMutatingWebhookConfiguration({ labelSelector: WEBHOOK_LABEL_SELECTOR }),
@@ -79,12 +129,21 @@ export async function setBreakGlass(kc: KubeConfig, on: boolean): Promise<BreakG
       patch: (name: string, body: object[]) => api.patchValidatingWebhookConfiguration({ name, body }),
     },
   ];
+  // The policy path's guard, where the apiserver serves it (the injection policy already fails open).
+  if (await servesAdmissionPolicies(api))
+    kinds.push({
+      kind: 'ValidatingAdmissionPolicyBinding',
+      list: () => api.listValidatingAdmissionPolicyBinding({ labelSelector: WEBHOOK_LABEL_SELECTOR }),
+      read: (name: string) => api.readValidatingAdmissionPolicyBinding({ name }),
+      patch: (name: string, body: object[]) => api.patchValidatingAdmissionPolicyBinding({ name, body }),
+      flip: flipBindingOps as (cfg: never, on: boolean) => object[] | undefined,
+    });
   for (const k of kinds) {
     for (const item of (await k.list()).items as Config[]) {
       const name = item.metadata?.name ?? '';
       let cfg: Config = item;
       for (let attempt = 0; ; attempt++) {
-        const ops = flipOps(cfg, on);
+        const ops = k.flip ? k.flip(cfg as never, on) : flipOps(cfg, on);
         if (!ops) {
           result.unchanged.push(`${k.kind}/${name}`);
           break;
@@ -102,6 +161,11 @@ export async function setBreakGlass(kc: KubeConfig, on: boolean): Promise<BreakG
     }
   }
   return result;
+}
+
+async function servesAdmissionPolicies(api: AdmissionregistrationV1Api): Promise<boolean> {
+  const served = (await api.getAPIResources()).resources.map((r) => r.name);
+  return served.includes('validatingadmissionpolicybindings');
 }
 
 /**

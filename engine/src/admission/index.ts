@@ -11,6 +11,15 @@ export { startRolloutController, findPodsAwaitingSidecar } from './rollout-contr
 export { startSidecarPullGuard } from './sidecar-pull-guard.js';
 export { excludedNamespaces, WEBHOOK_LABEL_SELECTOR, WEBHOOK_NAMES } from './webhook-config.js';
 export {
+  admissionPathInUse,
+  resolveAdmissionMode,
+  ADMISSION_MODES,
+  type AdmissionMode,
+  type AdmissionModeFlag,
+  type PathInUse,
+} from './policy/mode.js';
+export { policyRefs, deleteAdmissionObjects } from './policy/register-policies.js';
+export {
   GITOPS_WRITER_EXAMPLES,
   guardMatchConditions,
   parseIdentities,

@@ -20,7 +20,17 @@ import { PolicyIndex } from './inject/policy-index.js';
 import type { InjectablePolicy } from './inject/policy.js';
 import { createMutateProcessor, createValidateProcessor } from './processors.js';
 import { registerWebhooks } from './register.js';
-import { keepWebhooksRegistered } from './webhook-keeper.js';
+import { buildGuardPolicy } from './policy/guard-policy.js';
+import { buildInjectionPolicy } from './policy/inject-policy.js';
+import { webhookOnly, type AdmissionMode } from './policy/mode.js';
+import { pauseEnds } from './inject/pull-pause.js';
+import {
+  deleteAdmissionObjects,
+  policyRefs,
+  registerAdmissionPolicies,
+  webhookRefs,
+} from './policy/register-policies.js';
+import { admissionPolicyObjects, keepWebhooksRegistered, webhookObjects } from './webhook-keeper.js';
 import { startAdmissionServer, type AdmissionServer } from './server.js';
 import { patchCaBundles } from './tls/ca-bundle.js';
 import { NamespaceCaPublisher, publishCaConfigMaps } from './tls/ca-publisher.js';
@@ -50,6 +60,17 @@ export interface AdmissionRuntimeOptions {
   policies: { list(): InjectablePolicy[]; onChange(cb: () => void): void; stop(): Promise<void> };
   /** Register the webhook configurations once policies are loaded (default true). */
   register?: boolean;
+  /**
+   * `policy`: the apiserver injects and guards by the generated MutatingAdmissionPolicy and
+   * ValidatingAdmissionPolicy, and the webhook configurations are removed; `webhook` (default):
+   * the other way round (ADR 1700). The caller resolves `auto` (policy/mode.ts).
+   */
+  mode?: AdmissionMode;
+  /**
+   * `--admission=auto` resolved to policy: the webhook path instead while a policy needs it
+   * (policy/mode.ts webhookOnly), switching back when none does.
+   */
+  auto?: boolean;
   maxBodyBytes?: number;
   exposeMetrics?: boolean;
   /** Other routes on the same HTTPS server and TLS (report ingest, verdicts, dashboard). */
@@ -66,11 +87,12 @@ export interface AdmissionRuntime {
   server: AdmissionServer;
   tls: TlsManager;
   index(): PolicyIndex;
-  /** Re-generate and apply the webhook configurations from the current policies. */
+  mode: AdmissionMode;
+  /** Re-generate and apply this mode's admission objects from the current policies. */
   register(): Promise<void>;
   /**
    * The last registration: the policies (name → generation) whose rules the webhook
-   * configurations carry since then, or the error it failed with (HealthPolicy Ready reads it).
+   * configurations (or, in policy mode, the admission policies) carry since then, or the error it failed with (HealthPolicy Ready reads it).
    */
   registration(): { policies: ReadonlyMap<string, number>; error?: string } | undefined;
   /** Called after each registration attempt (the status writer's cue). */
@@ -157,17 +179,45 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
     started.push(() => server.close());
     const endpoint = opts.endpoint ?? { url: server.url };
 
+    const flagged = opts.mode ?? 'webhook';
+    // The path in use; with auto it follows the policies (webhookOnly).
+    let mode: AdmissionMode = flagged;
+    let keeper: { stop(): Promise<void> } | undefined;
+    const keep = (): { stop(): Promise<void> } =>
+      keepWebhooksRegistered({
+        kubeConfig: kc,
+        names,
+        objects: mode === 'webhook' ? webhookObjects(names) : admissionPolicyObjects(names),
+        isLeader: opts.isLeader ?? (() => true),
+        register,
+        ...(opts.onWebhooksRestored ? { onRestored: opts.onWebhooksRestored } : {}),
+        logger,
+        registry: opts.registry,
+      });
+    const readDefaultSource = defaultSourceReader(kc, 0);
+    let pauseTimer: NodeJS.Timeout | undefined;
+    let closed = false;
     let registration: { policies: ReadonlyMap<string, number>; error?: string } | undefined;
     const registrationListeners: (() => void)[] = [];
     const register = async (): Promise<void> => {
-      const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
-      const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
       const list = policies.list();
+      if (opts.auto && flagged === 'policy') {
+        const needs = webhookOnly(list);
+        const want: AdmissionMode = needs.length > 0 ? 'webhook' : 'policy';
+        if (want !== mode) {
+          mode = want;
+          logger.info({ mode, because: needs }, 'admission path switched (auto)');
+          // The keeper guards the objects of the path in use, never the other's.
+          if (keeper) {
+            const old = keeper;
+            keeper = keep();
+            void old.stop();
+          }
+          if (mode === 'webhook') clearTimeout(pauseTimer);
+        }
+      }
       try {
-        await registerWebhooks(kc, [
-          buildMutatingWebhookConfiguration(list, base),
-          buildValidatingWebhookConfiguration(base),
-        ]);
+        await registerPath(list);
         registration = { policies: new Map(list.map((p) => [p.metadata.name, p.metadata.generation ?? 0])) };
       } catch (err) {
         registration = { policies: registration?.policies ?? new Map(), error: errorMessage(err) };
@@ -175,7 +225,66 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       } finally {
         for (const l of registrationListeners) l();
       }
-      logger.info({ policies: list.length }, 'webhook configurations registered');
+    };
+    // One path at a time: the webhook configurations, or the generated admission policies.
+    const registerPath = async (list: InjectablePolicy[]): Promise<void> => {
+      if (mode === 'webhook') {
+        const caBundle = Buffer.from(tls.material?.bundle ?? material.bundle).toString('base64');
+        const base = { engineNamespace: opts.engineNamespace, endpoint, caBundle, names, guardWriters: guard };
+        await registerWebhooks(kc, [
+          buildMutatingWebhookConfiguration(list, base),
+          buildValidatingWebhookConfiguration(base),
+        ]);
+        await removeOtherPath(policyRefs(names));
+        logger.info({ policies: list.length, mode }, 'webhook configurations registered');
+        return;
+      }
+      const now = Date.now();
+      const inject = buildInjectionPolicy(list, {
+        name: names.mutating,
+        excludedNamespaces: excluded,
+        sidecar: opts.sidecar,
+        now,
+      });
+      // The webhook names the cluster's PolicySources in a denial of an object that names no
+      // source; the policy carries them as they are now (ADR 1700).
+      const defaultSource = await readDefaultSource();
+      const guardPolicy = buildGuardPolicy(
+        { ...guard, ...(defaultSource ? { defaultSource } : {}) },
+        { name: names.validating },
+      );
+      await registerAdmissionPolicies(kc, [
+        inject.policy,
+        inject.binding,
+        inject.warning.policy,
+        inject.warning.binding,
+        guardPolicy.policy,
+        guardPolicy.binding,
+      ]);
+      await removeOtherPath(webhookRefs(names));
+      logger.info({ policies: list.length, mode }, 'admission policies registered');
+      // A paused injection (ADR 1700: decided when generated) resumes when the pause ends.
+      clearTimeout(pauseTimer);
+      const next = Math.min(...pauseEnds(list, opts.sidecar.image, now));
+      if (Number.isFinite(next) && !closed) {
+        pauseTimer = setTimeout(
+          () => {
+            register().catch((err: unknown) => logger.warn({ err }, 'admission policy registration failed'));
+          },
+          next - now + 1000,
+        );
+        pauseTimer.unref();
+      }
+    };
+    // Switching paths removes the other one, so a pod is never handled twice and the engine's
+    // outage never blocks writes through a guard webhook it no longer serves.
+    const removeOtherPath = async (refs: { apiVersion: string; kind: string; name: string }[]): Promise<void> => {
+      try {
+        const deleted = await deleteAdmissionObjects(kc, refs);
+        if (deleted.length > 0) logger.info({ deleted, mode }, 'removed the other admission path');
+      } catch (err) {
+        logger.warn({ err, mode }, 'could not remove the other admission path');
+      }
     };
     // Sidecars' trust: the CA bundle as ConfigMap `bulkhead-ca` in every selected namespace.
     const selectedNamespaces = (): string[] =>
@@ -205,19 +314,10 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
         register().catch((err: unknown) => logger.warn({ err }, 'webhook registration failed'));
     });
     // Registered only now that the policies are loaded: never a webhook without its rules.
-    let keeper: { stop(): Promise<void> } | undefined;
     if (opts.register !== false) {
       await register();
       // ...and kept registered: a deleted guard is a guard turned off (ADR 1412).
-      keeper = keepWebhooksRegistered({
-        kubeConfig: kc,
-        names,
-        isLeader: opts.isLeader ?? (() => true),
-        register,
-        ...(opts.onWebhooksRestored ? { onRestored: opts.onWebhooksRestored } : {}),
-        logger,
-        registry: opts.registry,
-      });
+      keeper = keep();
       started.push(() => keeper!.stop());
     }
     await live.publishCa(tls.material?.bundle ?? material.bundle);
@@ -228,11 +328,16 @@ export async function startAdmission(opts: AdmissionRuntimeOptions): Promise<Adm
       server,
       tls,
       index: () => index,
+      get mode() {
+        return mode;
+      },
       register,
       registration: () => registration,
       onRegistration: (cb) => registrationListeners.push(cb),
       namespaceLabels: async (ns) => ({ ...(await namespaces.labels(ns)) }),
       async close() {
+        closed = true;
+        clearTimeout(pauseTimer);
         await keeper?.stop();
         tls.stop();
         live.onNamespace = undefined;

@@ -9,6 +9,12 @@ import type { Logger } from '../core/logger.js';
 export interface WebhookKeeperOptions {
   kubeConfig: KubeConfig;
   names: { mutating: string; validating: string };
+  /**
+   * What to keep: the webhook configurations (default), or on the policy path the generated
+   * admission policies and their bindings (ADR 1700). Never both: the path not in use is
+   * removed on purpose, and restoring it would undo that.
+   */
+  objects?: readonly KeptObject[];
   /** Only the leader re-registers: with N replicas, one writer (each may have its own endpoint). */
   isLeader(): boolean;
   /** Applies the configurations as the engine wants them (server-side apply, break-glass kept). */
@@ -19,8 +25,37 @@ export interface WebhookKeeperOptions {
   registry: Registry;
 }
 
+/** One object kept registered: its kind, its admissionregistration.k8s.io/v1 plural, its name. */
+export interface KeptObject {
+  kind: string;
+  plural: string;
+  name: string;
+}
+
+/** The webhook path's two configurations. */
+export function webhookObjects(names: { mutating: string; validating: string }): KeptObject[] {
+  return [
+    { kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', name: names.mutating },
+    { kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', name: names.validating },
+  ];
+}
+
+/** The policy path's four objects (ADR 1700): each policy and its binding share the webhook's name. */
+export function admissionPolicyObjects(names: { mutating: string; validating: string }): KeptObject[] {
+  return [
+    { kind: 'MutatingAdmissionPolicy', plural: 'mutatingadmissionpolicies', name: names.mutating },
+    { kind: 'MutatingAdmissionPolicyBinding', plural: 'mutatingadmissionpolicybindings', name: names.mutating },
+    // The injection's warnings: a Warn-only validating policy, named as the injection.
+    { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: names.mutating },
+    { kind: 'ValidatingAdmissionPolicyBinding', plural: 'validatingadmissionpolicybindings', name: names.mutating },
+    { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: names.validating },
+    { kind: 'ValidatingAdmissionPolicyBinding', plural: 'validatingadmissionpolicybindings', name: names.validating },
+  ];
+}
+
 /**
- * Keeps the engine's webhook configurations registered (ADR 1412). Deleting the validating one
+ * Keeps the engine's webhook configurations (or, on the policy path, its admission policies and
+ * bindings) registered (ADR 1412). Deleting the validating one
  * turns the GitOps guard off until something registers it again: the engine watches both by
  * name (RBAC `list`/`watch` limited to the two names, which needs the name field selector) and
  * on a delete re-registers at once; on a change someone else made (the newest managedFields
@@ -33,7 +68,7 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
   const client = new KubeClient(opts.kubeConfig);
   const restored = new Counter({
     name: 'bulkhead_admission_webhook_restored_total',
-    help: 'Webhook configurations re-registered after someone else deleted or changed them, by kind and event',
+    help: 'Webhook configurations (or admission policies and bindings) re-registered after someone else deleted or changed them, by kind and event',
     labelNames: ['kind', 'event'],
     registers: [opts.registry],
   });
@@ -56,12 +91,12 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
           await opts.register();
           for (const [kind, name] of restoring) {
             restored.inc({ kind, event: 'delete' });
-            logger.warn({ kind, name }, 'webhook configuration was deleted; registered again');
+            logger.warn({ kind, name }, 'admission configuration was deleted; registered again');
             opts.onRestored?.(`${kind} ${name}`);
           }
         } catch (err) {
           for (const [kind, name] of restoring) deleted.set(kind, name);
-          logger.warn({ err: errorMessage(err) }, 'webhook configurations not restored; retried on the next event');
+          logger.warn({ err: errorMessage(err) }, 'admission configurations not restored; retried on the next event');
         }
       } while (again);
     })().finally(() => (running = undefined));
@@ -92,10 +127,7 @@ export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Pr
       },
     });
   };
-  const watches = [
-    watch('MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', opts.names.mutating),
-    watch('ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', opts.names.validating),
-  ];
+  const watches = (opts.objects ?? webhookObjects(opts.names)).map((o) => watch(o.kind, o.plural, o.name));
   return {
     async stop() {
       await Promise.all(watches.map((w) => w.stop()));

@@ -140,7 +140,7 @@ describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
     assert.equal(fixed.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'False');
   });
 
-  it('a conflict with another manager is Stalled with the managers named; a transient failure is Reconciling', () => {
+  it('a conflict with another manager says what to do and is Reconciling, not Stalled (the source need not change); a transient failure is Reconciling', () => {
     const conflict = summarizeOutcome(
       src(),
       {
@@ -153,7 +153,11 @@ describe('summarizeOutcome (the PolicySource summarizer, pure)', () => {
     );
     assert.equal(conflict.ready.reason, 'ApplyConflict');
     assert.match(conflict.ready.message, /argocd-controller.*--force-conflicts/);
-    assert.equal(conflict.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
+    assert.match(conflict.ready.message, /stop argocd-controller from applying these objects.*--apply=false/);
+    assert.equal(conflict.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'False');
+    const rec = conflict.status.conditions?.find((c) => c.type === 'Reconciling');
+    assert.equal(rec?.status, 'True');
+    assert.equal(rec?.reason, 'WaitingForFieldOwners');
     const net = summarizeOutcome(
       src(),
       { result: 'Failed', kind: 'Transient', reason: 'GitOperationFailed', message: 'connection refused' },

@@ -44,6 +44,7 @@ export function summarizeOutcome(source: PolicySource, o: SyncOutcome, now: Date
   let ready: Summary['ready'];
   let stalled = false;
   let retrying = false;
+  let waitingForOwners = false;
   let eventDetail = '';
   switch (o.result) {
     case 'Applied':
@@ -87,10 +88,13 @@ export function summarizeOutcome(source: PolicySource, o: SyncOutcome, now: Date
       ready = {
         status: 'False',
         reason: conflict ? 'ApplyConflict' : (a.failed[0]?.reason ?? 'ApplyFailed'),
-        message: `Revision ${at}: ${[...c, ...f].slice(0, 5).join('; ')}${c.length + f.length > 5 ? '; …' : ''}${conflict ? ' (not forced; run with --force-conflicts to take ownership)' : ''}`,
+        message: `Revision ${at}: ${[...c, ...f].slice(0, 5).join('; ')}${c.length + f.length > 5 ? '; …' : ''}${conflict ? `. Not forced. To let Bulkhead apply: stop ${[...new Set(a.conflicts.flatMap((x) => x.managers))].join(', ')} from applying these objects (remove them from its source, or delete its Kustomization/Application with pruning off), then the next sync applies them; or run the engine with --force-conflicts to take ownership now; or run it with --apply=false and let that tool apply (docs/gitops.md, switching modes)` : ''}`,
       };
-      stalled = conflict || a.failed.every((x) => x.kind === 'Stalled');
+      // A conflict is not the source's fault: it resolves outside it (the other tool lets go),
+      // and every interval retries, so it is Reconciling, never Stalled (ADR 1602).
+      stalled = !conflict && a.failed.every((x) => x.kind === 'Stalled');
       retrying = !stalled;
+      waitingForOwners = conflict;
       break;
     }
     case 'Failed':
@@ -108,8 +112,10 @@ export function summarizeOutcome(source: PolicySource, o: SyncOutcome, now: Date
       ? {
           type: 'Reconciling',
           status: 'True',
-          reason: 'RetryingAfterError',
-          message: 'retrying with backoff',
+          reason: waitingForOwners ? 'WaitingForFieldOwners' : 'RetryingAfterError',
+          message: waitingForOwners
+            ? 'retried every interval until the other field manager lets go (or --force-conflicts)'
+            : 'retrying with backoff',
           observedGeneration: gen,
         }
       : {

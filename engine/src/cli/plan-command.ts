@@ -18,7 +18,14 @@ import {
   type SourceRef,
 } from '../plan/index.js';
 import { loadPolicyDir } from '../policy/index.js';
-import { excludedNamespaces, findPodsAwaitingSidecar, PolicyIndex, type InjectablePolicy } from '../admission/index.js';
+import {
+  admissionPathInUse,
+  excludedNamespaces,
+  findPodsAwaitingSidecar,
+  PolicyIndex,
+  WEBHOOK_NAMES,
+  type InjectablePolicy,
+} from '../admission/index.js';
 import { CONTENT_PATHS } from '../apply/index.js';
 import { GitSource } from '../source/index.js';
 import { EXIT, type CommandRegistrar } from './command.js';
@@ -104,6 +111,8 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
           const index = new PolicyIndex(loaded.policies.map((p) => p.policy) as unknown as InjectablePolicy[], {
             excludedNamespaces: excludedNamespaces(f.namespace),
           });
+          // Which path a new pod takes (ADR 1700): what the engine has registered now.
+          const admission = await admissionPathInUse(client.kubeConfig, WEBHOOK_NAMES);
           const awaiting = (
             await findPodsAwaitingSidecar(client.kubeConfig, index, {
               image: 'plan',
@@ -116,13 +125,15 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
             policy: p.policy,
             workload: `${p.workload.kind}/${p.workload.name}`,
             rollout: p.restart ? 'Restart' : 'None',
+            path: admission.path,
           }));
           if (f.output === 'json') {
             process.stdout.write(
-              `${JSON.stringify({ ...(JSON.parse(formatPlanJson(plan, revision)) as object), awaitingSidecar: awaiting }, null, 2)}\n`,
+              `${JSON.stringify({ ...(JSON.parse(formatPlanJson(plan, revision)) as object), admissionPath: admission, awaitingSidecar: awaiting }, null, 2)}\n`,
             );
           } else {
             process.stdout.write((f.output === 'markdown' ? formatPlanMarkdown : formatPlanHuman)(plan, revision));
+            process.stdout.write(`\nAdmission path for new pods: ${admission.path} (${admission.why})\n`);
             if (awaiting.length > 0) {
               const head =
                 f.output === 'markdown'
@@ -133,7 +144,7 @@ export const registerPlanCommand: CommandRegistrar = (program: Command, setExit)
                   awaiting
                     .map(
                       (a) =>
-                        `${f.output === 'markdown' ? '- ' : '  '}${a.namespace}/${a.pod}  policy ${a.policy}  ${a.workload}  rollout: ${a.rollout}`,
+                        `${f.output === 'markdown' ? '- ' : '  '}${a.namespace}/${a.pod}  policy ${a.policy}  ${a.workload}  rollout: ${a.rollout}  path: ${a.path}`,
                     )
                     .join('\n') +
                   '\n',

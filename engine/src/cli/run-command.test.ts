@@ -74,6 +74,17 @@ describe('bulkhead run: flags and environment → EngineConfig', () => {
     );
   });
 
+  it('--apply, else $BULKHEAD_APPLY (deploy/: ConfigMap bulkhead-settings key apply), else true', () => {
+    const { apply: _a, ...noFlag } = runFlagDefaults();
+    assert.equal(buildEngineConfig(noFlag, {}).apply, true);
+    assert.equal(buildEngineConfig(noFlag, { BULKHEAD_APPLY: 'false' }).apply, false);
+    assert.equal(buildEngineConfig({ ...noFlag, apply: 'true' }, { BULKHEAD_APPLY: 'false' }).apply, true);
+    assert.throws(
+      () => buildEngineConfig(noFlag, { BULKHEAD_APPLY: 'no' }),
+      /--apply \(\$BULKHEAD_APPLY\) must be true or false/,
+    );
+  });
+
   it('a secret path that is not a readable file still fails the start (a broken mount, not an opt-out)', () => {
     assert.throws(() => buildEngineConfig(runFlagDefaults(), { BULKHEAD_WEBHOOK_SECRET_FILE: dir }), /EISDIR/);
   });

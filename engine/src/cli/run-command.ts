@@ -15,7 +15,7 @@ export interface RunFlags {
   namespace?: string;
   identity?: string;
   listen: string;
-  apply: string;
+  apply?: string;
   forceConflicts: boolean;
   leaderElect: string;
   leaseName: string;
@@ -31,6 +31,7 @@ export interface RunFlags {
   dirSourceName: string;
   https?: string;
   webhookUrl?: string;
+  admission?: string;
   reportUrl?: string;
   service: string;
   serviceAccount: string;
@@ -76,6 +77,13 @@ function readOptionalSecret(path: string): string | undefined {
   }
 }
 
+/** `--admission`: one of ADMISSION_MODES. */
+function admissionMode(v: string | undefined): 'auto' | 'policy' | 'webhook' {
+  const mode = v ?? RUN_DEFAULTS.admission;
+  if (mode === 'auto' || mode === 'policy' || mode === 'webhook') return mode;
+  throw new Error(`--admission must be auto, policy or webhook, got "${mode}"`);
+}
+
 /** `--webhook-url`: absent → the Service (as deploy/ installs it); `listen` → the HTTPS listen URL; else that URL. */
 function webhookEndpoint(v: string | undefined): NonNullable<EngineConfig['dataPlane']>['webhookEndpoint'] {
   if (v === undefined || v === 'service') return 'service';
@@ -96,7 +104,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
     namespace,
     identity: f.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     listen: hostPort(f.listen, RUN_DEFAULTS.httpPort),
-    apply: bool('apply', f.apply),
+    apply: bool(f.apply !== undefined ? 'apply' : 'apply ($BULKHEAD_APPLY)', f.apply ?? env.BULKHEAD_APPLY ?? 'true'),
     forceConflicts: f.forceConflicts,
     leaderElection: {
       enabled: bool('leader-elect', f.leaderElect),
@@ -118,6 +126,7 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
           dataPlane: {
             listen: hostPort(f.https, RUN_DEFAULTS.httpsPort),
             webhookEndpoint: webhookEndpoint(f.webhookUrl),
+            admission: admissionMode(f.admission),
             ...(f.reportUrl ? { reportUrl: f.reportUrl } : {}),
             service: f.service,
             serviceAccount: f.serviceAccount,
@@ -139,6 +148,8 @@ export function buildEngineConfig(f: RunFlags, env: NodeJS.ProcessEnv = process.
             flushIntervalMs: parseDuration(f.flushInterval),
             releaseIntervalMs: parseDuration(f.releaseInterval),
             ...(f.dashboardTokenFile ? { dashboardTokenFile: f.dashboardTokenFile } : {}),
+            // deploy/ passes the pod IP: followers forward leader-only requests to it (ADR 1501).
+            ...(env.POD_IP ? { advertiseHost: env.POD_IP } : {}),
           },
         }
       : {}),
@@ -160,7 +171,10 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     )
     .option('--identity <id>', 'this process in the Lease ($POD_NAME; default host-pid)')
     .option('--listen <host:port>', 'HTTP address for /healthz, /readyz, /metrics, /hooks/git', RUN_DEFAULTS.listen)
-    .option('--apply <bool>', 'false: read-only mode, Argo CD or Flux apply `bulkhead render` output', 'true')
+    .option(
+      '--apply <bool>',
+      'false: read-only mode, Argo CD or Flux apply `bulkhead render` output ($BULKHEAD_APPLY; default true)',
+    )
     .option(
       '--force-conflicts',
       'take fields another declarative field manager owns instead of reporting the conflict',
@@ -199,6 +213,11 @@ export const registerRunCommand: CommandRegistrar = (program: Command, setExit) 
     .option(
       '--webhook-url <url>',
       'how the apiserver reaches the webhooks: "service" (default: clientConfig.service, the --service on the --https port), "listen" (the --https address, for local runs) or a base https:// URL',
+    )
+    .option(
+      '--admission <mode>',
+      'how pods are injected and git-managed objects guarded: "policy" (MutatingAdmissionPolicy and ValidatingAdmissionPolicy run by the apiserver), "webhook" (the engine\'s /mutate and /validate) or "auto" (policy where the apiserver serves admissionregistration.k8s.io/v1 MutatingAdmissionPolicy, webhook elsewhere)',
+      RUN_DEFAULTS.admission,
     )
     .option(
       '--report-url <url>',

@@ -49,6 +49,12 @@ export interface DataPlaneConfig {
    * URL, for local runs where the apiserver is on the same machine) or a base URL.
    */
   webhookEndpoint: 'service' | 'listen' | { url: string };
+  /**
+   * `--admission`: `policy` (the apiserver injects and guards by generated admission policies),
+   * `webhook` (the engine's /mutate and /validate), or `auto` (default: policy where the
+   * apiserver serves MutatingAdmissionPolicy v1, webhook elsewhere; ADR 1700).
+   */
+  admission?: 'auto' | 'policy' | 'webhook';
   /** Where sidecars report; default: https://<service>.<namespace>.svc:<port>/api/v1/reports. */
   reportUrl?: string;
   service: string;
@@ -70,4 +76,6 @@ export interface DataPlaneConfig {
   releaseIntervalMs?: number;
   /** A file holding the dashboard's bearer token; no dashboard without it. */
   dashboardTokenFile?: string;
+  /** This replica's address for the other replicas when listening on a wildcard address (the pod IP). */
+  advertiseHost?: string;
 }

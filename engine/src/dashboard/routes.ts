@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { Counter, type Registry } from 'prom-client';
+import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthStore } from '../observe/index.js';
@@ -33,6 +34,8 @@ export interface DashboardDeps {
   /** A pod whose last report is older than this is Stale (default 60 s). */
   staleAfterMs?: number;
   limits?: ListLimits;
+  /** The health windows live on the leader: a follower relays its data API there (ADR 1501). */
+  leader?: LeaderView;
 }
 
 /**
@@ -180,7 +183,13 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
   router.get('/app.js', guard('asset'), asset('application/javascript; charset=utf-8', APP_JS));
   router.get('/style.css', guard('asset'), asset('text/css; charset=utf-8', STYLE_CSS));
 
-  router.get('/api/snapshot', guard('api/snapshot'), async (ctx) => {
+  // Whichever replica answers, the data is the leader's: a follower relays the (authenticated)
+  // data API to it; the page and its assets are the same everywhere and served locally.
+  const fromLeader = async (ctx: Context, next: Next): Promise<void> => {
+    if (!(await serveHereOrForward(ctx, deps.leader, 'dashboard data'))) await next();
+  };
+
+  router.get('/api/snapshot', guard('api/snapshot'), fromLeader, async (ctx) => {
     const q = ctx.query;
     const namespace = one(q.namespace);
     const filter = one(q.q)?.slice(0, 253);
@@ -200,7 +209,7 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     });
   });
 
-  router.get('/api/timeline', guard('api/timeline'), (ctx) => {
+  router.get('/api/timeline', guard('api/timeline'), fromLeader, (ctx) => {
     const uid = one(ctx.query.uid);
     if (!uid || uid.length > 64) {
       ctx.status = 400;
@@ -210,8 +219,8 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
     const t = now();
     const h = store.get(uid, t - windowMs);
     if (!h) {
-      // A normal answer, not a 404: a quarantined pod may have reported to another replica or
-      // before a restart, and a browser logs every failed fetch as a console error.
+      // A normal answer, not a 404: a quarantined pod may have reported before a restart or a
+      // takeover, and a browser logs every failed fetch as a console error.
       ctx.body = { uid, missing: true, message: 'no health data for this pod in memory' };
       return;
     }

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { TokenAuthenticator, type ReviewToken } from './authenticator.js';
 import { Forwarder, type ForwardTarget } from './forwarder.js';
 import { HealthStore, type HealthStoreOptions } from './health-store.js';
+import { IdentityRejections } from './identity-rejections.js';
 import { createObserveMetrics, type ObserveMetrics } from './metrics.js';
 import { watchPods, type PodWatch } from './pod-watch.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -42,8 +43,12 @@ export interface ObserveOptions {
 export interface Observe {
   router: Router;
   store: HealthStore;
+  /** Reports an authenticated pod sent about another pod, counted against the sender (ADR 1800). */
+  identityRejections: IdentityRejections;
   metrics: ObserveMetrics;
   authenticator: TokenAuthenticator;
+  /** Who may read health data (get pods, by SubjectAccessReview): the read API and the export. */
+  readAuthorizer: ReadAuthorizer;
   forwarder?: Forwarder;
   podWatch?: PodWatch;
   close(): Promise<void>;
@@ -84,6 +89,10 @@ export function accessReviewer(kc: KubeConfig): AccessReview {
 export function createObserve(opts: ObserveOptions): Observe {
   const metrics = createObserveMetrics(opts.registry);
   const store = new HealthStore(opts.store);
+  // A refusal wakes the analytics like a report does: IdentityRejected is judged at once.
+  const identityRejections = new IdentityRejections({
+    ...(opts.store?.onChange ? { onChange: opts.store.onChange } : {}),
+  });
   const authenticator = new TokenAuthenticator({
     review: tokenReviewer(opts.kubeConfig, metrics),
     // The audience admission projects every sidecar token with.
@@ -100,10 +109,12 @@ export function createObserve(opts: ObserveOptions): Observe {
         ...(opts.forward.backoff ? { backoff: opts.forward.backoff } : {}),
       })
     : undefined;
+  const readAuthorizer = new ReadAuthorizer(accessReviewer(opts.kubeConfig));
   const router = createObserveRouter({
     authenticator,
-    readAuthorizer: new ReadAuthorizer(accessReviewer(opts.kubeConfig)),
+    readAuthorizer,
     store,
+    identityRejections,
     validate: createReportValidator(),
     rateLimiter: new RateLimiter(opts.rate?.perSecond ?? 5, opts.rate?.burst ?? 20),
     metrics,
@@ -118,8 +129,10 @@ export function createObserve(opts: ObserveOptions): Observe {
   return {
     router,
     store,
+    identityRejections,
     metrics,
     authenticator,
+    readAuthorizer,
     ...(forwarder ? { forwarder } : {}),
     ...(podWatch ? { podWatch } : {}),
     async close() {

@@ -4,11 +4,12 @@ import type { Context } from 'koa';
 import { API_VERSION } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
+import { refuseUnlessLeader, serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { Logger } from '../core/logger.js';
 import type { AuthResult, Identity, TokenAuthenticator } from './authenticator.js';
 import type { Forwarder, ForwardTarget } from './forwarder.js';
 import type { HealthStore, PodHealthWindow } from './health-store.js';
+import type { IdentityRejections } from './identity-rejections.js';
 import type { ObserveMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReadAuthorizer } from './read-authorizer.js';
@@ -20,6 +21,8 @@ export interface ObserveRouteDeps {
   authenticator: TokenAuthenticator;
   readAuthorizer: ReadAuthorizer;
   store: HealthStore;
+  /** Where reports about another pod are counted, against the token's pod (IdentityRejected). */
+  identityRejections?: IdentityRejections;
   validate: Validate;
   rateLimiter: RateLimiter;
   metrics: ObserveMetrics;
@@ -57,6 +60,7 @@ const problem = (
  *     + enqueue forwards (never awaited) → 202.
  *   GET /api/v1/health?namespace=&pod=&since=  the windows, JSON or NDJSON
  *     (Accept: application/x-ndjson); authenticated, and RBAC `get pods` in the namespace.
+ *     On a follower, relayed to the leader, which holds the windows (ADR 1501).
  */
 export function createObserveRouter(deps: ObserveRouteDeps): Router {
   const { metrics, logger } = deps;
@@ -120,6 +124,7 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
       if (r.pod.uid !== p.uid || r.pod.name !== p.name || r.pod.namespace !== p.namespace) {
         // A pod may only speak for itself: this is what stops a compromised pod framing another.
         metrics.forbidden.inc({ reason: 'pod_mismatch' });
+        deps.identityRejections?.record(p.uid, now());
         logger.warn(
           { token: { pod: `${p.namespace}/${p.name}` }, report: { pod: `${r.pod.namespace}/${r.pod.name}` } },
           'report about another pod refused',
@@ -158,6 +163,8 @@ export function createObserveRouter(deps: ObserveRouteDeps): Router {
 
   router.get(HEALTH_PATH, async (ctx) => {
     try {
+      // The windows live on the leader (reports go there): a follower relays the read (ADR 1501).
+      if (await serveHereOrForward(ctx, deps.leader, 'health reads')) return;
       const who = await authenticate(ctx);
       if (!who) return;
       const q = ctx.query;

@@ -27,6 +27,8 @@ export interface BudgetInput {
   /** Disruptive actions already taken per namespace in the last hour. */
   namespaceActionsLastHour: ReadonlyMap<string, number>;
   protectedNamespaces: ReadonlySet<string>;
+  /** The budget ledger could not take another claim (full, or too contended): nothing disruptive now. */
+  ledgerFull?: boolean;
 }
 
 export interface BudgetDecision {
@@ -36,7 +38,8 @@ export interface BudgetDecision {
   exhausted: boolean;
 }
 
-export type BudgetStop = 'ProtectedNamespace' | 'WorkloadBudgetExhausted' | 'NamespaceHourlyCapReached';
+export type BudgetStop =
+  'ProtectedNamespace' | 'WorkloadBudgetExhausted' | 'NamespaceHourlyCapReached' | 'BudgetLedgerFull';
 
 /** maxUnavailable as a pod count: an int, or a percentage of replicas rounded down. */
 export function maxUnavailablePods(value: number | string | undefined, replicas: number): number {
@@ -65,6 +68,10 @@ export function applyBudget(input: BudgetInput): BudgetDecision {
     const ns = action.pod.namespace;
     if (input.protectedNamespaces.has(ns) || (ALWAYS_PROTECTED as readonly string[]).includes(ns)) {
       downgraded.push({ action, why: 'ProtectedNamespace' });
+      continue;
+    }
+    if (input.ledgerFull) {
+      downgraded.push({ action, why: 'BudgetLedgerFull' });
       continue;
     }
     if ((nsUsed.get(ns) ?? 0) >= cap) {

@@ -76,10 +76,15 @@ export async function gatherBudgetFacts(
   now: Date,
 ): Promise<{
   workloads: Map<string, WorkloadFacts>;
+  /** The two sides of `unavailable`, for adding budget claims (ADR 1501). */
+  parts: Map<string, { replicas: number; held: number; deficit: number }>;
   namespaceActionsLastHour: Map<string, number>;
   held: Map<string, Quarantine>;
+  /** Pods with a Quarantine in any phase. */
+  quarantined: Set<string>;
 }> {
   const workloads = new Map<string, WorkloadFacts>();
+  const parts = new Map<string, { replicas: number; held: number; deficit: number }>();
   const namespaceActionsLastHour = new Map<string, number>();
   const namespaces = [...new Set(actions.map((a) => a.pod.namespace))];
   const byNs = new Map<string, Quarantine[]>();
@@ -99,6 +104,7 @@ export async function gatherBudgetFacts(
       .filter((q) => active(q) && (q.spec.owner?.uid ?? q.spec.pod.uid) === key).length;
     if (!a.pod.owner) {
       workloads.set(key, { replicas: 1, unavailable: held });
+      parts.set(key, { replicas: 1, held, deficit: 0 });
       continue;
     }
     const owner = await readOwner(client, resolver, a.pod.namespace, a.pod.owner);
@@ -111,12 +117,19 @@ export async function gatherBudgetFacts(
     const candidates = actions.filter((x) => workloadKey(x) === key);
     let notReady = 0;
     for (const c of candidates) if (!(await podReady(client, c.pod.namespace, c.pod.name, c.pod.uid))) notReady++;
-    workloads.set(key, { replicas, unavailable: Math.max(held, replicas - available - notReady) });
+    const deficit = replicas - available - notReady;
+    workloads.set(key, { replicas, unavailable: Math.max(held, deficit) });
+    parts.set(key, { replicas, held, deficit });
   }
   // Pods that already have a Quarantine (any phase but Released): a repeat verdict is a no-op.
   const held = new Map<string, Quarantine>();
-  for (const qs of byNs.values()) for (const q of qs) if (q.status?.phase !== 'Released') held.set(q.spec.pod.uid, q);
-  return { workloads, namespaceActionsLastHour, held };
+  const quarantined = new Set<string>();
+  for (const qs of byNs.values())
+    for (const q of qs) {
+      quarantined.add(q.spec.pod.uid);
+      if (q.status?.phase !== 'Released') held.set(q.spec.pod.uid, q);
+    }
+  return { workloads, parts, namespaceActionsLastHour, held, quarantined };
 }
 
 /** Whether the pod (this uid) is Ready now; a pod gone or replaced counts as not Ready. */

@@ -12,7 +12,9 @@ import { ensureIsolationObjects, listNetworkPolicies } from './isolation/cluster
 import { isolationCondition } from './isolation/isolation-condition.js';
 import { isolationGaps, labelsToStrip } from './isolation/network-policy-gaps.js';
 import { deleteForReplacement, takeSnapshot } from './stateful/replace-stateful-pod.js';
-import { applyBudget, type BudgetDecision } from './budget.js';
+import { applyBudget, type BudgetDecision, type BudgetInput } from './budget.js';
+import { factsWithClaims } from './budget-claims.js';
+import { decideWithClaims, type BudgetLedger } from './budget-ledger.js';
 import { gatherBudgetFacts, ownerSelectorKeys } from './cluster-facts.js';
 import type { ActionOutcome, TakenAction } from './taken-action.js';
 import { NODE_TAINT_KEY, nodesToTaint, recordTaints, taintNode } from './placement.js';
@@ -30,6 +32,12 @@ export interface QuarantineDeps {
   cluster: string;
   /** Never acted on: the engine's own namespace (kube-system and friends always). */
   protectedNamespaces: ReadonlySet<string>;
+  /**
+   * The cluster-wide budget ledger (ADR 1501): Enforce decisions claim their disruptive actions
+   * there first, so two decisions at once cannot both spend the same budget. Without it the
+   * budget is checked against the cluster's Quarantines only.
+   */
+  budgetLedger?: BudgetLedger;
   /** The HealthPolicy's uid, so its Events match it (`kubectl describe` selects on uid). */
   policyUid?: (name: string) => string | undefined;
 }
@@ -87,13 +95,21 @@ export async function executeVerdict(
       });
     return !q;
   });
-  const budget = applyBudget({
+  const input: BudgetInput = {
     actions: fresh,
     ...(verdict.budget ? { budget: verdict.budget } : {}),
     workloads: facts.workloads,
     namespaceActionsLastHour: facts.namespaceActionsLastHour,
     protectedNamespaces: deps.protectedNamespaces,
-  });
+  };
+  // DryRun takes nothing out of service: it claims nothing.
+  const deciding = new Set(fresh.map((a) => a.pod.uid));
+  const budget =
+    deps.budgetLedger && verdict.mode === 'Enforce'
+      ? await decideWithClaims(deps, deps.budgetLedger, (claims, full) =>
+          applyBudget({ ...input, ...factsWithClaims(facts, claims, deciding), ledgerFull: full }),
+        )
+      : applyBudget(input);
   // The taint goes on before any pod is detached, or the replacement is already bound there.
   const tainted = new Set<string>();
   for (const node of nodesToTaint(verdict, budget.allowed)) {

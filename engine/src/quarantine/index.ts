@@ -4,6 +4,13 @@ export { executeVerdict, patchQuarantineStatus, type QuarantineDeps } from './ex
 export { listQuarantines } from './cluster-facts.js';
 export { releaseQuarantine } from './release.js';
 export { createVerdictRouter } from './verdict-api.js';
+export {
+  takeVerdict,
+  type ActionType,
+  type ExternalVerdict,
+  type IntakeResult,
+  type VerdictIntakeDeps,
+} from './verdict-intake.js';
 export { PodFactsCache, podReader } from './pod-facts-cache.js';
 export { createQuarantineMetrics } from './metrics.js';
 export { LeaderResume, resumeFromCluster } from './leader-resume.js';

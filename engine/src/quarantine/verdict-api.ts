@@ -1,41 +1,19 @@
 import { Router } from '@koa/router';
 import type { Counter } from 'prom-client';
-import { GROUP, PLURAL, type HealthPolicy } from '../core/api/index.js';
+import type { HealthPolicy } from '../core/api/index.js';
 import { readJsonBody } from '../core/http/bounded-body.js';
 import { HttpError } from '../core/http/http-error.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
-import { isNotFound, type KubeClient } from '../core/kube/client.js';
+import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
+import type { KubeClient } from '../core/kube/client.js';
 import type { Logger } from '../core/logger.js';
 import type { TokenAuthenticator } from '../observe/index.js';
-import {
-  injectedPolicyOf,
-  podFactsOf,
-  SEVERITY,
-  type ActionType,
-  type PodHealth,
-  type PodObject as AnalyticsPodObject,
-  type Signal,
-} from '../analytics/index.js';
-import { judgingPolicy, namespaceLabelsReader } from './judging-policy.js';
-import { quarantineName } from './quarantine-object.js';
+import { SEVERITY, type PodHealth, type Signal } from '../analytics/index.js';
+import { namespaceLabelsReader } from './judging-policy.js';
+import { takeVerdict, type ExternalVerdict } from './verdict-intake.js';
+
+export { capAction, type ExternalVerdict } from './verdict-intake.js';
 
 export const VERDICTS_PATH = '/api/v1/verdicts';
-
-/** What an external analytics engine sends: which pod, what it wants done, and why. */
-export interface ExternalVerdict {
-  namespace: string;
-  pod: string;
-  /** When given, must match: the verdict is about this pod, not a later one of the same name. */
-  uid?: string;
-  /** Capped at the policy's own action: a caller can ask for less than the policy allows, never more. */
-  action?: ActionType;
-  /** CamelCase, e.g. "AnomalousEgress". */
-  reason: string;
-  message?: string;
-  /** Defaults to the policy that injected the pod's sidecar; either way it must select the pod. */
-  policy?: string;
-  evidence?: { time?: string; detail: string; value?: number }[];
-}
 
 export interface VerdictApiDeps {
   authenticator: TokenAuthenticator;
@@ -51,7 +29,7 @@ export interface VerdictApiDeps {
   requests?: Counter<'outcome'>;
   bodyLimitBytes?: number;
   now?: () => Date;
-  /** Only the leader executes verdicts (ADR 1500): a follower answers 421 naming it, never a 202 it drops. */
+  /** Only the leader executes verdicts: a follower forwards to it (ADR 1501), or answers 421/503, never a 202 it drops. */
   leader?: LeaderView;
 }
 
@@ -99,8 +77,6 @@ export function validateVerdict(
   return problems.length > 0 ? { ok: false, problems } : { ok: true, verdict: b as unknown as ExternalVerdict };
 }
 
-type PodObject = AnalyticsPodObject & { metadata: { annotations?: Record<string, string> } };
-
 /**
  * `POST /api/v1/verdicts`: an independent analytics engine asks for an action on a pod. The
  * caller is who its ServiceAccount token says (TokenReview) and must be allowed by RBAC to
@@ -112,8 +88,10 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
   const count = (outcome: string): void => deps.requests?.inc({ outcome });
   const namespaceLabels = deps.namespaceLabels ?? namespaceLabelsReader(deps.client);
   router.post(VERDICTS_PATH, async (ctx) => {
-    if (refuseUnlessLeader(ctx, deps.leader, 'verdicts')) {
-      count('not_leader');
+    // A follower relays the verdict to the leader, which authenticates the caller itself (ADR 1501).
+    const elsewhere = await serveHereOrForward(ctx, deps.leader, 'verdicts');
+    if (elsewhere) {
+      count(elsewhere === 'forwarded' ? 'forwarded' : 'not_leader');
       return;
     }
     const auth = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, ctx.ip);
@@ -140,121 +118,9 @@ export function createVerdictRouter(deps: VerdictApiDeps): Router {
       ctx.body = { error: 'invalid verdict', problems: v.problems };
       return;
     }
-    const verdict = v.verdict;
-    const allowed = await accessReview(deps.client, auth.identity.username, auth.identity.groups, verdict.namespace);
-    if (!allowed) {
-      count('forbidden');
-      ctx.status = 403;
-      ctx.body = {
-        error: `${auth.identity.username} may not create quarantines.${GROUP} in namespace ${verdict.namespace}`,
-      };
-      return;
-    }
-    const pod = await deps.client
-      .request<PodObject>({
-        method: 'GET',
-        path: `/api/v1/namespaces/${encodeURIComponent(verdict.namespace)}/pods/${encodeURIComponent(verdict.pod)}`,
-      })
-      .catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      });
-    if (!pod || (verdict.uid && pod.metadata.uid !== verdict.uid)) {
-      count('no_pod');
-      ctx.status = 404;
-      ctx.body = {
-        error: `pod ${verdict.namespace}/${verdict.pod}${verdict.uid ? ` with uid ${verdict.uid}` : ''} not found`,
-      };
-      return;
-    }
-    // Only a policy that selects the pod now may judge it (ADR 1400): naming another one would
-    // borrow its action, mode and budget for a pod it does not cover.
-    const policyName = verdict.policy ?? injectedPolicyOf(pod.metadata.annotations);
-    const judged = await judgingPolicy(
-      policyName,
-      { namespace: pod.metadata.namespace, name: pod.metadata.name, labels: pod.metadata.labels ?? {} },
-      { policy: deps.policy, namespaceLabels, excludedNamespaces: deps.excludedNamespaces },
-    );
-    const base = judged.policy;
-    if (!base) {
-      count('no_policy');
-      ctx.status = 422;
-      ctx.body = {
-        error: 'invalid verdict',
-        problems: [
-          {
-            pointer: '/policy',
-            message: `${judged.why}: a verdict may use only a HealthPolicy that selects the pod${
-              policyName ? '' : ' (name one in policy)'
-            }`,
-          },
-        ],
-      };
-      return;
-    }
-    const action = capAction(verdict.action ?? base.spec.action.type, base.spec.action.type);
-    const policy: HealthPolicy = { ...base, spec: { ...base.spec, action: { ...base.spec.action, type: action } } };
-    const health = podHealthOf(pod);
-    const now = (deps.now ?? (() => new Date()))().getTime();
-    const signal: Signal = {
-      type: 'External',
-      pod: { namespace: health.namespace, name: health.name, uid: health.uid },
-      at: now,
-      reason: verdict.reason,
-      message: `${verdict.message ?? verdict.reason} (verdict from ${auth.identity.username})`,
-      evidence: (verdict.evidence ?? []).map((e) => ({
-        t: e.time ? Date.parse(e.time) : now,
-        detail: e.detail,
-        ...(e.value !== undefined ? { value: e.value } : {}),
-      })),
-      threat: false,
-    };
-    deps.submit(health, [signal], policy);
-    deps.logger.info(
-      { caller: auth.identity.username, pod: `${health.namespace}/${health.name}`, policy: policyName, action },
-      'external verdict accepted',
-    );
-    count('accepted');
-    ctx.status = 202;
-    ctx.body = {
-      accepted: true,
-      policy: policyName,
-      action,
-      quarantine: action === 'Quarantine' || action === 'Isolate' ? quarantineName(health) : undefined,
-    };
+    const r = await takeVerdict({ ...deps, namespaceLabels }, auth.identity, v.verdict);
+    ctx.status = r.status;
+    ctx.body = r.body;
   });
   return router;
-}
-
-/** A caller may ask for a milder action than the policy's, never a harsher one. */
-export function capAction(requested: ActionType, policyAction: ActionType): ActionType {
-  return SEVERITY[requested] <= SEVERITY[policyAction] ? requested : policyAction;
-}
-
-function podHealthOf(pod: PodObject): PodHealth {
-  return {
-    namespace: pod.metadata.namespace,
-    name: pod.metadata.name,
-    uid: pod.metadata.uid,
-    ...podFactsOf(pod),
-    samples: [],
-    events: [],
-  };
-}
-
-async function accessReview(client: KubeClient, user: string, groups: string[], namespace: string): Promise<boolean> {
-  const res = await client.request<{ status?: { allowed?: boolean } }>({
-    method: 'POST',
-    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: {
-        user,
-        groups,
-        resourceAttributes: { namespace, verb: 'create', group: GROUP, resource: PLURAL.Quarantine },
-      },
-    },
-  });
-  return res.status?.allowed === true;
 }

@@ -24,6 +24,8 @@ export const RUN_DEFAULTS = {
   serviceAccount: 'bulkhead-engine',
   tlsSecret: 'bulkhead-webhook-tls',
   breakGlassGroups: ['bulkhead:break-glass'],
+  /** --admission: in-apiserver policies where the apiserver serves them, else the webhooks (ADR 1700). */
+  admission: 'auto',
   sidecarImage: `ghcr.io/bulkhead-dev/bulkhead-sidecar:${BULKHEAD_VERSION}`,
   sidecarVersion: BULKHEAD_VERSION,
   clusterName: 'default',

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import { readBoundedBody } from '../core/http/bounded-body.js';
-import { refuseUnlessLeader, type LeaderView } from '../core/http/leader-gate.js';
+import { serveHereOrForward, type LeaderView } from '../core/http/leader-gate.js';
 import type { Logger } from '../core/logger.js';
 import { verifyWebhook } from '../source/index.js';
 
@@ -12,8 +12,9 @@ const MAX_BODY = 1024 * 1024;
  * HMAC-SHA256. A bad or missing signature is 401 and triggers nothing; a good one queues a
  * sync (coalesced with any in flight) and answers 202 at once, without waiting for it. With
  * no secret configured, push webhooks are off: 503, saying so, and nothing is read. Only the
- * leader syncs (ADR 1500): a follower answers 421 naming the leader (503 with Retry-After
- * while none is known) and queues nothing, so a caller can tell and redeliver.
+ * leader syncs: a follower forwards the hook to it and relays its answer (ADR 1501), or, when
+ * it cannot, answers 421 naming the leader (503 with Retry-After while none is known) and
+ * queues nothing, so a caller can tell and redeliver.
  */
 export function gitHookRouter(opts: {
   secret: string | undefined;
@@ -39,8 +40,9 @@ export function gitHookRouter(opts: {
       ctx.body = { error: 'invalid signature' };
       return;
     }
-    // After the signature: an unsigned request learns nothing, not even who leads.
-    if (refuseUnlessLeader(ctx, opts.leader, 'push webhooks')) return;
+    // After the signature: an unsigned request learns nothing, not even who leads. A follower
+    // relays the same bytes to the leader, which checks the signature again (ADR 1501).
+    if (await serveHereOrForward(ctx, opts.leader, 'push webhooks', body)) return;
     const result = opts.trigger(source);
     if (result === 'not-leader') {
       // Leadership just changed hands (or the source manager is not up yet): retry shortly.

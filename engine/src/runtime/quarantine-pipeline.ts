@@ -32,6 +32,7 @@ import {
   startIsolationKeeper,
   type QuarantineDeps,
 } from '../quarantine/index.js';
+import { createReceiverRouter } from '../receivers/index.js';
 import { RUN_DEFAULTS } from './defaults.js';
 import type { LeaderView } from '../core/http/leader-gate.js';
 
@@ -44,6 +45,8 @@ export interface QuarantinePipelineOptions {
   logger: Logger;
   registry: Registry;
   store: HealthStore;
+  /** Refused reports counted per sending pod (observe's), for the IdentityRejected detector. */
+  identityRejections?: { of(uid: string): readonly number[] };
   authenticator: TokenAuthenticator;
   /** The current HealthPolicies by name (the engine's watch). */
   policy(name: string): HealthPolicy | undefined;
@@ -52,6 +55,12 @@ export interface QuarantinePipelineOptions {
   leader?: LeaderView;
   cluster: string;
   engineNamespace: string;
+  /**
+   * This replica in the Lease. With it, every decision claims its budget in the engine's
+   * namespace first (ConfigMap bulkhead-budget, ADR 1501), as the engine runs; without it
+   * (single-process tools and tests) the budget is checked against the cluster only.
+   */
+  identity?: string;
   /**
    * Where records go: fixed, or looked up each cycle (the synced PolicySource by default).
    * Without one, quarantines still happen and stay audit Pending until there is.
@@ -68,6 +77,8 @@ export interface QuarantinePipeline {
   /** Call when a pod's window changed (a report or a pod event arrived). */
   notify(uid: string): void;
   verdictRouter: Router;
+  /** Alertmanager and Falcosidekick webhooks, onto the verdict intake (ADR 1810). */
+  receiverRouter: Router;
   evaluator: Evaluator;
   /** Runs one audit flush now (tests, shutdown). */
   flush(): Promise<void>;
@@ -94,6 +105,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     now,
     cluster: opts.cluster,
     protectedNamespaces: new Set([opts.engineNamespace]),
+    ...(opts.identity ? { budgetLedger: { namespace: opts.engineNamespace, identity: opts.identity } } : {}),
     policyUid: (name) => (opts.policy(name)?.metadata as { uid?: string } | undefined)?.uid,
   };
   const metrics = createQuarantineMetrics(opts.registry);
@@ -166,6 +178,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
     },
     // Siblings for spec.action.similar: the pods the policy selects, as the cluster has them.
     population: siblingPods(opts.client),
+    ...(opts.identityRejections ? { identityRejections: (uid: string) => opts.identityRejections!.of(uid) } : {}),
     onVerdict,
     logger,
     groupWindowMs: opts.groupWindowMs ?? parseDuration(RUN_DEFAULTS.groupWindow),
@@ -204,6 +217,19 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   });
   drain.start();
 
+  const receiverRouter = createReceiverRouter({
+    authenticator: opts.authenticator,
+    intake: {
+      client: opts.client,
+      submit: (pod, signals, policy) => evaluator.submit(pod, signals, policy),
+      policy: opts.policy,
+      namespaceLabels: judging.namespaceLabels,
+      excludedNamespaces: judging.excludedNamespaces,
+      logger,
+    },
+    registry: opts.registry,
+    ...(opts.leader ? { leader: opts.leader } : {}),
+  });
   const verdictRouter = createVerdictRouter({
     authenticator: opts.authenticator,
     client: opts.client,
@@ -219,6 +245,7 @@ export function startQuarantinePipeline(opts: QuarantinePipelineOptions): Quaran
   return {
     notify: (uid) => evaluator.notify(uid),
     verdictRouter,
+    receiverRouter,
     evaluator,
     flush: () => drain.runNow(),
     async stop() {

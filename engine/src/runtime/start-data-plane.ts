@@ -1,7 +1,9 @@
+import { createHealthMetricsRouter } from '../export/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
   DEFAULT_TLS_TIMING,
+  resolveAdmissionMode,
   serviceSans,
   startAdmission,
   startRolloutController,
@@ -14,6 +16,8 @@ import { GROUP, PLURAL, VERSION, type PolicySource } from '../core/api/index.js'
 import { credentialsFromSecretData, type GitCredentials } from '../source/index.js';
 import type { DataPlaneConfig } from '../core/config.js';
 import type { LeaderView } from '../core/http/leader-gate.js';
+import { createLeaderForward, type LeaderForward } from '../core/http/leader-forward.js';
+import type { Router } from '@koa/router';
 import type { KubeClient } from '../core/kube/client.js';
 import type { EventRecorder } from '../core/kube/events.js';
 import type { ResourceResolver } from '../core/kube/resources.js';
@@ -23,6 +27,7 @@ import { isNotFound } from '../core/kube/client.js';
 import { createDashboardRouter, readDashboardToken } from '../dashboard/index.js';
 import { createObserve, injectedBySidecar, PolicyForwarding, REPORTS_PATH, type Observe } from '../observe/index.js';
 import type { HealthPolicyWatch } from './health-policy-watch.js';
+import { RUN_DEFAULTS } from './defaults.js';
 import { watchAvoidedNodes } from '../quarantine/index.js';
 import { startQuarantinePipeline, type QuarantinePipeline, type RecordsTarget } from './quarantine-pipeline.js';
 import { startPolicyStatusWriter } from './health-policy-status-writer.js';
@@ -37,18 +42,29 @@ export interface DataPlaneDeps {
   logger: Logger;
   registry: Registry;
   engineNamespace: string;
+  /** This replica in the Lease. */
+  identity: string;
   /** Who leads: only the leader ingests reports, takes verdicts and acts (ADR 1500). */
   leader: LeaderView;
   /** The engine's HealthPolicy watch, shared by the pipeline, spec.forward and admission. */
   policies: HealthPolicyWatch;
   cacheDir: string;
   gitEnv: { path: string; home: string };
+  /** More routes on the HTTPS port (push hooks: followers forward them here, ADR 1501). */
+  extraRouters?: Router[];
   /** The guard's configuration was deleted and is back: re-sync what it guards (ADR 1412). */
   onGuardRestored?: (what: string) => void;
 }
 
 export interface DataPlane {
   url: string;
+  /**
+   * The URL other replicas reach this one at (published on the Lease while it leads): the
+   * listen URL, or the pod IP on a wildcard listen address; undefined when neither is known.
+   */
+  advertiseUrl?: string;
+  /** How this replica relays a request to the leader when it follows (ADR 1501). */
+  forward: LeaderForward;
   /** The CA sidecars and callers verify the HTTPS endpoint with. */
   caBundle(): string;
   observe: Observe;
@@ -118,12 +134,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     logger,
     registry: deps.registry,
     store: observe.store,
+    identityRejections: observe.identityRejections,
     authenticator: observe.authenticator,
     policy: (name) => deps.policies.get(name),
     isLeader: () => deps.leader.isLeader(),
     leader: deps.leader,
     cluster: cfg.cluster,
     engineNamespace: deps.engineNamespace,
+    identity: deps.identity,
     // Records go where --records-repo says, else to the synced PolicySource's repository
     // (its recordsBranch, else the branch it syncs), with the same credentials.
     records: cfg.records ? { ...cfg.records, cacheDir: deps.cacheDir } : () => syncedRecordsTarget(deps),
@@ -136,7 +154,14 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   // The read-only dashboard, only when a token is configured: no token, no page.
   const token = cfg.dashboardTokenFile ? await optionalDashboardToken(cfg.dashboardTokenFile, logger) : undefined;
   const dashboard = token
-    ? createDashboardRouter({ client: deps.client, store: observe.store, token, logger, registry: deps.registry })
+    ? createDashboardRouter({
+        client: deps.client,
+        store: observe.store,
+        token,
+        logger,
+        registry: deps.registry,
+        leader: deps.leader,
+      })
     : undefined;
   const port = cfg.listen.port;
   const sidecar = {
@@ -150,7 +175,12 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   // Admission registers its webhooks from the policies it sees at start: not before the
   // watch's first attempt is over, as with admission's own watch.
   await deps.policies.started;
+  // Which path injects and guards: asked of discovery once, at start (ADR 1700).
+  const mode = await resolveAdmissionMode(deps.kubeConfig, cfg.admission ?? RUN_DEFAULTS.admission);
+  logger.info({ mode: mode.mode, why: mode.why }, 'admission path');
   const admission = await startAdmission({
+    mode: mode.mode,
+    ...(mode.auto ? { auto: true } : {}),
     kubeConfig: deps.kubeConfig,
     logger,
     registry: deps.registry,
@@ -174,8 +204,28 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
     policies: deps.policies.forAdmission(),
     avoidNodes: avoided.nodesFor,
     ...(deps.onGuardRestored ? { onWebhooksRestored: deps.onGuardRestored } : {}),
-    extraRouters: [observe.router, pipeline.verdictRouter, ...(dashboard ? [dashboard] : [])],
+    extraRouters: [
+      observe.router,
+      createHealthMetricsRouter({
+        authenticator: observe.authenticator,
+        readAuthorizer: observe.readAuthorizer,
+        store: observe.store,
+        leader: deps.leader,
+      }),
+      pipeline.verdictRouter,
+      pipeline.receiverRouter,
+      ...(dashboard ? [dashboard] : []),
+      ...(deps.extraRouters ?? []),
+    ],
   });
+  const forward = createLeaderForward({
+    ca: () => admission.tls.material?.bundle ?? '',
+    serverName: `${cfg.service}.${deps.engineNamespace}.svc`,
+    identity: deps.identity,
+    leader: () => deps.leader.holder(),
+    logger,
+  });
+  const advertiseUrl = advertisedUrl(admission.url, cfg.advertiseHost);
   logger.info({ url: admission.url }, 'data plane serving admission, reports and verdicts');
   const rollout = startRolloutController({
     kubeConfig: deps.kubeConfig,
@@ -202,6 +252,8 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
   });
   return {
     url: admission.url,
+    ...(advertiseUrl ? { advertiseUrl } : {}),
+    forward,
     caBundle: () => admission.tls.material?.bundle ?? '',
     observe,
     pipeline,
@@ -217,6 +269,15 @@ export async function startDataPlane(cfg: DataPlaneConfig, deps: DataPlaneDeps):
       await observe.close();
     },
   };
+}
+
+/** The listen URL, with a wildcard host replaced by `host` (the pod IP); undefined if it stays a wildcard. */
+export function advertisedUrl(listenUrl: string, host: string | undefined): string | undefined {
+  const u = new URL(listenUrl);
+  if (!['0.0.0.0', '[::]', '::'].includes(u.hostname)) return listenUrl;
+  if (!host) return undefined;
+  u.hostname = host.includes(':') ? `[${host}]` : host;
+  return u.origin;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { LeaderView } from '../core/http/leader-gate.js';
 import { createKubeMetrics } from '../core/kube/metrics.js';
 import { ResourceResolver } from '../core/kube/resources.js';
 import { loadPolicyDir } from '../policy/index.js';
-import { startDataPlane } from './start-data-plane.js';
+import { startDataPlane, type DataPlane } from './start-data-plane.js';
 import { gitHookRouter } from './git-hook-router.js';
 import { watchHealthPolicies } from './health-policy-watch.js';
 import { createEngineApp, listen } from './plain-http-server.js';
@@ -83,6 +83,8 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
   let manager: SourceManager | undefined;
   let localRunner: LocalDirRunner | undefined;
   let elector: LeaderElector | undefined;
+  // Declared before the elector, whose renewals publish its URL once it is up.
+  let dataPlane: DataPlane | undefined = undefined;
   let leading = false;
   const running: Promise<void>[] = [];
   if (config.apply || config.dataPlane) {
@@ -135,6 +137,8 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         retryPeriodMs: config.leaderElection.retryPeriodMs,
         logger,
         metrics: kubeMetrics,
+        // Followers forward leader-only requests to the URL the leader publishes (ADR 1501).
+        advertise: () => dataPlane?.advertiseUrl,
       });
       running.push(
         elector.run(root.signal, {
@@ -151,12 +155,25 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
     }
   }
 
-  // Without leader election this process is the only replica and always leads.
+  // Without leader election this process is the only replica and always leads. `forward` is
+  // set once the data plane (which holds the TLS material it verifies the leader with) is up.
   const leader: LeaderView = {
     isLeader: () => (config.leaderElection.enabled ? leading : true),
     holder: () => (config.leaderElection.enabled ? elector?.holder() : config.identity),
+    holderUrl: () => elector?.holderUrl(),
   };
-  const dataPlane = config.dataPlane
+  // Push hooks: on the HTTP port (where git hosts are pointed) and on the HTTPS port, where a
+  // follower forwards the ones it receives to the leader (ADR 1501).
+  const hooks = gitHookRouter({
+    secret: config.webhookSecret,
+    logger,
+    leader,
+    trigger: (name) => {
+      if (!manager || !leading) return 'not-leader';
+      return manager.trigger(name, 'webhook') ? 'queued' : 'unknown';
+    },
+  });
+  dataPlane = config.dataPlane
     ? await startDataPlane(config.dataPlane, {
         kubeConfig: client.kubeConfig,
         client,
@@ -165,10 +182,12 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         logger,
         registry,
         engineNamespace: config.namespace,
+        identity: config.identity,
         leader,
         policies,
         cacheDir: config.cacheDir,
         gitEnv: config.gitEnv,
+        extraRouters: [hooks],
         // Edits made while the guard was gone are drift: every source syncs now, not at its interval.
         onGuardRestored: (what) => {
           const m = leading ? manager : undefined;
@@ -177,6 +196,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         },
       })
     : undefined;
+  if (dataPlane) leader.forward = dataPlane.forward;
 
   const app = createEngineApp({
     logger,
@@ -189,18 +209,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps): Promi
         return { ready: false, reason: 'first sync of the local folder not done' };
       return { ready: true };
     },
-    routers: [
-      gitHookRouter({
-        secret: config.webhookSecret,
-        logger,
-        leader,
-        trigger: (name) => {
-          if (!manager || !leading) return 'not-leader';
-          return manager.trigger(name, 'webhook') ? 'queued' : 'unknown';
-        },
-      }),
-      ...(deps.extraRouters ?? []),
-    ],
+    routers: [hooks, ...(deps.extraRouters ?? [])],
   });
   if (config.webhookSecretMissing)
     logger.warn(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AdmissionregistrationV1Api,
   CoreV1Api,
+  KubernetesObjectApi,
   RbacAuthorizationV1Api,
   type KubeConfig,
   type V1Pod,
@@ -11,6 +12,8 @@ import { injectedSidecar, startAdmission, type AdmissionRuntime } from '../../..
 import { type TlsSettings } from '../../../engine/src/admission/tls/material.js';
 import type { InjectablePolicy } from '../../../engine/src/admission/inject/policy.js';
 import { createLogger } from '../../../engine/src/core/logger.js';
+import type { AdmissionMode } from '../../../engine/src/admission/policy/mode.js';
+import { deleteAdmissionObjects, policyRefs } from '../../../engine/src/admission/policy/register-policies.js';
 import { serviceAccountKubeConfig } from '../../../tools/local-cluster/index.js';
 import { eventually, getCluster } from '../../harness/index.js';
 
@@ -75,6 +78,8 @@ export async function startTestAdmission(opts: {
   isLeader?: () => boolean;
   /** The engine's view of nodes an owner's new pods must avoid (quarantine's watch). */
   avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
+  /** Which admission path registers (default webhook): see ADMISSION_MODES. */
+  mode?: AdmissionMode;
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -115,6 +120,7 @@ export async function startTestAdmission(opts: {
     ...(opts.register === false ? { register: false } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
     ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
+    ...(opts.mode ? { mode: opts.mode } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -143,7 +149,24 @@ export async function deleteWebhookConfigs(
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   await api.deleteMutatingWebhookConfiguration({ name: names.mutating }).catch(() => {});
   await api.deleteValidatingWebhookConfiguration({ name: names.validating }).catch(() => {});
+  await deleteAdmissionObjects(kc, policyRefs(names));
 }
+
+/**
+ * Both admission paths, for the test files that run once per path against the same control
+ * plane (issue 17): `webhook` (the engine's /mutate and /validate) and `policy` (the generated
+ * MutatingAdmissionPolicy and ValidatingAdmissionPolicy, run inside the apiserver).
+ */
+/** An admissionregistration.k8s.io/v1 object by kind (the client has no typed API for MutatingAdmissionPolicy). */
+export async function readAdmissionObject(kind: string, name: string): Promise<unknown> {
+  return KubernetesObjectApi.makeApiClient(getCluster().kubeConfig()).read({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind,
+    metadata: { name },
+  });
+}
+
+export const MODES: readonly AdmissionMode[] = ['webhook', 'policy'];
 
 /** A namespaced user with nothing but pod create/get/list: how a developer creates pods. */
 export async function podUser(namespace: string, name = 'dev'): Promise<CoreV1Api> {

@@ -310,17 +310,26 @@ export async function readHealth(
 
 export interface TestApp {
   port: number;
-  setMode(mode: 'ok' | 'fail' | 'hang'): Promise<void>;
+  setMode(mode: AppMode): Promise<void>;
 }
 
-/** A real local HTTP app process: GET /health answers 200, or 500 / nothing once told so on /control. */
+/**
+ * What the app's /health does: ok (200), fail (500), hang (never answers), slow (200 after
+ * 600 ms: slower than a latency limit, within the kubelet's default 1 s probe timeout), errors
+ * (an error burst: two requests in three answer 500, never three in a row).
+ */
+export type AppMode = 'ok' | 'fail' | 'hang' | 'slow' | 'errors';
+
+/** A real local HTTP app process: GET /health answers as its mode says (set on /control). */
 export async function startApp(name = 'app'): Promise<TestApp> {
   const [port] = await freePorts(1);
   const script = `
-    const http = require('node:http'); let mode = 'ok';
+    const http = require('node:http'); let mode = 'ok'; let n = 0;
     http.createServer((req, res) => {
       if (req.url.startsWith('/control')) { mode = new URL(req.url, 'http://x').searchParams.get('mode'); res.end(mode); return; }
       if (mode === 'hang') return;
+      if (mode === 'slow') { setTimeout(() => res.writeHead(200).end(mode), 600); return; }
+      if (mode === 'errors') { res.writeHead(n++ % 3 === 0 ? 200 : 500).end(mode); return; }
       res.writeHead(mode === 'ok' ? 200 : 500).end(mode);
     }).listen(${port}, '127.0.0.1', () => console.log('app listening'));`;
   const child = spawnLogged(name, await logFile(name), process.execPath, ['-e', script, `bulkhead-test-app-${port}`]);

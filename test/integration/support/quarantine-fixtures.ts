@@ -10,6 +10,8 @@ export async function runDeployment(
   name: string,
   replicas: number,
   labels: Record<string, string> = { app: name },
+  /** For pods that need a pod-bound token minted (a real sidecar reports for them). */
+  serviceAccountName?: string,
 ): Promise<V1Pod[]> {
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
@@ -20,7 +22,10 @@ export async function runDeployment(
         selector: { matchLabels: labels },
         template: {
           metadata: { labels: { ...labels, team: 'shop' } },
-          spec: { containers: [{ name: 'app', image: `registry.invalid/${name}:1` }] },
+          spec: {
+            ...(serviceAccountName ? { serviceAccountName } : {}),
+            containers: [{ name: 'app', image: `registry.invalid/${name}:1` }],
+          },
         },
       },
     },

@@ -212,16 +212,26 @@ async function installOnce(cluster: LocalCluster): Promise<InstalledEngine> {
     logs: (tail = 80) => engineLogs(cluster, tail),
     https: (path, opts = {}) => engineHttps(cluster, path, opts),
   };
-  // Ready for the tests: the template's policies applied, both webhook configurations registered.
+  // Ready for the tests: the template's policies applied, the guard and the injection registered
+  // on the path the engine took (ADR 1700: auto takes the admission policies on 1.36).
   await s.handle.waitSynced(await s.repo.head(), 180_000).catch(async (err: unknown) => {
     throw new Error(`${String(err)}\n--- engine logs\n${await engine.logs()}`);
   });
   await eventually(
     async () => {
-      await kOk(['get', 'validatingwebhookconfiguration', 'bulkhead-guard']);
-      await kOk(['get', 'mutatingwebhookconfiguration', 'bulkhead-inject']);
+      const hooks = await k([
+        'get',
+        'validatingwebhookconfiguration/bulkhead-guard',
+        'mutatingwebhookconfiguration/bulkhead-inject',
+      ]);
+      if (hooks.code === 0) return;
+      await kOk([
+        'get',
+        'validatingadmissionpolicybinding/bulkhead-guard',
+        'mutatingadmissionpolicybinding/bulkhead-inject',
+      ]);
     },
-    { what: 'webhook configurations registered', timeoutMs: 60_000, intervalMs: 500 },
+    { what: 'admission (webhook configurations or admission policies) registered', timeoutMs: 60_000, intervalMs: 500 },
   );
   return engine;
 }

@@ -4,6 +4,10 @@ import { ENGINE_NAMESPACE } from './installed-engine.js';
 import { kubectlOk } from './kubectl.js';
 import { getRealCluster } from './state.js';
 
+/** Both admission paths' objects (ADR 1700): webhook configurations, admission policies, bindings. */
+export const ADMISSION_KINDS =
+  'validatingwebhookconfigurations,mutatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings,mutatingadmissionpolicies,mutatingadmissionpolicybindings';
+
 interface Item {
   kind?: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };

@@ -4,7 +4,7 @@ import type { ContainerLike } from './probe-target.js';
 export const HEALTH_PORT_ANNOTATION = 'bulkhead.dev/sidecar-health-port';
 /** Where the search for a free health port starts (and the sidecar's default). */
 export const DEFAULT_HEALTH_PORT = 9901;
-const SEARCH_END = 9999;
+export const HEALTH_PORT_SEARCH_END = 9999;
 
 export interface HealthPortChoice {
   /** 0: no health server, no liveness probe. */
@@ -25,9 +25,11 @@ export function chooseHealthPort(
   hostNetwork: boolean,
 ): HealthPortChoice {
   const asked = annotations[HEALTH_PORT_ANNOTATION];
-  if (asked !== undefined) {
+  // Plain digits only, as the generated admission policy reads it (ADR 1700): "0x10" or "1e3"
+  // are not ports anyone means, and both paths must choose the same port.
+  if (asked !== undefined && /^\d{1,5}$/.test(asked)) {
     const n = Number(asked);
-    if (Number.isInteger(n) && n >= 0 && n <= 65535) return { port: n, why: `${HEALTH_PORT_ANNOTATION}: "${asked}"` };
+    if (n <= 65535) return { port: n, why: `${HEALTH_PORT_ANNOTATION}: "${asked}"` };
   }
   if (hostNetwork) return { port: 0, why: 'hostNetwork pod: no health port (it would be the node port)' };
   const taken = new Set<number>();
@@ -42,11 +44,11 @@ export function chooseHealthPort(
         else if (typeof port === 'string' && /^\d+$/.test(port)) taken.add(Number(port));
     }
   }
-  for (let port = DEFAULT_HEALTH_PORT; port <= SEARCH_END; port++)
+  for (let port = DEFAULT_HEALTH_PORT; port <= HEALTH_PORT_SEARCH_END; port++)
     if (!taken.has(port))
       return {
         port,
         why: port === DEFAULT_HEALTH_PORT ? 'default' : `${DEFAULT_HEALTH_PORT}-${port - 1} declared by the pod`,
       };
-  return { port: 0, why: `every port ${DEFAULT_HEALTH_PORT}-${SEARCH_END} is declared by the pod` };
+  return { port: 0, why: `every port ${DEFAULT_HEALTH_PORT}-${HEALTH_PORT_SEARCH_END} is declared by the pod` };
 }

@@ -23,6 +23,11 @@ export const ANNOTATIONS = {
   injected: ANNOTATION.injected,
   /** Why this policy and not the others, when several matched. */
   decision: 'bulkhead.dev/injection-decision',
+  /**
+   * Which path injected the pod: `webhook` (the engine's /mutate) or `policy` (the generated
+   * MutatingAdmissionPolicy, ADR 1700). The one field in which the two paths' pods differ.
+   */
+  admissionPath: 'bulkhead.dev/admission-path',
 } as const;
 
 export interface JsonPatchOp {
@@ -142,6 +147,7 @@ export function buildPatch(
   };
   const annotations: Record<string, string> = {
     [ANNOTATIONS.injected]: JSON.stringify({ policy, sidecar: sidecar.version }),
+    [ANNOTATIONS.admissionPath]: 'webhook',
   };
   if (explanation) annotations[ANNOTATIONS.decision] = explanation;
 

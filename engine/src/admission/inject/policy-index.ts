@@ -80,10 +80,7 @@ export class PolicyIndex {
         name: policy.metadata.name,
         matchesPod,
         matchesNamespace,
-        specificity:
-          (isEmptySelector(match.selector) ? 0 : 4) +
-          (namespaces.length > 0 ? 2 : 0) +
-          (isEmptySelector(match.namespaceSelector) ? 0 : 1),
+        specificity: specificityOf(policy),
       };
       if (namespaces.length === 0) this.anyNamespace.push(entry);
       for (const ns of new Set(namespaces)) {
@@ -126,7 +123,28 @@ export class PolicyIndex {
   }
 }
 
-function byPrecedence(a: IndexedPolicy, b: IndexedPolicy): number {
+function specificityOf(policy: InjectablePolicy): number {
+  const match = policy.spec.match ?? {};
+  return (
+    (isEmptySelector(match.selector) ? 0 : 4) +
+    ((match.namespaces ?? []).length > 0 ? 2 : 0) +
+    (isEmptySelector(match.namespaceSelector) ? 0 : 1)
+  );
+}
+
+/**
+ * Every policy in the order the injector prefers them when several match a pod. Static (it
+ * depends on the policies only), which is what lets the generated admission policy take the
+ * same choice by filtering a list in this order.
+ */
+export function precedenceOrder(policies: readonly InjectablePolicy[]): { policy: InjectablePolicy; name: string }[] {
+  return policies
+    .map((policy) => ({ policy, name: policy.metadata.name, specificity: specificityOf(policy) }))
+    .sort(byPrecedence)
+    .map(({ policy, name }) => ({ policy, name }));
+}
+
+function byPrecedence(a: { name: string; specificity: number }, b: { name: string; specificity: number }): number {
   return b.specificity - a.specificity || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 

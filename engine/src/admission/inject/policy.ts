@@ -21,5 +21,7 @@ export interface InjectablePolicy {
       timeout?: string;
       expectStatus?: number[];
     };
+    /** Read for the admission path only: AntiAffinity placement is the webhook's (ADR 1700). */
+    action?: { replacement?: { avoidNode?: string } };
   };
 }

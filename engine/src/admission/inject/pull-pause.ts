@@ -99,6 +99,13 @@ export function injectionPaused(policy: InjectablePolicy, image: string, now: nu
   return `injection paused: ${c.message}`;
 }
 
+/** When each running pause of these policies ends (ms since the epoch); empty when none runs. */
+export function pauseEnds(policies: readonly InjectablePolicy[], image: string, now: number): number[] {
+  return policies
+    .filter((p) => injectionPaused(p, image, now) !== undefined)
+    .map((p) => Date.parse(conditionOf(p)!.lastTransitionTime) + PAUSE_MS);
+}
+
 export interface PullGuardPlan {
   /** Conditions to write, by policy name. */
   conditions: Map<string, Condition>;

@@ -94,6 +94,14 @@ describe('detectors', () => {
     it('needs minSamples in the window', () => {
       assert.equal(detectLatencyP99(pod({ samples: [...history(30, 10), ...recent(5, 1000)] }), relRule, NOW), null);
     });
+
+    it('timed-out probes are not latencies: a hang is left to the failure rules', () => {
+      const rule: DetectRule = { ...relRule, latency: '200ms' };
+      const timedOut = recent(20, 1000).map((s) => ({ ...s, ok: false, errorClass: 'Timeout' }));
+      assert.equal(detectLatencyP99(pod({ samples: [...history(30, 10), ...timedOut] }), rule, NOW), null);
+      const slowButAnswered = recent(20, 900);
+      assert.ok(detectLatencyP99(pod({ samples: [...history(30, 10), ...slowButAnswered] }), rule, NOW));
+    });
     it('EWMA weights recent history more', () => {
       const b = ewmaBaseline([...history(50, 10), ...history(50, 50).map((s) => ({ ...s, t: s.t + 50_000 }))]);
       assert.ok(b !== undefined && b > 45 && b < 50);

@@ -4,9 +4,9 @@ import { evidenceOf, inWindow } from './window.js';
 export const IDENTITY_DEFAULTS = { threshold: 5, windowMs: 5 * 60_000 };
 
 /**
- * A threat signal: reports about this pod were rejected repeatedly (a token for another pod,
- * a forged or expired token). A healthy sidecar never does this; a compromised pod probing
- * the engine, or trying to frame a sibling, does.
+ * A threat signal: this pod, with its own valid token, sent reports about other pods that were
+ * refused (observe counts them against the sender, ADR 1800). A healthy sidecar never does
+ * this; a compromised pod probing the engine, or trying to frame a sibling, does.
  */
 export function detectIdentityRejections(pod: PodHealth, now: number, opts = IDENTITY_DEFAULTS): Signal | null {
   const hits = inWindow(
@@ -20,7 +20,7 @@ export function detectIdentityRejections(pod: PodHealth, now: number, opts = IDE
     pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
     at: now,
     reason: 'ReportIdentityRejected',
-    message: `${hits.length} reports for this pod rejected for identity in ${opts.windowMs / 60_000}m (threshold ${opts.threshold})`,
+    message: `${hits.length} reports sent with this pod's token about another pod refused in ${opts.windowMs / 60_000}m (threshold ${opts.threshold})`,
     evidence: evidenceOf(hits),
     threat: true,
   };

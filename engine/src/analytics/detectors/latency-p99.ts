@@ -19,12 +19,14 @@ export function ewmaBaseline(samples: readonly ProbeSample[], alpha = LATENCY_DE
 /**
  * Fires when the window's p99 latency is above the absolute limit (if the rule sets one)
  * AND above `baselineFactor` × the pod's own baseline (when there is enough history for one).
- * With no absolute limit the baseline is required.
+ * With no absolute limit the baseline is required. Probes that timed out are not latencies.
  */
 export function detectLatencyP99(pod: PodHealth, rule: DetectRule, now: number): Signal | null {
   const windowMs = parseDuration(rule.window ?? LATENCY_DEFAULTS.window);
   const minSamples = rule.minSamples ?? LATENCY_DEFAULTS.minSamples;
-  const inside = inWindow(pod.samples, now, windowMs);
+  // Answered probes only: a timed-out probe's latency is the timeout, not the app's answer. A
+  // hang is ConsecutiveFailures' (and ErrorRate's) to see; this detector is for slow answers.
+  const inside = inWindow(pod.samples, now, windowMs).filter((s) => s.errorClass !== 'Timeout');
   if (inside.length < minSamples) return null;
   const before = pod.samples.filter((s) => s.t <= now - windowMs && s.ok);
   const baseline = before.length >= minSamples ? ewmaBaseline(before) : undefined;

@@ -40,11 +40,33 @@ interface Deps {
 const WEBHOOK_KINDS = [
   { kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', name: WEBHOOK_NAMES.mutating },
   { kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', name: WEBHOOK_NAMES.validating },
+  // The policy path (ADR 1700), bindings before their policies. A cluster that does not serve
+  // these kinds answers 404 for the list, and has none.
+  {
+    kind: 'MutatingAdmissionPolicyBinding',
+    plural: 'mutatingadmissionpolicybindings',
+    name: WEBHOOK_NAMES.mutating,
+  },
+  { kind: 'MutatingAdmissionPolicy', plural: 'mutatingadmissionpolicies', name: WEBHOOK_NAMES.mutating },
+  {
+    kind: 'ValidatingAdmissionPolicyBinding',
+    plural: 'validatingadmissionpolicybindings',
+    name: WEBHOOK_NAMES.mutating,
+  },
+  { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: WEBHOOK_NAMES.mutating },
+  {
+    kind: 'ValidatingAdmissionPolicyBinding',
+    plural: 'validatingadmissionpolicybindings',
+    name: WEBHOOK_NAMES.validating,
+  },
+  { kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', name: WEBHOOK_NAMES.validating },
 ] as const;
 
 /**
- * Every Bulkhead webhook configuration: the engine's fixed names, and anything carrying the
- * labels the engine puts on what it registers (as break-glass finds them).
+ * Every Bulkhead webhook configuration and generated admission policy (and binding): the
+ * engine's fixed names, and anything carrying the labels the engine puts on what it registers
+ * (as break-glass finds them). Both paths, whichever the engine used: a guard policy left
+ * behind would keep refusing edits with no engine to apply git.
  */
 export async function findWebhookConfigurations(
   client: KubeClient,
@@ -52,11 +74,17 @@ export async function findWebhookConfigurations(
   const found = new Map<string, { kind: string; name: string; uid?: string }>();
   for (const w of WEBHOOK_KINDS) {
     const base = `/apis/admissionregistration.k8s.io/v1/${w.plural}`;
-    const list = await client.request<{ items: KubeObject[] }>({
-      method: 'GET',
-      path: base,
-      query: { labelSelector: WEBHOOK_LABEL_SELECTOR },
-    });
+    let list: { items: KubeObject[] };
+    try {
+      list = await client.request<{ items: KubeObject[] }>({
+        method: 'GET',
+        path: base,
+        query: { labelSelector: WEBHOOK_LABEL_SELECTOR },
+      });
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
+    }
     for (const item of list.items)
       found.set(`${w.kind}/${item.metadata.name}`, {
         kind: w.kind,

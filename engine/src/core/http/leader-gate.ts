@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { FORWARDED_BY_HEADER, type LeaderForward } from './leader-forward.js';
 
 /**
  * Until issue 15's multi-replica data plane lands, the leader is the one data-plane executor
@@ -11,6 +12,10 @@ export interface LeaderView {
   isLeader(): boolean;
   /** The Lease holder as last observed, undefined while none is known (or the Lease expired). */
   holder(): string | undefined;
+  /** The leader's data-plane URL as published on the Lease (ADR 1501), when known. */
+  holderUrl?(): string | undefined;
+  /** How a follower relays a request to the leader; absent: it answers 421/503 instead. */
+  forward?: LeaderForward;
 }
 
 export const LEADER_HEADER = 'bulkhead-leader';
@@ -53,4 +58,27 @@ export function refuseUnlessLeader(ctx: Context, view: LeaderView | undefined, w
   ctx.set('connection', 'close');
   ctx.body = r.body;
   return true;
+}
+
+/**
+ * The gate of every leader-only route but report ingest (ADR 1501): on the leader, false
+ * (serve it here); on a follower, the request is forwarded to the leader and its answer
+ * relayed, or, when that cannot be done (no leader known, no URL published yet, or this
+ * request was already forwarded once), refused with 421/503 as above. Truthy when handled.
+ * `body`: the bytes already read from the request (a push hook reads them to check the
+ * signature first); otherwise the request stream is relayed as it is.
+ */
+export async function serveHereOrForward(
+  ctx: Context,
+  view: LeaderView | undefined,
+  what: string,
+  body?: Buffer,
+): Promise<false | 'forwarded' | 'refused'> {
+  if (!view || view.isLeader()) return false;
+  const url = view.holderUrl?.();
+  if (view.forward && url && view.holder() && !ctx.get(FORWARDED_BY_HEADER)) {
+    await view.forward(ctx, url, body);
+    return 'forwarded';
+  }
+  return refuseUnlessLeader(ctx, view, what) ? 'refused' : false;
 }

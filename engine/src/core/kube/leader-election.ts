@@ -23,7 +23,14 @@ export interface LeaderElectionOptions {
   logger: Logger;
   metrics?: KubeMetrics;
   now?: () => number;
+  /**
+   * This replica's data-plane URL, published on the Lease while it leads (annotation
+   * DATA_PLANE_URL_ANNOTATION) so followers can forward to it (ADR 1501); read at every renew.
+   */
+  advertise?: () => string | undefined;
 }
+
+export const DATA_PLANE_URL_ANNOTATION = 'bulkhead.dev/data-plane-url';
 
 interface LeaseSpec {
   holderIdentity?: string;
@@ -35,7 +42,7 @@ interface LeaseSpec {
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> };
   spec: LeaseSpec;
 }
 
@@ -49,7 +56,7 @@ export class LeaderElector {
   private leading: AbortController | undefined;
   private observed: { key: string; at: number } | undefined;
   private lastRenew = 0;
-  private seenHolder: { identity: string; durationMs: number } | undefined;
+  private seenHolder: { identity: string; durationMs: number; url?: string } | undefined;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
@@ -83,6 +90,19 @@ export class LeaderElector {
     const seen = this.seenHolder;
     if (!seen || !this.observed || this.now() - this.observed.at >= seen.durationMs) return undefined;
     return seen.identity;
+  }
+
+  /** The holder's published data-plane URL, while holder() is known; undefined when it published none. */
+  holderUrl(): string | undefined {
+    if (this.isLeader()) return this.opts.advertise?.();
+    return this.holder() ? this.seenHolder?.url : undefined;
+  }
+
+  /** The Lease's annotations with this replica's URL (or none: never a previous holder's). */
+  private annotated(annotations: Record<string, string> | undefined): Record<string, string> {
+    const { [DATA_PLANE_URL_ANNOTATION]: _previous, ...rest } = annotations ?? {};
+    const url = this.opts.advertise?.();
+    return url ? { ...rest, [DATA_PLANE_URL_ANNOTATION]: url } : rest;
   }
 
   /** Runs until `signal` aborts; then releases the Lease if held, so a successor starts at once. */
@@ -140,7 +160,7 @@ export class LeaderElector {
       const body: Lease = {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        metadata: { name: this.opts.name, namespace: this.opts.namespace, annotations: this.annotated(undefined) },
         spec: { ...mine, acquireTime: mine.renewTime!, leaseTransitions: 0 },
       };
       try {
@@ -157,11 +177,15 @@ export class LeaderElector {
     const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}|${current.metadata.resourceVersion ?? ''}`;
     if (this.observed?.key !== key) this.observed = { key, at: this.now() };
     const holderDuration = (spec.leaseDurationSeconds ?? 0) * 1000;
-    this.seenHolder = spec.holderIdentity ? { identity: spec.holderIdentity, durationMs: holderDuration } : undefined;
+    const url = current.metadata.annotations?.[DATA_PLANE_URL_ANNOTATION];
+    this.seenHolder = spec.holderIdentity
+      ? { identity: spec.holderIdentity, durationMs: holderDuration, ...(url ? { url } : {}) }
+      : undefined;
     const expired = !spec.holderIdentity || this.now() - this.observed.at >= holderDuration;
     if (!held && !expired) return false;
     const next: Lease = {
       ...current,
+      metadata: { ...current.metadata, annotations: this.annotated(current.metadata.annotations) },
       spec: {
         ...spec,
         ...mine,
@@ -191,11 +215,13 @@ export class LeaderElector {
   private async release(): Promise<void> {
     const current = await this.client.request<Lease>({ method: 'GET', path: `${this.path}/${this.opts.name}` });
     if (current.spec?.holderIdentity !== this.opts.identity) return;
+    const { [DATA_PLANE_URL_ANNOTATION]: _ours, ...annotations } = current.metadata.annotations ?? {};
     await this.client.request({
       method: 'PUT',
       path: `${this.path}/${this.opts.name}`,
       body: {
         ...current,
+        metadata: { ...current.metadata, annotations },
         spec: {
           ...current.spec,
           holderIdentity: '',
