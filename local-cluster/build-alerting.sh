@@ -50,11 +50,19 @@ for t in "${want[@]}"; do
       # The module lacks the UI's built assets (ui/app/dist, made by npm at release time), so
       # `//go:embed app/dist` cannot compile from the module cache: build from a copy of the
       # module (its own go.mod and go.sum, as upstream builds it) with a one-page placeholder UI.
-      am_src=$(cd "$here/alertmanager-bin" && go list -m -f '{{.Dir}}' github.com/prometheus/alertmanager)
       am_copy="$cache/src/alertmanager-v$ALERTMANAGER_VERSION"
-      if [ ! -x "$cache/bin/alertmanager-v$ALERTMANAGER_VERSION/alertmanager" ] && [ ! -f "$am_copy/.complete" ]; then
-        rm -rf "$am_copy" && mkdir -p "$(dirname "$am_copy")"
-        cp -r "$am_src" "$am_copy.tmp" && chmod -R u+w "$am_copy.tmp"
+      if [ ! -x "$cache/bin/alertmanager-v$ALERTMANAGER_VERSION/alertmanager" ] && { [ ! -f "$am_copy/.complete" ] || [ ! -f "$am_copy/go.mod" ]; }; then
+        # `go list -m` names the module's folder only once it is in the module cache, which a
+        # fresh machine's is not: download it first (a no-op when it is there).
+        (cd "$here/alertmanager-bin" && go mod download github.com/prometheus/alertmanager)
+        am_src=$(cd "$here/alertmanager-bin" && go list -m -f '{{.Dir}}' github.com/prometheus/alertmanager)
+        if [ -z "$am_src" ] || [ ! -d "$am_src" ]; then
+          log "could not find the alertmanager module's source after go mod download"
+          exit 1
+        fi
+        rm -rf "$am_copy" "$am_copy.tmp" && mkdir -p "$(dirname "$am_copy")"
+        cp -r "$am_src" "$am_copy.tmp"
+        chmod -R u+w "$am_copy.tmp"
         for ui in elm mantine; do
           mkdir -p "$am_copy.tmp/ui/app/dist/$ui"
           echo '<!doctype html><title>Alertmanager</title>Built without its web UI; the API is at /api/v2.' \

@@ -2,7 +2,7 @@
 // run (etcd, kube-apiserver, controller-manager, scheduler, kwok), shared by every test file.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Context } from 'mocha';
+import type { Context, Suite } from 'mocha';
 import { startLocalCluster } from '../../tools/local-cluster/index.js';
 import { installCrds } from './crds.js';
 import { dumpOnFailure } from './failure-dump.js';
@@ -53,11 +53,20 @@ async function stopCluster(): Promise<void> {
 }
 
 export const mochaHooks = {
-  async beforeEach(this: Context): Promise<void> {
-    await webhooks.beforeTest(this.currentTest?.file);
+  /**
+   * Before any file runs: gives each file's last top-level suite a final after() hook (added
+   * last, so it runs after the file's own), where whatever admission objects exist are that
+   * file's leak, caught before the next file's before() hooks meet them.
+   */
+  beforeAll(this: Context): void {
+    const root = this.test?.parent;
+    const lastSuiteOf = new Map<string, Suite>();
+    for (const suite of root?.suites ?? []) if (suite.file) lastSuiteOf.set(suite.file, suite);
+    for (const [file, suite] of lastSuiteOf) {
+      suite.afterAll('admission objects left behind by this file', () => webhooks.afterFile(file));
+    }
   },
   async afterEach(this: Context): Promise<void> {
-    await webhooks.afterTest();
     const test = this.currentTest;
     if (test?.state !== 'failed') return;
     try {

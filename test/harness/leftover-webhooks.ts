@@ -1,14 +1,15 @@
 // Webhook configurations (and the admission policies that replace them, issue 17) are
-// cluster-scoped and fail closed: one left behind by a test file,
-// pointing at a server that test has stopped, refuses every later write it matches in the
-// shared control plane, and the failures then show up in unrelated files. A configuration
-// seen after a file's last test that still exists when the next file's first test starts
-// (the previous file's after() hooks have all run by then) was left behind by that file: it
-// is named, deleted so the rest of the run is not poisoned by one leak, and fails the run at
-// its end. (A throw from a root hook would skip every test that follows instead.)
+// cluster-scoped and fail closed: one left behind by a test file, pointing at a server that
+// test has stopped (or naming a ServiceAccount it deleted), refuses every later write it
+// matches in the shared control plane, and the failures then show up in unrelated files.
+// So the check runs at each file's end, after that file's own after() hooks and before the
+// next file's before() hooks: whatever exists then was left behind by that file. It is named,
+// deleted so the rest of the run is not poisoned by one leak, and fails the run at its end.
+// (A throw from a hook would skip the tests that follow instead.) No file owns an admission
+// object across files, so none is expected at a file boundary.
 import { AdmissionregistrationV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 
-type Config = { kind: string; name: string; uid: string };
+type Config = { kind: string; name: string };
 
 /** The generated admission policies and bindings (no typed client for the mutating kinds). */
 const POLICY_KINDS = [
@@ -27,18 +28,14 @@ async function listConfigs(kc: KubeConfig): Promise<Config[]> {
     ...POLICY_KINDS.map((kind) => objects.list('admissionregistration.k8s.io/v1', kind)),
   ]);
   return [
-    ...policies.flatMap((l, i) =>
-      l.items.map((c) => ({ kind: POLICY_KINDS[i]!, name: c.metadata!.name!, uid: c.metadata!.uid! })),
-    ),
+    ...policies.flatMap((l, i) => l.items.map((c) => ({ kind: POLICY_KINDS[i]!, name: c.metadata!.name! }))),
     ...validating.items.map((c) => ({
       kind: 'ValidatingWebhookConfiguration' as const,
       name: c.metadata!.name!,
-      uid: c.metadata!.uid!,
     })),
     ...mutating.items.map((c) => ({
       kind: 'MutatingWebhookConfiguration' as const,
       name: c.metadata!.name!,
-      uid: c.metadata!.uid!,
     })),
   ];
 }
@@ -53,37 +50,21 @@ async function deleteConfigs(kc: KubeConfig, configs: Config[]): Promise<void> {
 }
 
 export function leftoverWebhookCheck(kc: () => KubeConfig, say: (line: string) => void) {
-  let file: string | undefined;
-  let seenAfterLastTest: Config[] = [];
   const leaks: string[] = [];
-  const check = async (): Promise<void> => {
-    if (file === undefined || seenAfterLastTest.length === 0) return;
-    const now = new Set((await listConfigs(kc())).map((c) => c.uid));
-    const left = seenAfterLastTest.filter((c) => now.has(c.uid));
+  const check = async (file: string): Promise<void> => {
+    const left = await listConfigs(kc());
     if (left.length === 0) return;
     await deleteConfigs(kc(), left);
-    const leak = `${file} left webhook configurations behind (now deleted): ${left.map((c) => `${c.kind}/${c.name}`).join(', ')}`;
+    const leak = `${file} left admission objects behind (now deleted): ${left.map((c) => `${c.kind}/${c.name}`).join(', ')}`;
     leaks.push(leak);
     say(leak);
   };
   return {
-    /** Root beforeEach: on the first test of a new file, blame the previous file's leftovers. */
-    async beforeTest(testFile: string | undefined): Promise<void> {
-      if (testFile === file) return;
-      await check();
-      file = testFile;
-      seenAfterLastTest = [];
-    },
-    /** Root afterEach: what exists after this test (the last one of a file is what counts). */
-    async afterTest(): Promise<void> {
-      seenAfterLastTest = await listConfigs(kc());
-    },
-    /**
-     * After the last test. The last file's after() hooks have run by the global teardown, so
-     * what it still holds is a leak too. Throws if any file leaked.
-     */
+    /** At a file's end, after its own after() hooks: anything left is that file's leak. */
+    afterFile: check,
+    /** After the last file (and any root-level hooks): throws if any file leaked. */
     async atEnd(): Promise<void> {
-      await check();
+      await check('the run (root-level hooks)');
       if (leaks.length > 0) throw new Error(leaks.join('\n'));
     },
   };

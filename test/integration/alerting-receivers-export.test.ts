@@ -15,7 +15,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AdmissionregistrationV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { WEBHOOK_NAMES } from '../../engine/src/admission/index.js';
 import { LABEL } from '../../engine/src/core/api/index.js';
 import { KubeClient } from '../../engine/src/core/kube/client.js';
@@ -23,6 +23,7 @@ import { freePorts, mintServiceAccountToken } from '../../tools/local-cluster/in
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { createTestRepo, git, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
+import { deleteWebhookConfigs } from './support/admission-harness.js';
 import { runDeployment } from './support/quarantine-fixtures.js';
 import {
   createPod,
@@ -235,9 +236,8 @@ describe('Alertmanager, Falcosidekick and Prometheus against the running engine 
         await once(t, 'exit');
       }
     await engine?.stop();
-    const api = getCluster().kubeConfig().makeApiClient(AdmissionregistrationV1Api);
-    await api.deleteMutatingWebhookConfiguration({ name: WEBHOOK_NAMES.mutating }).catch(() => {});
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_NAMES.validating }).catch(() => {});
+    // Both admission paths (the engine registers policies with --admission auto).
+    await deleteWebhookConfigs(getCluster().kubeConfig(), WEBHOOK_NAMES);
     await admin
       ?.request({ method: 'DELETE', path: `/apis/bulkhead.dev/v1alpha1/healthpolicies/${policyName()}` })
       .catch(() => {});
