@@ -84,7 +84,7 @@ export interface QuarantineSpec {
    */
   policy: string;
   /**
-   * The detector that fired: a failure detector of the policy, a threat signal (IdentityRejected: reports for this pod repeatedly failed authentication; ProcessAnomaly: process stats far outside its siblings'), External (a verdict from an analytics tool through the verdict API), Similar (a sibling of a failing pod), or Manual.
+   * The detector that fired: a failure detector of the policy, a threat signal (IdentityRejected: this pod, proven by its own valid token, repeatedly reported as other pods; ProcessAnomaly: process stats far outside its siblings'), External (a verdict from an analytics tool through the verdict API), Similar (a sibling of a failing pod), or Manual.
    */
   reason:
     | 'ConsecutiveFailures'

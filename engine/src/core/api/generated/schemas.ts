@@ -1093,7 +1093,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "maxLength": 253
           },
           "reason": {
-            "description": "The detector that fired: a failure detector of the policy, a threat signal (IdentityRejected: reports for this pod repeatedly failed authentication; ProcessAnomaly: process stats far outside its siblings'), External (a verdict from an analytics tool through the verdict API), Similar (a sibling of a failing pod), or Manual.",
+            "description": "The detector that fired: a failure detector of the policy, a threat signal (IdentityRejected: this pod, proven by its own valid token, repeatedly reported as other pods; ProcessAnomaly: process stats far outside its siblings'), External (a verdict from an analytics tool through the verdict API), Similar (a sibling of a failing pod), or Manual.",
             "type": "string",
             "enum": [
               "ConsecutiveFailures",
