@@ -35,7 +35,11 @@ build() {
     local start=$SECONDS tmp
     # Temp name and rename: an interrupted build never leaves a half binary a later run would take.
     tmp=$(mktemp "$bin/.$name-XXXXXX")
-    (cd "$([ "${dir:0:1}" = / ] && echo "$dir" || echo "$here/$dir")" && CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$@" -o "$tmp" "$pkg")
+    if ! (cd "$([ "${dir:0:1}" = / ] && echo "$dir" || echo "$here/$dir")" && CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$@" -o "$tmp" "$pkg"); then
+      rm -f "$tmp"
+      log "building $name failed"
+      exit 1
+    fi
     mv -f "$tmp" "$bin/$name"
     log "built $name in $((SECONDS - start))s"
   fi
