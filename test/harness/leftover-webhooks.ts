@@ -55,6 +55,9 @@ export function leftoverWebhookCheck(kc: () => KubeConfig, say: (line: string) =
     const left = await listConfigs(kc());
     if (left.length === 0) return;
     await deleteConfigs(kc(), left);
+    // A deleted admission policy stays enforced until the apiserver's next 1 s policy refresh.
+    if (left.some((c) => c.kind.endsWith('Policy') || c.kind.endsWith('PolicyBinding')))
+      await new Promise((ok) => setTimeout(ok, 2_000));
     const leak = `${file} left admission objects behind (now deleted): ${left.map((c) => `${c.kind}/${c.name}`).join(', ')}`;
     leaks.push(leak);
     say(leak);

@@ -23,7 +23,7 @@ import { freePorts, mintServiceAccountToken } from '../../tools/local-cluster/in
 import { installEngineRbac, startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { createTestRepo, git, type TestRepo } from '../harness/git-repo.js';
 import { eventually, getCluster, newNamespace, registerLogFile } from '../harness/index.js';
-import { deleteWebhookConfigs } from './support/admission-harness.js';
+import { deleteWebhookConfigs, waitUntilInjecting } from './support/admission-harness.js';
 import { runDeployment } from './support/quarantine-fixtures.js';
 import {
   createPod,
@@ -149,7 +149,14 @@ describe('Alertmanager, Falcosidekick and Prometheus against the running engine 
     });
     ca = Buffer.from(tls.data['ca.crt']!, 'base64').toString('utf8');
     await writeFile(join(dir, 'ca.crt'), ca);
-    // Pods created once the engine's webhook runs: it writes the injecting policy on them.
+    // Pods created once the engine's admission injects them (the policy path takes effect on
+    // the apiserver's next policy refresh): injection writes the injecting policy on them.
+    await waitUntilInjecting(
+      getCluster().kubeConfig().makeApiClient(CoreV1Api),
+      appNs,
+      { app: 'shop' },
+      { dryRun: true },
+    );
     shop = (await runDeployment(getCluster().kubeConfig(), appNs, 'shop', 3)).map((p) => p.metadata!.name!);
 
     // The identity Alertmanager and Falcosidekick run as: may create quarantines in the app namespace.

@@ -46,7 +46,8 @@ describe('GitOps local folder source (bulkhead run --dir)', function () {
     await eventually(async () => assert.equal(threshold(await getPolicy(admin, name('a'))), 3), {
       what: 'initial apply',
     });
-    assert.equal((await fetch(`${engine.url}/readyz`)).status, 200);
+    // Ready once the first sync of the folder is done, which finishes just after its apply.
+    await eventually(async () => assert.equal((await fetch(`${engine.url}/readyz`)).status, 200), { what: 'ready' });
     await writeFile(join(dir, 'policies', 'b.yaml'), policyYaml(name('b'), ns, 4));
     await writeFile(join(dir, 'policies', 'a.yaml'), policyYaml(name('a'), ns, 6));
     await eventually(

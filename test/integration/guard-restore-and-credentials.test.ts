@@ -64,6 +64,18 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
   });
   const objects = () => KubernetesObjectApi.makeApiClient(getCluster().kubeConfig());
   const guardConfig = () => objects().read(guardRef());
+  /** The guard refuses an admin's edit (a dry run: admission runs, nothing is stored). */
+  const refusedDryRun = () =>
+    assert.rejects(
+      admin.request({
+        method: 'PATCH',
+        path: `${HP}/${name('a')}`,
+        query: { fieldManager: 'kubectl-edit', dryRun: 'All' },
+        contentType: 'application/merge-patch+json',
+        body: { spec: { match: { selector: { matchLabels: { nothing: 'selected' } } } } },
+      }),
+      (e: unknown) => e instanceof KubeApiError && e.code === 403 && /managed in git/.test(e.message),
+    );
 
   before(async () => {
     admin = adminClient();
@@ -112,6 +124,8 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
     const path = (await engine.logLines()).find((l) => l.msg === 'admission path')?.mode;
     if (path === 'policy') guardKind = 'ValidatingAdmissionPolicyBinding';
     await eventually(guardConfig, { what: 'guard registered' });
+    // Registered is not yet enforced: the apiserver picks policies up on its 1 s refresh.
+    await eventually(() => refusedDryRun(), { what: 'guard enforced' });
   });
   after(async () => {
     await engine?.stop();
@@ -141,8 +155,11 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
       (e: unknown) => e instanceof KubeApiError && e.code === 403 && /managed in git/.test(e.message),
     );
     // Delete, then edit in the gap; the engine may be back before the edit: then try again.
+    // On the policy path the gap is open only if the apiserver's 1 s policy refresh falls
+    // between the delete and the engine's re-create, so this may take many tries.
     let edited = false;
-    for (let attempt = 0; attempt < 20 && !edited; attempt++) {
+    const until = Date.now() + 60_000;
+    for (let attempt = 0; attempt < 500 && !edited && Date.now() < until; attempt++) {
       await objects()
         .delete(guardRef())
         .catch(() => {});
@@ -174,7 +191,8 @@ describe('guard restored at once, edits in the gap undone; credentials never lea
       lines.some((l) => l.msg === 'guard restored: re-syncing every PolicySource to undo edits made meanwhile'),
     );
     assert.ok(lines.some((l) => l.msg === 'fields added by hand removed: git sets none (drift correction)'));
-    // And the guard is the guard again.
+    // And the guard is the guard again (once the apiserver's policy refresh has seen it).
+    await eventually(() => refusedDryRun(), { what: 'guard enforced again' });
     await assert.rejects(narrow(), (e: unknown) => e instanceof KubeApiError && e.code === 403);
   });
 

@@ -149,8 +149,22 @@ export async function deleteWebhookConfigs(
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   await api.deleteMutatingWebhookConfiguration({ name: names.mutating }).catch(() => {});
   await api.deleteValidatingWebhookConfiguration({ name: names.validating }).catch(() => {});
-  await deleteAdmissionObjects(kc, policyRefs(names));
+  const deleted = await deleteAdmissionObjects(kc, policyRefs(names));
+  if (deleted.length > 0) await policiesRefreshed();
 }
+
+/**
+ * The apiserver compiles admission policies from its informer on a 1 s tick
+ * (k8s.io/apiserver .../policy/generic/policy_source.go, policyRefreshInterval): a policy just
+ * deleted is still enforced until the next tick. Cleanup waits it out, or the next write
+ * (this file's own deletes, the next file's creates) meets a guard that no longer exists.
+ */
+export async function policiesRefreshed(): Promise<void> {
+  await new Promise((ok) => setTimeout(ok, POLICY_REFRESH_MS));
+}
+
+/** Two of the apiserver's 1 s policy refresh ticks. */
+const POLICY_REFRESH_MS = 2_000;
 
 /**
  * Both admission paths, for the test files that run once per path against the same control
@@ -212,11 +226,18 @@ export async function waitUntilInjecting(
   core: CoreV1Api,
   namespace: string,
   labels: Record<string, string> = {},
+  opts: { dryRun?: boolean } = {},
 ): Promise<void> {
   let n = 0;
   await eventually(
     async () => {
-      const p = await core.createNamespacedPod({ namespace, body: simplePod(`warmup-${n++}`, labels) });
+      // A dry run goes through admission (injection included) and stores nothing: no warmup
+      // pod is left to count among the policy's pods.
+      const p = await core.createNamespacedPod({
+        namespace,
+        body: simplePod(`warmup-${n++}`, labels),
+        ...(opts.dryRun ? { dryRun: 'All' } : {}),
+      });
       if (!hasSidecar(p)) throw new Error('not injected yet');
     },
     { what: `webhook injecting in ${namespace}`, timeoutMs: 30_000, intervalMs: 200 },
