@@ -33,7 +33,7 @@ log "building lua-health (gopher-lua v$GOPHER_LUA_VERSION; first time only, seco
 start=$SECONDS
 # Temp name and rename: an interrupted build never leaves a half binary a later run would take.
 tmp=$(mktemp "$bin/.lua-health-XXXXXX")
-(cd "$src" && go build -trimpath -ldflags "-s -w" -o "$tmp" .)
+(cd "$src" && go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp" .)
 mv -f "$tmp" "$bin/lua-health"
 log "built lua-health in $((SECONDS - start))s"
 echo "$bin/lua-health"
