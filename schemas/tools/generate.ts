@@ -13,6 +13,7 @@ import { loadSchemaSet } from './schema-set.js';
 import { tsTypes } from './ts-types.js';
 import { dockerfiles } from '../../tools/images/dockerfiles.js';
 import { chartFiles, staleChartFiles } from '../../tools/chart/chart-files.js';
+import { argocdCmFiles } from '../../integrations/argocd/argocd-cm.js';
 
 export const CRD_DIR = 'deploy/crds';
 export const TYPES_DIR = 'engine/src/core/api/generated';
@@ -95,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
       ...(await differingFiles(root, await pageAssets(root))),
       ...(await differingFiles(root, dockerfiles())),
       ...(await chartDrift(root)),
+      ...(await differingFiles(root, await argocdCmFiles(root))),
     ];
     for (const d of drifted) process.stderr.write(`stale: ${d}\n`);
     if (drifted.length > 0) process.stderr.write('run `npm run gen` and commit the result\n');
@@ -104,7 +106,9 @@ async function main(argv: string[]): Promise<number> {
   const page = await pageAssets(root);
   // The Dockerfiles are rendered from images/images.ts, the definition the OCI builder reads too.
   const docker = dockerfiles();
-  for (const [rel, content] of [...wanted, ...page, ...docker]) {
+  // The Argo CD health checks' argocd-cm patch carries the scripts verbatim (ADR 1603).
+  const argocd = await argocdCmFiles(root);
+  for (const [rel, content] of [...wanted, ...page, ...docker, ...argocd]) {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), content);
   }
@@ -116,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(join(root, rel), content);
   }
   for (const rel of await staleChartFiles(root, chart)) await rm(join(root, rel));
-  process.stdout.write(`generated ${wanted.size + page.size + docker.size + chart.size} files\n`);
+  process.stdout.write(`generated ${wanted.size + page.size + docker.size + argocd.size + chart.size} files\n`);
   return 0;
 }
 
