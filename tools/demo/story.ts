@@ -7,13 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import {
-  AdmissionregistrationV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import {
   ANNOTATION,
   API_VERSION,
@@ -132,7 +126,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
     });
     const token = (await run('openssl', ['rand', '-hex', '16'])).stdout.trim();
     await writeFile(join(work, 'dashboard-token'), token, { mode: 0o600 });
-    say('▸ starting the engine: git sync, admission webhooks, report ingest, quarantine, audit');
+    say(
+      '▸ starting the engine: git sync, admission (in-apiserver policies or webhooks), report ingest, quarantine, audit',
+    );
     const logFile = join(work, 'engine.log');
     await writeFile(logFile, '');
     engine = spawn(
@@ -200,12 +196,10 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
       `✔ policy synced: revision ${revision.slice(0, 12)} applied, ${policies.items.length} HealthPolicies (${policies.items.map((p) => p.metadata.name).join(', ')})`,
     );
 
-    step = 'webhook registered';
-    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-    await until(step, 30_000, async () =>
-      (await admission.listMutatingWebhookConfiguration()).items.length > 0 ? true : undefined,
-    );
-    // Registration takes effect asynchronously: a server-side dry-run pod shows when it does.
+    // Either admission path (ADR 1700: auto takes the in-apiserver policies where served, the
+    // webhook elsewhere) takes effect asynchronously after the engine registers it: a
+    // server-side dry-run pod shows when it does, whichever path it is.
+    step = 'injection in effect';
     await until(step, 30_000, async () => {
       const probe = await core.createNamespacedPod({
         namespace: DEMO_NAMESPACE,
@@ -219,6 +213,9 @@ export async function runStory(opts: StoryOptions): Promise<StoryResult> {
       });
       return injectedSidecar(probe) ? true : undefined;
     });
+    const pathLine = (await readFile(logFile, 'utf8')).split('\n').find((l) => l.includes('"admission path"'));
+    const mode = pathLine ? (JSON.parse(pathLine) as { mode?: string }).mode : undefined;
+    say(`✔ injection in effect (${mode === 'policy' ? 'in the apiserver: MutatingAdmissionPolicy' : 'webhook'})`);
 
     step = 'deploy';
     say(`▸ deploying checkout (4 replicas) to namespace ${DEMO_NAMESPACE}`);
