@@ -132,6 +132,21 @@ export async function runRealStory(opts: StoryOptions): Promise<StoryResult> {
       `▸ deploying checkout (${REPLICAS} replicas of ${DEMO_APP_IMAGE.ref}) and a client pod to namespace ${DEMO_NAMESPACE}`,
     );
     await k(['create', 'namespace', DEMO_NAMESPACE]);
+    // Registered is not yet in effect (the apiserver picks admission policies up on a 1 s
+    // refresh): a server-side dry-run pod shows when injection happens, whichever path.
+    await until('injection in effect', 60_000, async () => {
+      const probe = JSON.parse(
+        await k(['create', '-n', DEMO_NAMESPACE, '--dry-run=server', '-o', 'json', '-f', '-'], {
+          input: JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'injection-probe', labels: DEMO_APP_LABELS },
+            spec: { containers: [{ name: 'app', image: DEMO_APP_IMAGE.ref }] },
+          }),
+        }),
+      ) as Pod;
+      return injectedSidecar(probe) ? true : undefined;
+    });
     const container = {
       name: 'app',
       image: DEMO_APP_IMAGE.ref,
