@@ -53,6 +53,8 @@ export function admissionPolicyObjects(names: { mutating: string; validating: st
   ];
 }
 
+const RESTORED_METRIC = 'bulkhead_admission_webhook_restored_total';
+
 /**
  * Keeps the engine's webhook configurations (or, on the policy path, its admission policies and
  * bindings) registered (ADR 1412). Deleting the validating one
@@ -66,12 +68,17 @@ export function admissionPolicyObjects(names: { mutating: string; validating: st
 export function keepWebhooksRegistered(opts: WebhookKeeperOptions): { stop(): Promise<void> } {
   const { logger } = opts;
   const client = new KubeClient(opts.kubeConfig);
-  const restored = new Counter({
-    name: 'bulkhead_admission_webhook_restored_total',
-    help: 'Webhook configurations (or admission policies and bindings) re-registered after someone else deleted or changed them, by kind and event',
-    labelNames: ['kind', 'event'],
-    registers: [opts.registry],
-  });
+  // One counter per registry, not per keeper: auto's switch of path (ADR 1700) starts a new
+  // keeper in the same process, and a second registration of the name throws, which left the
+  // switch half done (found on real nodes: no injection after a switch to the webhook path).
+  const restored =
+    (opts.registry.getSingleMetric(RESTORED_METRIC) as Counter<'kind' | 'event'> | undefined) ??
+    new Counter({
+      name: RESTORED_METRIC,
+      help: 'Webhook configurations (or admission policies and bindings) re-registered after someone else deleted or changed them, by kind and event',
+      labelNames: ['kind', 'event'],
+      registers: [opts.registry],
+    });
   let running: Promise<void> | undefined;
   let again = false;
   /** Deleted configurations seen since the last registration: said once each, after it. */
