@@ -42,6 +42,8 @@ export interface TestAdmission {
   stop(): Promise<void>;
   /** Test cleanup: stop, then delete the configurations this run registered. */
   cleanup(): Promise<void>;
+  /** Replaces the policies and tells the runtime, as the engine's HealthPolicy watch does. */
+  setPolicies(policies: InjectablePolicy[]): void;
 }
 
 export const SIDECAR = {
@@ -57,6 +59,23 @@ export const staticPolicies = (
   onChange: () => {},
   stop: async () => {},
 });
+
+/** Policies a test can change while the runtime runs (listeners called as the watch calls them). */
+function changeablePolicies(initial: InjectablePolicy[]) {
+  let policies = initial;
+  const listeners: (() => void)[] = [];
+  return {
+    source: {
+      list: () => policies,
+      onChange: (cb: () => void) => void listeners.push(cb),
+      stop: async () => {},
+    },
+    set(next: InjectablePolicy[]): void {
+      policies = next;
+      for (const l of listeners) l();
+    },
+  };
+}
 
 /**
  * Runs the real admission runtime in the test process against the shared control plane. The
@@ -80,6 +99,8 @@ export async function startTestAdmission(opts: {
   avoidNodes?: (namespace: string, ownerUid: string) => readonly string[];
   /** Which admission path registers (default webhook): see ADMISSION_MODES. */
   mode?: AdmissionMode;
+  /** `--admission=auto` resolved to `mode` (policy): follow the policies (ADR 1700). */
+  auto?: boolean;
 }): Promise<TestAdmission> {
   const kc = getCluster().kubeConfig();
   const logs: LogLine[] = [];
@@ -91,6 +112,7 @@ export async function startTestAdmission(opts: {
   const suffix = randomBytes(3).toString('hex');
   const names = opts.names ?? { mutating: `bulkhead-inject-${suffix}`, validating: `bulkhead-guard-${suffix}` };
   const registry = new Registry();
+  const policies = changeablePolicies(opts.policies);
   const { intervalMs, clock, ...tlsOverrides } = opts.tls ?? {};
   const rt = await startAdmission({
     kubeConfig: kc,
@@ -116,11 +138,12 @@ export async function startTestAdmission(opts: {
     },
     listen: { host: '127.0.0.1', port: opts.port ?? 0 },
     names,
-    policies: staticPolicies(opts.policies),
+    policies: policies.source,
     ...(opts.register === false ? { register: false } : {}),
     ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
     ...(opts.avoidNodes ? { avoidNodes: opts.avoidNodes } : {}),
     ...(opts.mode ? { mode: opts.mode } : {}),
+    ...(opts.auto ? { auto: true } : {}),
   });
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -139,6 +162,7 @@ export async function startTestAdmission(opts: {
       await stop();
       await deleteWebhookConfigs(kc, names);
     },
+    setPolicies: (next) => policies.set(next),
   };
 }
 

@@ -42,6 +42,15 @@ export async function apply(cluster: LocalCluster, ns: string, ...objects: objec
 }
 
 export async function waitReady(cluster: LocalCluster, ns: string, selector: string, timeoutMs = 120_000) {
+  // `kubectl wait -l` fails at once while nothing matches yet (the ReplicaSet has not made
+  // the pods): wait for the pods to exist first.
+  await eventually(
+    async () => {
+      const names = await kubectlOk(cluster, ['get', 'pods', '-n', ns, '-l', selector, '-o', 'name']);
+      if (names.trim() === '') throw new Error(`no pod matches ${selector} yet`);
+    },
+    { what: `pods ${selector} created`, timeoutMs: 60_000, intervalMs: 250 },
+  );
   await kubectlOk(
     cluster,
     ['wait', '-n', ns, 'pod', '-l', selector, '--for=condition=Ready', `--timeout=${timeoutMs / 1000}s`],
