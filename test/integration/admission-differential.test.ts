@@ -256,6 +256,16 @@ describe('admission: the webhook and the admission policy store the same pods (d
       },
       { what: `admission injecting in ${namespace}`, timeoutMs: 30_000, intervalMs: 200 },
     );
+    // On the policy path the warnings come from their own (Warn-only) validating policy, which
+    // the apiserver picks up on its own 1 s refresh: wait until a pod left alone is warned too.
+    const taken = corpus().find((b) => b.metadata?.name === 'volume-taken')!;
+    await eventually(
+      async () => {
+        const res = await core().createNamespacedPodWithHttpInfo({ namespace, body: taken, dryRun: 'All' });
+        assert.ok(bulkheadWarnings(res.headers.warning).length > 0, 'no admission warning yet');
+      },
+      { what: `admission warnings in ${namespace}`, timeoutMs: 30_000, intervalMs: 200 },
+    );
   }
 
   for (const body of corpus()) {
